@@ -1,0 +1,53 @@
+package decode
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzBytes feeds mutated fixtures to the decoder entry point. Whatever the
+// bytes, Bytes must return either pixels within the limits or an *Error,
+// and never panic.
+func FuzzBytes(f *testing.F) {
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "*.*"))
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Add(pngHeader(100000, 100000))
+	lim := Limits{MaxPixels: 1 << 20, MaxFileSize: 1 << 20}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := Bytes("fuzz", data, lim)
+		if err != nil {
+			var de *Error
+			if !errors.As(err, &de) || de.File != "fuzz" || de.Reason == "" {
+				t.Fatalf("Bytes error %#v is not a *decode.Error naming the file", err)
+			}
+			return
+		}
+		b := img.Pixels.Bounds()
+		if int64(b.Dx())*int64(b.Dy()) > lim.MaxPixels || b.Empty() {
+			t.Fatalf("Bytes returned %v pixels, outside the limit", b)
+		}
+		if img.Orientation < 1 || img.Orientation > 8 {
+			t.Fatalf("Bytes returned orientation %d", img.Orientation)
+		}
+	})
+}
+
+// FuzzOrientation feeds arbitrary TIFF structures to the EXIF reader.
+func FuzzOrientation(f *testing.F) {
+	f.Add([]byte("II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00"))
+	f.Add([]byte("MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x08\x00\x00"))
+	f.Fuzz(func(t *testing.T, tiff []byte) {
+		for _, format := range []Format{JPEG, PNG, WebP} {
+			if o := orientation(format, tiff); o < 1 || o > 8 {
+				t.Fatalf("orientation = %d", o)
+			}
+		}
+		tiffOrientation(tiff)
+	})
+}

@@ -1,0 +1,192 @@
+package encode
+
+import (
+	"image"
+	"image/color"
+
+	"slidestream/decode"
+)
+
+// rowFunc writes the flattened, opaque sRGB of source row y (relative to the
+// image's bounds) into dst as R, G, B triples, one per column.
+type rowFunc func(y int, dst []uint8)
+
+// flatten converts any decoded image to an opaque *image.RGBA, compositing
+// transparent pixels over bg, and averages each k×k block of source pixels
+// into one output pixel on the way (k = 1 is a plain conversion). Doing the
+// cheap box reduction while converting means the full-size RGBA copy of a
+// large photo is never allocated.
+//
+// Pixels are composited one by one before averaging, so a colour hidden
+// under a fully transparent pixel can never bleed into the result.
+func flatten(m image.Image, bg color.RGBA, k int) *image.RGBA {
+	b := m.Bounds()
+	w, h := b.Dx(), b.Dy()
+	row := rowReader(m, bg)
+	ow, oh := (w+k-1)/k, (h+k-1)/k
+	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	line := make([]uint8, 3*w)
+	if k == 1 {
+		for y := 0; y < h; y++ {
+			row(y, line)
+			d := out.Pix[y*out.Stride:]
+			for x := 0; x < w; x++ {
+				d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = line[3*x], line[3*x+1], line[3*x+2], 0xff
+			}
+		}
+		return out
+	}
+	sum := make([]uint32, 3*ow)
+	for oy := 0; oy < oh; oy++ {
+		clear(sum)
+		y0, y1 := oy*k, min(oy*k+k, h)
+		for y := y0; y < y1; y++ {
+			row(y, line)
+			for x := 0; x < w; x++ {
+				s := sum[3*(x/k):]
+				s[0] += uint32(line[3*x])
+				s[1] += uint32(line[3*x+1])
+				s[2] += uint32(line[3*x+2])
+			}
+		}
+		d := out.Pix[oy*out.Stride:]
+		rows := uint32(y1 - y0)
+		for ox := 0; ox < ow; ox++ {
+			n := uint32(min(ox*k+k, w)-ox*k) * rows
+			s := sum[3*ox:]
+			d[4*ox] = uint8((s[0] + n/2) / n)
+			d[4*ox+1] = uint8((s[1] + n/2) / n)
+			d[4*ox+2] = uint8((s[2] + n/2) / n)
+			d[4*ox+3] = 0xff
+		}
+	}
+	return out
+}
+
+// over composites a non-premultiplied 8-bit channel value with alpha a onto
+// the background channel value bg.
+func over(c, a, bg uint8) uint8 {
+	return uint8((uint32(c)*uint32(a) + uint32(bg)*(255-uint32(a)) + 127) / 255)
+}
+
+// over16 composites a premultiplied 16-bit channel value with 16-bit alpha
+// a onto an 8-bit background channel, returning 8 bits.
+func over16(c, a uint32, bg uint8) uint8 {
+	v := c + uint32(bg)*0x101*(0xffff-a)/0xffff
+	return uint8((v + 0x80) / 0x101)
+}
+
+// rowReader picks the fastest way to read rows of m. Every type the
+// decoders return has its own loop; anything else goes through At.
+func rowReader(m image.Image, bg color.RGBA) rowFunc {
+	b := m.Bounds()
+	x0, y0, w := b.Min.X, b.Min.Y, b.Dx()
+	switch m := m.(type) {
+	case *image.YCbCr:
+		return func(y int, d []uint8) {
+			for x := 0; x < w; x++ {
+				yi, ci := m.YOffset(x0+x, y0+y), m.COffset(x0+x, y0+y)
+				d[3*x], d[3*x+1], d[3*x+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			}
+		}
+	case *decode.VideoYCbCr:
+		return func(y int, d []uint8) {
+			for x := 0; x < w; x++ {
+				yi, ci := m.YOffset(x0+x, y0+y), m.COffset(x0+x, y0+y)
+				d[3*x], d[3*x+1], d[3*x+2] = decode.VideoToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			}
+		}
+	case *image.NYCbCrA:
+		return nycbcra(m, bg, color.YCbCrToRGB)
+	case *decode.VideoNYCbCrA:
+		return nycbcra(m.NYCbCrA, bg, decode.VideoToRGB)
+	case *image.Gray:
+		return func(y int, d []uint8) {
+			s := m.Pix[(y)*m.Stride:]
+			for x := 0; x < w; x++ {
+				d[3*x], d[3*x+1], d[3*x+2] = s[x], s[x], s[x]
+			}
+		}
+	case *image.Gray16:
+		return func(y int, d []uint8) {
+			s := m.Pix[y*m.Stride:]
+			for x := 0; x < w; x++ {
+				v := uint8((uint32(s[2*x])<<8 | uint32(s[2*x+1]) + 0x80) / 0x101)
+				d[3*x], d[3*x+1], d[3*x+2] = v, v, v
+			}
+		}
+	case *image.NRGBA:
+		return func(y int, d []uint8) {
+			s := m.Pix[y*m.Stride:]
+			for x := 0; x < w; x++ {
+				p := s[4*x : 4*x+4]
+				if a := p[3]; a == 0xff {
+					d[3*x], d[3*x+1], d[3*x+2] = p[0], p[1], p[2]
+				} else {
+					d[3*x], d[3*x+1], d[3*x+2] = over(p[0], a, bg.R), over(p[1], a, bg.G), over(p[2], a, bg.B)
+				}
+			}
+		}
+	case *image.RGBA:
+		return func(y int, d []uint8) {
+			s := m.Pix[y*m.Stride:]
+			for x := 0; x < w; x++ {
+				p := s[4*x : 4*x+4]
+				ia := 255 - uint32(p[3])
+				d[3*x] = uint8(uint32(p[0]) + (uint32(bg.R)*ia+127)/255)
+				d[3*x+1] = uint8(uint32(p[1]) + (uint32(bg.G)*ia+127)/255)
+				d[3*x+2] = uint8(uint32(p[2]) + (uint32(bg.B)*ia+127)/255)
+			}
+		}
+	case *image.CMYK:
+		return func(y int, d []uint8) {
+			s := m.Pix[y*m.Stride:]
+			for x := 0; x < w; x++ {
+				d[3*x], d[3*x+1], d[3*x+2] = color.CMYKToRGB(s[4*x], s[4*x+1], s[4*x+2], s[4*x+3])
+			}
+		}
+	case *image.Paletted:
+		// Flatten the palette once instead of every pixel.
+		var lut [256][3]uint8
+		for i, c := range m.Palette {
+			lut[i] = flatColor(c, bg)
+		}
+		return func(y int, d []uint8) {
+			s := m.Pix[y*m.Stride:]
+			for x := 0; x < w; x++ {
+				c := lut[s[x]]
+				d[3*x], d[3*x+1], d[3*x+2] = c[0], c[1], c[2]
+			}
+		}
+	}
+	return func(y int, d []uint8) {
+		for x := 0; x < w; x++ {
+			c := flatColor(m.At(x0+x, y0+y), bg)
+			d[3*x], d[3*x+1], d[3*x+2] = c[0], c[1], c[2]
+		}
+	}
+}
+
+func nycbcra(m *image.NYCbCrA, bg color.RGBA, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) rowFunc {
+	b := m.Bounds()
+	x0, y0, w := b.Min.X, b.Min.Y, b.Dx()
+	return func(y int, d []uint8) {
+		for x := 0; x < w; x++ {
+			yi, ci := m.YOffset(x0+x, y0+y), m.COffset(x0+x, y0+y)
+			a := m.A[m.AOffset(x0+x, y0+y)]
+			if a == 0 {
+				d[3*x], d[3*x+1], d[3*x+2] = bg.R, bg.G, bg.B
+				continue
+			}
+			r, g, bl := toRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			d[3*x], d[3*x+1], d[3*x+2] = over(r, a, bg.R), over(g, a, bg.G), over(bl, a, bg.B)
+		}
+	}
+}
+
+// flatColor composites any colour onto bg, using the 16-bit premultiplied
+// values every color.Color provides.
+func flatColor(c color.Color, bg color.RGBA) [3]uint8 {
+	r, g, b, a := c.RGBA()
+	return [3]uint8{over16(r, a, bg.R), over16(g, a, bg.G), over16(b, a, bg.B)}
+}

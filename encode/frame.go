@@ -1,0 +1,87 @@
+package encode
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+
+	"github.com/disintegration/imaging"
+
+	"slidestream/decode"
+)
+
+// Size returns the width and height of the frame Frame makes from an image
+// of w×h stored pixels with the given orientation: the upright size, scaled
+// down to width keeping the aspect ratio, never enlarged.
+func Size(w, h int, o decode.Orientation, width int) (int, int) {
+	if o.SwapsAxes() {
+		w, h = h, w
+	}
+	if width <= 0 || width >= w {
+		return w, h
+	}
+	nh := int((int64(h)*int64(width) + int64(w)/2) / int64(w))
+	return width, max(nh, 1)
+}
+
+// Frame makes the JPEG frame for img. It is safe for concurrent use; each
+// call allocates its own buffers.
+//
+// The steps, in the order that keeps them cheap: composite onto the
+// background while averaging k×k blocks (k chosen so at least twice the
+// target size remains), Lanczos-resize to the exact size, turn upright (on
+// the small image, not the large one), encode.
+func Frame(img *decode.Image, o Options) ([]byte, error) {
+	src := img.Pixels.Bounds()
+	fw, fh := Size(src.Dx(), src.Dy(), img.Orientation, o.Width)
+	// tw×th is the target in stored (not yet turned) orientation.
+	tw, th := fw, fh
+	if img.Orientation.SwapsAxes() {
+		tw, th = fh, fw
+	}
+	k := max(1, min(src.Dx()/(2*tw), src.Dy()/(2*th)))
+	flat := flatten(img.Pixels, o.Background, k)
+	var m image.Image = flat
+	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
+		m = imaging.Resize(flat, tw, th, imaging.Lanczos)
+	}
+	m = orient(m, img.Orientation)
+	var buf bytes.Buffer
+	buf.Grow(fw * fh / 4)
+	if err := jpeg.Encode(&buf, asRGBA(m), &jpeg.Options{Quality: o.quality()}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// orient applies an EXIF orientation (EXIF 2.3, table 4: where row 0 and
+// column 0 of the stored image belong).
+func orient(m image.Image, o decode.Orientation) image.Image {
+	switch o {
+	case 2:
+		return imaging.FlipH(m)
+	case 3:
+		return imaging.Rotate180(m)
+	case 4:
+		return imaging.FlipV(m)
+	case 5:
+		return imaging.Transpose(m)
+	case 6:
+		return imaging.Rotate270(m) // 90° clockwise
+	case 7:
+		return imaging.Transverse(m)
+	case 8:
+		return imaging.Rotate90(m) // 90° counter-clockwise
+	}
+	return m
+}
+
+// asRGBA gives the JPEG encoder an *image.RGBA, the type it has a fast path
+// for. imaging returns *image.NRGBA; the frame is opaque, so its bytes are
+// already valid premultiplied RGBA and are shared, not copied.
+func asRGBA(m image.Image) image.Image {
+	if n, ok := m.(*image.NRGBA); ok {
+		return &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
+	}
+	return m
+}
