@@ -81,25 +81,16 @@ func over16(c, a uint32, bg uint8) uint8 {
 func rowReader(m image.Image, bg color.RGBA) rowFunc {
 	b := m.Bounds()
 	x0, y0, w := b.Min.X, b.Min.Y, b.Dx()
+	bg3 := [3]uint8{bg.R, bg.G, bg.B}
 	switch m := m.(type) {
 	case *image.YCbCr:
-		return func(y int, d []uint8) {
-			for x := 0; x < w; x++ {
-				yi, ci := m.YOffset(x0+x, y0+y), m.COffset(x0+x, y0+y)
-				d[3*x], d[3*x+1], d[3*x+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-			}
-		}
+		return ycbcrRows(m, nil, 0, bg3, color.YCbCrToRGB)
 	case *decode.VideoYCbCr:
-		return func(y int, d []uint8) {
-			for x := 0; x < w; x++ {
-				yi, ci := m.YOffset(x0+x, y0+y), m.COffset(x0+x, y0+y)
-				d[3*x], d[3*x+1], d[3*x+2] = decode.VideoToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-			}
-		}
+		return ycbcrRows(m.YCbCr, nil, 0, bg3, decode.VideoToRGB)
 	case *image.NYCbCrA:
-		return nycbcra(m, bg, color.YCbCrToRGB)
+		return ycbcrRows(&m.YCbCr, m.A, m.AStride, bg3, color.YCbCrToRGB)
 	case *decode.VideoNYCbCrA:
-		return nycbcra(m.NYCbCrA, bg, decode.VideoToRGB)
+		return ycbcrRows(&m.NYCbCrA.YCbCr, m.A, m.AStride, bg3, decode.VideoToRGB)
 	case *image.Gray:
 		return func(y int, d []uint8) {
 			s := m.Pix[(y)*m.Stride:]
@@ -163,23 +154,6 @@ func rowReader(m image.Image, bg color.RGBA) rowFunc {
 		for x := 0; x < w; x++ {
 			c := flatColor(m.At(x0+x, y0+y), bg)
 			d[3*x], d[3*x+1], d[3*x+2] = c[0], c[1], c[2]
-		}
-	}
-}
-
-func nycbcra(m *image.NYCbCrA, bg color.RGBA, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) rowFunc {
-	b := m.Bounds()
-	x0, y0, w := b.Min.X, b.Min.Y, b.Dx()
-	return func(y int, d []uint8) {
-		for x := 0; x < w; x++ {
-			yi, ci := m.YOffset(x0+x, y0+y), m.COffset(x0+x, y0+y)
-			a := m.A[m.AOffset(x0+x, y0+y)]
-			if a == 0 {
-				d[3*x], d[3*x+1], d[3*x+2] = bg.R, bg.G, bg.B
-				continue
-			}
-			r, g, bl := toRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-			d[3*x], d[3*x+1], d[3*x+2] = over(r, a, bg.R), over(g, a, bg.G), over(bl, a, bg.B)
 		}
 	}
 }

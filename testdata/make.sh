@@ -60,8 +60,8 @@ $IM "$tmp/photo.ppm" -interlace PNG png24:png-interlaced.png
 $IM "$tmp/alpha.png" png32:png-rgba.png
 $IM "$tmp/alpha.png" -depth 16 png64:png-rgba16.png
 $IM "$tmp/alpha.png" -colorspace Gray -define png:color-type=4 png:png-graya.png
-# Palette with a tRNS chunk: an 8-colour GIF-like image.
-$IM "$tmp/alpha.png" -colors 8 png8:png-palette.png
+# Palette with a tRNS chunk holding opaque, half and no alpha.
+go run palette.go
 for f in png-rgb png-rgb16 png-gray png-gray16 png-interlaced; do $IM "$f.png" -depth 8 png24:"ref/$f.png"; done
 
 # WebP: lossy, lossless, both with alpha (-exact keeps the hidden colour),
