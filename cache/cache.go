@@ -1,0 +1,190 @@
+// Package cache keeps encoded frames in memory, bounded in bytes, and makes
+// sure each one is produced once however many callers want it at the same
+// time.
+//
+// The cache knows nothing about images: it maps string keys to byte slices
+// and calls the Loader it is given on a miss. The caller puts everything
+// that shapes the bytes into the key (file, file version, width, quality,
+// background), so a changed input is simply a new key and stale entries age
+// out of the LRU.
+package cache
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// DefaultMaxBytes is the size bound used when Options.MaxBytes is zero.
+const DefaultMaxBytes = 256 << 20
+
+// A Loader produces the bytes for a key on a miss. Its context is not
+// cancelled when the caller that started it gives up, because other callers
+// may be waiting for the same result.
+type Loader func(ctx context.Context) ([]byte, error)
+
+// Options configures a Cache. The zero value means a 256 MiB bound and one
+// concurrent load per CPU.
+type Options struct {
+	// MaxBytes bounds the total size of the cached values (--cache-size).
+	MaxBytes int64
+	// MaxLoads bounds how many Loaders run at once, so that a burst of
+	// misses cannot decode dozens of large photos together.
+	MaxLoads int
+}
+
+// Stats are counters since the cache was made.
+type Stats struct {
+	Hits      int64 // Get found the bytes cached
+	Shared    int64 // Get joined a load another caller had started
+	Misses    int64 // Get started a load
+	LoadErrs  int64 // loads that failed (their errors are not cached)
+	Evictions int64 // entries dropped to stay within MaxBytes
+	Bytes     int64 // current size of the cached values
+	Items     int   // current number of entries
+	MaxBytes  int64 // the bound
+}
+
+// Cache is a byte-bounded LRU with single-flight loading. It is safe for
+// concurrent use.
+type Cache struct {
+	maxBytes int64
+	slots    chan struct{} // one token per running load
+
+	mu    sync.Mutex // protects everything below
+	ll    *list.List // front is most recently used; values are *entry
+	items map[string]*list.Element
+	calls map[string]*call
+	stats Stats
+}
+
+type entry struct {
+	key string
+	val []byte
+}
+
+// call is one load in progress; done closes when val and err are set.
+type call struct {
+	done chan struct{}
+	val  []byte
+	err  error
+}
+
+// New returns an empty cache.
+func New(o Options) *Cache {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxLoads <= 0 {
+		o.MaxLoads = runtime.NumCPU()
+	}
+	return &Cache{
+		maxBytes: o.MaxBytes,
+		slots:    make(chan struct{}, o.MaxLoads),
+		ll:       list.New(),
+		items:    make(map[string]*list.Element),
+		calls:    make(map[string]*call),
+	}
+}
+
+// Get returns the bytes for key, calling load on a miss. Concurrent calls
+// for the same key share one load. If ctx ends first, Get returns ctx.Err()
+// but the load runs on and its result is cached for the next caller.
+// The returned slice must not be modified.
+func (c *Cache) Get(ctx context.Context, key string, load Loader) ([]byte, error) {
+	c.mu.Lock()
+	if el, ok := c.items[key]; ok {
+		c.ll.MoveToFront(el)
+		c.stats.Hits++
+		c.mu.Unlock()
+		return el.Value.(*entry).val, nil
+	}
+	cl, ok := c.calls[key]
+	if ok {
+		c.stats.Shared++
+	} else {
+		c.stats.Misses++
+		cl = &call{done: make(chan struct{})}
+		c.calls[key] = cl
+		go c.run(context.WithoutCancel(ctx), key, cl, load)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-cl.done:
+		return cl.val, cl.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Peek returns the cached bytes for key without loading or waiting, and
+// without counting a hit or a miss.
+func (c *Cache) Peek(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		return el.Value.(*entry).val, true
+	}
+	return nil, false
+}
+
+func (c *Cache) run(ctx context.Context, key string, cl *call, load Loader) {
+	c.slots <- struct{}{}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				cl.err = fmt.Errorf("cache: loading %q panicked: %v", key, p)
+			}
+		}()
+		cl.val, cl.err = load(ctx)
+	}()
+	<-c.slots
+
+	c.mu.Lock()
+	delete(c.calls, key)
+	if cl.err != nil {
+		c.stats.LoadErrs++
+	} else {
+		c.add(key, cl.val)
+	}
+	c.mu.Unlock()
+	close(cl.done)
+}
+
+// add stores val and evicts from the back until the bound holds. A value
+// larger than the whole cache is returned to its callers but not kept.
+// c.mu must be held.
+func (c *Cache) add(key string, val []byte) {
+	size := int64(len(val))
+	if size > c.maxBytes {
+		return
+	}
+	if el, ok := c.items[key]; ok { // cannot happen while calls dedupe, but stay exact
+		c.stats.Bytes -= int64(len(el.Value.(*entry).val))
+		c.ll.Remove(el)
+		delete(c.items, key)
+	}
+	c.items[key] = c.ll.PushFront(&entry{key, val})
+	c.stats.Bytes += size
+	for c.stats.Bytes > c.maxBytes {
+		el := c.ll.Back()
+		e := el.Value.(*entry)
+		c.ll.Remove(el)
+		delete(c.items, e.key)
+		c.stats.Bytes -= int64(len(e.val))
+		c.stats.Evictions++
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Items = c.ll.Len()
+	s.MaxBytes = c.maxBytes
+	return s
+}

@@ -1,0 +1,218 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func bytesOf(n int, b byte) []byte { return []byte(strings.Repeat(string(b), n)) }
+
+func TestLRUStaysWithinBytes(t *testing.T) {
+	c := New(Options{MaxBytes: 1000})
+	ctx := context.Background()
+	loads := 0
+	get := func(k string) {
+		t.Helper()
+		v, err := c.Get(ctx, k, func(context.Context) ([]byte, error) { loads++; return bytesOf(300, k[0]), nil })
+		if err != nil || len(v) != 300 || v[0] != k[0] {
+			t.Fatalf("Get(%q) = %d bytes, %v", k, len(v), err)
+		}
+	}
+	get("a")
+	get("b")
+	get("c") // 900 bytes
+	get("a") // a is now the most recent
+	get("d") // 1200 > 1000: evicts b, the least recent
+	s := c.Stats()
+	if s.Bytes != 900 || s.Items != 3 || s.Evictions != 1 {
+		t.Errorf("Stats = %+v; want 900 bytes in 3 items after 1 eviction", s)
+	}
+	if _, ok := c.Peek("b"); ok {
+		t.Error("b is still cached; want it evicted as least recently used")
+	}
+	for _, k := range []string{"a", "c", "d"} {
+		if _, ok := c.Peek(k); !ok {
+			t.Errorf("%s was evicted; want b evicted", k)
+		}
+	}
+	if s.Hits != 1 || s.Misses != 4 || loads != 4 {
+		t.Errorf("hits %d misses %d loads %d; want 1, 4, 4", s.Hits, s.Misses, loads)
+	}
+}
+
+func TestTooLargeIsServedNotKept(t *testing.T) {
+	c := New(Options{MaxBytes: 100})
+	v, err := c.Get(context.Background(), "big", func(context.Context) ([]byte, error) { return bytesOf(101, 'x'), nil })
+	if err != nil || len(v) != 101 {
+		t.Fatalf("Get = %d bytes, %v", len(v), err)
+	}
+	if s := c.Stats(); s.Bytes != 0 || s.Items != 0 {
+		t.Errorf("Stats = %+v; a value over MaxBytes must not be kept", s)
+	}
+}
+
+func TestSingleFlight(t *testing.T) {
+	c := New(Options{})
+	var loads atomic.Int32
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.Get(context.Background(), "k", func(context.Context) ([]byte, error) {
+				loads.Add(1)
+				<-release
+				return []byte("frame"), nil
+			})
+			if err != nil || string(v) != "frame" {
+				t.Errorf("Get = %q, %v", v, err)
+			}
+		}()
+	}
+	for c.Stats().Shared+c.Stats().Misses < 50 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if n := loads.Load(); n != 1 {
+		t.Errorf("50 concurrent Gets ran the loader %d times; want 1", n)
+	}
+	if s := c.Stats(); s.Misses != 1 || s.Shared != 49 {
+		t.Errorf("Stats = %+v; want 1 miss and 49 shared", s)
+	}
+}
+
+func TestCallerLeavingDoesNotCancelOthers(t *testing.T) {
+	c := New(Options{})
+	started := make(chan struct{})
+	release := make(chan struct{})
+	load := func(ctx context.Context) ([]byte, error) {
+		close(started)
+		select {
+		case <-release:
+			return []byte("done"), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	first, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := c.Get(first, "k", load); errc <- err }()
+	<-started
+	second := make(chan string, 1)
+	go func() {
+		v, err := c.Get(context.Background(), "k", nil) // joins; never loads
+		if err != nil {
+			second <- err.Error()
+			return
+		}
+		second <- string(v)
+	}()
+	for c.Stats().Shared == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller got %v; want context.Canceled", err)
+	}
+	close(release)
+	if v := <-second; v != "done" {
+		t.Errorf("second caller got %q; want the loaded value", v)
+	}
+	if _, ok := c.Peek("k"); !ok {
+		t.Error("the load finished after its starter left but was not cached")
+	}
+}
+
+func TestErrorsAreNotCached(t *testing.T) {
+	c := New(Options{})
+	n := 0
+	load := func(context.Context) ([]byte, error) {
+		n++
+		if n == 1 {
+			return nil, errors.New("disk hiccup")
+		}
+		return []byte("ok"), nil
+	}
+	if _, err := c.Get(context.Background(), "k", load); err == nil {
+		t.Fatal("first Get succeeded; want the load error")
+	}
+	if v, err := c.Get(context.Background(), "k", load); err != nil || string(v) != "ok" {
+		t.Errorf("second Get = %q, %v; want a fresh load", v, err)
+	}
+	if s := c.Stats(); s.LoadErrs != 1 {
+		t.Errorf("LoadErrs = %d; want 1", s.LoadErrs)
+	}
+}
+
+func TestPanickingLoaderIsAnError(t *testing.T) {
+	c := New(Options{})
+	_, err := c.Get(context.Background(), "k", func(context.Context) ([]byte, error) { panic("boom") })
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("Get = %v; want the panic as an error", err)
+	}
+}
+
+func TestMaxLoadsBoundsConcurrency(t *testing.T) {
+	c := New(Options{MaxLoads: 2})
+	var running, peak atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Get(context.Background(), fmt.Sprint(i), func(context.Context) ([]byte, error) {
+				n := running.Add(1)
+				for {
+					p := peak.Load()
+					if n <= p || peak.CompareAndSwap(p, n) {
+						break
+					}
+				}
+				time.Sleep(5 * time.Millisecond)
+				running.Add(-1)
+				return []byte{1}, nil
+			})
+		}()
+	}
+	wg.Wait()
+	if p := peak.Load(); p != 2 {
+		t.Errorf("peak concurrent loads = %d; want 2", p)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"256MiB", 256 << 20, true},
+		{"256 MB", 256 << 20, true},
+		{"1.5GiB", 3 << 29, true},
+		{"512k", 512 << 10, true},
+		{"1048576", 1 << 20, true},
+		{"0", 0, true},
+		{"lots", 0, false},
+		{"5 parsecs", 0, false},
+		{"-1M", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+	for _, n := range []int64{512, 256 << 20, 3 << 29} {
+		if got, err := ParseSize(FormatSize(n)); err != nil || got != n {
+			t.Errorf("ParseSize(FormatSize(%d)=%q) = %d, %v", n, FormatSize(n), got, err)
+		}
+	}
+}
