@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/image/webp"
 )
@@ -25,6 +26,10 @@ type Image struct {
 	Format Format
 	// Orientation is the EXIF orientation, not yet applied to Pixels.
 	Orientation Orientation
+	// Size and ModTime identify the version of the file that was read
+	// (zero for Bytes), so a caller can tell whether it changed meanwhile.
+	Size    int64
+	ModTime time.Time
 }
 
 // File reads and decodes the image at path within the limits. It is safe
@@ -34,42 +39,47 @@ type Image struct {
 // opened without blocking and checked with fstat before anything is read,
 // so a FIFO or /dev/zero is refused at once.
 func File(path string, lim Limits) (*Image, error) {
-	data, err := readFile(path, lim.maxFileSize())
+	data, st, err := readFile(path, lim.maxFileSize())
 	if err != nil {
 		return nil, err
 	}
-	return Bytes(path, data, lim)
+	img, err := Bytes(path, data, lim)
+	if err != nil {
+		return nil, err
+	}
+	img.Size, img.ModTime = st.Size(), st.ModTime()
+	return img, nil
 }
 
-func readFile(path string, max int64) ([]byte, error) {
+func readFile(path string, max int64) ([]byte, fs.FileInfo, error) {
 	// O_NONBLOCK keeps open(2) of a FIFO without a writer from waiting
 	// forever; it has no effect on regular files.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, reject(path, ErrUnreadable, "cannot open: %v", unwrapPath(err))
+		return nil, nil, reject(path, ErrUnreadable, "cannot open: %v", unwrapPath(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, reject(path, ErrUnreadable, "cannot stat: %v", unwrapPath(err))
+		return nil, nil, reject(path, ErrUnreadable, "cannot stat: %v", unwrapPath(err))
 	}
 	if !st.Mode().IsRegular() {
-		return nil, reject(path, ErrNotRegular, "is %s, not a regular file", modeName(st.Mode()))
+		return nil, nil, reject(path, ErrNotRegular, "is %s, not a regular file", modeName(st.Mode()))
 	}
 	if st.Size() > max {
-		return nil, reject(path, ErrFileTooLarge, "%s is over --max-file-size %s",
+		return nil, nil, reject(path, ErrFileTooLarge, "%s is over --max-file-size %s",
 			humanBytes(st.Size()), humanBytes(max))
 	}
 	// The file may grow after the stat: read at most max+1 bytes.
 	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
 	n, err := buf.ReadFrom(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, reject(path, ErrUnreadable, "read failed: %v", unwrapPath(err))
+		return nil, nil, reject(path, ErrUnreadable, "read failed: %v", unwrapPath(err))
 	}
 	if n > max {
-		return nil, reject(path, ErrFileTooLarge, "grew past --max-file-size %s while being read", humanBytes(max))
+		return nil, nil, reject(path, ErrFileTooLarge, "grew past --max-file-size %s while being read", humanBytes(max))
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), st, nil
 }
 
 func unwrapPath(err error) error {

@@ -1,0 +1,247 @@
+// Command slidestream serves a folder of photos as one endless MJPEG
+// slideshow that any screen can show with a single <img> tag.
+//
+// Every image (JPEG, PNG or WebP, whatever its name says) is decoded, turned
+// upright, flattened, resized and re-encoded as a JPEG frame, once per
+// width, and every client sees the same slide at the same time.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"slidestream/cache"
+	"slidestream/decode"
+	"slidestream/encode"
+	"slidestream/stream"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "slidestream:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks a command-line mistake, already reported on stderr.
+var errUsage = errors.New("usage")
+
+// config is everything the command line sets.
+type config struct {
+	dir          string
+	addr         string
+	width        int
+	quality      int
+	background   string
+	cacheSize    string
+	maxPixels    float64 // megapixels
+	maxFileSize  string
+	interval     time.Duration
+	writeTimeout time.Duration
+	workers      int
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("slidestream", flag.ContinueOnError)
+	fs.StringVar(&c.dir, "dir", "images", "folder of images to show (JPEG, PNG, WebP)")
+	fs.StringVar(&c.addr, "addr", ":8080", "listen address, HOST:PORT")
+	fs.IntVar(&c.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
+	fs.IntVar(&c.quality, "quality", encode.DefaultQuality, "JPEG quality, 1-100")
+	fs.StringVar(&c.background, "background", "#000000", "colour behind transparent pixels, #rrggbb")
+	fs.StringVar(&c.cacheSize, "cache-size", cache.FormatSize(cache.DefaultMaxBytes), "memory for encoded frames, e.g. 256MiB or 1GiB")
+	fs.Float64Var(&c.maxPixels, "max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels (checked before decoding)")
+	fs.StringVar(&c.maxFileSize, "max-file-size", cache.FormatSize(decode.DefaultMaxFileSize), "largest file read")
+	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
+	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "images transcoded at once")
+	fs.Usage = func() {} // errors are reported below, on one line
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "Usage: slidestream [flags]\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil, flag.ErrHelp
+		}
+		fmt.Fprintf(stderr, "slidestream: %v (see --help)\n", err)
+		return nil, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "slidestream: unexpected argument %q (see --help)\n", fs.Arg(0))
+		return nil, errUsage
+	}
+	bad := func(format string, a ...any) (*config, error) {
+		fmt.Fprintf(stderr, "slidestream: "+format+" (see --help)\n", a...)
+		return nil, errUsage
+	}
+	switch {
+	case c.width != 0 && (c.width < stream.MinWidth || c.width > 16384):
+		return bad("-width %d: want 0 or %d to 16384", c.width, stream.MinWidth)
+	case c.quality < 1 || c.quality > 100:
+		return bad("-quality %d: want 1 to 100", c.quality)
+	case c.interval < 0:
+		return bad("-interval %v: want 0 or more", c.interval)
+	case c.maxPixels <= 0:
+		return bad("-max-pixels %v: want more than 0 megapixels", c.maxPixels)
+	case c.workers < 1:
+		return bad("-workers %d: want 1 or more", c.workers)
+	case c.writeTimeout <= 0:
+		return bad("-write-timeout %v: want more than 0", c.writeTimeout)
+	}
+	if _, err := encode.ParseColor(c.background); err != nil {
+		return bad("-background %q: want #rrggbb", c.background)
+	}
+	if _, err := cache.ParseSize(c.cacheSize); err != nil {
+		return bad("-cache-size %q: want a size such as 256MiB", c.cacheSize)
+	}
+	if n, err := cache.ParseSize(c.maxFileSize); err != nil || n == 0 {
+		return bad("-max-file-size %q: want a size such as 64MiB", c.maxFileSize)
+	}
+	return c, nil
+}
+
+// frames adapts the cache and the transcoder to what the stream asks for:
+// the JPEG of one slide at one width.
+type frames struct {
+	cache *cache.Cache
+	lim   decode.Limits
+	opts  encode.Options
+}
+
+func (f *frames) Render(ctx context.Context, s stream.Slide, width int) ([]byte, error) {
+	// The key names everything that shapes the bytes, including the file's
+	// version, so a replaced file is never served stale.
+	key := s.Path + "\x00" + strconv.FormatInt(s.Size, 10) + "\x00" + strconv.FormatInt(s.ModTime.UnixNano(), 10) +
+		"\x00" + strconv.Itoa(width) + "\x00" + strconv.Itoa(f.opts.Quality) + "\x00" + encode.FormatColor(f.opts.Background)
+	return f.cache.Get(ctx, key, func(context.Context) ([]byte, error) {
+		img, err := decode.File(s.Path, f.lim)
+		if err != nil {
+			return nil, err
+		}
+		if img.Size != s.Size || !img.ModTime.Equal(s.ModTime) {
+			// Changed since it was listed: do not cache new bytes under the
+			// old version. The next folder scan brings the new version.
+			return nil, fmt.Errorf("%s changed while being read", s.Path)
+		}
+		o := f.opts
+		o.Width = width
+		return encode.Frame(img, o)
+	})
+}
+
+// server is a configured slidestream, listening but not yet serving.
+type server struct {
+	cfg      *config
+	log      *slog.Logger
+	ln       net.Listener
+	folder   *stream.Folder
+	timeline *stream.Timeline
+	handler  *stream.Handler
+	cache    *cache.Cache
+}
+
+func newServer(cfg *config, log *slog.Logger) (*server, error) {
+	bg, _ := encode.ParseColor(cfg.background)
+	cacheSize, _ := cache.ParseSize(cfg.cacheSize)
+	maxFile, _ := cache.ParseSize(cfg.maxFileSize)
+	c := cache.New(cache.Options{MaxBytes: cacheSize, MaxLoads: cfg.workers})
+	f := &frames{
+		cache: c,
+		lim:   decode.Limits{MaxFileSize: maxFile, MaxPixels: int64(cfg.maxPixels * 1e6)},
+		opts:  encode.Options{Quality: cfg.quality, Background: bg},
+	}
+	folder := stream.NewFolder(cfg.dir, log)
+	tl := stream.NewTimeline(folder, f, stream.TimelineOptions{
+		Interval: cfg.interval,
+		Width:    cfg.width,
+		Empty:    "no images in " + cfg.dir,
+		Log:      log,
+	})
+	h := stream.NewHandler(tl, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout, Log: log})
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, err
+	}
+	return &server{cfg: cfg, log: log, ln: ln, folder: folder, timeline: tl, handler: h, cache: c}, nil
+}
+
+// url is the address to open in a browser.
+func (s *server) url() string {
+	host, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// serve runs until ctx ends, then ends every stream and returns within
+// about two seconds.
+func (s *server) serve(ctx context.Context) error {
+	streams, stopStreams := context.WithCancel(context.Background())
+	defer stopStreams()
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		// Streams end when this context does: Shutdown alone would wait
+		// for them forever. No WriteTimeout: it would cut every stream.
+		BaseContext: func(net.Listener) context.Context { return streams },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go s.folder.Watch(streams, time.Second)
+	go s.timeline.Run(streams)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(s.ln) }()
+	s.log.Info("slidestream is serving", "url", s.url(), "dir", s.cfg.dir, "width", s.cfg.width,
+		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "clients", s.handler.Clients())
+	stopStreams()
+	done, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(done); err != nil {
+		hs.Close()
+	}
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	s, err := newServer(cfg, log)
+	if err != nil {
+		return err
+	}
+	return s.serve(ctx)
+}

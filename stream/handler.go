@@ -1,0 +1,379 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Boundary separates the parts of the stream. It cannot start with "--"
+// (ffmpeg's probe looks for "--" + boundary) and is long enough never to
+// turn up inside JPEG data by chance.
+const Boundary = "slidestreamframe"
+
+// Width limits for ?width=.
+const (
+	MinWidth = 16
+	MaxWidth = 4096
+)
+
+// HandlerOptions configures a Handler. Zero fields take the defaults noted.
+type HandlerOptions struct {
+	// Width is the frame width when the URL gives none (0 = original size).
+	Width int
+	// WriteTimeout drops a client that accepts no data for this long
+	// (default 10s). It is set per write: a stream has no overall deadline.
+	WriteTimeout time.Duration
+	// KeepAlive re-sends the current frame after this much silence
+	// (default 5s): Home Assistant gives up after 10s without data and
+	// nginx after 60s.
+	KeepAlive time.Duration
+	Log       *slog.Logger
+}
+
+// Handler serves the slideshow page, the stream, snapshots and a health
+// check. It is safe for concurrent use.
+type Handler struct {
+	tl           *Timeline
+	width        int
+	writeTimeout time.Duration
+	keepAlive    time.Duration
+	log          *slog.Logger
+	mux          *http.ServeMux
+	placeholders placeholders
+	clients      atomic.Int64
+}
+
+// NewHandler returns the HTTP handler for tl.
+func NewHandler(tl *Timeline, o HandlerOptions) *Handler {
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = 5 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{tl: tl, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /{$}", h.servePage)
+	h.mux.HandleFunc("GET /slideshow", h.serveStream)
+	h.mux.HandleFunc("GET /snapshot", h.serveSnapshot)
+	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Clients returns the number of streams being served.
+func (h *Handler) Clients() int64 { return h.clients.Load() }
+
+// widthParam reads ?width=, or returns the default.
+func (h *Handler) widthParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("width")
+	if v == "" {
+		return h.width, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < MinWidth || n > MaxWidth {
+		return 0, fmt.Errorf("width must be a whole number of pixels from %d to %d, not %q", MinWidth, MaxWidth, v)
+	}
+	return n, nil
+}
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>slidestream</title>
+<style>
+html, body { margin: 0; height: 100%; background: #000; overflow: hidden; }
+img { display: block; width: 100%; height: 100%; object-fit: contain; }
+</style>
+</head>
+<body>
+<img src="{{.}}" alt="">
+</body>
+</html>
+`))
+
+// servePage serves the full-window page. The stream must be shown through
+// an <img>: browsers do not render a multipart response they navigate to.
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	src := "slideshow"
+	if _, err := h.widthParam(r); err == nil && r.URL.Query().Has("width") {
+		src += "?width=" + r.URL.Query().Get("width")
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	page.Execute(w, src)
+}
+
+func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
+	st, _ := h.tl.State()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	switch {
+	case st.Slide != nil:
+		fmt.Fprintf(w, "ok: showing %s\n", st.Slide.Slide.Name)
+	default:
+		fmt.Fprintf(w, "ok: %s\n", st.Reason)
+	}
+}
+
+// part is one frame as a client sees it: a slide's frame at a width, or a
+// placeholder. Two parts with the same slot and width are the same picture.
+type part struct {
+	slot  *Slot
+	width int
+	b     []byte
+}
+
+func (p *part) same(q *part) bool {
+	if p == nil || q == nil {
+		return p == q
+	}
+	if p.slot == nil || q.slot == nil {
+		return p.slot == q.slot && len(p.b) == len(q.b) && &p.b[0] == &q.b[0]
+	}
+	return p.slot == q.slot && p.width == q.width
+}
+
+// current returns the part to show for st at width, rendering it if need
+// be. It returns nil only when ctx ends first.
+func (h *Handler) current(ctx context.Context, st *State, width int) *part {
+	if st.Slide == nil {
+		return &part{width: width, b: h.placeholders.frame(st.Reason, width)}
+	}
+	b, err := st.Slide.Frame(ctx, width)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return &part{width: width, b: h.placeholders.frame("cannot show "+st.Slide.Slide.Name, width)}
+	}
+	return &part{slot: st.Slide, width: width, b: b}
+}
+
+func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	width, err := h.widthParam(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	st, changed := h.tl.State()
+	for st.Seq == 0 { // the very first slide is still being made
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			st, changed = h.tl.State()
+		}
+	}
+	p := h.current(ctx, st, width)
+	if p == nil {
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Length", strconv.Itoa(len(p.b)))
+	w.Header().Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	w.Write(p.b)
+}
+
+// paintDelay is how long a client waits, after a frame, for the next
+// slide to be ready before it commits to repeating the current one. See
+// serveStream.
+const paintDelay = 500 * time.Millisecond
+
+// serveStream writes the slideshow as multipart/x-mixed-replace.
+//
+// Chromium paints part N only once the headers of part N+1 have arrived
+// (crbug.com/527446), and every part must carry Content-Length (ffmpeg and
+// go2rtc rely on it), so right after a frame the next part's headers are
+// sent, which needs the next part's length. Usually the next slide is
+// already prepared and those are its headers; otherwise, after paintDelay,
+// they are the headers of a repeat of the current frame, which is sent as
+// the keep-alive or just before the next slide.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
+	width, err := h.widthParam(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	release := h.tl.Watch(width)
+	defer release()
+	n := h.clients.Add(1)
+	defer h.clients.Add(-1)
+	log := h.log.With("client", r.RemoteAddr, "width", width)
+	log.Info("client connected", "clients", n)
+
+	hdr := w.Header()
+	hdr.Set("Content-Type", "multipart/x-mixed-replace; boundary="+Boundary)
+	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	hdr.Set("Pragma", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
+	ctx := r.Context()
+	sent, err := h.play(ctx, c, width)
+	switch {
+	case ctx.Err() != nil:
+		log.Info("client left", "frames", sent)
+	case err != nil:
+		log.Info("client dropped", "frames", sent, "reason", dropReason(err))
+	}
+}
+
+func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err error) {
+	st, changed := h.tl.State()
+	var shown, pending *part // pending: headers sent, body not yet
+	var lastFull time.Time   // when a whole frame was last sent
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if st.Seq > 0 {
+			want := h.current(ctx, st, width)
+			if want == nil {
+				return sent, nil
+			}
+			if !want.same(shown) {
+				if pending != nil && !pending.same(want) {
+					c.body(pending) // a committed repeat or a slide that was replaced
+				}
+				if !pending.same(want) {
+					c.headers(want)
+				}
+				c.body(want)
+				shown, pending, lastFull = want, nil, time.Now()
+				sent++
+			}
+			if pending == nil {
+				if next := h.upcoming(st, width, lastFull); next != nil {
+					c.headers(next)
+					pending = next
+				} else if time.Since(lastFull) >= paintDelay {
+					c.headers(shown)
+					pending = shown
+				}
+			}
+			if err := c.flush(); err != nil {
+				return sent, err
+			}
+		}
+
+		// Sleep until the slide changes, the next one is ready, a repeat
+		// must be committed, or the keep-alive is due.
+		var nextReady <-chan struct{}
+		var timeout <-chan time.Time
+		if shown != nil {
+			wake := lastFull.Add(h.keepAlive)
+			if pending == nil {
+				if st.Next != nil {
+					_, nextReady = st.Next.Ready(width)
+				}
+				wake = lastFull.Add(paintDelay)
+			}
+			timer.Reset(max(time.Until(wake), 0))
+			timeout = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return sent, nil
+		case <-changed:
+			st, changed = h.tl.State()
+		case <-nextReady:
+		case <-timeout:
+			if time.Since(lastFull) >= h.keepAlive {
+				if pending == nil {
+					c.headers(shown)
+					pending = shown
+				}
+				c.body(pending)
+				shown, pending, lastFull = pending, nil, time.Now()
+				sent++
+			}
+		}
+		if c.err != nil {
+			return sent, c.err
+		}
+	}
+}
+
+// upcoming returns the next slide's part if it is rendered at width and
+// takes over before the keep-alive would be due, so that its headers can be
+// sent now.
+func (h *Handler) upcoming(st *State, width int, lastFull time.Time) *part {
+	if st.Next == nil || st.NextAt.After(lastFull.Add(h.keepAlive)) {
+		return nil
+	}
+	b, _ := st.Next.Ready(width)
+	if b == nil {
+		return nil
+	}
+	return &part{slot: st.Next, width: width, b: b}
+}
+
+// conn writes parts with a deadline on every write, and remembers the first
+// error so a sequence of writes can be checked once.
+type conn struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	err     error
+}
+
+func (c *conn) write(b []byte) {
+	if c.err != nil {
+		return
+	}
+	if err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		c.err = err
+		return
+	}
+	_, c.err = c.w.Write(b)
+}
+
+// headers writes a part's boundary and headers. The CRLF that ends the
+// previous part's body belongs to this delimiter (RFC 2046 §5.1.1) but is
+// written with the body, so the stream starts with "--" as ffmpeg expects.
+func (c *conn) headers(p *part) {
+	c.write(fmt.Appendf(nil, "--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", Boundary, len(p.b)))
+}
+
+func (c *conn) body(p *part) {
+	c.write(p.b)
+	c.write([]byte("\r\n"))
+}
+
+func (c *conn) flush() error {
+	if c.err == nil {
+		if err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			c.err = err
+		} else {
+			c.err = c.rc.Flush()
+		}
+	}
+	return c.err
+}
+
+// dropReason names why a write failed, for logs and metrics.
+func dropReason(err error) string {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "write-timeout"
+	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
+		return "closed"
+	}
+	return "write-error"
+}
