@@ -151,4 +151,3 @@ func diff(old, cur []Slide) (added, removed, replaced int) {
 	}
 	return added, len(byName), replaced
 }
-

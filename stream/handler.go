@@ -227,11 +227,10 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
 	ctx := r.Context()
 	sent, err := h.play(ctx, c, width)
-	switch {
-	case ctx.Err() != nil:
-		log.Info("client left", "frames", sent)
-	case err != nil:
+	if err != nil {
 		log.Info("client dropped", "frames", sent, "reason", dropReason(err))
+	} else {
+		log.Info("client left", "frames", sent)
 	}
 }
 
