@@ -571,4 +571,3 @@ func TestFlags(t *testing.T) {
 		t.Errorf("--help = %v, %q", err, out.String())
 	}
 }
-
