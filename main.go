@@ -28,6 +28,8 @@ import (
 	"slidestream/stream"
 )
 
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,7 +78,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: slidestream [flags]\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n\nFlags:\n")
+			fmt.Fprintf(stdout, "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n\nFlags:\n")
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
 			return nil, flag.ErrHelp
@@ -231,6 +233,9 @@ func (s *server) serve(ctx context.Context) error {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "bench" {
+		return runBench(args[1:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

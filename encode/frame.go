@@ -24,14 +24,17 @@ func Size(w, h int, o decode.Orientation, width int) (int, int) {
 	return width, max(nh, 1)
 }
 
-// Frame makes the JPEG frame for img. It is safe for concurrent use; each
-// call allocates its own buffers.
-//
-// The steps, in the order that keeps them cheap: composite onto the
-// background while averaging k×k blocks (k chosen so at least twice the
-// target size remains), Lanczos-resize to the exact size, turn upright (on
-// the small image, not the large one), encode.
+// Frame makes the JPEG frame for img: Scale, then JPEG. It is safe for
+// concurrent use; each call allocates its own buffers.
 func Frame(img *decode.Image, o Options) ([]byte, error) {
+	return JPEG(Scale(img, o), o.Quality)
+}
+
+// Scale makes the frame's pixels: composited onto the background while
+// averaging k×k blocks (k chosen so at least twice the target size
+// remains), Lanczos-resized to the exact size, then turned upright. Turning
+// last works on the small image instead of the large one.
+func Scale(img *decode.Image, o Options) *image.RGBA {
 	src := img.Pixels.Bounds()
 	fw, fh := Size(src.Dx(), src.Dy(), img.Orientation, o.Width)
 	// tw×th is the target in stored (not yet turned) orientation.
@@ -45,10 +48,16 @@ func Frame(img *decode.Image, o Options) ([]byte, error) {
 	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
 		m = imaging.Resize(flat, tw, th, imaging.Lanczos)
 	}
-	m = orient(m, img.Orientation)
+	return asRGBA(orient(m, img.Orientation))
+}
+
+// JPEG encodes m as a baseline JPEG with no metadata at the given quality
+// (0 means DefaultQuality).
+func JPEG(m *image.RGBA, quality int) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(fw * fh / 4)
-	if err := jpeg.Encode(&buf, asRGBA(m), &jpeg.Options{Quality: o.quality()}); err != nil {
+	b := m.Bounds()
+	buf.Grow(b.Dx() * b.Dy() / 4)
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: Options{Quality: quality}.quality()}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -79,9 +88,12 @@ func orient(m image.Image, o decode.Orientation) image.Image {
 // asRGBA gives the JPEG encoder an *image.RGBA, the type it has a fast path
 // for. imaging returns *image.NRGBA; the frame is opaque, so its bytes are
 // already valid premultiplied RGBA and are shared, not copied.
-func asRGBA(m image.Image) image.Image {
-	if n, ok := m.(*image.NRGBA); ok {
-		return &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
+func asRGBA(m image.Image) *image.RGBA {
+	switch m := m.(type) {
+	case *image.RGBA:
+		return m
+	case *image.NRGBA:
+		return &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
 	}
-	return m
+	panic("encode: unexpected image type") // orient and flatten return only these
 }

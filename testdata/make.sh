@@ -83,3 +83,11 @@ cp png-rgb.png png-named.jpg
 # downscaler is compared with.
 $IM /usr/share/wallpapers/EveningGlow/contents/images/2560x1600.jpg -resize 1200x750! -quality 88 jpeg-large.jpg
 djpeg jpeg-large.jpg | $IM - -filter Lanczos -resize 240x150! ref/jpeg-large-240.png
+
+# A 12.5-megapixel photo for the benchmarks (the JPEG and PNG versions are
+# made from it by bench_test.go): EveningGlow enlarged, with sensor-like
+# noise so that it compresses like a real camera file.
+mkdir -p bench
+$IM /usr/share/wallpapers/EveningGlow/contents/images/2560x1600.jpg -filter Lanczos -resize 4480x2800! \
+    -attenuate 0.25 +noise Gaussian "$tmp/big.ppm"
+cwebp -quiet -q 80 "$tmp/big.ppm" -o bench/photo-12mp.webp

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"slidestream/cache"
+	"slidestream/decode"
+	"slidestream/encode"
+	"slidestream/stream"
+)
+
+// runBench is "slidestream bench": transcode every image in a folder cold
+// and print how fast this machine is, so an operator can tell whether it
+// is enough for their photos.
+func runBench(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("slidestream bench", flag.ContinueOnError)
+	dir := fs.String("dir", "images", "folder of images to transcode")
+	width := fs.Int("width", 1280, "frame width; 0 keeps each image's own size")
+	quality := fs.Int("quality", encode.DefaultQuality, "JPEG quality, 1-100")
+	workers := fs.Int("workers", runtime.NumCPU(), "images transcoded at once")
+	maxPixels := fs.Float64("max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels")
+	maxFile := fs.String("max-file-size", cache.FormatSize(decode.DefaultMaxFileSize), "largest file read")
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "Usage: slidestream bench [flags]\n\nTranscodes every image in --dir once, cold, and prints the speed.\n\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		fmt.Fprintf(stderr, "slidestream bench: %v (see --help)\n", err)
+		return errUsage
+	}
+	maxFileSize, err := cache.ParseSize(*maxFile)
+	if err != nil || *workers < 1 || *quality < 1 || *quality > 100 || *width < 0 {
+		fmt.Fprintf(stderr, "slidestream bench: bad flag value (see --help)\n")
+		return errUsage
+	}
+	folder := stream.NewFolder(*dir, discardLogger())
+	slides, _ := folder.Slides()
+	if len(slides) == 0 {
+		return fmt.Errorf("no images in %s", *dir)
+	}
+	lim := decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)}
+	opts := encode.Options{Width: *width, Quality: *quality}
+
+	type result struct {
+		format string
+		mp     float64
+		took   time.Duration
+		out    int
+		err    error
+	}
+	results := make([]result, len(slides))
+	progress := newProgress(stderr, len(slides))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range *workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				t0 := time.Now()
+				r := result{}
+				img, err := decode.File(slides[i].Path, lim)
+				if err == nil {
+					b := img.Pixels.Bounds()
+					r.format, r.mp = string(img.Format), float64(b.Dx()*b.Dy())/1e6
+					var out []byte
+					out, err = encode.Frame(img, opts)
+					r.out = len(out)
+				}
+				r.took, r.err = time.Since(t0), err
+				results[i] = r
+				progress.step(slides[i].Name)
+			}
+		}()
+	}
+	for i := range slides {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	wall := time.Since(start)
+	progress.done()
+
+	byFormat := map[string][]result{}
+	var formats []string
+	var totalMP float64
+	var totalOut, ok int
+	for _, r := range results {
+		if r.err != nil {
+			fmt.Fprintf(stdout, "skipped %s\n", r.err)
+			continue
+		}
+		if _, seen := byFormat[r.format]; !seen {
+			formats = append(formats, r.format)
+		}
+		byFormat[r.format] = append(byFormat[r.format], r)
+		totalMP += r.mp
+		totalOut += r.out
+		ok++
+	}
+	slices.Sort(formats)
+	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "format\timages\tmegapixels\tp50 ms\tp95 ms\tMP/s per worker\toutput KiB\t\n")
+	for _, f := range formats {
+		rs := byFormat[f]
+		var mp, secs float64
+		var out int
+		durs := make([]time.Duration, len(rs))
+		for i, r := range rs {
+			mp += r.mp
+			secs += r.took.Seconds()
+			out += r.out
+			durs[i] = r.took
+		}
+		slices.Sort(durs)
+		fmt.Fprintf(w, "%s\t%d\t%.1f\t%.0f\t%.0f\t%.1f\t%d\t\n", f, len(rs), mp,
+			ms(percentile(durs, 0.50)), ms(percentile(durs, 0.95)), mp/secs, out>>10)
+	}
+	w.Flush()
+	fmt.Fprintf(stdout, "\n%d images (%.1f megapixels) to width %d in %.2fs with %d workers: %.2f images/s, %.1f MP/s, %d KiB out\n",
+		ok, totalMP, *width, wall.Seconds(), *workers, float64(ok)/wall.Seconds(), totalMP/wall.Seconds(), totalOut>>10)
+	fmt.Fprintf(stdout, "peak memory (RSS): %s\n", peakRSS())
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// percentile of sorted durations, nearest rank.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// peakRSS reads the process's high-water resident set size from Linux's
+// /proc; elsewhere it reports what the Go runtime obtained from the OS.
+func peakRSS() string {
+	f, err := os.Open("/proc/self/status")
+	if err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				return cache.FormatSize(kb << 10)
+			}
+		}
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return cache.FormatSize(int64(m.Sys)) + " (Go runtime)"
+}
+
+// progress draws a bar on a terminal and nothing elsewhere.
+type progress struct {
+	mu    sync.Mutex // protects n
+	w     io.Writer
+	total int
+	n     int
+	tty   bool
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	p := &progress{w: w, total: total}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) step(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	if !p.tty {
+		return
+	}
+	const width = 30
+	done := width * p.n / p.total
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %-30.30s", strings.Repeat("=", done), strings.Repeat(" ", width-done), p.n, p.total, filepath.Base(name))
+}
+
+func (p *progress) done() {
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 80))
+	}
+}
