@@ -16,6 +16,10 @@ import (
 	"golang.org/x/image/webp"
 )
 
+// MaxJPEGScans is the most scans a JPEG may have. Progressive encoders
+// write around ten; only a crafted file has hundreds.
+const MaxJPEGScans = 300
+
 // Image is a decoded picture and what is needed to show it upright.
 type Image struct {
 	// Pixels as the format's decoder returned them (*image.YCbCr,
@@ -129,6 +133,14 @@ func Bytes(name string, data []byte, lim Limits) (img *Image, err error) {
 	var decode func(io.Reader) (image.Image, error)
 	switch format {
 	case JPEG:
+		// Each scan of a progressive JPEG walks every block of the image, so
+		// a small file with thousands of tiny scans costs minutes of CPU.
+		// Real files have about ten; libjpeg-turbo's tools stop at 500.
+		// Counting FF DA is exact enough: inside entropy-coded data every
+		// FF byte is followed by 00 or a restart marker.
+		if n := bytes.Count(data, []byte{0xff, 0xda}); n > MaxJPEGScans {
+			return nil, reject(name, ErrCorrupt, "the JPEG has %d scans, over the %d a real photo could need (a decoding bomb?)", n, MaxJPEGScans)
+		}
 		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
 	case PNG:
 		decodeConfig, decode = png.DecodeConfig, png.Decode

@@ -299,3 +299,24 @@ func TestOrientationIgnoresBrokenExif(t *testing.T) {
 		t.Errorf("orientation of a JPEG without EXIF = %d; want 1", o)
 	}
 }
+
+func TestJPEGScanBombIsRefused(t *testing.T) {
+	// A real progressive JPEG with its scans repeated thousands of times:
+	// every scan walks the whole image, so this would take minutes.
+	b := readFixture(t, "jpeg-progressive.jpg")
+	first := bytes.Index(b, []byte{0xff, 0xda})
+	scans := b[first : len(b)-2]
+	bomb := bytes.Clone(b[:first])
+	for range 2000 {
+		bomb = append(bomb, scans...)
+	}
+	bomb = append(bomb, 0xff, 0xd9)
+	start := time.Now()
+	_, err := Bytes("scans.jpg", bomb, Limits{})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "scans") {
+		t.Errorf("Bytes(scan bomb) error = %v; want a refusal naming the scans", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("refusing the scan bomb took %v", d)
+	}
+}
