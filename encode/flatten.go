@@ -20,6 +20,16 @@ type rowFunc func(y int, dst []uint8)
 // Pixels are composited one by one before averaging, so a colour hidden
 // under a fully transparent pixel can never bleed into the result.
 func flatten(m image.Image, bg color.RGBA, k int) *image.RGBA {
+	switch m := m.(type) {
+	case *image.YCbCr:
+		if out, ok := boxYCbCr(m, k, color.YCbCrToRGB); ok {
+			return out
+		}
+	case *decode.VideoYCbCr:
+		if out, ok := boxYCbCr(m.YCbCr, k, decode.VideoToRGB); ok {
+			return out
+		}
+	}
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	row := rowReader(m, bg)
