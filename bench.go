@@ -33,6 +33,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", runtime.NumCPU(), "images transcoded at once")
 	maxPixels := fs.Float64("max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels")
 	maxFile := fs.String("max-file-size", cache.FormatSize(decode.DefaultMaxFileSize), "largest file read")
+	outDir := fs.String("out", "", "also write each frame to this folder, as NAME.jpg")
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
@@ -84,6 +85,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 					var out []byte
 					out, err = encode.Frame(img, opts)
 					r.out = len(out)
+					if err == nil && *outDir != "" {
+						err = os.WriteFile(filepath.Join(*outDir, slides[i].Name+".jpg"), out, 0o644)
+					}
 				}
 				r.took, r.err = time.Since(t0), err
 				results[i] = r

@@ -6,3 +6,5 @@ require (
 	github.com/disintegration/imaging v1.6.2
 	golang.org/x/image v0.47.0
 )
+
+require golang.org/x/sync v0.24.0 // indirect

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -58,6 +57,7 @@ type config struct {
 	interval     time.Duration
 	writeTimeout time.Duration
 	workers      int
+	decodeMemory string
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
@@ -74,6 +74,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
 	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "images transcoded at once")
+	fs.StringVar(&c.decodeMemory, "decode-memory", "160MiB", "memory for images being decoded at once (a larger image is decoded alone)")
 	fs.Usage = func() {} // errors are reported below, on one line
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
@@ -114,39 +115,13 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	if _, err := cache.ParseSize(c.cacheSize); err != nil {
 		return bad("-cache-size %q: want a size such as 256MiB", c.cacheSize)
 	}
+	if n, err := cache.ParseSize(c.decodeMemory); err != nil || n == 0 {
+		return bad("-decode-memory %q: want a size such as 160MiB", c.decodeMemory)
+	}
 	if n, err := cache.ParseSize(c.maxFileSize); err != nil || n == 0 {
 		return bad("-max-file-size %q: want a size such as 64MiB", c.maxFileSize)
 	}
 	return c, nil
-}
-
-// frames adapts the cache and the transcoder to what the stream asks for:
-// the JPEG of one slide at one width.
-type frames struct {
-	cache *cache.Cache
-	lim   decode.Limits
-	opts  encode.Options
-}
-
-func (f *frames) Render(ctx context.Context, s stream.Slide, width int) ([]byte, error) {
-	// The key names everything that shapes the bytes, including the file's
-	// version, so a replaced file is never served stale.
-	key := s.Path + "\x00" + strconv.FormatInt(s.Size, 10) + "\x00" + strconv.FormatInt(s.ModTime.UnixNano(), 10) +
-		"\x00" + strconv.Itoa(width) + "\x00" + strconv.Itoa(f.opts.Quality) + "\x00" + encode.FormatColor(f.opts.Background)
-	return f.cache.Get(ctx, key, func(context.Context) ([]byte, error) {
-		img, err := decode.File(s.Path, f.lim)
-		if err != nil {
-			return nil, err
-		}
-		if img.Size != s.Size || !img.ModTime.Equal(s.ModTime) {
-			// Changed since it was listed: do not cache new bytes under the
-			// old version. The next folder scan brings the new version.
-			return nil, fmt.Errorf("%s changed while being read", s.Path)
-		}
-		o := f.opts
-		o.Width = width
-		return encode.Frame(img, o)
-	})
 }
 
 // server is a configured slidestream, listening but not yet serving.
@@ -165,17 +140,18 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	cacheSize, _ := cache.ParseSize(cfg.cacheSize)
 	maxFile, _ := cache.ParseSize(cfg.maxFileSize)
 	c := cache.New(cache.Options{MaxBytes: cacheSize, MaxLoads: cfg.workers})
-	f := &frames{
-		cache: c,
-		lim:   decode.Limits{MaxFileSize: maxFile, MaxPixels: int64(cfg.maxPixels * 1e6)},
-		opts:  encode.Options{Quality: cfg.quality, Background: bg},
-	}
+	decodeMemory, _ := cache.ParseSize(cfg.decodeMemory)
+	f := newFrames(c,
+		decode.Limits{MaxFileSize: maxFile, MaxPixels: int64(cfg.maxPixels * 1e6)},
+		encode.Options{Quality: cfg.quality, Background: bg},
+		decodeMemory)
 	folder := stream.NewFolder(cfg.dir, log)
 	tl := stream.NewTimeline(folder, f, stream.TimelineOptions{
-		Interval: cfg.interval,
-		Width:    cfg.width,
-		Empty:    "no images in " + cfg.dir,
-		Log:      log,
+		Interval:  cfg.interval,
+		Width:     cfg.width,
+		Empty:     "no images in " + cfg.dir,
+		Lookahead: cfg.workers,
+		Log:       log,
 	})
 	h := stream.NewHandler(tl, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout, Log: log})
 	ln, err := net.Listen("tcp", cfg.addr)

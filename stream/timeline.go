@@ -106,18 +106,25 @@ func (s *Slot) Ready(width int) ([]byte, <-chan struct{}) {
 // cannot be shown is logged once per version and its slot goes to the next
 // good file. It is safe for concurrent use.
 type Timeline struct {
-	slides   Lister
-	render   Renderer
-	interval time.Duration
-	width    int    // always prepared, even with no client
-	empty    string // the reason shown when there are no slides
-	log      *slog.Logger
+	slides    Lister
+	render    Renderer
+	interval  time.Duration
+	lookahead int    // slides rendered ahead, beyond the next one
+	width     int    // always prepared, even with no client
+	empty     string // the reason shown when there are no slides
+	log       *slog.Logger
 
 	mu      sync.Mutex // protects everything below
 	state   *State
 	changed chan struct{} // closed when state is replaced
 	widths  map[int]int   // watched width → number of clients
 	failed  map[string]failure
+	ahead   map[aheadKey]bool // renders started ahead of time, until done
+}
+
+type aheadKey struct {
+	path  string
+	width int
 }
 
 type failure struct {
@@ -135,7 +142,11 @@ type TimelineOptions struct {
 	// Empty is the reason given while there are no slides, such as
 	// "no images in photos/".
 	Empty string
-	Log   *slog.Logger
+	// Lookahead is how many slides beyond the next one are rendered ahead,
+	// in parallel, so that a cold folder uses every core. The renderer
+	// bounds how many transcodes really run at once.
+	Lookahead int
+	Log       *slog.Logger
 }
 
 // NewTimeline returns a timeline over slides; call Run to start it.
@@ -147,16 +158,18 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 		o.Empty = "no images"
 	}
 	return &Timeline{
-		slides:   slides,
-		render:   render,
-		interval: o.Interval,
-		width:    o.Width,
-		empty:    o.Empty,
-		log:      o.Log,
-		state:    &State{Reason: "starting"},
-		changed:  make(chan struct{}),
-		widths:   make(map[int]int),
-		failed:   make(map[string]failure),
+		slides:    slides,
+		render:    render,
+		interval:  o.Interval,
+		lookahead: o.Lookahead,
+		width:     o.Width,
+		empty:     o.Empty,
+		log:       o.Log,
+		state:     &State{Reason: "starting"},
+		changed:   make(chan struct{}),
+		widths:    make(map[int]int),
+		failed:    make(map[string]failure),
+		ahead:     make(map[aheadKey]bool),
 	}
 }
 
@@ -312,6 +325,7 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		start = slices.IndexFunc(list, func(x Slide) bool { return x.Name == s.Name })
 	}
 	widths := t.preparedWidths()
+	t.renderAhead(ctx, list, start, widths[0])
 	for k := range list {
 		s := list[(start+k)%len(list)]
 		if t.knownBad(s) {
@@ -338,6 +352,29 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		return slot, "", wake
 	}
 	return nil, fmt.Sprintf("none of the %d images can be shown (see the log)", len(list)), wake
+}
+
+// renderAhead starts rendering the lookahead slides after list[start] in
+// the background; their frames wait in the renderer's cache.
+func (t *Timeline) renderAhead(ctx context.Context, list []Slide, start, width int) {
+	for k := 1; k <= min(t.lookahead, len(list)-1); k++ {
+		s := list[(start+k)%len(list)]
+		key := aheadKey{s.Path, width}
+		t.mu.Lock()
+		busy := t.ahead[key]
+		if f, ok := t.failed[s.Path]; busy || (ok && f.slide.Same(s)) {
+			t.mu.Unlock()
+			continue
+		}
+		t.ahead[key] = true
+		t.mu.Unlock()
+		go func() {
+			t.render.Render(ctx, s, width) // errors are reported when the slide comes up
+			t.mu.Lock()
+			delete(t.ahead, key)
+			t.mu.Unlock()
+		}()
+	}
 }
 
 func (t *Timeline) knownBad(s Slide) bool {

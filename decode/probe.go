@@ -1,0 +1,99 @@
+package decode
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"syscall"
+
+	"golang.org/x/image/webp"
+)
+
+// probeBytes is how much of a file Probe reads: enough for the headers of
+// every format, including a JPEG's EXIF block (at most 64 KiB) before its
+// frame header.
+const probeBytes = 256 << 10
+
+// Info is what a file's header says about it, read without decoding.
+type Info struct {
+	Format Format
+	Width  int
+	Height int
+	// Memory estimates the bytes decoding will hold at once: the pixels in
+	// the decoder's layout, plus a progressive JPEG's coefficients.
+	Memory int64
+}
+
+// Probe reads the start of the file at path and reports its format, size
+// and the memory decoding it will take, so a caller can budget decodes
+// before starting them. It applies the same file checks as File. It is
+// safe for concurrent use.
+func Probe(path string) (Info, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return Info{}, reject(path, ErrUnreadable, "cannot open: %v", unwrapPath(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return Info{}, reject(path, ErrNotRegular, "is not a regular file")
+	}
+	head := make([]byte, probeBytes)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return Info{}, reject(path, ErrUnreadable, "read failed: %v", err)
+	}
+	info, err := probe(path, head[:n])
+	info.Memory += st.Size() // File holds the whole file while decoding
+	return info, err
+}
+
+func probe(name string, head []byte) (Info, error) {
+	format, ok := sniff(head)
+	if !ok {
+		return Info{}, reject(name, ErrUnknownFormat, "%s", describe(head))
+	}
+	var cfg image.Config
+	var err error
+	r := bytes.NewReader(head)
+	switch format {
+	case JPEG:
+		cfg, err = jpeg.DecodeConfig(r)
+	case PNG:
+		cfg, err = png.DecodeConfig(r)
+	case GIF:
+		cfg, err = gif.DecodeConfig(r)
+	case WebP:
+		cfg, err = webp.DecodeConfig(r)
+	}
+	if err != nil {
+		return Info{}, corrupt(name, format, err)
+	}
+	px := int64(cfg.Width) * int64(cfg.Height)
+	var perPixel int64
+	switch cfg.ColorModel {
+	case color.GrayModel, color.AlphaModel:
+		perPixel = 1
+	case color.Gray16Model:
+		perPixel = 2
+	case color.YCbCrModel:
+		perPixel = 3 // 4:4:4 at most
+	case color.NYCbCrAModel, color.CMYKModel, color.RGBAModel, color.NRGBAModel:
+		perPixel = 4
+	case color.RGBA64Model, color.NRGBA64Model:
+		perPixel = 8
+	default: // palettes
+		perPixel = 1
+	}
+	if format == JPEG && bytes.Contains(head, []byte{0xff, 0xc2}) {
+		// Progressive: every component's coefficients are kept as int32
+		// until the last scan, 4 bytes per coefficient.
+		perPixel += 4 * min(perPixel, 4)
+	}
+	return Info{Format: format, Width: cfg.Width, Height: cfg.Height, Memory: px * perPixel}, nil
+}
