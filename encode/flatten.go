@@ -47,16 +47,23 @@ func flatten(m image.Image, bg color.RGBA, k int) *image.RGBA {
 		return out
 	}
 	sum := make([]uint32, 3*ow)
+	// Offset into sum of every source column, computed once: a division
+	// per pixel would cost more than the additions.
+	col := make([]int32, w)
+	for x := range col {
+		col[x] = int32(3 * (x / k))
+	}
 	for oy := 0; oy < oh; oy++ {
 		clear(sum)
 		y0, y1 := oy*k, min(oy*k+k, h)
 		for y := y0; y < y1; y++ {
 			row(y, line)
-			for x := 0; x < w; x++ {
-				s := sum[3*(x/k):]
-				s[0] += uint32(line[3*x])
-				s[1] += uint32(line[3*x+1])
-				s[2] += uint32(line[3*x+2])
+			for x, o := range col {
+				s := sum[o : o+3 : o+3]
+				p := line[3*x : 3*x+3 : 3*x+3]
+				s[0] += uint32(p[0])
+				s[1] += uint32(p[1])
+				s[2] += uint32(p[2])
 			}
 		}
 		d := out.Pix[oy*out.Stride:]
