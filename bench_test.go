@@ -16,9 +16,16 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/disintegration/imaging"
 
@@ -181,4 +188,87 @@ func BenchmarkCacheHit(b *testing.B) {
 			c.Get(ctx, "k", load)
 		}
 	})
+}
+
+// BenchmarkFanout: cached frames delivered to k clients through the real
+// server on loopback, with the clients in this process reading every part
+// with mime/multipart. One op is one frame delivered to one client. The
+// slides change every 10ms; CPU-s/GB counts this whole process (server
+// and clients).
+func BenchmarkFanout(b *testing.B) {
+	dir := b.TempDir()
+	for i, name := range []string{"jpeg-large.jpg", "png-rgb.png"} {
+		data, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		os.WriteFile(fmt.Sprintf("%s/%d-%s", dir, i, name), data, 0o644)
+	}
+	for _, k := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("clients=%d", k), func(b *testing.B) {
+			cfg, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--dir", dir, "--interval", "10ms", "--width", "640"}, io.Discard, io.Discard)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := newServer(cfg, discardLogger())
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { s.serve(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+
+			var frames, delivered atomic.Int64
+			target := int64(b.N)
+			finished := make(chan struct{})
+			var once sync.Once
+			var wg sync.WaitGroup
+			url := "http://" + s.ln.Addr().String() + "/slideshow"
+			var cpu0 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
+			b.ResetTimer()
+			for range k {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						return
+					}
+					defer resp.Body.Close()
+					_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+					mr := multipart.NewReader(resp.Body, params["boundary"])
+					for {
+						p, err := mr.NextPart()
+						if err != nil {
+							return
+						}
+						n, _ := io.Copy(io.Discard, p)
+						delivered.Add(n)
+						if frames.Add(1) >= target {
+							once.Do(func() { close(finished) })
+						}
+						select {
+						case <-finished:
+							return
+						default:
+						}
+					}
+				}()
+			}
+			<-finished
+			b.StopTimer()
+			var cpu1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &cpu1)
+			cancel()
+			wg.Wait()
+			cpu := time.Duration(cpu1.Utime.Nano()+cpu1.Stime.Nano()-cpu0.Utime.Nano()-cpu0.Stime.Nano()) * time.Nanosecond
+			gb := float64(delivered.Load()) / 1e9
+			b.ReportMetric(float64(frames.Load())/b.Elapsed().Seconds(), "frames/s")
+			b.ReportMetric(cpu.Seconds()/gb, "CPU-s/GB")
+			b.ReportMetric(float64(delivered.Load())/float64(frames.Load()), "B/frame")
+		})
+	}
 }
