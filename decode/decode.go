@@ -55,21 +55,33 @@ func File(path string, lim Limits) (*Image, error) {
 	return img, nil
 }
 
-func readFile(path string, max int64) ([]byte, fs.FileInfo, error) {
-	// O_NONBLOCK keeps open(2) of a FIFO without a writer from waiting
-	// forever; it has no effect on regular files.
+// openRegular opens path for reading only if it is a regular file.
+// O_NONBLOCK keeps open(2) of a FIFO without a writer from waiting forever
+// (it has no effect on regular files), and the check is made with fstat on
+// the open descriptor, so the file cannot be swapped in between.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, reject(path, ErrUnreadable, "cannot open: %v", unwrapPath(err))
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
+		f.Close()
 		return nil, nil, reject(path, ErrUnreadable, "cannot stat: %v", unwrapPath(err))
 	}
 	if !st.Mode().IsRegular() {
+		f.Close()
 		return nil, nil, reject(path, ErrNotRegular, "is %s, not a regular file", modeName(st.Mode()))
 	}
+	return f, st, nil
+}
+
+func readFile(path string, max int64) ([]byte, fs.FileInfo, error) {
+	f, st, err := openRegular(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
 	if st.Size() > max {
 		return nil, nil, reject(path, ErrFileTooLarge, "%s is over --max-file-size %s",
 			humanBytes(st.Size()), humanBytes(max))

@@ -320,3 +320,31 @@ func TestJPEGScanBombIsRefused(t *testing.T) {
 		t.Errorf("refusing the scan bomb took %v", d)
 	}
 }
+
+func TestProbeEstimatesDecodeMemory(t *testing.T) {
+	base, err := Probe(fixture("jpeg-420.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Probe(fixture("jpeg-progressive.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Format != JPEG || base.Width != 160 || base.Height != 120 {
+		t.Errorf("Probe(jpeg-420.jpg) = %+v; want a 160x120 JPEG", base)
+	}
+	// A progressive JPEG keeps 4-byte coefficients for every sample.
+	if prog.Memory < 3*base.Memory {
+		t.Errorf("Probe memory: progressive %d, baseline %d; want the progressive one to need far more", prog.Memory, base.Memory)
+	}
+	png16, _ := Probe(fixture("png-rgba16.png"))
+	png8, _ := Probe(fixture("png-rgba.png"))
+	if png16.Memory <= png8.Memory {
+		t.Errorf("Probe memory: 16-bit PNG %d, 8-bit %d; want more for 16-bit", png16.Memory, png8.Memory)
+	}
+	fifo := filepath.Join(t.TempDir(), "pipe.png")
+	syscall.Mkfifo(fifo, 0o644)
+	if _, err := Probe(fifo); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("Probe(FIFO) = %v; want ErrNotRegular", err)
+	}
+}

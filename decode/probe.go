@@ -8,8 +8,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
-	"syscall"
 
 	"golang.org/x/image/webp"
 )
@@ -34,15 +32,11 @@ type Info struct {
 // before starting them. It applies the same file checks as File. It is
 // safe for concurrent use.
 func Probe(path string) (Info, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := openRegular(path)
 	if err != nil {
-		return Info{}, reject(path, ErrUnreadable, "cannot open: %v", unwrapPath(err))
+		return Info{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return Info{}, reject(path, ErrNotRegular, "is not a regular file")
-	}
 	head := make([]byte, probeBytes)
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
