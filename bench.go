@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +35,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	maxPixels := fs.Float64("max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels")
 	maxFile := fs.String("max-file-size", cache.FormatSize(decode.DefaultMaxFileSize), "largest file read")
 	outDir := fs.String("out", "", "also write each frame to this folder, as NAME.jpg")
+	decodeMem := fs.String("decode-memory", "160MiB", "memory for images being decoded at once, as for the server")
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
@@ -47,7 +49,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	maxFileSize, err := cache.ParseSize(*maxFile)
-	if err != nil || *workers < 1 || *quality < 1 || *quality > 100 || *width < 0 {
+	budget, err2 := cache.ParseSize(*decodeMem)
+	if err != nil || err2 != nil || budget == 0 || *workers < 1 || *quality < 1 || *quality > 100 || *width < 0 {
 		fmt.Fprintf(stderr, "slidestream bench: bad flag value (see --help)\n")
 		return errUsage
 	}
@@ -56,8 +59,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(slides) == 0 {
 		return fmt.Errorf("no images in %s", *dir)
 	}
-	lim := decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)}
-	opts := encode.Options{Width: *width, Quality: *quality}
+	// The same transcoder as the server's, with its decode-memory budget,
+	// without the cache: every image is transcoded cold.
+	f := newFrames(cache.New(cache.Options{}), decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)},
+		encode.Options{Quality: *quality}, budget)
 
 	type result struct {
 		format string
@@ -78,12 +83,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			for i := range jobs {
 				t0 := time.Now()
 				r := result{}
-				img, err := decode.File(slides[i].Path, lim)
+				info, err := decode.Probe(slides[i].Path)
 				if err == nil {
-					b := img.Pixels.Bounds()
-					r.format, r.mp = string(img.Format), float64(b.Dx()*b.Dy())/1e6
+					r.format, r.mp = string(info.Format), float64(info.Width*info.Height)/1e6
 					var out []byte
-					out, err = encode.Frame(img, opts)
+					out, err = f.transcode(context.Background(), slides[i], *width)
 					r.out = len(out)
 					if err == nil && *outDir != "" {
 						err = os.WriteFile(filepath.Join(*outDir, slides[i].Name+".jpg"), out, 0o644)
