@@ -574,3 +574,29 @@ func TestFlags(t *testing.T) {
 		t.Errorf("--help = %v, %q", err, out.String())
 	}
 }
+
+func TestBenchModeReportsEveryFormat(t *testing.T) {
+	dir := t.TempDir()
+	copyFixture(t, dir, "jpeg-large.jpg", "a.jpg")
+	copyFixture(t, dir, "png-rgba.png", "b.png")
+	copyFixture(t, dir, "webp-lossy.webp", "c.webp")
+	copyFixture(t, dir, "webp-animated.webp", "d.webp")
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "--dir", dir, "--width", "100", "--out", out}, &stdout, io.Discard); err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	report := stdout.String()
+	for _, want := range []string{"jpeg", "png", "webp", "3 images", "images/s", "peak memory", "d.webp: animated WebP images are not supported"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("bench report lacks %q:\n%s", want, report)
+		}
+	}
+	frames, _ := filepath.Glob(filepath.Join(out, "*.jpg"))
+	if len(frames) != 3 {
+		t.Errorf("bench --out wrote %d frames; want 3", len(frames))
+	}
+	if err := run(context.Background(), []string{"bench", "--dir", t.TempDir()}, io.Discard, io.Discard); err == nil {
+		t.Error("bench on an empty folder succeeded; want an error")
+	}
+}
