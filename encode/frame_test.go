@@ -213,18 +213,29 @@ func TestFlattenTransparency(t *testing.T) {
 	}
 }
 
-// meanDiff is the mean absolute difference per channel, in levels.
-func meanDiff(a image.Image, b image.Image) float64 {
+// channelDiffs returns every per-channel difference between a and b, in
+// 8-bit levels.
+func channelDiffs(a, b image.Image) []float64 {
 	r := a.Bounds()
-	var sum float64
+	out := make([]float64, 0, 3*r.Dx()*r.Dy())
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
 			r1, g1, b1, _ := a.At(x, y).RGBA()
 			r2, g2, b2, _ := b.At(x, y).RGBA()
-			sum += math.Abs(float64(r1>>8)-float64(r2>>8)) + math.Abs(float64(g1>>8)-float64(g2>>8)) + math.Abs(float64(b1>>8)-float64(b2>>8))
+			out = append(out, float64(r1>>8)-float64(r2>>8), float64(g1>>8)-float64(g2>>8), float64(b1>>8)-float64(b2>>8))
 		}
 	}
-	return sum / float64(3*r.Dx()*r.Dy())
+	return out
+}
+
+// meanDiff is the mean absolute difference per channel, in levels.
+func meanDiff(a, b image.Image) float64 {
+	d := channelDiffs(a, b)
+	var sum float64
+	for _, v := range d {
+		sum += math.Abs(v)
+	}
+	return sum / float64(len(d))
 }
 
 func TestColoursMatchReferenceDecoders(t *testing.T) {
@@ -272,19 +283,12 @@ func TestNaiveWebPConversionIsWashedOut(t *testing.T) {
 }
 
 func psnr(a, b image.Image) float64 {
-	r := a.Bounds()
+	d := channelDiffs(a, b)
 	var se float64
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			r1, g1, b1, _ := a.At(x, y).RGBA()
-			r2, g2, b2, _ := b.At(x, y).RGBA()
-			for _, d := range []float64{float64(r1>>8) - float64(r2>>8), float64(g1>>8) - float64(g2>>8), float64(b1>>8) - float64(b2>>8)} {
-				se += d * d
-			}
-		}
+	for _, v := range d {
+		se += v * v
 	}
-	mse := se / float64(3*r.Dx()*r.Dy())
-	return 10 * math.Log10(255*255/mse)
+	return 10 * math.Log10(255*255/(se/float64(len(d))))
 }
 
 func TestDownscaleMatchesReferenceResize(t *testing.T) {
