@@ -60,7 +60,7 @@ func (f *frames) transcode(ctx context.Context, s stream.Slide, width int) ([]by
 		}
 		defer f.memory.Release(w)
 	}
-	img, err := decode.File(s.Path, f.lim)
+	img, err := decode.Open(s.Path, f.lim)
 	if err != nil {
 		return nil, err
 	}

@@ -43,11 +43,23 @@ type Image struct {
 // opened without blocking and checked with fstat before anything is read,
 // so a FIFO or /dev/zero is refused at once.
 func File(path string, lim Limits) (*Image, error) {
+	return file(path, lim, false)
+}
+
+// Open is File for a caller that reads the pixels once, top to bottom, as
+// the encoder does: an 8-bit RGB or RGBA PNG that is not interlaced comes
+// back as *PNGRows, still compressed, and a fault in its compressed data
+// is reported when its rows are read instead of here.
+func Open(path string, lim Limits) (*Image, error) {
+	return file(path, lim, true)
+}
+
+func file(path string, lim Limits, rows bool) (*Image, error) {
 	data, st, err := readFile(path, lim.maxFileSize())
 	if err != nil {
 		return nil, err
 	}
-	img, err := Bytes(path, data, lim)
+	img, err := decodeBytes(path, data, lim, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +136,16 @@ func modeName(m fs.FileMode) string {
 
 // Bytes decodes an image held in memory; name is only used in errors. It is
 // safe for concurrent use, and it is what File calls after reading.
-func Bytes(name string, data []byte, lim Limits) (img *Image, err error) {
+func Bytes(name string, data []byte, lim Limits) (*Image, error) {
+	return decodeBytes(name, data, lim, false)
+}
+
+// OpenBytes is Open for an image held in memory.
+func OpenBytes(name string, data []byte, lim Limits) (*Image, error) {
+	return decodeBytes(name, data, lim, true)
+}
+
+func decodeBytes(name string, data []byte, lim Limits, rows bool) (img *Image, err error) {
 	if int64(len(data)) > lim.maxFileSize() {
 		return nil, reject(name, ErrFileTooLarge, "%s is over --max-file-size %s",
 			humanBytes(int64(len(data))), humanBytes(lim.maxFileSize()))
@@ -173,6 +194,11 @@ func Bytes(name string, data []byte, lim Limits) (img *Image, err error) {
 	}
 	if err := lim.checkPixels(name, cfg.Width, cfg.Height); err != nil {
 		return nil, err
+	}
+	if rows && format == PNG {
+		if p, ok := pngRows(name, data); ok {
+			return &Image{Pixels: p, Format: format, Orientation: orientation(format, data)}, nil
+		}
 	}
 	m, err := decode(bytes.NewReader(data))
 	if err != nil {

@@ -342,6 +342,15 @@ func TestProbeEstimatesDecodeMemory(t *testing.T) {
 	if png16.Memory <= png8.Memory {
 		t.Errorf("Probe memory: 16-bit PNG %d, 8-bit %d; want more for 16-bit", png16.Memory, png8.Memory)
 	}
+	// An 8-bit RGBA PNG is read by rows: only the file is held, while an
+	// interlaced one is decoded whole.
+	if st, _ := os.Stat(fixture("png-rgba.png")); png8.Memory != st.Size() {
+		t.Errorf("Probe memory of an 8-bit RGBA PNG = %d; want its file size %d, as Open holds no pixels", png8.Memory, st.Size())
+	}
+	inter, _ := Probe(fixture("png-interlaced.png"))
+	if px := int64(inter.Width * inter.Height); inter.Memory < px {
+		t.Errorf("Probe memory of an interlaced PNG = %d; want at least a byte for each of its %d pixels", inter.Memory, px)
+	}
 	fifo := filepath.Join(t.TempDir(), "pipe.png")
 	syscall.Mkfifo(fifo, 0o644)
 	if _, err := Probe(fifo); !errors.Is(err, ErrNotRegular) {

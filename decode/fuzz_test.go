@@ -2,6 +2,7 @@ package decode
 
 import (
 	"errors"
+	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,6 +36,26 @@ func FuzzBytes(f *testing.F) {
 		}
 		if img.Orientation < 1 || img.Orientation > 8 {
 			t.Fatalf("Bytes returned orientation %d", img.Orientation)
+		}
+		// Where the PNG row reader takes the file, it must agree with
+		// image/png on every pixel.
+		lazy, err := OpenBytes("fuzz", data, lim)
+		if err != nil {
+			t.Fatalf("Bytes decoded the file but OpenBytes says %v", err)
+		}
+		if p, ok := lazy.Pixels.(*PNGRows); ok {
+			got, err := rowsOf(p)
+			if err != nil {
+				t.Fatalf("image/png decoded the file but Rows says %v", err)
+			}
+			b := img.Pixels.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					if w := color.NRGBAModel.Convert(img.Pixels.At(x, y)); got.NRGBAAt(x, y) != w {
+						t.Fatalf("pixel (%d,%d): Rows %v, image/png %v", x, y, got.NRGBAAt(x, y), w)
+					}
+				}
+			}
 		}
 	})
 }

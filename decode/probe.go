@@ -22,8 +22,9 @@ type Info struct {
 	Format Format
 	Width  int
 	Height int
-	// Memory estimates the bytes decoding will hold at once: the pixels in
-	// the decoder's layout, plus a progressive JPEG's coefficients.
+	// Memory estimates the bytes Open will hold at once: the file, the
+	// pixels in the decoder's layout (none for a PNG read by rows), plus a
+	// progressive JPEG's coefficients.
 	Memory int64
 }
 
@@ -84,10 +85,24 @@ func probe(name string, head []byte) (Info, error) {
 	default: // palettes
 		perPixel = 1
 	}
+	if format == PNG && pngByRows(head) {
+		perPixel = 0 // Open inflates it a row at a time
+	}
 	if format == JPEG && bytes.Contains(head, []byte{0xff, 0xc2}) {
 		// Progressive: every component's coefficients are kept as int32
 		// until the last scan, 4 bytes per coefficient.
 		perPixel += 4 * min(perPixel, 4)
 	}
 	return Info{Format: format, Width: cfg.Width, Height: cfg.Height, Memory: px * perPixel}, nil
+}
+
+// pngByRows tells from the start of a PNG whether Open will read it by
+// rows (see pngRows): IHDR says 8-bit RGB or RGBA, not interlaced, and no
+// tRNS chunk is in sight.
+func pngByRows(head []byte) bool {
+	if len(head) < 33 || string(head[12:16]) != "IHDR" {
+		return false
+	}
+	depth, ctype, interlace := head[24], head[25], head[28]
+	return depth == 8 && (ctype == 2 || ctype == 6) && interlace == 0 && !bytes.Contains(head, []byte("tRNS"))
 }

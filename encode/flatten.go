@@ -19,65 +19,115 @@ type rowFunc func(y int, dst []uint8)
 //
 // Pixels are composited one by one before averaging, so a colour hidden
 // under a fully transparent pixel can never bleed into the result.
-func flatten(m image.Image, bg color.RGBA, k int) *image.RGBA {
+//
+// The error is from a *decode.PNGRows whose compressed data turns out bad.
+func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
 	switch m := m.(type) {
 	case *image.YCbCr:
 		if out, ok := boxYCbCr(m, k, color.YCbCrToRGB); ok {
-			return out
+			return out, nil
 		}
 	case *decode.VideoYCbCr:
 		if out, ok := boxYCbCr(m.YCbCr, k, decode.VideoToRGB); ok {
-			return out
+			return out, nil
 		}
+	case *decode.PNGRows:
+		return flattenPNG(m, bg, k)
 	}
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	row := rowReader(m, bg)
-	ow, oh := (w+k-1)/k, (h+k-1)/k
-	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	box := newBoxer(w, h, k)
 	line := make([]uint8, 3*w)
-	if k == 1 {
-		for y := 0; y < h; y++ {
-			row(y, line)
-			d := out.Pix[y*out.Stride:]
-			for x := 0; x < w; x++ {
-				d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = line[3*x], line[3*x+1], line[3*x+2], 0xff
+	for y := 0; y < h; y++ {
+		row(y, line)
+		box.add(line)
+	}
+	return box.out, nil
+}
+
+// flattenPNG reads a PNG's rows as they are inflated, never holding more
+// than two of them.
+func flattenPNG(m *decode.PNGRows, bg color.RGBA, k int) (*image.RGBA, error) {
+	w, h := m.Bounds().Dx(), m.Bounds().Dy()
+	box := newBoxer(w, h, k)
+	if m.Channels() == 3 {
+		return box.out, m.Rows(box.add) // RGB rows are already what add takes
+	}
+	line := make([]uint8, 3*w)
+	err := m.Rows(func(s []byte) {
+		for x := 0; x < w; x++ {
+			p := s[4*x : 4*x+4 : 4*x+4]
+			if a := p[3]; a == 0xff {
+				line[3*x], line[3*x+1], line[3*x+2] = p[0], p[1], p[2]
+			} else {
+				line[3*x], line[3*x+1], line[3*x+2] = over(p[0], a, bg.R), over(p[1], a, bg.G), over(p[2], a, bg.B)
 			}
 		}
-		return out
-	}
-	sum := make([]uint32, 3*ow)
-	// Offset into sum of every source column, computed once: a division
-	// per pixel would cost more than the additions.
-	col := make([]int32, w)
-	for x := range col {
-		col[x] = int32(3 * (x / k))
-	}
-	for oy := 0; oy < oh; oy++ {
-		clear(sum)
-		y0, y1 := oy*k, min(oy*k+k, h)
-		for y := y0; y < y1; y++ {
-			row(y, line)
-			for x, o := range col {
-				s := sum[o : o+3 : o+3]
-				p := line[3*x : 3*x+3 : 3*x+3]
-				s[0] += uint32(p[0])
-				s[1] += uint32(p[1])
-				s[2] += uint32(p[2])
-			}
-		}
-		d := out.Pix[oy*out.Stride:]
-		rows := uint32(y1 - y0)
-		for ox := 0; ox < ow; ox++ {
-			n := uint32(min(ox*k+k, w)-ox*k) * rows
-			s := sum[3*ox:]
-			d[4*ox] = uint8((s[0] + n/2) / n)
-			d[4*ox+1] = uint8((s[1] + n/2) / n)
-			d[4*ox+2] = uint8((s[2] + n/2) / n)
-			d[4*ox+3] = 0xff
+		box.add(line)
+	})
+	return box.out, err
+}
+
+// boxer averages k×k blocks of opaque RGB rows, given top to bottom, into
+// an *image.RGBA.
+type boxer struct {
+	out     *image.RGBA
+	k, w, h int
+	y       int      // source rows added so far
+	sum     []uint32 // R, G, B sums of the output row being built
+	col     []int32  // offset into sum of every source column
+}
+
+func newBoxer(w, h, k int) *boxer {
+	ow, oh := (w+k-1)/k, (h+k-1)/k
+	b := &boxer{out: image.NewRGBA(image.Rect(0, 0, ow, oh)), k: k, w: w, h: h}
+	if k > 1 {
+		b.sum = make([]uint32, 3*ow)
+		// A division per pixel would cost more than the additions.
+		b.col = make([]int32, w)
+		for x := range b.col {
+			b.col[x] = int32(3 * (x / k))
 		}
 	}
-	return out
+	return b
+}
+
+// add takes the next source row: w pixels of R, G, B.
+func (b *boxer) add(line []uint8) {
+	y := b.y
+	b.y++
+	if b.k == 1 {
+		d := b.out.Pix[y*b.out.Stride:]
+		for x := 0; x < b.w; x++ {
+			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = line[3*x], line[3*x+1], line[3*x+2], 0xff
+		}
+		return
+	}
+	for x, o := range b.col {
+		s := b.sum[o : o+3 : o+3]
+		p := line[3*x : 3*x+3 : 3*x+3]
+		s[0] += uint32(p[0])
+		s[1] += uint32(p[1])
+		s[2] += uint32(p[2])
+	}
+	if b.y%b.k != 0 && b.y != b.h {
+		return
+	}
+	// k rows are in, or this was the last, shorter band: emit a row.
+	oy := y / b.k
+	rows := uint32(y - oy*b.k + 1)
+	d := b.out.Pix[oy*b.out.Stride:]
+	ow := b.out.Rect.Dx()
+	for ox := 0; ox < ow; ox++ {
+		n := uint32(min(ox*b.k+b.k, b.w)-ox*b.k) * rows
+		s := b.sum[3*ox:]
+		d[4*ox] = uint8((s[0] + n/2) / n)
+		d[4*ox+1] = uint8((s[1] + n/2) / n)
+		d[4*ox+2] = uint8((s[2] + n/2) / n)
+		d[4*ox+3] = 0xff
+	}
+	clear(b.sum)
 }
 
 // over composites a non-premultiplied 8-bit channel value with alpha a onto

@@ -27,15 +27,20 @@ func Size(w, h int, o decode.Orientation, width int) (int, int) {
 // Frame makes the JPEG frame for img: Scale, then JPEG. It is safe for
 // concurrent use; each call allocates its own buffers.
 func Frame(img *decode.Image, o Options) ([]byte, error) {
-	return JPEG(Scale(img, o), o.Quality)
+	m, err := Scale(img, o)
+	if err != nil {
+		return nil, err
+	}
+	return JPEG(m, o.Quality)
 }
 
 // Scale makes the frame's pixels: composited onto the background while
 // averaging k×k blocks (k chosen so at least three times the target size
 // remains: with only twice, fine texture such as gravel or foliage drifts
 // from what Lanczos alone gives, by up to 30 dB PSNR), Lanczos-resized to the exact size, then turned upright. Turning
-// last works on the small image instead of the large one.
-func Scale(img *decode.Image, o Options) *image.RGBA {
+// last works on the small image instead of the large one. The error is
+// from pixels that were still compressed (decode.Open) and turned out bad.
+func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	src := img.Pixels.Bounds()
 	fw, fh := Size(src.Dx(), src.Dy(), img.Orientation, o.Width)
 	// tw×th is the target in stored (not yet turned) orientation.
@@ -44,12 +49,15 @@ func Scale(img *decode.Image, o Options) *image.RGBA {
 		tw, th = fh, fw
 	}
 	k := max(1, min(src.Dx()/(3*tw), src.Dy()/(3*th)))
-	flat := flatten(img.Pixels, o.Background, k)
+	flat, err := flatten(img.Pixels, o.Background, k)
+	if err != nil {
+		return nil, err
+	}
 	var m image.Image = flat
 	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
 		m = imaging.Resize(flat, tw, th, imaging.Lanczos)
 	}
-	return asRGBA(orient(m, img.Orientation))
+	return asRGBA(orient(m, img.Orientation)), nil
 }
 
 // JPEG encodes m as a baseline JPEG with no metadata at the given quality

@@ -188,7 +188,7 @@ func TestFlattenTransparency(t *testing.T) {
 		for _, bg := range backgrounds {
 			t.Run(fmt.Sprintf("%s on %s", f.name, FormatColor(bg)), func(t *testing.T) {
 				img := load(t, f.name)
-				m := flatten(img.Pixels, bg, 1)
+				m := mustFlatten(t, img.Pixels, bg, 1)
 				if got := m.RGBAAt(52, 12); !near(got, bg, 2) {
 					t.Errorf("transparent pixel of %s = %v; want the background %v", f.name, got, bg)
 				}
@@ -262,7 +262,7 @@ func TestColoursMatchReferenceDecoders(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			img := load(t, tt.file)
 			ref := loadPNG(t, tt.ref)
-			got := flatten(img.Pixels, color.RGBA{}, 1)
+			got := mustFlatten(t, img.Pixels, color.RGBA{}, 1)
 			if d := meanDiff(got, ref); d > tt.max {
 				t.Errorf("%s differs from its reference decode by %.2f levels on average; want <= %.2f", tt.file, d, tt.max)
 			} else {
@@ -368,7 +368,7 @@ func TestPlanarShrinkMatchesRGBShrink(t *testing.T) {
 				t.Fatalf("boxYCbCr(%s, %d) refused", name, k)
 			}
 			// The reference: convert every pixel, then average in RGB.
-			full := flatten(img.Pixels, color.RGBA{}, 1)
+			full := mustFlatten(t, img.Pixels, color.RGBA{}, 1)
 			want := image.NewRGBA(got.Bounds())
 			b := full.Bounds()
 			for oy := 0; oy < want.Rect.Dy(); oy++ {
@@ -387,6 +387,73 @@ func TestPlanarShrinkMatchesRGBShrink(t *testing.T) {
 			}
 			if d := meanDiff(got, want); d > 1.5 {
 				t.Errorf("boxYCbCr(%s, %d) is %.2f levels from averaging in RGB; want <= 1.5", name, k, d)
+			}
+		}
+	}
+}
+
+func mustFlatten(t testing.TB, m image.Image, bg color.RGBA, k int) *image.RGBA {
+	t.Helper()
+	out, err := flatten(m, bg, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A PNG read row by row while it is inflated (decode.Open) must give the
+// same frame, byte for byte, as the same PNG decoded whole.
+func TestFrameFromPNGRows(t *testing.T) {
+	// 301×203 so that every box factor leaves a ragged last band.
+	m := image.NewNRGBA(image.Rect(0, 0, 301, 203))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i*7 + i/1201)
+	}
+	for i := 3; i < len(m.Pix); i += 4 {
+		if i%9 == 0 {
+			m.Pix[i] = uint8(i / 13) // some translucency
+		}
+	}
+	var rgba, rgb bytes.Buffer
+	png.Encode(&rgba, m)
+	for i := 3; i < len(m.Pix); i += 4 {
+		m.Pix[i] = 0xff
+	}
+	png.Encode(&rgb, m) // all opaque: image/png writes RGB
+	inputs := map[string][]byte{"rgba": rgba.Bytes(), "rgb": rgb.Bytes()}
+	for _, name := range []string{"png-rgb.png", "png-rgba.png"} {
+		b, err := os.ReadFile(fixture(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[name] = b
+	}
+	for name, data := range inputs {
+		whole, err := decode.Bytes(name, data, decode.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, width := range []int{0, 100, 33, 7} {
+			for _, bg := range []color.RGBA{{0, 0, 0, 255}, {200, 30, 90, 255}} {
+				o := Options{Width: width, Background: bg}
+				want, err := Frame(whole, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows, err := decode.OpenBytes(name, data, decode.Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := rows.Pixels.(*decode.PNGRows); !ok {
+					t.Fatalf("%s: OpenBytes gave %T; want *decode.PNGRows", name, rows.Pixels)
+				}
+				got, err := Frame(rows, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s at width %d on %s: the row-by-row frame differs from the whole decode's", name, width, FormatColor(bg))
+				}
 			}
 		}
 	}

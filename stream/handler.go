@@ -203,7 +203,8 @@ const paintDelay = 500 * time.Millisecond
 // sent, which needs the next part's length. Usually the next slide is
 // already prepared and those are its headers; otherwise, after paintDelay,
 // they are the headers of a repeat of the current frame, which is sent as
-// the keep-alive or just before the next slide.
+// the keep-alive or just before the next slide. After a client's first
+// frame there is no wait: a blank screen is worse than one repeated frame.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	width, err := h.widthParam(r)
 	if err != nil {
@@ -261,7 +262,9 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 				if next := h.upcoming(st, width, lastFull); next != nil {
 					c.headers(next)
 					pending = next
-				} else if time.Since(lastFull) >= paintDelay {
+				} else if sent == 1 || time.Since(lastFull) >= paintDelay {
+					// A new client's first frame is committed at once:
+					// until it is, Chromium shows nothing at all.
 					c.headers(shown)
 					pending = shown
 				}

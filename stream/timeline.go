@@ -325,7 +325,15 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		start = slices.IndexFunc(list, func(x Slide) bool { return x.Name == s.Name })
 	}
 	widths := t.preparedWidths()
-	t.renderAhead(ctx, list, start, widths[0])
+	// While a slide shows, the slides after it are rendered in parallel.
+	// At the start nothing shows yet: the first slide gets the machine to
+	// itself, since two large decodes at once each take far longer, and
+	// the first frame is what a new screen waits for.
+	ahead := sync.OnceFunc(func() { t.renderAhead(ctx, list, start, widths[0]) })
+	if cur != nil {
+		ahead()
+	}
+	defer ahead()
 	for k := range list {
 		s := list[(start+k)%len(list)]
 		if t.knownBad(s) {

@@ -1,0 +1,251 @@
+package decode
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"sync"
+)
+
+// PNGRows is an 8-bit, non-interlaced RGB or RGBA PNG whose pixel data is
+// still compressed. Rows inflates and unfilters it one row at a time, so a
+// caller that shrinks the image on the way never holds the full-size
+// picture: for a 15-megapixel photo that is 60 MB not allocated, written
+// or read back.
+//
+// It is an image.Image so that any code can use it, but At decodes the
+// whole file the first time it is called; Rows is the fast path.
+type PNGRows struct {
+	name  string
+	data  []byte   // the whole file
+	idat  [][]byte // the IDAT chunks' payloads, in order
+	w, h  int
+	alpha bool // RGBA; otherwise RGB
+
+	once sync.Once
+	full image.Image // decoded by At on first use
+}
+
+// Channels is 4 for RGBA rows, 3 for RGB.
+func (p *PNGRows) Channels() int {
+	if p.alpha {
+		return 4
+	}
+	return 3
+}
+
+func (p *PNGRows) Bounds() image.Rectangle { return image.Rect(0, 0, p.w, p.h) }
+
+func (p *PNGRows) ColorModel() color.Model { return color.NRGBAModel }
+
+// At decodes the whole image on first use and reads the pixel from it.
+func (p *PNGRows) At(x, y int) color.Color {
+	p.once.Do(func() {
+		m, err := png.Decode(bytes.NewReader(p.data))
+		if err != nil {
+			m = image.NewNRGBA(p.Bounds())
+		}
+		p.full = m
+	})
+	return p.full.At(x, y)
+}
+
+// Rows calls fn with every row, top to bottom: w pixels of R, G, B (and A,
+// not premultiplied) bytes. The slice is reused for the next row. An error
+// in the compressed data is returned as an *Error, after fn has seen the
+// rows before it.
+func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = reject(p.name, ErrCorrupt, "the PNG row decoder crashed on this file: %v", r)
+		}
+	}()
+	bufs := make(chunks, 0, len(p.idat))
+	for _, b := range p.idat {
+		bufs = append(bufs, b)
+	}
+	z, err := zlib.NewReader(&bufs)
+	if err != nil {
+		return corrupt(p.name, PNG, err)
+	}
+	bpp := p.Channels()
+	row := 1 + bpp*p.w // the filter type byte, then the pixels
+	cur, prev := make([]byte, row), make([]byte, row)
+	for y := 0; y < p.h; y++ {
+		if _, err := io.ReadFull(z, cur); err != nil {
+			return corrupt(p.name, PNG, err)
+		}
+		if err := unfilter(cur[0], cur[1:], prev[1:], bpp); err != nil {
+			return reject(p.name, ErrCorrupt, "not a valid PNG: row %d: %v", y, err)
+		}
+		fn(cur[1:])
+		cur, prev = prev, cur
+	}
+	// Reaching the end of the stream checks its Adler-32 sum. Data after
+	// the last row is refused, as image/png refuses it.
+	var one [1]byte
+	var n int
+	err = nil
+	for i := 0; n == 0 && err == nil && i < 100; i++ {
+		n, err = z.Read(one[:])
+	}
+	switch {
+	case n > 0:
+		return reject(p.name, ErrCorrupt, "not a valid PNG: more pixel data than %dx%d", p.w, p.h)
+	case err != io.EOF:
+		return corrupt(p.name, PNG, err)
+	}
+	return nil
+}
+
+// chunks reads a list of byte slices as one stream, like io.MultiReader over
+// bytes.Readers without the allocations.
+type chunks [][]byte
+
+func (b *chunks) Read(p []byte) (int, error) {
+	for len(*b) > 0 && len((*b)[0]) == 0 {
+		*b = (*b)[1:]
+	}
+	if len(*b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, (*b)[0])
+	(*b)[0] = (*b)[0][n:]
+	return n, nil
+}
+
+// ReadByte lets flate read without its own buffer.
+func (b *chunks) ReadByte() (byte, error) {
+	for len(*b) > 0 && len((*b)[0]) == 0 {
+		*b = (*b)[1:]
+	}
+	if len(*b) == 0 {
+		return 0, io.EOF
+	}
+	c := (*b)[0][0]
+	(*b)[0] = (*b)[0][1:]
+	return c, nil
+}
+
+// unfilter reverses a PNG row filter in place (PNG spec, section 9). prev
+// is the previous row, already unfiltered, or zeros for the first row; bpp
+// is the bytes per pixel.
+func unfilter(kind byte, cur, prev []byte, bpp int) error {
+	switch kind {
+	case 0: // None
+	case 1: // Sub: add the pixel to the left
+		for i := bpp; i < len(cur); i++ {
+			cur[i] += cur[i-bpp]
+		}
+	case 2: // Up: add the pixel above
+		prev = prev[:len(cur)]
+		for i := range cur {
+			cur[i] += prev[i]
+		}
+	case 3: // Average of left and above, rounded down
+		for i := 0; i < bpp; i++ {
+			cur[i] += prev[i] / 2
+		}
+		for i := bpp; i < len(cur); i++ {
+			cur[i] += uint8((uint(cur[i-bpp]) + uint(prev[i])) / 2)
+		}
+	case 4: // Paeth: whichever of left, above, upper-left is nearest to left+above-upperleft
+		// One channel at a time, keeping left and upper-left in registers.
+		for c := 0; c < bpp; c++ {
+			cur[c] += prev[c] // left and upper-left are 0: the predictor is above
+			left, upLeft := int(cur[c]), int(prev[c])
+			for i := c + bpp; i < len(cur); i += bpp {
+				up := int(prev[i])
+				pa := up - upLeft // |p - left| where p = left + up - upLeft
+				pb := left - upLeft
+				pc := pa + pb
+				if pa < 0 {
+					pa = -pa
+				}
+				if pb < 0 {
+					pb = -pb
+				}
+				if pc < 0 {
+					pc = -pc
+				}
+				pred := left
+				if pb < pa && pb <= pc {
+					pred = up
+				} else if pc < pa && pc < pb {
+					pred = upLeft
+				}
+				left = int(cur[i] + uint8(pred))
+				cur[i] = uint8(left)
+				upLeft = up
+			}
+		}
+	default:
+		return fmt.Errorf("unknown filter type %d", kind)
+	}
+	return nil
+}
+
+// pngRows returns the file as *PNGRows when Rows can read it: 8 bits per
+// channel, RGB or RGBA, not interlaced, no tRNS colour key. The chunk
+// layout and every chunk's CRC are checked here, as image/png would; any
+// file it does not take (or finds odd) goes to image/png, which gives the
+// full reason when it is broken.
+func pngRows(name string, data []byte) (*PNGRows, bool) {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if !bytes.HasPrefix(data, []byte(sig)) {
+		return nil, false
+	}
+	p := &PNGRows{name: name, data: data}
+	rest := data[len(sig):]
+	first, idatEnded := true, false
+	for {
+		if len(rest) < 12 {
+			return nil, false // no IEND
+		}
+		n := binary.BigEndian.Uint32(rest)
+		if n > uint32(len(rest)-12) {
+			return nil, false
+		}
+		kind, body := string(rest[4:8]), rest[8:8+n]
+		if crc32.ChecksumIEEE(rest[4:8+n]) != binary.BigEndian.Uint32(rest[8+n:]) {
+			return nil, false
+		}
+		rest = rest[12+n:]
+		if first != (kind == "IHDR") {
+			return nil, false
+		}
+		first = false
+		switch kind {
+		case "IHDR":
+			if len(body) != 13 {
+				return nil, false
+			}
+			w, h := binary.BigEndian.Uint32(body), binary.BigEndian.Uint32(body[4:])
+			depth, ctype := body[8], body[9]
+			if w == 0 || h == 0 || w > 1<<30 || h > 1<<30 || depth != 8 || (ctype != 2 && ctype != 6) ||
+				body[10] != 0 || body[11] != 0 || body[12] != 0 {
+				return nil, false
+			}
+			p.w, p.h, p.alpha = int(w), int(h), ctype == 6
+		case "tRNS":
+			return nil, false
+		case "IDAT":
+			if idatEnded {
+				return nil, false // IDAT chunks must be consecutive
+			}
+			p.idat = append(p.idat, body)
+		case "IEND":
+			return p, len(p.idat) > 0
+		default:
+			if len(p.idat) > 0 {
+				idatEnded = true
+			}
+		}
+	}
+}

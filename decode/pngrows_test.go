@@ -1,0 +1,256 @@
+package decode
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// rowsOf reads every row of p into one NRGBA image.
+func rowsOf(p *PNGRows) (*image.NRGBA, error) {
+	m := image.NewNRGBA(p.Bounds())
+	y := 0
+	err := p.Rows(func(row []byte) {
+		d := m.Pix[y*m.Stride:]
+		for x := 0; x < p.w; x++ {
+			if p.Channels() == 4 {
+				copy(d[4*x:4*x+4], row[4*x:])
+			} else {
+				copy(d[4*x:4*x+3], row[3*x:])
+				d[4*x+3] = 0xff
+			}
+		}
+		y++
+	})
+	return m, err
+}
+
+// sameAsStdlib fails unless the rows of p are the pixels image/png decodes
+// from the same file.
+func sameAsStdlib(t *testing.T, p *PNGRows, data []byte) {
+	t.Helper()
+	got, err := rowsOf(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := want.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			w := color.NRGBAModel.Convert(want.At(x, y)).(color.NRGBA)
+			if g := got.NRGBAAt(x, y); g != w {
+				t.Fatalf("pixel (%d,%d) = %v; image/png decodes %v", x, y, g, w)
+			}
+		}
+	}
+}
+
+// chunk appends one PNG chunk with its CRC.
+func chunk(b []byte, kind string, body []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
+	start := len(b)
+	b = append(b, kind...)
+	b = append(b, body...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
+}
+
+// filtered builds an 8-bit PNG of w×h noisy, banded pixels in which row y
+// uses filter type y%5, so every filter is exercised in every position.
+// The pixel data is split over several IDAT chunks.
+func filtered(t *testing.T, w, h, bpp int, seed uint64) []byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	raw := make([][]byte, h)
+	for y := range raw {
+		raw[y] = make([]byte, w*bpp)
+		for i := range raw[y] {
+			// Smooth bands plus noise, so predictors both hit and miss.
+			raw[y][i] = uint8(i/7+y*3) + uint8(rng.IntN(1+y%4*20))
+		}
+	}
+	var stream bytes.Buffer
+	z := zlib.NewWriter(&stream)
+	prev := make([]byte, w*bpp)
+	for y, cur := range raw {
+		kind := byte(y % 5)
+		out := make([]byte, len(cur))
+		for i := range cur {
+			var a, b, c int
+			if i >= bpp {
+				a, c = int(cur[i-bpp]), int(prev[i-bpp])
+			}
+			b = int(prev[i])
+			var pred int
+			switch kind {
+			case 1:
+				pred = a
+			case 2:
+				pred = b
+			case 3:
+				pred = (a + b) / 2
+			case 4:
+				p := a + b - c
+				pa, pb, pc := abs(p-a), abs(p-b), abs(p-c)
+				switch {
+				case pa <= pb && pa <= pc:
+					pred = a
+				case pb <= pc:
+					pred = b
+				default:
+					pred = c
+				}
+			}
+			out[i] = cur[i] - uint8(pred)
+		}
+		z.Write([]byte{kind})
+		z.Write(out)
+		prev = cur
+	}
+	z.Close()
+	ctype := byte(2)
+	if bpp == 4 {
+		ctype = 6
+	}
+	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
+	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
+	ihdr = append(ihdr, 8, ctype, 0, 0, 0)
+	out := chunk([]byte("\x89PNG\r\n\x1a\n"), "IHDR", ihdr)
+	data := stream.Bytes()
+	for len(data) > 0 {
+		n := min(len(data), 1000)
+		out = chunk(out, "IDAT", data[:n])
+		data = data[n:]
+	}
+	return chunk(out, "IEND", nil)
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func openRows(t *testing.T, data []byte) *PNGRows {
+	t.Helper()
+	img, err := OpenBytes("test.png", data, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := img.Pixels.(*PNGRows)
+	if !ok {
+		t.Fatalf("OpenBytes gave %T; want *PNGRows", img.Pixels)
+	}
+	return p
+}
+
+func TestPNGRowsEveryFilter(t *testing.T) {
+	for _, bpp := range []int{3, 4} {
+		for _, w := range []int{1, 2, 37} {
+			data := filtered(t, w, 23, bpp, uint64(w))
+			sameAsStdlib(t, openRows(t, data), data)
+		}
+	}
+}
+
+func TestPNGRowsFixtures(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "*.png"))
+	rows := 0
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := OpenBytes(path, data, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := img.Pixels.(*PNGRows)
+		if !ok {
+			continue // 16-bit, grey, palette, interlaced: decoded by image/png
+		}
+		rows++
+		t.Run(filepath.Base(path), func(t *testing.T) { sameAsStdlib(t, p, data) })
+	}
+	if rows < 2 {
+		t.Fatalf("only %d fixtures are read by rows; want the RGB and RGBA ones", rows)
+	}
+}
+
+// The kinds of PNG Rows does not read go to image/png, whole.
+func TestPNGRowsFallback(t *testing.T) {
+	for _, name := range []string{"png-interlaced.png", "png-rgb16.png", "png-palette.png", "png-gray.png"} {
+		img, err := Open(filepath.Join("..", "testdata", name), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := img.Pixels.(*PNGRows); ok {
+			t.Errorf("%s: Open gave *PNGRows; want image/png's pixels", name)
+		}
+	}
+	// A colour key (tRNS) on an RGB image.
+	m := image.NewNRGBA(image.Rect(0, 0, 4, 4))
+	var b bytes.Buffer
+	png.Encode(&b, m)
+	data := b.Bytes()
+	iend := bytes.LastIndex(data, []byte("IEND")) - 4
+	idat := bytes.Index(data, []byte("IDAT")) - 4
+	keyed := chunk(append([]byte{}, data[:idat]...), "tRNS", []byte{0, 1, 0, 2, 0, 3})
+	keyed = append(keyed, data[idat:iend]...)
+	keyed = chunk(keyed, "IEND", nil)
+	if img, err := OpenBytes("keyed.png", keyed, Limits{}); err == nil {
+		if _, ok := img.Pixels.(*PNGRows); ok {
+			t.Error("an RGB PNG with tRNS was read by rows; the colour key would be lost")
+		}
+	}
+}
+
+// Damage inside the compressed data is found while reading rows and
+// reported as the file's fault; damage to the chunks is found at once.
+func TestPNGRowsCorrupt(t *testing.T) {
+	good := filtered(t, 64, 64, 3, 7)
+	idat := bytes.Index(good, []byte("IDAT")) - 4
+
+	// Flip a byte inside the second IDAT chunk and fix its CRC: only
+	// inflating finds it.
+	bad := bytes.Clone(good)
+	second := idat + 12 + 1000
+	bad[second+8+500] ^= 0x55
+	n := binary.BigEndian.Uint32(bad[second:])
+	binary.BigEndian.PutUint32(bad[second+8+int(n):], crc32.ChecksumIEEE(bad[second+4:second+8+int(n)]))
+
+	// Cut the pixel data short but keep a well-formed chunk list.
+	short := chunk(bytes.Clone(good[:idat]), "IDAT", good[idat+8:idat+8+700])
+	short = chunk(short, "IEND", nil)
+
+	for name, data := range map[string][]byte{"flipped byte": bad, "short data": short} {
+		t.Run(name, func(t *testing.T) {
+			p := openRows(t, data)
+			_, err := rowsOf(p)
+			var de *Error
+			if !errors.As(err, &de) || !errors.Is(err, ErrCorrupt) || de.File != "test.png" {
+				t.Fatalf("Rows error = %v; want a *decode.Error with ErrCorrupt naming the file", err)
+			}
+			t.Log(err)
+		})
+	}
+
+	// A bad CRC is refused by Open, as image/png refuses it in File.
+	crc := bytes.Clone(good)
+	crc[idat+8] ^= 1
+	if _, err := OpenBytes("crc.png", crc, Limits{}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("OpenBytes of a PNG with a bad CRC: err = %v; want ErrCorrupt", err)
+	}
+}
