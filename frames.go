@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -28,6 +30,11 @@ type frames struct {
 	budget int64
 	// fixedLimit is set when the operator chose GOMEMLIMIT.
 	fixedLimit bool
+	// fit, when set, is the --fit box: every frame has its aspect ratio,
+	// at the width asked for.
+	fit image.Point
+	// observe, when set, is told of every transcode.
+	observe func(format decode.Format, d time.Duration, err error)
 }
 
 func newFrames(c *cache.Cache, lim decode.Limits, opts encode.Options, budget int64) *frames {
@@ -41,7 +48,16 @@ func newFrames(c *cache.Cache, lim decode.Limits, opts encode.Options, budget in
 // version, so a replaced file is never served stale.
 func (f *frames) key(s stream.Slide, width int) string {
 	return s.Path + "\x00" + strconv.FormatInt(s.Size, 10) + "\x00" + strconv.FormatInt(s.ModTime.UnixNano(), 10) +
-		"\x00" + strconv.Itoa(width) + "\x00" + strconv.Itoa(f.opts.Quality) + "\x00" + encode.FormatColor(f.opts.Background)
+		"\x00" + strconv.Itoa(width) + "x" + strconv.Itoa(f.height(width)) +
+		"\x00" + strconv.Itoa(f.opts.Quality) + "\x00" + encode.FormatColor(f.opts.Background)
+}
+
+// height is the frame height at width under --fit, or 0 without it.
+func (f *frames) height(width int) int {
+	if f.fit.X <= 0 || width <= 0 {
+		return 0
+	}
+	return max(1, (width*f.fit.Y+f.fit.X/2)/f.fit.X)
 }
 
 func (f *frames) Render(ctx context.Context, s stream.Slide, width int) ([]byte, error) {
@@ -50,15 +66,20 @@ func (f *frames) Render(ctx context.Context, s stream.Slide, width int) ([]byte,
 	})
 }
 
-func (f *frames) transcode(ctx context.Context, s stream.Slide, width int) ([]byte, error) {
+func (f *frames) transcode(ctx context.Context, s stream.Slide, width int) (b []byte, err error) {
 	// Reserve the decode's memory first; a file whose header cannot be read
-	// reserves nothing and fails in decode.File with the full reason.
-	if info, err := decode.Probe(s.Path); err == nil {
+	// reserves nothing and fails in decode.Open with the full reason.
+	info, perr := decode.Probe(s.Path)
+	if perr == nil {
 		w := min(info.Memory, f.budget)
 		if err := f.memory.Acquire(ctx, w); err != nil {
 			return nil, err
 		}
 		defer f.memory.Release(w)
+	}
+	if f.observe != nil {
+		start := time.Now()
+		defer func() { f.observe(info.Format, time.Since(start), err) }()
 	}
 	img, err := decode.Open(s.Path, f.lim)
 	if err != nil {
@@ -70,11 +91,24 @@ func (f *frames) transcode(ctx context.Context, s stream.Slide, width int) ([]by
 		return nil, fmt.Errorf("%s changed while being read", s.Path)
 	}
 	o := f.opts
-	o.Width = width
-	b, err := encode.Frame(img, o)
+	o.Width, o.Height = width, f.height(width)
+	b, err = encode.Frame(img, o)
 	f.tuneGC(len(b))
 	return b, err
 }
+
+// Inspect, Cached and Kind answer the image status page (stream.Inspector).
+func (f *frames) Inspect(s stream.Slide) (stream.FileInfo, error) {
+	info, err := decode.Check(s.Path, f.lim)
+	return stream.FileInfo{Format: string(info.Format), Width: info.Width, Height: info.Height}, err
+}
+
+func (f *frames) Cached(s stream.Slide, width int) bool {
+	_, ok := f.cache.Peek(f.key(s, width))
+	return ok
+}
+
+func (f *frames) Kind(err error) string { return decode.Kind(err) }
 
 // gcSlack is memory beyond cached frames and decodes: the runtime, client
 // buffers, goroutine stacks.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -58,6 +61,11 @@ type config struct {
 	writeTimeout time.Duration
 	workers      int
 	decodeMemory string
+	fitFlag      string
+	fit          image.Point // from fitFlag; zero when off
+	authFlag     string
+	authFile     string
+	auth         *basicAuth // from authFlag or authFile; nil when off
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
@@ -75,6 +83,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
 	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "images transcoded at once")
 	fs.StringVar(&c.decodeMemory, "decode-memory", "160MiB", "memory for images being decoded at once (a larger image is decoded alone)")
+	fs.StringVar(&c.fitFlag, "fit", "", "make every frame exactly WxH (e.g. 1920x1080), the image fitted inside on --background; sets the width")
+	fs.StringVar(&c.authFlag, "auth", "", "require HTTP Basic auth as USER:PASSWORD on every path but /healthz")
+	fs.StringVar(&c.authFile, "auth-file", "", "like --auth, read from the first line of this file (keeps the password out of ps)")
 	fs.Usage = func() {} // errors are reported below, on one line
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
@@ -121,7 +132,45 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	if n, err := cache.ParseSize(c.maxFileSize); err != nil || n == 0 {
 		return bad("-max-file-size %q: want a size such as 64MiB", c.maxFileSize)
 	}
+	if c.fitFlag != "" {
+		w, h, ok := parseFit(c.fitFlag)
+		if !ok {
+			return bad("-fit %q: want WIDTHxHEIGHT, each %d to %d, such as 1920x1080", c.fitFlag, stream.MinWidth, stream.MaxWidth)
+		}
+		widthSet := false
+		fs.Visit(func(f *flag.Flag) { widthSet = widthSet || f.Name == "width" })
+		if widthSet && c.width != w {
+			return bad("-fit %s and -width %d: --fit sets the width; give one of them", c.fitFlag, c.width)
+		}
+		c.fit, c.width = image.Pt(w, h), w
+	}
+	switch {
+	case c.authFlag != "" && c.authFile != "":
+		return bad("-auth and -auth-file: give one of them")
+	case c.authFlag != "":
+		a, err := parseAuth(c.authFlag)
+		if err != nil {
+			return bad("-auth: %v", err)
+		}
+		c.auth = a
+	case c.authFile != "":
+		a, err := readAuthFile(c.authFile)
+		if err != nil {
+			return bad("-auth-file: %v", err)
+		}
+		c.auth = a
+	}
 	return c, nil
+}
+
+// parseFit reads --fit's WIDTHxHEIGHT.
+func parseFit(s string) (w, h int, ok bool) {
+	a, b, found := strings.Cut(strings.ToLower(s), "x")
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(b)
+	ok = found && err1 == nil && err2 == nil &&
+		w >= stream.MinWidth && w <= stream.MaxWidth && h >= stream.MinWidth && h <= stream.MaxWidth
+	return w, h, ok
 }
 
 // server is a configured slidestream, listening but not yet serving.
@@ -132,6 +181,7 @@ type server struct {
 	folder   *stream.Folder
 	timeline *stream.Timeline
 	handler  *stream.Handler
+	root     http.Handler // everything served: the stream, /metrics, auth
 	cache    *cache.Cache
 }
 
@@ -153,12 +203,25 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		Lookahead: cfg.workers,
 		Log:       log,
 	})
-	h := stream.NewHandler(tl, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout, Log: log})
+	f.fit = cfg.fit
+	m := newMetrics()
+	f.observe = m.transcoded
+	h := stream.NewHandler(tl, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,
+		Fit: cfg.fit, Inspect: f, Observe: m, Log: log})
+	m.watch(c, tl, h)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.handler())
+	mux.Handle("/", h)
+	var root http.Handler = mux
+	if cfg.auth != nil {
+		root = cfg.auth.wrap(mux, "/healthz")
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, err
 	}
-	return &server{cfg: cfg, log: log, ln: ln, folder: folder, timeline: tl, handler: h, cache: c}, nil
+	return &server{cfg: cfg, log: log, ln: ln, folder: folder, timeline: tl, handler: h, root: root, cache: c}, nil
 }
 
 // url is the address to open in a browser.
@@ -176,7 +239,7 @@ func (s *server) serve(ctx context.Context) error {
 	streams, stopStreams := context.WithCancel(context.Background())
 	defer stopStreams()
 	hs := &http.Server{
-		Handler:           s.handler,
+		Handler:           s.root,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
@@ -192,6 +255,11 @@ func (s *server) serve(ctx context.Context) error {
 	go func() { errc <- hs.Serve(s.ln) }()
 	s.log.Info("slidestream is serving", "url", s.url(), "dir", s.cfg.dir, "width", s.cfg.width,
 		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize)
+	if s.cfg.auth == nil {
+		s.log.Info("authentication is off: anyone who can reach the address can watch (see --auth)")
+	} else {
+		s.log.Info("HTTP Basic authentication is on for every path but /healthz", "user", s.cfg.auth.user)
+	}
 
 	select {
 	case err := <-errc:
@@ -199,6 +267,7 @@ func (s *server) serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down", "clients", s.handler.Clients())
+	s.handler.Shutdown()
 	stopStreams()
 	done, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

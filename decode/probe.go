@@ -33,19 +33,38 @@ type Info struct {
 // before starting them. It applies the same file checks as File. It is
 // safe for concurrent use.
 func Probe(path string) (Info, error) {
+	info, _, err := probeFile(path)
+	return info, err
+}
+
+// Check is Probe plus the limits File applies before decoding: from the
+// header alone it tells whether File would refuse the file, and why. A file
+// it passes may still turn out corrupt when decoded.
+func Check(path string, lim Limits) (Info, error) {
+	info, size, err := probeFile(path)
+	if err != nil {
+		return info, err
+	}
+	if max := lim.maxFileSize(); size > max {
+		return info, reject(path, ErrFileTooLarge, "%s is over --max-file-size %s", humanBytes(size), humanBytes(max))
+	}
+	return info, lim.checkPixels(path, info.Width, info.Height)
+}
+
+func probeFile(path string) (Info, int64, error) {
 	f, st, err := openRegular(path)
 	if err != nil {
-		return Info{}, err
+		return Info{}, 0, err
 	}
 	defer f.Close()
 	head := make([]byte, probeBytes)
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return Info{}, reject(path, ErrUnreadable, "read failed: %v", err)
+		return Info{}, 0, reject(path, ErrUnreadable, "read failed: %v", err)
 	}
 	info, err := probe(path, head[:n])
 	info.Memory += st.Size() // File holds the whole file while decoding
-	return info, err
+	return info, st.Size(), err
 }
 
 func probe(name string, head []byte) (Info, error) {
@@ -64,6 +83,9 @@ func probe(name string, head []byte) (Info, error) {
 	case GIF:
 		cfg, err = gif.DecodeConfig(r)
 	case WebP:
+		if webpAnimated(head) {
+			return Info{Format: format}, reject(name, ErrAnimated, "animated WebP images are not supported; save a still frame instead")
+		}
 		cfg, err = webp.DecodeConfig(r)
 	}
 	if err != nil {

@@ -3,6 +3,8 @@ package encode
 import (
 	"bytes"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/jpeg"
 
 	"github.com/disintegration/imaging"
@@ -43,6 +45,10 @@ func Frame(img *decode.Image, o Options) ([]byte, error) {
 func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	src := img.Pixels.Bounds()
 	fw, fh := Size(src.Dx(), src.Dy(), img.Orientation, o.Width)
+	fit := o.Width > 0 && o.Height > 0
+	if fit {
+		fw, fh = FitSize(src.Dx(), src.Dy(), img.Orientation, o.Width, o.Height)
+	}
 	// tw×th is the target in stored (not yet turned) orientation.
 	tw, th := fw, fh
 	if img.Orientation.SwapsAxes() {
@@ -57,7 +63,35 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
 		m = imaging.Resize(flat, tw, th, imaging.Lanczos)
 	}
-	return asRGBA(orient(m, img.Orientation)), nil
+	out := asRGBA(orient(m, img.Orientation))
+	if fit && (fw != o.Width || fh != o.Height) {
+		out = pad(out, o.Width, o.Height, o.Background)
+	}
+	return out, nil
+}
+
+// FitSize returns the size of an image of w×h stored pixels with the given
+// orientation, turned upright and scaled up or down to fit inside bw×bh
+// keeping its aspect ratio.
+func FitSize(w, h int, o decode.Orientation, bw, bh int) (int, int) {
+	if o.SwapsAxes() {
+		w, h = h, w
+	}
+	// Compare w/h with bw/bh without rounding: w*bh against bw*h.
+	if int64(w)*int64(bh) >= int64(bw)*int64(h) {
+		return bw, max(1, int((int64(h)*int64(bw)+int64(w)/2)/int64(w)))
+	}
+	return max(1, int((int64(w)*int64(bh)+int64(h)/2)/int64(h))), bh
+}
+
+// pad centres m on a w×h frame of colour bg.
+func pad(m *image.RGBA, w, h int, bg color.RGBA) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(out, out.Rect, image.NewUniform(bg), image.Point{}, draw.Src)
+	b := m.Bounds()
+	at := image.Pt((w-b.Dx())/2, (h-b.Dy())/2)
+	draw.Draw(out, b.Sub(b.Min).Add(at), m, b.Min, draw.Src)
+	return out
 }
 
 // JPEG encodes m as a baseline JPEG with no metadata at the given quality

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"math"
@@ -456,5 +457,64 @@ func TestFrameFromPNGRows(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// --fit: every frame is exactly the box, the picture fitted inside it
+// (enlarged when small) and centred on the background.
+func TestFit(t *testing.T) {
+	red := color.RGBA{220, 20, 30, 255}
+	bg := color.RGBA{0, 40, 200, 255}
+	img := func(w, h int, o decode.Orientation) *decode.Image {
+		m := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(m, m.Rect, image.NewUniform(red), image.Point{}, draw.Src)
+		return &decode.Image{Pixels: m, Orientation: o}
+	}
+	tests := []struct {
+		name         string
+		img          *decode.Image
+		wantW, wantH int // the picture inside the 640x360 box
+	}{
+		{"wide photo, bars above and below", img(4000, 1000, 1), 640, 160},
+		{"portrait, bars left and right", img(1000, 2000, 1), 180, 360},
+		{"small image is enlarged", img(64, 36, 1), 640, 360},
+		{"stored landscape turned upright by EXIF 6", img(2000, 1000, 6), 180, 360},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Scale(tt.img, Options{Width: 640, Height: 360, Background: bg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := m.Bounds(); b.Dx() != 640 || b.Dy() != 360 {
+				t.Fatalf("frame is %dx%d; want 640x360", b.Dx(), b.Dy())
+			}
+			if got := m.RGBAAt(320, 180); !near(got, red, 3) {
+				t.Errorf("centre = %v; want the picture's %v", got, red)
+			}
+			// Just inside and just outside the picture's edges.
+			x0, y0 := (640-tt.wantW)/2, (360-tt.wantH)/2
+			if got := m.RGBAAt(x0+2, y0+2); !near(got, red, 3) {
+				t.Errorf("inside corner (%d,%d) = %v; want the picture", x0+2, y0+2, got)
+			}
+			if x0 > 2 {
+				if got := m.RGBAAt(x0-2, 180); !near(got, bg, 3) {
+					t.Errorf("left bar (%d,180) = %v; want the background %v", x0-2, got, bg)
+				}
+			}
+			if y0 > 2 {
+				if got := m.RGBAAt(320, y0-2); !near(got, bg, 3) {
+					t.Errorf("top bar (320,%d) = %v; want the background %v", y0-2, got, bg)
+				}
+			}
+			b, err := Frame(tt.img, Options{Width: 640, Height: 360, Background: bg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+			if err != nil || cfg.Width != 640 || cfg.Height != 360 {
+				t.Errorf("JPEG is %dx%d (%v); want 640x360", cfg.Width, cfg.Height, err)
+			}
+		})
 	}
 }

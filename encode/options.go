@@ -18,6 +18,11 @@ type Options struct {
 	// Width is the frame width in pixels after orientation. Narrower images
 	// are never enlarged; 0 keeps every image at its own size.
 	Width int
+	// Height, when set with Width, makes every frame exactly Width×Height:
+	// the image is scaled, up or down, to fit inside and centred on the
+	// background (--fit). MJPEG recorders and video encoders need frames of
+	// one size.
+	Height int
 	// Quality is the JPEG quality, 1 to 100; 0 means DefaultQuality.
 	Quality int
 	// Background shows through transparent pixels. Its alpha is ignored.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,12 @@ type Slide struct {
 // Same reports whether a and b are the same version of the same file.
 func (s Slide) Same(o Slide) bool {
 	return s.Path == o.Path && s.Size == o.Size && s.ModTime.Equal(o.ModTime)
+}
+
+// version names this version of the file in URLs: size and modification
+// time.
+func (s Slide) version() string {
+	return strconv.FormatInt(s.Size, 36) + "-" + strconv.FormatInt(s.ModTime.UnixNano(), 36)
 }
 
 // extensions are the file names a Folder picks up, compared in lower case.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"image"
 	"log/slog"
 	"net/http"
 	"os"
@@ -36,8 +37,32 @@ type HandlerOptions struct {
 	// (default 5s): Home Assistant gives up after 10s without data and
 	// nginx after 60s.
 	KeepAlive time.Duration
-	Log       *slog.Logger
+	// Fit, when set, is the size of every frame at its width (--fit);
+	// placeholder frames are drawn to match.
+	Fit image.Point
+	// Inspect answers for the image status page; without it /images and
+	// /api/images are not served.
+	Inspect Inspector
+	// Observe is told of every frame sent and every client that goes.
+	Observe Observer
+	Log     *slog.Logger
 }
+
+// Observer learns what the handler sends, for metrics. Its methods must be
+// quick and safe for concurrent use.
+type Observer interface {
+	// FrameSent is called for every part written to a stream.
+	FrameSent(bytes int)
+	// ClientGone is called when a stream ends, with why: "left" (the
+	// client closed it), "write-timeout" (it stopped reading and was
+	// dropped), "write-error" or "shutdown".
+	ClientGone(reason string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) FrameSent(int)     {}
+func (nopObserver) ClientGone(string) {}
 
 // Handler serves the slideshow page, the stream, snapshots and a health
 // check. It is safe for concurrent use.
@@ -47,9 +72,12 @@ type Handler struct {
 	writeTimeout time.Duration
 	keepAlive    time.Duration
 	log          *slog.Logger
+	obs          Observer
+	inspect      Inspector
 	mux          *http.ServeMux
 	placeholders placeholders
 	clients      atomic.Int64
+	shuttingDown atomic.Bool
 }
 
 // NewHandler returns the HTTP handler for tl.
@@ -63,15 +91,30 @@ func NewHandler(tl *Timeline, o HandlerOptions) *Handler {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{tl: tl, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log, mux: http.NewServeMux()}
+	if o.Observe == nil {
+		o.Observe = nopObserver{}
+	}
+	h := &Handler{tl: tl, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log,
+		obs: o.Observe, inspect: o.Inspect, mux: http.NewServeMux()}
+	h.placeholders.fit = o.Fit
 	h.mux.HandleFunc("GET /{$}", h.servePage)
 	h.mux.HandleFunc("GET /slideshow", h.serveStream)
 	h.mux.HandleFunc("GET /snapshot", h.serveSnapshot)
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	if h.inspect != nil {
+		h.mux.HandleFunc("GET /api/images", h.serveImagesJSON)
+		h.mux.HandleFunc("GET /images", h.serveImagesPage)
+		h.mux.HandleFunc("GET /images/thumb", h.serveThumb)
+	}
 	return h
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Shutdown marks the server as stopping: streams that end from now on are
+// reported as ended by shutdown, not as clients leaving. Call it before
+// cancelling the streams' context.
+func (h *Handler) Shutdown() { h.shuttingDown.Store(true) }
 
 // Clients returns the number of streams being served.
 func (h *Handler) Clients() int64 { return h.clients.Load() }
@@ -228,10 +271,18 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
 	ctx := r.Context()
 	sent, err := h.play(ctx, c, width)
-	if err != nil {
-		log.Info("client dropped", "frames", sent, "reason", dropReason(err))
+	reason := "left"
+	switch {
+	case err != nil:
+		reason = dropReason(err)
+	case h.shuttingDown.Load():
+		reason = "shutdown"
+	}
+	h.obs.ClientGone(reason)
+	if reason == "left" || reason == "shutdown" {
+		log.Info("client left", "frames", sent, "reason", reason)
 	} else {
-		log.Info("client left", "frames", sent)
+		log.Info("client dropped", "frames", sent, "reason", reason)
 	}
 }
 
@@ -250,6 +301,8 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 			if !want.same(shown) {
 				if pending != nil && !pending.same(want) {
 					c.body(pending) // a committed repeat or a slide that was replaced
+					sent++
+					h.obs.FrameSent(len(pending.b))
 				}
 				if !pending.same(want) {
 					c.headers(want)
@@ -257,6 +310,7 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 				c.body(want)
 				shown, pending, lastFull = want, nil, time.Now()
 				sent++
+				h.obs.FrameSent(len(want.b))
 			}
 			if pending == nil {
 				if next := h.upcoming(st, width, lastFull); next != nil {
@@ -304,6 +358,7 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 				c.body(pending)
 				shown, pending, lastFull = pending, nil, time.Now()
 				sent++
+				h.obs.FrameSent(len(pending.b))
 			}
 		}
 		if c.err != nil {
@@ -369,13 +424,14 @@ func (c *conn) flush() error {
 	return c.err
 }
 
-// dropReason names why a write failed, for logs and metrics.
+// dropReason names why a write failed, for logs and metrics. A client
+// that closed its end while a frame was on its way simply left.
 func dropReason(err error) string {
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return "write-timeout"
 	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
-		return "closed"
+		return "left"
 	}
 	return "write-error"
 }

@@ -18,6 +18,10 @@ import (
 // that clients with read timeouts keep the stream and the viewer learns
 // what is wrong. It is safe for concurrent use.
 type placeholders struct {
+	// fit, when set, is the frame size at its width: placeholders keep
+	// its aspect ratio, as slides do under --fit.
+	fit image.Point
+
 	mu sync.Mutex // protects made
 	// made holds a few recent frames by reason and width.
 	made map[placeholderKey][]byte
@@ -41,13 +45,16 @@ func (p *placeholders) frame(reason string, width int) []byte {
 	if p.made == nil || len(p.made) > 32 {
 		p.made = make(map[placeholderKey][]byte)
 	}
-	b := drawMessage(reason, width)
+	height := max(width*9/16, 2)
+	if p.fit.X > 0 {
+		height = max(1, (width*p.fit.Y+p.fit.X/2)/p.fit.X)
+	}
+	b := drawMessage(reason, width, height)
 	p.made[k] = b
 	return b
 }
 
-func drawMessage(msg string, width int) []byte {
-	height := max(width*9/16, 2)
+func drawMessage(msg string, width, height int) []byte {
 	face := basicfont.Face7x13
 	// Draw the text at the font's size, then blow it up with whole pixels
 	// to about 70% of the frame width: crisp at any width.

@@ -42,7 +42,9 @@ type State struct {
 // Frames are rendered once per slot and width and kept while the slot is
 // current or next. It is safe for concurrent use.
 type Slot struct {
-	Slide  Slide
+	Slide Slide
+	// Index is the slide's place in play order, from 0, when it was picked.
+	Index  int
 	render Renderer
 	// ctx is the timeline's: a render a client asked for runs on when that
 	// client leaves, because others will want the same frame.
@@ -195,6 +197,18 @@ func (t *Timeline) Watch(width int) (release func()) {
 	})
 }
 
+// Slides returns the slides in play order, as the timeline sees them.
+func (t *Timeline) Slides() []Slide {
+	list, _ := t.slides.Slides()
+	return list
+}
+
+// Thumbnail renders slide s at width through the timeline's renderer,
+// outside the play order.
+func (t *Timeline) Thumbnail(ctx context.Context, s Slide, width int) ([]byte, error) {
+	return t.render.Render(ctx, s, width)
+}
+
 // Skipped returns the files that cannot be shown, by path, with the reason.
 func (t *Timeline) Skipped() map[string]error {
 	t.mu.Lock()
@@ -335,13 +349,14 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 	}
 	defer ahead()
 	for k := range list {
-		s := list[(start+k)%len(list)]
+		i := (start + k) % len(list)
+		s := list[i]
 		if t.knownBad(s) {
 			continue
 		}
 		slot := cur
 		if cur == nil || !cur.Slide.Same(s) {
-			slot = &Slot{Slide: s, render: t.render, ctx: ctx, frames: make(map[int]*future)}
+			slot = &Slot{Slide: s, Index: i, render: t.render, ctx: ctx, frames: make(map[int]*future)}
 		}
 		for _, w := range widths {
 			slot.start(w)
@@ -383,6 +398,16 @@ func (t *Timeline) renderAhead(ctx context.Context, list []Slide, start, width i
 			t.mu.Unlock()
 		}()
 	}
+}
+
+// failure returns why this version of s could not be shown, or nil.
+func (t *Timeline) failure(s Slide) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f, ok := t.failed[s.Path]; ok && f.slide.Same(s) {
+		return f.err
+	}
+	return nil
 }
 
 func (t *Timeline) knownBad(s Slide) bool {

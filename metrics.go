@@ -1,0 +1,179 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"slidestream/cache"
+	"slidestream/decode"
+	"slidestream/stream"
+)
+
+// metrics holds what /metrics exposes. Counters of events are updated as
+// they happen; the state of the cache, the folder and the stream is read at
+// scrape time, so it is never stale and costs nothing between scrapes.
+type metrics struct {
+	reg         *prometheus.Registry
+	framesSent  prometheus.Counter
+	bytesSent   prometheus.Counter
+	clientsGone *prometheus.CounterVec
+	transcodes  *prometheus.CounterVec
+	transcodeS  *prometheus.HistogramVec
+}
+
+// goneReasons are the values of clients_gone_total's reason label, shown
+// at zero from the start so that rate() and alerts work before the first.
+var goneReasons = []string{"left", "write-timeout", "write-error", "shutdown"}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		framesSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slidestream_frames_sent_total",
+			Help: "JPEG parts written to streams, keep-alive repeats included.",
+		}),
+		bytesSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slidestream_frame_bytes_sent_total",
+			Help: "Bytes of JPEG parts written to streams.",
+		}),
+		clientsGone: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slidestream_clients_gone_total",
+			Help: "Streams that ended, by reason: left (the client closed it), write-timeout (it stopped reading and was dropped), write-error, shutdown.",
+		}, []string{"reason"}),
+		transcodes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slidestream_transcodes_total",
+			Help: "Source images this process decoded and encoded, by format and result (ok or error).",
+		}, []string{"format", "result"}),
+		transcodeS: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "slidestream_transcode_seconds",
+			Help:    "Time to turn one source file into one JPEG frame (read, decode, scale, encode), by source format.",
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		}, []string{"format"}),
+	}
+	for _, r := range goneReasons {
+		m.clientsGone.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.framesSent, m.bytesSent, m.clientsGone, m.transcodes, m.transcodeS,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// FrameSent and ClientGone make metrics a stream.Observer.
+func (m *metrics) FrameSent(n int) {
+	m.framesSent.Inc()
+	m.bytesSent.Add(float64(n))
+}
+
+func (m *metrics) ClientGone(reason string) { m.clientsGone.WithLabelValues(reason).Inc() }
+
+// transcoded records one transcode; format is empty when the file's header
+// could not be read.
+func (m *metrics) transcoded(format decode.Format, d time.Duration, err error) {
+	f := string(format)
+	if f == "" {
+		f = "unknown"
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.transcodes.WithLabelValues(f, result).Inc()
+	if err == nil {
+		m.transcodeS.WithLabelValues(f).Observe(d.Seconds())
+	}
+}
+
+// watch registers the collectors that read the server's state at scrape
+// time.
+func (m *metrics) watch(c *cache.Cache, tl *stream.Timeline, h *stream.Handler) {
+	m.reg.MustRegister(&stateCollector{cache: c, tl: tl, h: h})
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
+}
+
+var (
+	descClients = prometheus.NewDesc("slidestream_clients",
+		"Streams being served now.", nil, nil)
+	descSlides = prometheus.NewDesc("slidestream_slides",
+		"Image files in the folder.", nil, nil)
+	descSlideIndex = prometheus.NewDesc("slidestream_slide_index",
+		"Place of the slide on screen in play order, from 0; -1 when nothing can be shown.", nil, nil)
+	descSkipped = prometheus.NewDesc("slidestream_skipped_files",
+		"Files that cannot be shown, by kind of problem (see /images for each file's reason).", []string{"kind"}, nil)
+	descCacheHits = prometheus.NewDesc("slidestream_cache_hits_total",
+		"Frame lookups answered from the cache.", nil, nil)
+	descCacheShared = prometheus.NewDesc("slidestream_cache_shared_total",
+		"Frame lookups that waited for a transcode another caller had started.", nil, nil)
+	descCacheMisses = prometheus.NewDesc("slidestream_cache_misses_total",
+		"Frame lookups that started a transcode.", nil, nil)
+	descCacheErrors = prometheus.NewDesc("slidestream_cache_load_errors_total",
+		"Transcodes that failed (failures are not cached).", nil, nil)
+	descCacheEvictions = prometheus.NewDesc("slidestream_cache_evictions_total",
+		"Frames dropped to stay within --cache-size.", nil, nil)
+	descCacheBytes = prometheus.NewDesc("slidestream_cache_bytes",
+		"Bytes of frames in the cache.", nil, nil)
+	descCacheMaxBytes = prometheus.NewDesc("slidestream_cache_max_bytes",
+		"The cache's bound, --cache-size.", nil, nil)
+	descCacheItems = prometheus.NewDesc("slidestream_cache_frames",
+		"Frames in the cache.", nil, nil)
+)
+
+// skipKinds are the skipped_files kinds always reported, at zero when no
+// file has that problem.
+var skipKinds = []string{"not-regular", "too-large", "too-many-pixels", "unknown-format", "animated", "corrupt", "unreadable", "other"}
+
+type stateCollector struct {
+	cache *cache.Cache
+	tl    *stream.Timeline
+	h     *stream.Handler
+}
+
+func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descClients, descSlides, descSlideIndex, descSkipped,
+		descCacheHits, descCacheShared, descCacheMisses, descCacheErrors, descCacheEvictions,
+		descCacheBytes, descCacheMaxBytes, descCacheItems} {
+		ch <- d
+	}
+}
+
+func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v int64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
+	gauge(descClients, float64(s.h.Clients()))
+	gauge(descSlides, float64(len(s.tl.Slides())))
+	idx := -1.0
+	if st, _ := s.tl.State(); st.Slide != nil {
+		idx = float64(st.Slide.Index)
+	}
+	gauge(descSlideIndex, idx)
+	kinds := make(map[string]int, len(skipKinds))
+	for _, k := range skipKinds {
+		kinds[k] = 0
+	}
+	for _, err := range s.tl.Skipped() {
+		kinds[decode.Kind(err)]++
+	}
+	for k, n := range kinds {
+		gauge(descSkipped, float64(n), k)
+	}
+	st := s.cache.Stats()
+	counter(descCacheHits, st.Hits)
+	counter(descCacheShared, st.Shared)
+	counter(descCacheMisses, st.Misses)
+	counter(descCacheErrors, st.LoadErrs)
+	counter(descCacheEvictions, st.Evictions)
+	gauge(descCacheBytes, float64(st.Bytes))
+	gauge(descCacheMaxBytes, float64(st.MaxBytes))
+	gauge(descCacheItems, float64(st.Items))
+}
