@@ -49,8 +49,11 @@ type Folder struct {
 	changed chan struct{} // closed when slides changes
 }
 
-// NewFolder returns a Folder for dir and scans it once.
+// NewFolder returns a Folder for dir and scans it once. A nil log discards.
 func NewFolder(dir string, log *slog.Logger) *Folder {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	f := &Folder{dir: dir, log: log, changed: make(chan struct{})}
 	f.Scan()
 	return f

@@ -356,9 +356,9 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 					pending = shown
 				}
 				c.body(pending)
+				h.obs.FrameSent(len(pending.b))
 				shown, pending, lastFull = pending, nil, time.Now()
 				sent++
-				h.obs.FrameSent(len(pending.b))
 			}
 		}
 		if c.err != nil {
