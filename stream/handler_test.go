@@ -24,7 +24,7 @@ func (r fixedRenderer) Render(context.Context, Slide, int) ([]byte, error) { ret
 
 type countingObserver struct{ frames, bytes atomic.Int64 }
 
-func (o *countingObserver) FrameSent(n int) { o.frames.Add(1); o.bytes.Add(int64(n)) }
+func (o *countingObserver) FrameSent(n int)   { o.frames.Add(1); o.bytes.Add(int64(n)) }
 func (o *countingObserver) ClientGone(string) {}
 
 // With one slide and nothing changing, the stream is kept alive by
