@@ -61,7 +61,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	// The same transcoder as the server's, with its decode-memory budget,
 	// without the cache: every image is transcoded cold.
-	f := newFrames(cache.New(cache.Options{}), decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)},
+	f := newFrames(cache.New(cache.Options{}), *dir, decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)},
 		encode.Options{Quality: *quality}, budget)
 
 	type result struct {
@@ -87,7 +87,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 				if err == nil {
 					r.format, r.mp = string(info.Format), float64(info.Width*info.Height)/1e6
 					var out []byte
-					out, err = f.transcode(context.Background(), slides[i], *width)
+					out, err = f.transcode(context.Background(), slides[i], encode.Options{Width: *width, Quality: *quality})
 					r.out = len(out)
 					if err == nil && *outDir != "" {
 						err = os.WriteFile(filepath.Join(*outDir, slides[i].Name+".jpg"), out, 0o644)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -17,10 +21,11 @@ import (
 	"slidestream/stream"
 )
 
-// frames adapts the cache and the transcoder to what the stream asks for:
-// the JPEG of one slide at one width. It is safe for concurrent use.
+// frames adapts the frame store and the transcoder to what the stream asks
+// for: the JPEG of one slide at one width. It is safe for concurrent use.
 type frames struct {
-	cache *cache.Cache
+	store store
+	dir   string // the folder: keys name files relative to it
 	lim   decode.Limits
 	opts  encode.Options
 	// memory bounds the estimated bytes of the decodes running at once, so
@@ -37,19 +42,81 @@ type frames struct {
 	observe func(format decode.Format, d time.Duration, err error)
 }
 
-func newFrames(c *cache.Cache, lim decode.Limits, opts encode.Options, budget int64) *frames {
-	f := &frames{cache: c, lim: lim, opts: opts, memory: semaphore.NewWeighted(budget), budget: budget,
+// store keeps encoded frames by key: the in-process LRU (*cache.Cache), or
+// in fleet mode a groupcache group shared with the other instances.
+type store interface {
+	// Get returns the frame for key, calling load on a miss.
+	Get(ctx context.Context, key string, load cache.Loader) ([]byte, error)
+	// Peek reports whether the frame is held here, without loading it.
+	Peek(key string) ([]byte, bool)
+	// Stats are the store's counters; Bytes is what it holds.
+	Stats() cache.Stats
+}
+
+func newFrames(s store, dir string, lim decode.Limits, opts encode.Options, budget int64) *frames {
+	f := &frames{store: s, dir: dir, lim: lim, opts: opts, memory: semaphore.NewWeighted(budget), budget: budget,
 		fixedLimit: os.Getenv("GOMEMLIMIT") != ""}
 	f.tuneGC(0)
 	return f
 }
 
-// key names everything that shapes a frame's bytes, including the file's
-// version, so a replaced file is never served stale.
-func (f *frames) key(s stream.Slide, width int) string {
-	return s.Path + "\x00" + strconv.FormatInt(s.Size, 10) + "\x00" + strconv.FormatInt(s.ModTime.UnixNano(), 10) +
-		"\x00" + strconv.Itoa(width) + "x" + strconv.Itoa(f.height(width)) +
-		"\x00" + strconv.Itoa(f.opts.Quality) + "\x00" + encode.FormatColor(f.opts.Background)
+// frameKey names everything that shapes a frame's bytes, including the
+// file's version, so a replaced file is a new key and never served stale.
+// It is all another instance needs to make the same frame from its copy of
+// the folder, so the file is named relative to the folder, last, and the
+// rest are plain numbers.
+type frameKey struct {
+	size          int64
+	modTime       int64 // Unix nanoseconds
+	width, height int   // height is 0 except under --fit
+	quality       int
+	bg            color.RGBA
+	name          string
+}
+
+const keyVersion = "f1"
+
+func (k frameKey) String() string {
+	return fmt.Sprintf("%s/%dx%d/q%d/%s/%d/%d/%s", keyVersion, k.width, k.height, k.quality,
+		strings.TrimPrefix(encode.FormatColor(k.bg), "#"), k.size, k.modTime, k.name)
+}
+
+// parseKey reads a key made by String, as a peer may send it. The file name
+// must be a plain name in the folder, and the sizes within what a client
+// may ask for.
+func parseKey(s string) (frameKey, error) {
+	parts := strings.SplitN(s, "/", 7)
+	bad := func(why string) (frameKey, error) { return frameKey{}, fmt.Errorf("bad frame key %q: %s", s, why) }
+	if len(parts) != 7 || parts[0] != keyVersion {
+		return bad("not a " + keyVersion + " key")
+	}
+	var k frameKey
+	w, h, ok := strings.Cut(parts[1], "x")
+	var errs [6]error
+	k.width, errs[0] = strconv.Atoi(w)
+	k.height, errs[1] = strconv.Atoi(h)
+	k.quality, errs[2] = strconv.Atoi(strings.TrimPrefix(parts[2], "q"))
+	k.bg, errs[3] = encode.ParseColor("#" + parts[3])
+	k.size, errs[4] = strconv.ParseInt(parts[4], 10, 64)
+	k.modTime, errs[5] = strconv.ParseInt(parts[5], 10, 64)
+	k.name = parts[6]
+	if err := errors.Join(errs[:]...); err != nil || !ok {
+		return bad("malformed")
+	}
+	switch {
+	case k.width < 0 || k.width > 16384 || k.height < 0 || k.height > 16384:
+		return bad("frame size out of range")
+	case k.quality < 0 || k.quality > 100:
+		return bad("quality out of range")
+	case k.name == "" || k.name != filepath.Base(k.name) || k.name == "." || k.name == ".." || strings.ContainsRune(k.name, '\x00'):
+		return bad("not a plain file name")
+	}
+	return k, nil
+}
+
+func (f *frames) key(s stream.Slide, width int) frameKey {
+	return frameKey{size: s.Size, modTime: s.ModTime.UnixNano(), width: width, height: f.height(width),
+		quality: f.opts.Quality, bg: f.opts.Background, name: s.Name}
 }
 
 // height is the frame height at width under --fit, or 0 without it.
@@ -61,12 +128,32 @@ func (f *frames) height(width int) int {
 }
 
 func (f *frames) Render(ctx context.Context, s stream.Slide, width int) ([]byte, error) {
-	return f.cache.Get(ctx, f.key(s, width), func(ctx context.Context) ([]byte, error) {
-		return f.transcode(ctx, s, width)
+	k := f.key(s, width)
+	return f.store.Get(ctx, k.String(), func(ctx context.Context) ([]byte, error) {
+		return f.load(ctx, k)
 	})
 }
 
-func (f *frames) transcode(ctx context.Context, s stream.Slide, width int) (b []byte, err error) {
+// loadKey makes the frame a key names; in fleet mode it is how a peer's
+// request is answered.
+func (f *frames) loadKey(ctx context.Context, key string) ([]byte, error) {
+	k, err := parseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return f.load(ctx, k)
+}
+
+// load transcodes the file k names, if it is still the version k names.
+func (f *frames) load(ctx context.Context, k frameKey) ([]byte, error) {
+	s := stream.Slide{Name: k.name, Path: filepath.Join(f.dir, k.name), Size: k.size, ModTime: time.Unix(0, k.modTime)}
+	return f.transcode(ctx, s, encode.Options{Width: k.width, Height: k.height, Quality: k.quality, Background: k.bg})
+}
+
+// transcode reads, decodes and encodes one file. The frame is refused if
+// the file is not the version s names: new bytes must never be kept under
+// an old version's key.
+func (f *frames) transcode(ctx context.Context, s stream.Slide, o encode.Options) (b []byte, err error) {
 	// Reserve the decode's memory first; a file whose header cannot be read
 	// reserves nothing and fails in decode.Open with the full reason.
 	info, perr := decode.Probe(s.Path)
@@ -86,12 +173,10 @@ func (f *frames) transcode(ctx context.Context, s stream.Slide, width int) (b []
 		return nil, err
 	}
 	if img.Size != s.Size || !img.ModTime.Equal(s.ModTime) {
-		// Changed since it was listed: do not cache new bytes under the old
-		// version. The next folder scan brings the new version.
-		return nil, fmt.Errorf("%s changed while being read", s.Path)
+		// Changed since it was listed (or, from a peer, this copy differs):
+		// the next folder scan brings the new version under a new key.
+		return nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", s.Path)
 	}
-	o := f.opts
-	o.Width, o.Height = width, f.height(width)
 	b, err = encode.Frame(img, o)
 	f.tuneGC(len(b))
 	return b, err
@@ -104,7 +189,7 @@ func (f *frames) Inspect(s stream.Slide) (stream.FileInfo, error) {
 }
 
 func (f *frames) Cached(s stream.Slide, width int) bool {
-	_, ok := f.cache.Peek(f.key(s, width))
+	_, ok := f.store.Peek(f.key(s, width).String())
 	return ok
 }
 
@@ -124,5 +209,5 @@ func (f *frames) tuneGC(adding int) {
 	if f.fixedLimit {
 		return
 	}
-	debug.SetMemoryLimit(f.cache.Stats().Bytes + int64(adding) + f.budget + gcSlack)
+	debug.SetMemoryLimit(f.store.Stats().Bytes + int64(adding) + f.budget + gcSlack)
 }

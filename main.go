@@ -63,6 +63,9 @@ type config struct {
 	decodeMemory string
 	fitFlag      string
 	fit          image.Point // from fitFlag; zero when off
+	peers        string      // fleet mode: the other instances, a list or @FILE
+	self         string      // fleet mode: this instance's peer URL
+	peerAddr     string      // fleet mode: where to listen for peers
 	authFlag     string
 	authFile     string
 	auth         *basicAuth // from authFlag or authFile; nil when off
@@ -84,6 +87,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "images transcoded at once")
 	fs.StringVar(&c.decodeMemory, "decode-memory", "160MiB", "memory for images being decoded at once (a larger image is decoded alone)")
 	fs.StringVar(&c.fitFlag, "fit", "", "make every frame exactly WxH (e.g. 1920x1080), the image fitted inside on --background; sets the width")
+	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
+	fs.StringVar(&c.self, "self", "", "fleet mode: this instance's own peer URL, as the others list it")
+	fs.StringVar(&c.peerAddr, "peer-addr", "", "fleet mode: listen address for peer traffic (default: the port of --self on all interfaces)")
 	fs.StringVar(&c.authFlag, "auth", "", "require HTTP Basic auth as USER:PASSWORD on every path but /healthz")
 	fs.StringVar(&c.authFile, "auth-file", "", "like --auth, read from the first line of this file (keeps the password out of ps)")
 	fs.Usage = func() {} // errors are reported below, on one line
@@ -145,6 +151,24 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		c.fit, c.width = image.Pt(w, h), w
 	}
 	switch {
+	case c.peers != "" && c.self == "":
+		return bad("-peers needs -self, this instance's own peer URL")
+	case c.peers == "" && (c.self != "" || c.peerAddr != ""):
+		return bad("-self and -peer-addr only mean something with -peers")
+	case c.peers != "":
+		addr, err := peerAddress(c.self)
+		if err != nil {
+			return bad("-self: %v", err)
+		}
+		if c.peerAddr == "" {
+			_, port, _ := net.SplitHostPort(addr)
+			c.peerAddr = ":" + port
+		}
+		if c.peerAddr == c.addr {
+			return bad("-peer-addr %s: peer traffic needs its own port, not the public one", c.peerAddr)
+		}
+	}
+	switch {
 	case c.authFlag != "" && c.authFile != "":
 		return bad("-auth and -auth-file: give one of them")
 	case c.authFlag != "":
@@ -183,6 +207,8 @@ type server struct {
 	handler  *stream.Handler
 	root     http.Handler // everything served: the stream, /metrics, auth
 	cache    *cache.Cache
+	fleet    *fleet // nil unless --peers
+	frames   *frames
 }
 
 func newServer(cfg *config, log *slog.Logger) (*server, error) {
@@ -191,10 +217,19 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	maxFile, _ := cache.ParseSize(cfg.maxFileSize)
 	c := cache.New(cache.Options{MaxBytes: cacheSize, MaxLoads: cfg.workers})
 	decodeMemory, _ := cache.ParseSize(cfg.decodeMemory)
-	f := newFrames(c,
+	f := newFrames(c, cfg.dir,
 		decode.Limits{MaxFileSize: maxFile, MaxPixels: int64(cfg.maxPixels * 1e6)},
 		encode.Options{Quality: cfg.quality, Background: bg},
 		decodeMemory)
+	var fl *fleet
+	if cfg.peers != "" {
+		var err error
+		fl, err = newFleet(cfg.peerAddr, cfg.self, cfg.peers, cacheSize, cfg.workers, f.loadKey, log)
+		if err != nil {
+			return nil, err
+		}
+		f.store = fl
+	}
 	folder := stream.NewFolder(cfg.dir, log)
 	tl := stream.NewTimeline(folder, f, stream.TimelineOptions{
 		Interval:  cfg.interval,
@@ -209,6 +244,9 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	h := stream.NewHandler(tl, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,
 		Fit: cfg.fit, Inspect: f, Observe: m, Log: log})
 	m.watch(c, tl, h)
+	if fl != nil {
+		m.watchFleet(fl)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())
@@ -219,9 +257,12 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
+		if fl != nil {
+			fl.close()
+		}
 		return nil, err
 	}
-	return &server{cfg: cfg, log: log, ln: ln, folder: folder, timeline: tl, handler: h, root: root, cache: c}, nil
+	return &server{cfg: cfg, log: log, ln: ln, folder: folder, timeline: tl, handler: h, root: root, cache: c, fleet: fl, frames: f}, nil
 }
 
 // url is the address to open in a browser.
@@ -249,7 +290,16 @@ func (s *server) serve(ctx context.Context) error {
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	go s.folder.Watch(streams, time.Second)
-	go s.timeline.Run(streams)
+	if s.fleet != nil {
+		go s.fleet.watch(streams)
+		defer s.fleet.close()
+		go func() {
+			s.fleet.waitForPeers(streams)
+			s.timeline.Run(streams)
+		}()
+	} else {
+		go s.timeline.Run(streams)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(s.ln) }()

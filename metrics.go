@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/groupcache/groupcache-go/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -94,6 +95,11 @@ func (m *metrics) watch(c *cache.Cache, tl *stream.Timeline, h *stream.Handler) 
 	m.reg.MustRegister(&stateCollector{cache: c, tl: tl, h: h})
 }
 
+// watchFleet adds groupcache's counters in fleet mode.
+func (m *metrics) watchFleet(f *fleet) {
+	m.reg.MustRegister(&fleetCollector{f: f})
+}
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
 }
@@ -176,4 +182,69 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCacheBytes, float64(st.Bytes))
 	gauge(descCacheMaxBytes, float64(st.MaxBytes))
 	gauge(descCacheItems, float64(st.Items))
+}
+
+var (
+	descGroup = prometheus.NewDesc("slidestream_groupcache_total",
+		"Fleet mode: groupcache's counters for the frame group, by event: gets (every lookup, peers' included), "+
+			"cache_hits, loads (lookups that missed), loads_deduped (after merging concurrent ones), "+
+			"local_loads (this instance made the frame), local_load_errors, peer_loads (fetched from the owner), "+
+			"peer_errors (the owner could not be reached; the frame was made here instead).",
+		[]string{"event"}, nil)
+	descGroupCacheBytes = prometheus.NewDesc("slidestream_groupcache_bytes",
+		"Fleet mode: bytes held, by cache: main (frames this instance owns) and hot (copies of other owners' frames).",
+		[]string{"cache"}, nil)
+	descGroupCacheItems = prometheus.NewDesc("slidestream_groupcache_frames",
+		"Fleet mode: frames held, by cache (main or hot).", []string{"cache"}, nil)
+	descGroupCacheHits = prometheus.NewDesc("slidestream_groupcache_cache_hits_total",
+		"Fleet mode: lookups answered by each cache (main or hot).", []string{"cache"}, nil)
+	descGroupCacheEvictions = prometheus.NewDesc("slidestream_groupcache_evictions_total",
+		"Fleet mode: frames dropped from each cache (main or hot) to stay within its size.", []string{"cache"}, nil)
+	descPeers = prometheus.NewDesc("slidestream_fleet_peers",
+		"Fleet mode: instances in the peer list in use, this one included.", nil, nil)
+)
+
+// cacheStatser is what groupcache's group offers beyond its interface.
+type cacheStatser interface {
+	CacheStats(groupcache.CacheType) groupcache.CacheStats
+}
+
+type fleetCollector struct{ f *fleet }
+
+func (c *fleetCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descGroup, descGroupCacheBytes, descGroupCacheItems,
+		descGroupCacheHits, descGroupCacheEvictions, descPeers} {
+		ch <- d
+	}
+}
+
+func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.f.group.GroupStats()
+	for _, e := range []struct {
+		name string
+		v    int64
+	}{
+		{"gets", st.Gets.Get()}, {"cache_hits", st.CacheHits.Get()}, {"loads", st.Loads.Get()},
+		{"loads_deduped", st.LoadsDeduped.Get()}, {"local_loads", st.LocalLoads.Get()},
+		{"local_load_errors", st.LocalLoadErrs.Get()}, {"peer_loads", st.PeerLoads.Get()},
+		{"peer_errors", st.PeerErrors.Get()},
+	} {
+		ch <- prometheus.MustNewConstMetric(descGroup, prometheus.CounterValue, float64(e.v), e.name)
+	}
+	if cs, ok := c.f.group.(cacheStatser); ok {
+		for _, w := range []struct {
+			name string
+			t    groupcache.CacheType
+		}{{"main", groupcache.MainCache}, {"hot", groupcache.HotCache}} {
+			s := cs.CacheStats(w.t)
+			ch <- prometheus.MustNewConstMetric(descGroupCacheBytes, prometheus.GaugeValue, float64(s.Bytes), w.name)
+			ch <- prometheus.MustNewConstMetric(descGroupCacheItems, prometheus.GaugeValue, float64(s.Items), w.name)
+			ch <- prometheus.MustNewConstMetric(descGroupCacheHits, prometheus.CounterValue, float64(s.Hits), w.name)
+			ch <- prometheus.MustNewConstMetric(descGroupCacheEvictions, prometheus.CounterValue, float64(s.Evictions), w.name)
+		}
+	}
+	c.f.mu.Lock()
+	n := len(c.f.current)
+	c.f.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(n))
 }

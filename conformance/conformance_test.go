@@ -90,10 +90,23 @@ func (l *logBuffer) String() string {
 
 var servingURL = regexp.MustCompile(`msg="slidestream is serving" url=(http://\S+/)`)
 
+// proc is a running slidestream.
+type proc struct {
+	url  string // base URL, without the trailing slash
+	logs *logBuffer
+	cmd  *exec.Cmd
+}
+
 // start runs the binary on a free loopback port and returns its base URL
 // (without the trailing slash) and its log. It is stopped with SIGTERM
 // when the test ends.
 func start(t *testing.T, args ...string) (string, *logBuffer) {
+	t.Helper()
+	p := startProc(t, args...)
+	return p.url, p.logs
+}
+
+func startProc(t *testing.T, args ...string) *proc {
 	t.Helper()
 	logs := &logBuffer{}
 	cmd := exec.Command(binary, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
@@ -101,13 +114,13 @@ func start(t *testing.T, args ...string) (string, *logBuffer) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
 		select {
-		case err := <-done:
-			if err != nil {
+		case err := <-exited:
+			if err != nil && !killed(cmd) {
 				t.Errorf("slidestream exited with %v after SIGTERM", err)
 			}
 		case <-time.After(10 * time.Second):
@@ -115,18 +128,25 @@ func start(t *testing.T, args ...string) (string, *logBuffer) {
 			t.Errorf("slidestream still running 10s after SIGTERM")
 		}
 		if t.Failed() {
-			t.Logf("slidestream log:\n%s", logs.String())
+			t.Logf("slidestream %v log:\n%s", args, logs.String())
 		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := servingURL.FindStringSubmatch(logs.String()); m != nil {
-			return strings.TrimSuffix(m[1], "/"), logs
+			return &proc{url: strings.TrimSuffix(m[1], "/"), logs: logs, cmd: cmd}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("slidestream did not say where it serves within 10s:\n%s", logs.String())
-	return "", nil
+	return nil
+}
+
+// killed reports whether the process was ended by SIGKILL (as a test does
+// to a fleet node on purpose).
+func killed(cmd *exec.Cmd) bool {
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
 // writePNG writes a w×h PNG: one colour, or noise around it when noisy

@@ -1,0 +1,180 @@
+package conformance
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// metric sums every series of a metric family in the node's /metrics.
+func metric(t *testing.T, base, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(\{[^}]*\})? (\S+)$`)
+	total := 0.0
+	for _, m := range re.FindAllSubmatch(body, -1) {
+		v, _ := strconv.ParseFloat(string(m[2]), 64)
+		total += v
+	}
+	return total
+}
+
+// playCycle reads node's stream at width until it has seen n different
+// frames in a row: one full cycle of the folder.
+func playCycle(t *testing.T, base string, width, n int) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("%s/slideshow?width=%d", base, width))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer resp.Body.Close()
+	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	mr := multipart.NewReader(resp.Body, params["boundary"])
+	seen := map[string]bool{}
+	timer := time.AfterFunc(30*time.Second, func() { resp.Body.Close() })
+	defer timer.Stop()
+	for len(seen) < n {
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Errorf("%s at width %d after %d frames: %v", base, width, len(seen), err)
+			return
+		}
+		b, _ := io.ReadAll(p)
+		seen[string(bytes.Clone(b))] = true
+	}
+}
+
+// playAll plays one cycle at every width through every node, all at once.
+func playAll(t *testing.T, nodes []*proc, widths []int, n int) {
+	var wg sync.WaitGroup
+	for _, p := range nodes {
+		for _, w := range widths {
+			wg.Add(1)
+			go func() { defer wg.Done(); playCycle(t, p.url, w, n) }()
+		}
+	}
+	wg.Wait()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func writePeers(t *testing.T, path string, addrs []string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("# slidestream fleet\n")
+	for _, a := range addrs {
+		fmt.Fprintf(&b, "http://%s\n", a)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Three real processes on one folder: one cycle at two widths through every
+// node transcodes each frame once in the whole fleet (three times without
+// fleet mode). When a node dies and leaves the peer list, replaying costs
+// at most its share of the frames again.
+func TestFleetOfThree(t *testing.T) {
+	dir := t.TempDir()
+	colours := []color.RGBA{{200, 40, 40, 255}, {40, 200, 40, 255}, {40, 40, 200, 255},
+		{200, 200, 40, 255}, {40, 200, 200, 255}, {200, 40, 200, 255}, {120, 120, 120, 255}, {240, 140, 20, 255}}
+	for i, c := range colours {
+		writePNG(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 960, 600, c, false)
+	}
+	n, widths := len(colours), []int{320, 160}
+	keys := float64(n * len(widths))
+	common := []string{"--dir", dir, "--interval", "150ms", "--width", "320"}
+
+	t.Run("without fleet flags", func(t *testing.T) {
+		var nodes []*proc
+		for range 3 {
+			nodes = append(nodes, startProc(t, common...))
+		}
+		playAll(t, nodes, widths, n)
+		total := 0.0
+		for _, p := range nodes {
+			total += metric(t, p.url, "slidestream_transcodes_total")
+		}
+		t.Logf("without fleet flags: %v transcodes for %v frames = %.2f per frame", total, keys, total/keys)
+		if total != 3*keys {
+			t.Errorf("three independent nodes transcoded %v times; want %v (each its own)", total, 3*keys)
+		}
+	})
+
+	t.Run("fleet", func(t *testing.T) {
+		peerAddrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+		peersFile := filepath.Join(t.TempDir(), "peers")
+		writePeers(t, peersFile, peerAddrs)
+		var nodes []*proc
+		for _, a := range peerAddrs {
+			nodes = append(nodes, startProc(t, append(common, "--peers", "@"+peersFile,
+				"--self", "http://"+a, "--peer-addr", a)...))
+		}
+		playAll(t, nodes, widths, n)
+		var per []float64
+		total := 0.0
+		for _, p := range nodes {
+			c := metric(t, p.url, "slidestream_transcodes_total")
+			per = append(per, c)
+			total += c
+		}
+		t.Logf("fleet of 3: transcodes per node %v = %.2f per frame", per, total/keys)
+		if total != keys {
+			t.Fatalf("the fleet transcoded %v times for %v frames; want each once", total, keys)
+		}
+
+		// The third node dies and the operator takes it out of the list.
+		nodes[2].cmd.Process.Kill()
+		writePeers(t, peersFile, peerAddrs[:2])
+		deadline := time.Now().Add(15 * time.Second)
+		for metric(t, nodes[0].url, "slidestream_fleet_peers") != 2 || metric(t, nodes[1].url, "slidestream_fleet_peers") != 2 {
+			if time.Now().After(deadline) {
+				t.Fatal("the survivors did not pick up the new peer list within 15s")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		before := per[0] + per[1]
+		playAll(t, nodes[:2], widths, n)
+		after := metric(t, nodes[0].url, "slidestream_transcodes_total") + metric(t, nodes[1].url, "slidestream_transcodes_total")
+		t.Logf("after node 3 (owner of %v frames) left: the survivors transcoded %v more", per[2], after-before)
+		if after-before > per[2] {
+			t.Errorf("replaying after node 3 left cost %v transcodes; want at most its share, %v", after-before, per[2])
+		}
+		for i, p := range nodes[:2] {
+			if e := metric(t, p.url, `slidestream_groupcache_total{event="peer_errors"}`); e != 0 {
+				t.Logf("node %d: %v peer errors (requests to node 3 before the list changed)", i+1, e)
+			}
+		}
+	})
+}

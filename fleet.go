@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/groupcache/groupcache-go/v3"
+	"github.com/groupcache/groupcache-go/v3/transport"
+	"github.com/groupcache/groupcache-go/v3/transport/peer"
+
+	"slidestream/cache"
+)
+
+// Fleet mode: several slidestream instances serving the same folder share
+// their frames through groupcache, so each frame is transcoded once in the
+// whole fleet. Every key has one owner among the peers (consistent hashing
+// with xxhash); the owner transcodes it and keeps it, the others fetch it
+// from the owner over the peer port and keep a hot copy.
+
+const (
+	groupName = "frames"
+	peerPath  = "/_groupcache/"
+	// peerTimeout bounds a request to a peer. The owner may be transcoding
+	// a large photo, which can take seconds on a small machine.
+	peerTimeout = 60 * time.Second
+	// peerRefresh is how often a --peers file or DNS name is read again.
+	peerRefresh = 2 * time.Second
+)
+
+// fleet is the groupcache side of fleet mode: the instance, its group, and
+// the peer listener. It is a store for frames.
+type fleet struct {
+	inst  *groupcache.Instance
+	group groupcache.Group
+	self  string // this instance's peer address, host:port
+	peers string // the --peers value: a list, or @FILE
+	log   *slog.Logger
+	srv   *http.Server
+	ln    net.Listener
+	loads chan struct{} // bounds the transcodes running for the group
+
+	mu      sync.Mutex // protects current
+	current []string   // the peer addresses in use, sorted
+}
+
+// newFleet listens on peerAddr for peer traffic and joins the peers. load
+// makes a frame from its key when this instance owns it.
+func newFleet(peerAddr, self, peers string, cacheBytes int64, workers int,
+	load func(ctx context.Context, key string) ([]byte, error), log *slog.Logger) (*fleet, error) {
+	selfAddr, err := peerAddress(self)
+	if err != nil {
+		return nil, fmt.Errorf("--self: %v", err)
+	}
+	ln, err := net.Listen("tcp", peerAddr)
+	if err != nil {
+		return nil, fmt.Errorf("--peer-addr: %v", err)
+	}
+	t := transport.NewHttpTransport(transport.HttpTransportOptions{
+		BasePath: peerPath,
+		Client:   &http.Client{Timeout: peerTimeout},
+		Logger:   log,
+	})
+	f := &fleet{
+		inst: groupcache.New(groupcache.Options{
+			// FNV, the default, puts similar keys (our keys differ in a few
+			// characters) on the ring unevenly; xxhash spreads them.
+			HashFn:    xxhash.Sum64,
+			Replicas:  50,
+			Logger:    log,
+			Transport: t,
+		}),
+		self:  selfAddr,
+		peers: peers,
+		log:   log,
+		ln:    ln,
+		loads: make(chan struct{}, workers),
+	}
+	f.group, err = f.inst.NewGroup(groupName, cacheBytes, groupcache.GetterFunc(
+		func(ctx context.Context, key string, dest transport.Sink) error {
+			f.loads <- struct{}{}
+			defer func() { <-f.loads }()
+			b, err := load(ctx, key)
+			if err != nil {
+				return err
+			}
+			return dest.SetBytes(b, time.Time{})
+		}))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	f.srv = &http.Server{Handler: peerOnly(t), ReadHeaderTimeout: 10 * time.Second}
+	go f.srv.Serve(ln)
+	if err := f.refresh(context.Background()); err != nil {
+		f.srv.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// peerOnly lets peers fetch frames and nothing else: groupcache's transport
+// also accepts writes and deletions of keys, which slidestream never sends
+// and which a stranger on the peer port must not be able to make.
+func peerOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, peerPath+groupName+"/") {
+			http.Error(w, "peers may only GET frames", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// peerAddress turns a peer URL (http://host:port) or a bare host:port into
+// host:port.
+func peerAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return "", err
+		}
+		if u.Scheme != "http" {
+			return "", fmt.Errorf("%q: peers speak plain http (keep the peer port on a private network)", s)
+		}
+		s = u.Host
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" || port == "" {
+		return "", fmt.Errorf("%q is not http://HOST:PORT", s)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// resolve reads the peer list: a comma-separated list of URLs, or @FILE
+// with one URL per line (# starts a comment). A host name that resolves to
+// several addresses stands for a peer at each of them, so a DNS name that
+// lists the fleet's machines is enough. Self is always included.
+func (f *fleet) resolve(ctx context.Context) ([]string, error) {
+	var entries []string
+	if path, ok := strings.CutPrefix(f.peers, "@"); ok {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(file)
+		for sc.Scan() {
+			line, _, _ := strings.Cut(sc.Text(), "#")
+			if line = strings.TrimSpace(line); line != "" {
+				entries = append(entries, line)
+			}
+		}
+		file.Close()
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	} else {
+		entries = strings.Split(f.peers, ",")
+	}
+	addrs := []string{f.self}
+	for _, e := range entries {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		a, err := peerAddress(e)
+		if err != nil {
+			return nil, err
+		}
+		host, port, _ := net.SplitHostPort(a)
+		if a == f.self || net.ParseIP(host) != nil {
+			addrs = append(addrs, a)
+			continue
+		}
+		ips, err := net.DefaultResolver.LookupHost(ctx, host)
+		if err != nil {
+			return nil, fmt.Errorf("peer %s: %v", host, err)
+		}
+		for _, ip := range ips {
+			addrs = append(addrs, net.JoinHostPort(ip, port))
+		}
+	}
+	slices.Sort(addrs)
+	return slices.Compact(addrs), nil
+}
+
+// refresh reads the peer list again and hands it to groupcache if it
+// changed.
+func (f *fleet) refresh(ctx context.Context) error {
+	addrs, err := f.resolve(ctx)
+	if err != nil {
+		return fmt.Errorf("--peers: %v", err)
+	}
+	f.mu.Lock()
+	same := slices.Equal(addrs, f.current)
+	f.mu.Unlock()
+	if same {
+		return nil
+	}
+	infos := make([]peer.Info, len(addrs))
+	for i, a := range addrs {
+		infos[i] = peer.Info{Address: a, IsSelf: a == f.self}
+	}
+	if err := f.inst.SetPeers(ctx, infos); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.current = addrs
+	f.mu.Unlock()
+	f.log.Info("fleet peers", "self", f.self, "peers", strings.Join(addrs, ","))
+	return nil
+}
+
+// watch re-reads a peer file or DNS name until ctx ends. A list given on
+// the command line of IP addresses never changes and is not watched.
+func (f *fleet) watch(ctx context.Context) {
+	t := time.NewTicker(peerRefresh)
+	defer t.Stop()
+	var lastErr string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := f.refresh(ctx); err != nil && err.Error() != lastErr {
+			f.log.Warn("cannot update the fleet's peers; keeping the last list", "err", err)
+			lastErr = err.Error()
+		} else if err == nil {
+			lastErr = ""
+		}
+	}
+}
+
+// peerWait is how long a starting instance waits for the other peers to
+// listen before it transcodes anything.
+const peerWait = 10 * time.Second
+
+// waitForPeers returns once every peer in the list accepts connections, or
+// after peerWait. When a fleet starts together, an instance that began
+// before its peers listen would find them unreachable and transcode their
+// frames itself, twice the work for nothing.
+func (f *fleet) waitForPeers(ctx context.Context) {
+	f.mu.Lock()
+	peers := slices.DeleteFunc(slices.Clone(f.current), func(a string) bool { return a == f.self })
+	f.mu.Unlock()
+	deadline := time.Now().Add(peerWait)
+	logged := false
+	for len(peers) > 0 {
+		peers = slices.DeleteFunc(peers, func(a string) bool {
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+		switch {
+		case len(peers) == 0:
+		case time.Now().After(deadline):
+			f.log.Warn("peers not reachable; starting without them (their frames are made here until they answer)",
+				"peers", strings.Join(peers, ","))
+			return
+		case !logged:
+			f.log.Info("waiting for peers to listen", "peers", strings.Join(peers, ","), "at most", peerWait.String())
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (f *fleet) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := f.srv.Shutdown(ctx); err != nil {
+		f.srv.Close()
+	}
+}
+
+// Get, Peek and Stats make the fleet a store for frames. The loader is the
+// group's, which every instance registers the same way: a key is enough to
+// make its frame.
+func (f *fleet) Get(ctx context.Context, key string, _ cache.Loader) ([]byte, error) {
+	var b []byte
+	if err := f.group.Get(ctx, key, transport.AllocatingByteSliceSink(&b)); err != nil {
+		var remote *transport.ErrRemoteCall
+		if errors.As(err, &remote) {
+			return nil, fmt.Errorf("the peer that owns this frame could not make it: %s", remote.Msg)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// Peek cannot look into groupcache without loading; the status page shows
+// frames as not cached in fleet mode.
+func (f *fleet) Peek(string) ([]byte, bool) { return nil, false }
+
+func (f *fleet) Stats() cache.Stats {
+	main, hot := f.group.UsedBytes()
+	return cache.Stats{Bytes: main + hot}
+}

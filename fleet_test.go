@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"image/color"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/groupcache/groupcache-go/v3/transport/peer"
+)
+
+func TestFrameKeyRoundTrip(t *testing.T) {
+	k := frameKey{size: 12345, modTime: time.Date(2026, 5, 1, 12, 0, 0, 7, time.UTC).UnixNano(), width: 640, height: 360,
+		quality: 80, bg: color.RGBA{1, 2, 3, 255}, name: "holiday 2026/ü.jpg"[len("holiday 2026/"):]}
+	got, err := parseKey(k.String())
+	if err != nil || got != k {
+		t.Fatalf("parseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
+	}
+	// A peer's key never reaches outside the folder or asks for silly sizes.
+	for _, bad := range []string{
+		"f1/640x0/q80/000000/1/2/../../etc/passwd",
+		"f1/640x0/q80/000000/1/2/sub/dir.jpg",
+		"f1/640x0/q80/000000/1/2/..",
+		"f1/99999x0/q80/000000/1/2/a.jpg",
+		"f1/640x0/q101/000000/1/2/a.jpg",
+		"f1/640x0/q80/zzzzzz/1/2/a.jpg",
+		"f0/640x0/q80/000000/1/2/a.jpg",
+		"f1/640x0/q80/000000/1/2/",
+	} {
+		if _, err := parseKey(bad); err == nil {
+			t.Errorf("parseKey(%q) accepted it", bad)
+		}
+	}
+}
+
+// shares returns each peer's fraction of the keys under a hash function.
+func shares(hash peer.HashFn, keys []string, peers []string) map[string]float64 {
+	p := peer.NewPicker(peer.Options{HashFn: hash, Replicas: 50})
+	for _, a := range peers {
+		p.Add(&peer.NoOpClient{Info: peer.Info{Address: a}})
+	}
+	out := map[string]float64{}
+	for _, k := range keys {
+		out[p.Get(k).PeerInfo().Address] += 1 / float64(len(keys))
+	}
+	return out
+}
+
+// Keys of one folder differ in a few characters. xxhash must spread them
+// evenly over the fleet.
+func TestKeysSpreadEvenly(t *testing.T) {
+	var keys []string
+	for i := range 200 {
+		for _, w := range []int{1280, 640, 320} {
+			k := frameKey{size: int64(3_000_000 + i*7919), modTime: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC).UnixNano(),
+				width: w, quality: 80, name: fmt.Sprintf("IMG_%04d.jpg", 1000+i)}
+			keys = append(keys, k.String())
+		}
+	}
+	peers := []string{"10.0.0.1:8081", "10.0.0.2:8081", "10.0.0.3:8081"}
+	fnv1 := func(b []byte) uint64 { h := fnv.New64(); h.Write(b); return h.Sum64() }
+	x := shares(xxhash.Sum64, keys, peers)
+	f := shares(fnv1, keys, peers)
+	t.Logf("share of %d keys per peer: xxhash %v; FNV-1 %v", len(keys), x, f)
+	for _, a := range peers {
+		if x[a] < 0.25 || x[a] > 0.42 {
+			t.Errorf("with xxhash, peer %s owns %.0f%% of the keys; want about a third", a, 100*x[a])
+		}
+	}
+}
+
+// freePort returns a loopback address nothing listens on right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startFleet starts n servers on one folder, peered with each other.
+func startFleet(t *testing.T, n int, dir string, args ...string) []*testServer {
+	t.Helper()
+	addrs := make([]string, n)
+	var urls []string
+	for i := range addrs {
+		addrs[i] = freePort(t)
+		urls = append(urls, "http://"+addrs[i])
+	}
+	nodes := make([]*testServer, n)
+	for i := range nodes {
+		nodes[i] = startServer(t, append([]string{"--dir", dir, "--peers", strings.Join(urls, ","),
+			"--self", urls[i], "--peer-addr", addrs[i]}, args...)...)
+	}
+	return nodes
+}
+
+func transcodes(t *testing.T, s *testServer) float64 {
+	t.Helper()
+	fams := scrape(t, s.url)
+	total := 0.0
+	if f, ok := fams["slidestream_transcodes_total"]; ok {
+		for _, m := range f.Metric {
+			total += m.Counter.GetValue()
+		}
+	}
+	return total
+}
+
+// Many readers on every node at once: each frame is transcoded once in
+// the whole fleet, and every node serves the same bytes.
+func TestFleetTranscodesEachKeyOnce(t *testing.T) {
+	dir := t.TempDir()
+	colours := []color.RGBA{{200, 0, 0, 255}, {0, 200, 0, 255}, {0, 0, 200, 255}, {200, 200, 0, 255}, {0, 200, 200, 255}}
+	for i, c := range colours {
+		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 400, 250, c)
+	}
+	nodes := startFleet(t, 3, dir, "--width", "320", "--interval", "1h")
+	widths := []int{320, 160}
+	slides := nodes[0].timeline.Slides()
+
+	var mu sync.Mutex
+	got := map[string][]byte{} // by slide and width: the bytes every reader must agree on
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		for range 4 { // readers per node
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, s := range slides {
+					for _, w := range widths {
+						b, err := n.frames.Render(context.Background(), s, w)
+						if err != nil {
+							t.Errorf("%s at %d: %v", s.Name, w, err)
+							return
+						}
+						k := fmt.Sprintf("%s@%d", s.Name, w)
+						mu.Lock()
+						if prev, ok := got[k]; ok && !bytes.Equal(prev, b) {
+							t.Errorf("%s: two readers got different bytes", k)
+						}
+						got[k] = b
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	total := 0.0
+	var per []float64
+	for _, n := range nodes {
+		c := transcodes(t, n)
+		per = append(per, c)
+		total += c
+	}
+	t.Logf("transcodes per node %v for %d keys", per, len(slides)*len(widths))
+	if want := float64(len(slides) * len(widths)); total != want {
+		t.Errorf("the fleet transcoded %v times for %v distinct frames; want exactly once each", total, want)
+	}
+}
+
+// The peer port answers frame requests only: groupcache's write and delete
+// requests are refused.
+func TestPeerPortOnlyServesFrames(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 64, 40, color.RGBA{200, 0, 0, 255})
+	nodes := startFleet(t, 2, dir)
+	peerURL := "http://" + nodes[0].fleet.ln.Addr().String()
+	for _, m := range []string{"PUT", "DELETE", "POST"} {
+		req, _ := http.NewRequest(m, peerURL+peerPath+groupName+"/f1%2F64x0%2Fq80%2F000000%2F1%2F2%2Fa.png", strings.NewReader("x"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s on the peer port: %s; want 403", m, resp.Status)
+		}
+	}
+	// The public port has no peer path.
+	resp, err := http.Get(nodes[0].url + peerPath + groupName + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("peer path on the public port: %s; want 404", resp.Status)
+	}
+}
