@@ -20,7 +20,10 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -288,4 +291,76 @@ func BenchmarkFanout(b *testing.B) {
 			b.ReportMetric(float64(delivered.Load())/float64(frames.Load()), "B/frame")
 		})
 	}
+}
+
+// BenchmarkFleetFetch: in fleet mode, a cached frame from this instance's
+// hot copy, against the same frame fetched from the peer that owns it (what
+// every miss of the hot copy costs). Reports p50/p99 per fetch and the
+// bytes on the wire per frame.
+func BenchmarkFleetFetch(b *testing.B) {
+	dir := b.TempDir()
+	m := image.NewNRGBA(image.Rect(0, 0, 1920, 1200))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i*2654435761>>13) | 0x0f // a busy photo-like frame, not a flat one
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, m)
+	os.WriteFile(filepath.Join(dir, "photo.png"), buf.Bytes(), 0o644)
+	nodes := startFleet(b, 2, dir, "--interval", "1h")
+	a, owner := nodes[0], nodes[1]
+	slide := a.timeline.Slides()[0]
+	// A width whose key the other node owns.
+	width := 0
+	for w := 1280; w > 640; w-- {
+		if p, remote := a.fleet.inst.PickPeer(a.frames.key(slide, w).String()); remote && p != nil {
+			width = w
+			break
+		}
+	}
+	if width == 0 {
+		b.Fatal("no width between 640 and 1280 is owned by the other node")
+	}
+	frame, err := a.frames.Render(context.Background(), slide, width) // the owner transcodes; a keeps a hot copy
+	if err != nil {
+		b.Fatal(err)
+	}
+	report := func(b *testing.B, d []time.Duration) {
+		slices.Sort(d)
+		b.ReportMetric(float64(d[len(d)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(d[len(d)*99/100].Microseconds()), "p99-µs")
+	}
+	b.Run("hot-copy", func(b *testing.B) {
+		var d []time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := a.frames.Render(context.Background(), slide, width); err != nil {
+				b.Fatal(err)
+			}
+			d = append(d, time.Since(t0))
+		}
+		report(b, d)
+	})
+	b.Run("from-peer", func(b *testing.B) {
+		u := "http://" + owner.fleet.ln.Addr().String() + peerPath + groupName + "/" +
+			url.PathEscape(a.frames.key(slide, width).String())
+		var d []time.Duration
+		wire := 0
+		for b.Loop() {
+			t0 := time.Now()
+			resp, err := http.Get(u)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, _ := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("peer answered %s", resp.Status)
+			}
+			d = append(d, time.Since(t0))
+			wire = int(n)
+		}
+		report(b, d)
+		b.ReportMetric(float64(wire), "peer-bytes/frame")
+		b.ReportMetric(float64(len(frame)), "frame-bytes")
+	})
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image/color"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -79,7 +81,7 @@ func TestKeysSpreadEvenly(t *testing.T) {
 }
 
 // freePort returns a loopback address nothing listens on right now.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -90,7 +92,7 @@ func freePort(t *testing.T) string {
 }
 
 // startFleet starts n servers on one folder, peered with each other.
-func startFleet(t *testing.T, n int, dir string, args ...string) []*testServer {
+func startFleet(t testing.TB, n int, dir string, args ...string) []*testServer {
 	t.Helper()
 	addrs := make([]string, n)
 	var urls []string
@@ -197,5 +199,65 @@ func TestPeerPortOnlyServesFrames(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("peer path on the public port: %s; want 404", resp.Status)
+	}
+}
+
+// A file the owner cannot decode is tried once in the fleet: the others
+// get the owner's reason instead of trying again.
+func TestFleetBadFileIsTriedOnce(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", "jpeg-420.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "cut.jpg"), b[:len(b)/3], 0o644)
+	nodes := startFleet(t, 3, dir, "--width", "320", "--interval", "1h")
+	// Let every timeline try it at the default width first.
+	for i, n := range nodes {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			resp, err := http.Get(n.url + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "none of the 1 images") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d never gave up on the bad file: %s", i, body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	slide := nodes[0].timeline.Slides()[0]
+	// A width whose owner is not node 0, so node 0 asks a peer.
+	width := 0
+	for w := 100; w < 300; w++ {
+		if _, remote := nodes[0].fleet.inst.PickPeer(nodes[0].frames.key(slide, w).String()); remote {
+			width = w
+			break
+		}
+	}
+	var errs []error
+	for _, n := range nodes {
+		_, err := n.frames.Render(context.Background(), slide, width)
+		errs = append(errs, err)
+	}
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "not a valid JPEG") {
+			t.Errorf("node %d: err = %v; want the owner's reason", i, err)
+		}
+	}
+	failed := 0.0
+	for _, n := range nodes {
+		fams := scrape(t, n.url)
+		failed += max(0, value(fams, "slidestream_transcodes_total", "format", "jpeg", "result", "error"))
+	}
+	// The timelines asked for the default width, each in its own time; the
+	// test for another width, all at once.
+	if failed != 2 {
+		t.Errorf("the fleet tried the bad file %v times for 2 keys; want once per key", failed)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -40,7 +41,16 @@ type frames struct {
 	fit image.Point
 	// observe, when set, is told of every transcode.
 	observe func(format decode.Format, d time.Duration, err error)
+
+	mu sync.Mutex // protects failed
+	// failed remembers, by key, files that cannot be decoded: a key names
+	// the file's version, so asking again gives the same answer. Peers in
+	// fleet mode ask an owner for a bad file once each; it decodes it once.
+	failed map[frameKey]error
 }
+
+// maxFailed bounds the remembered failures; the map starts over when full.
+const maxFailed = 4096
 
 // store keeps encoded frames by key: the in-process LRU (*cache.Cache), or
 // in fleet mode a groupcache group shared with the other instances.
@@ -146,8 +156,32 @@ func (f *frames) loadKey(ctx context.Context, key string) ([]byte, error) {
 
 // load transcodes the file k names, if it is still the version k names.
 func (f *frames) load(ctx context.Context, k frameKey) ([]byte, error) {
+	f.mu.Lock()
+	err, bad := f.failed[k]
+	f.mu.Unlock()
+	if bad {
+		return nil, err
+	}
 	s := stream.Slide{Name: k.name, Path: filepath.Join(f.dir, k.name), Size: k.size, ModTime: time.Unix(0, k.modTime)}
-	return f.transcode(ctx, s, encode.Options{Width: k.width, Height: k.height, Quality: k.quality, Background: k.bg})
+	b, err := f.transcode(ctx, s, encode.Options{Width: k.width, Height: k.height, Quality: k.quality, Background: k.bg})
+	if lasting(err) {
+		f.mu.Lock()
+		if f.failed == nil || len(f.failed) >= maxFailed {
+			f.failed = make(map[frameKey]error)
+		}
+		f.failed[k] = err
+		f.mu.Unlock()
+	}
+	return b, err
+}
+
+// lasting reports whether a failure belongs to the file's bytes, so that
+// the same version of the file will always fail the same way. A file that
+// cannot be read now (permissions, I/O) or changed while being read may be
+// fine the next time.
+func lasting(err error) bool {
+	var de *decode.Error
+	return errors.As(err, &de) && !errors.Is(err, decode.ErrUnreadable)
 }
 
 // transcode reads, decodes and encodes one file. The frame is refused if

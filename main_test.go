@@ -53,7 +53,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startServer(t *testing.T, args ...string) *testServer {
+func startServer(t testing.TB, args ...string) *testServer {
 	t.Helper()
 	cfg, err := parseFlags(append([]string{"--addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
 	if err != nil {
@@ -109,7 +109,7 @@ func copyFixture(t *testing.T, dir, name, as string) string {
 }
 
 // solid writes a w×h PNG of one colour.
-func solid(t *testing.T, path string, w, h int, c color.Color) {
+func solid(t testing.TB, path string, w, h int, c color.Color) {
 	t.Helper()
 	m := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for i := 0; i < w*h; i++ {
