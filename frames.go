@@ -42,14 +42,28 @@ type frames struct {
 	// observe, when set, is told of every transcode.
 	observe func(format decode.Format, d time.Duration, err error)
 
-	mu sync.Mutex // protects failed
+	mu sync.Mutex // protects failed and inspected
 	// failed remembers, by key, files that cannot be decoded: a key names
 	// the file's version, so asking again gives the same answer. Peers in
 	// fleet mode ask an owner for a bad file once each; it decodes it once.
 	failed map[frameKey]error
+	// inspected keeps the status page's header checks by file version, so
+	// that the page does not read every file's header on every visit.
+	inspected map[fileVersion]inspection
 }
 
-// maxFailed bounds the remembered failures; the map starts over when full.
+type fileVersion struct {
+	path        string
+	size, mtime int64
+}
+
+type inspection struct {
+	info stream.FileInfo
+	err  error
+}
+
+// maxFailed bounds the remembered failures and header checks; a map starts
+// over when full.
 const maxFailed = 4096
 
 // store keeps encoded frames by key: the in-process LRU (*cache.Cache), or
@@ -218,8 +232,24 @@ func (f *frames) transcode(ctx context.Context, s stream.Slide, o encode.Options
 
 // Inspect, Cached and Kind answer the image status page (stream.Inspector).
 func (f *frames) Inspect(s stream.Slide) (stream.FileInfo, error) {
+	v := fileVersion{s.Path, s.Size, s.ModTime.UnixNano()}
+	f.mu.Lock()
+	in, ok := f.inspected[v]
+	f.mu.Unlock()
+	if ok {
+		return in.info, in.err
+	}
 	info, err := decode.Check(s.Path, f.lim)
-	return stream.FileInfo{Format: string(info.Format), Width: info.Width, Height: info.Height}, err
+	in = inspection{stream.FileInfo{Format: string(info.Format), Width: info.Width, Height: info.Height}, err}
+	if err == nil || lasting(err) {
+		f.mu.Lock()
+		if f.inspected == nil || len(f.inspected) >= maxFailed {
+			f.inspected = make(map[fileVersion]inspection)
+		}
+		f.inspected[v] = in
+		f.mu.Unlock()
+	}
+	return in.info, in.err
 }
 
 func (f *frames) Cached(s stream.Slide, width int) bool {
