@@ -558,6 +558,21 @@ func TestFlags(t *testing.T) {
 		{[]string{"--cache-size", "lots"}, false},
 		{[]string{"--max-pixels", "0"}, false},
 		{[]string{"stray"}, false},
+		{[]string{"--fit", "1920x1080"}, true},
+		{[]string{"--fit", "1920x1080", "--width", "1920"}, true},
+		{[]string{"--fit", "1920x1080", "--width", "640"}, false},
+		{[]string{"--fit", "1920"}, false},
+		{[]string{"--fit", "8x8"}, false},
+		{[]string{"--auth", "screen:pw"}, true},
+		{[]string{"--auth", "screen"}, false},
+		{[]string{"--auth", ":pw"}, false},
+		{[]string{"--auth", "a:b", "--auth-file", "x"}, false},
+		{[]string{"--auth-file", "/nonexistent/auth"}, false},
+		{[]string{"--peers", "http://10.0.0.1:8081,http://10.0.0.2:8081", "--self", "http://10.0.0.1:8081"}, true},
+		{[]string{"--peers", "http://10.0.0.1:8081"}, false},
+		{[]string{"--self", "http://10.0.0.1:8081"}, false},
+		{[]string{"--peers", "x", "--self", "https://10.0.0.1:8081"}, false},
+		{[]string{"--peers", "x", "--self", "http://10.0.0.1:8080", "--peer-addr", ":8080"}, false},
 	}
 	for _, tt := range tests {
 		var stderr bytes.Buffer
