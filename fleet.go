@@ -71,6 +71,9 @@ func newFleet(peerAddr, self, peers string, cacheBytes int64, workers int,
 		BasePath: peerPath,
 		Client:   &http.Client{Timeout: peerTimeout},
 		Logger:   log,
+		// A transcode a peer asked for runs to the end even if that peer
+		// gives up: the frame is cached and others are waiting for it.
+		Context: func(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) },
 	})
 	f := &fleet{
 		inst: groupcache.New(groupcache.Options{
@@ -294,16 +297,31 @@ func (f *fleet) close() {
 // Get, Peek and Stats make the fleet a store for frames. The loader is the
 // group's, which every instance registers the same way: a key is enough to
 // make its frame.
+//
+// As with the local cache, a caller that leaves does not cancel the fetch
+// or the transcode: groupcache hands one load's result to every caller
+// waiting for the key, and they must not all fail because the first left.
 func (f *fleet) Get(ctx context.Context, key string, _ cache.Loader) ([]byte, error) {
-	var b []byte
-	if err := f.group.Get(ctx, key, transport.AllocatingByteSliceSink(&b)); err != nil {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var b []byte
+		err := f.group.Get(context.WithoutCancel(ctx), key, transport.AllocatingByteSliceSink(&b))
 		var remote *transport.ErrRemoteCall
 		if errors.As(err, &remote) {
-			return nil, fmt.Errorf("the peer that owns this frame could not make it: %s", remote.Msg)
+			err = fmt.Errorf("the peer that owns this frame could not make it: %s", remote.Msg)
 		}
-		return nil, err
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return b, nil
 }
 
 // Peek cannot look into groupcache without loading; the status page shows

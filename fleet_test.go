@@ -213,23 +213,8 @@ func TestFleetBadFileIsTriedOnce(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "cut.jpg"), b[:len(b)/3], 0o644)
 	nodes := startFleet(t, 3, dir, "--width", "320", "--interval", "1h")
 	// Let every timeline try it at the default width first.
-	for i, n := range nodes {
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			resp, err := http.Get(n.url + "/healthz")
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(body), "none of the 1 images") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("node %d never gave up on the bad file: %s", i, body)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+	for _, n := range nodes {
+		waitHealth(t, n, "none of the 1 images")
 	}
 	slide := nodes[0].timeline.Slides()[0]
 	// A width whose owner is not node 0, so node 0 asks a peer.
@@ -259,5 +244,66 @@ func TestFleetBadFileIsTriedOnce(t *testing.T) {
 	// test for another width, all at once.
 	if failed != 2 {
 		t.Errorf("the fleet tried the bad file %v times for 2 keys; want once per key", failed)
+	}
+}
+
+// A viewer who leaves while a frame is being fetched from its owner does
+// not cancel the fetch for another viewer waiting for the same frame, nor
+// the transcode: it finishes, is kept, and is not done again.
+func TestFleetFetchOutlivesTheCaller(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 2400, 1500, color.RGBA{10, 120, 200, 255})
+	nodes := startFleet(t, 2, dir, "--width", "320", "--interval", "1h")
+	for _, n := range nodes { // the timelines have made the 320 frame
+		waitHealth(t, n, "showing a.png")
+	}
+	slide := nodes[0].timeline.Slides()[0]
+	width := 0
+	for w := 100; w < 300; w++ {
+		if _, remote := nodes[0].fleet.inst.PickPeer(nodes[0].frames.key(slide, w).String()); remote {
+			width = w
+			break
+		}
+	}
+	// The first viewer gives up after 5ms; the second, who asked at the
+	// same time, waits.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() {
+		_, err := nodes[0].frames.Render(ctx, slide, width)
+		first <- err
+	}()
+	time.Sleep(time.Millisecond)
+	b, err := nodes[0].frames.Render(context.Background(), slide, width)
+	if err != nil || len(b) == 0 {
+		t.Fatalf("the second viewer got %d bytes, %v; want the frame", len(b), err)
+	}
+	if err := <-first; err == nil {
+		t.Log("the frame was ready within 5ms; the test proves less")
+	}
+	if n := transcodes(t, nodes[0]) + transcodes(t, nodes[1]); n != 2 {
+		t.Errorf("%v transcodes; want 2 (the 320 frame and the %d one, once)", n, width)
+	}
+}
+
+// waitHealth waits until the node's /healthz says want.
+func waitHealth(t *testing.T, n *testServer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(n.url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz still says %q after 15s; want %q", body, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
