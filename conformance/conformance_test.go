@@ -92,9 +92,18 @@ var servingURL = regexp.MustCompile(`msg="slidestream is serving" url=(http://\S
 
 // proc is a running slidestream.
 type proc struct {
-	url  string // base URL, without the trailing slash
-	logs *logBuffer
-	cmd  *exec.Cmd
+	url    string // base URL, without the trailing slash
+	logs   *logBuffer
+	cmd    *exec.Cmd
+	exited chan error // receives cmd.Wait's result
+	killed bool       // ended on purpose by kill
+}
+
+// kill ends the process at once, as a crash or power loss would.
+func (p *proc) kill() {
+	p.killed = true
+	p.cmd.Process.Kill()
+	<-p.exited
 }
 
 // start runs the binary on a free loopback port and returns its base URL
@@ -108,45 +117,41 @@ func start(t *testing.T, args ...string) (string, *logBuffer) {
 
 func startProc(t *testing.T, args ...string) *proc {
 	t.Helper()
-	logs := &logBuffer{}
-	cmd := exec.Command(binary, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
+	p := &proc{logs: &logBuffer{}, exited: make(chan error, 1)}
+	p.cmd = exec.Command(binary, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
+		if p.killed {
+			return
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case err := <-exited:
-			if err != nil && !killed(cmd) {
+		case err := <-p.exited:
+			if err != nil {
 				t.Errorf("slidestream exited with %v after SIGTERM", err)
 			}
 		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
+			p.cmd.Process.Kill()
 			t.Errorf("slidestream still running 10s after SIGTERM")
 		}
 		if t.Failed() {
-			t.Logf("slidestream %v log:\n%s", args, logs.String())
+			t.Logf("slidestream %v log:\n%s", args, p.logs.String())
 		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := servingURL.FindStringSubmatch(logs.String()); m != nil {
-			return &proc{url: strings.TrimSuffix(m[1], "/"), logs: logs, cmd: cmd}
+		if m := servingURL.FindStringSubmatch(p.logs.String()); m != nil {
+			p.url = strings.TrimSuffix(m[1], "/")
+			return p
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("slidestream did not say where it serves within 10s:\n%s", logs.String())
+	t.Fatalf("slidestream did not say where it serves within 10s:\n%s", p.logs.String())
 	return nil
-}
-
-// killed reports whether the process was ended by SIGKILL (as a test does
-// to a fleet node on purpose).
-func killed(cmd *exec.Cmd) bool {
-	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
 // writePNG writes a w×h PNG: one colour, or noise around it when noisy
