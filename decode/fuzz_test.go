@@ -2,7 +2,6 @@ package decode
 
 import (
 	"errors"
-	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,14 +47,7 @@ func FuzzBytes(f *testing.F) {
 			if err != nil {
 				t.Fatalf("image/png decoded the file but Rows says %v", err)
 			}
-			b := img.Pixels.Bounds()
-			for y := b.Min.Y; y < b.Max.Y; y++ {
-				for x := b.Min.X; x < b.Max.X; x++ {
-					if w := color.NRGBAModel.Convert(img.Pixels.At(x, y)); got.NRGBAAt(x, y) != w {
-						t.Fatalf("pixel (%d,%d): Rows %v, image/png %v", x, y, got.NRGBAAt(x, y), w)
-					}
-				}
-			}
+			samePixels(t, got, img.Pixels)
 		}
 	})
 }

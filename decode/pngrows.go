@@ -13,36 +13,51 @@ import (
 	"sync"
 )
 
-// PNGRows is an 8-bit, non-interlaced RGB or RGBA PNG whose pixel data is
-// still compressed. Rows inflates and unfilters it one row at a time, so a
-// caller that shrinks the image on the way never holds the full-size
-// picture: for a 15-megapixel photo that is 60 MB not allocated, written
-// or read back.
+// PNGRows is a non-interlaced PNG in grey, grey+alpha, RGB or RGBA, 8 or 16
+// bits per sample, whose pixel data is still compressed. Rows inflates and
+// unfilters it one row at a time, so a caller that shrinks the image on the
+// way never holds the full-size picture: for a 15-megapixel photo that is
+// 60 MB (8-bit) or 120 MB (16-bit) not allocated, written or read back.
 //
 // It is an image.Image so that any code can use it, but At decodes the
 // whole file the first time it is called; Rows is the fast path.
 type PNGRows struct {
-	name  string
-	data  []byte   // the whole file
-	idat  [][]byte // the IDAT chunks' payloads, in order
-	w, h  int
-	alpha bool // RGBA; otherwise RGB
+	name     string
+	data     []byte   // the whole file
+	idat     [][]byte // the IDAT chunks' payloads, in order
+	w, h     int
+	channels int // 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA
+	depth    int // bits per sample: 8 or 16
 
 	once sync.Once
 	full image.Image // decoded by At on first use
 }
 
-// Channels is 4 for RGBA rows, 3 for RGB.
-func (p *PNGRows) Channels() int {
-	if p.alpha {
-		return 4
-	}
-	return 3
-}
+// Channels is the number of samples per pixel: 1 for grey, 2 for grey and
+// alpha, 3 for RGB, 4 for RGBA. Alpha is not premultiplied.
+func (p *PNGRows) Channels() int { return p.channels }
+
+// Depth is the bits per sample, 8 or 16 (16-bit samples are big-endian).
+func (p *PNGRows) Depth() int { return p.depth }
 
 func (p *PNGRows) Bounds() image.Rectangle { return image.Rect(0, 0, p.w, p.h) }
 
-func (p *PNGRows) ColorModel() color.Model { return color.NRGBAModel }
+// ColorModel is that of the image image/png would return for the file.
+func (p *PNGRows) ColorModel() color.Model {
+	switch {
+	case p.channels == 1 && p.depth == 8:
+		return color.GrayModel
+	case p.channels == 1:
+		return color.Gray16Model
+	case p.channels == 3 && p.depth == 8:
+		return color.RGBAModel
+	case p.channels == 3:
+		return color.RGBA64Model
+	case p.depth == 8:
+		return color.NRGBAModel
+	}
+	return color.NRGBA64Model
+}
 
 // At decodes the whole image on first use and reads the pixel from it.
 func (p *PNGRows) At(x, y int) color.Color {
@@ -56,8 +71,9 @@ func (p *PNGRows) At(x, y int) color.Color {
 	return p.full.At(x, y)
 }
 
-// Rows calls fn with every row, top to bottom: w pixels of R, G, B (and A,
-// not premultiplied) bytes. The slice is reused for the next row. An error
+// Rows calls fn with every row, top to bottom: w pixels of Channels
+// samples of Depth bits, as stored in the file. The slice is reused for the
+// next row. An error
 // in the compressed data is returned as an *Error, after fn has seen the
 // rows before it.
 func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
@@ -74,7 +90,7 @@ func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
 	if err != nil {
 		return corrupt(p.name, PNG, err)
 	}
-	bpp := p.Channels()
+	bpp := p.channels * p.depth / 8
 	row := 1 + bpp*p.w // the filter type byte, then the pixels
 	cur, prev := make([]byte, row), make([]byte, row)
 	for y := 0; y < p.h; y++ {
@@ -191,8 +207,10 @@ func unfilter(kind byte, cur, prev []byte, bpp int) error {
 	return nil
 }
 
-// pngRows returns the file as *PNGRows when Rows can read it: 8 bits per
-// channel, RGB or RGBA, not interlaced, no tRNS colour key. The chunk
+// pngRows returns the file as *PNGRows when Rows can read it: grey, grey
+// and alpha, RGB or RGBA, 8 or 16 bits per sample, not interlaced, no tRNS
+// colour key. (Palette images are small once decoded; image/png takes
+// them.) The chunk
 // layout and every chunk's CRC are checked here, as image/png would; any
 // file it does not take (or finds odd) goes to image/png, which gives the
 // full reason when it is broken.
@@ -227,12 +245,12 @@ func pngRows(name string, data []byte) (*PNGRows, bool) {
 				return nil, false
 			}
 			w, h := binary.BigEndian.Uint32(body), binary.BigEndian.Uint32(body[4:])
-			depth, ctype := body[8], body[9]
-			if w == 0 || h == 0 || w > 1<<30 || h > 1<<30 || depth != 8 || (ctype != 2 && ctype != 6) ||
+			depth, channels := int(body[8]), pngChannels[body[9]]
+			if w == 0 || h == 0 || w > 1<<30 || h > 1<<30 || (depth != 8 && depth != 16) || channels == 0 ||
 				body[10] != 0 || body[11] != 0 || body[12] != 0 {
 				return nil, false
 			}
-			p.w, p.h, p.alpha = int(w), int(h), ctype == 6
+			p.w, p.h, p.channels, p.depth = int(w), int(h), channels, depth
 		case "tRNS":
 			return nil, false
 		case "IDAT":
@@ -249,3 +267,7 @@ func pngRows(name string, data []byte) (*PNGRows, bool) {
 		}
 	}
 }
+
+// pngChannels maps the colour types Rows reads to samples per pixel: 0
+// grey, 2 RGB, 4 grey+alpha, 6 RGBA. Others (3, palette) map to 0.
+var pngChannels = [256]int{0: 1, 2: 3, 4: 2, 6: 4}

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -15,23 +16,59 @@ import (
 	"testing"
 )
 
-// rowsOf reads every row of p into one NRGBA image.
-func rowsOf(p *PNGRows) (*image.NRGBA, error) {
-	m := image.NewNRGBA(p.Bounds())
+// rowsOf reads every row of p into one image: *image.NRGBA for 8-bit
+// files, *image.NRGBA64 for 16-bit ones.
+func rowsOf(p *PNGRows) (image.Image, error) {
+	ch, depth := p.Channels(), p.Depth()
+	// sample returns sample i of the pixel at x, widened to 16 bits.
+	sample := func(row []byte, x, i int) uint16 {
+		if depth == 8 {
+			return uint16(row[ch*x+i]) * 0x101
+		}
+		o := 2 * (ch*x + i)
+		return uint16(row[o])<<8 | uint16(row[o+1])
+	}
+	m8, m16 := image.NewNRGBA(p.Bounds()), image.NewNRGBA64(p.Bounds())
 	y := 0
 	err := p.Rows(func(row []byte) {
-		d := m.Pix[y*m.Stride:]
 		for x := 0; x < p.w; x++ {
-			if p.Channels() == 4 {
-				copy(d[4*x:4*x+4], row[4*x:])
-			} else {
-				copy(d[4*x:4*x+3], row[3*x:])
-				d[4*x+3] = 0xff
+			var c color.NRGBA64
+			switch ch {
+			case 1:
+				v := sample(row, x, 0)
+				c = color.NRGBA64{v, v, v, 0xffff}
+			case 2:
+				v := sample(row, x, 0)
+				c = color.NRGBA64{v, v, v, sample(row, x, 1)}
+			case 3:
+				c = color.NRGBA64{sample(row, x, 0), sample(row, x, 1), sample(row, x, 2), 0xffff}
+			case 4:
+				c = color.NRGBA64{sample(row, x, 0), sample(row, x, 1), sample(row, x, 2), sample(row, x, 3)}
 			}
+			m16.SetNRGBA64(x, y, c)
+			m8.SetNRGBA(x, y, color.NRGBA{uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8), uint8(c.A >> 8)})
 		}
 		y++
 	})
-	return m, err
+	if depth == 8 {
+		return m8, err
+	}
+	return m16, err
+}
+
+// samePixels fails unless got (from rowsOf) has the pixels of want, as
+// image/png decoded them, compared at the file's own precision.
+func samePixels(t testing.TB, got, want image.Image) {
+	t.Helper()
+	model := got.ColorModel()
+	b := want.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if g, w := got.At(x, y), model.Convert(want.At(x, y)); g != w {
+				t.Fatalf("pixel (%d,%d) = %v; image/png decodes %v", x, y, g, w)
+			}
+		}
+	}
 }
 
 // sameAsStdlib fails unless the rows of p are the pixels image/png decodes
@@ -46,15 +83,7 @@ func sameAsStdlib(t *testing.T, p *PNGRows, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := want.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			w := color.NRGBAModel.Convert(want.At(x, y)).(color.NRGBA)
-			if g := got.NRGBAAt(x, y); g != w {
-				t.Fatalf("pixel (%d,%d) = %v; image/png decodes %v", x, y, g, w)
-			}
-		}
-	}
+	samePixels(t, got, want)
 }
 
 // chunk appends one PNG chunk with its CRC.
@@ -66,10 +95,12 @@ func chunk(b []byte, kind string, body []byte) []byte {
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
 }
 
-// filtered builds an 8-bit PNG of w×h noisy, banded pixels in which row y
-// uses filter type y%5, so every filter is exercised in every position.
-// The pixel data is split over several IDAT chunks.
-func filtered(t *testing.T, w, h, bpp int, seed uint64) []byte {
+// filtered builds a PNG of w×h noisy, banded pixels (channels samples of
+// depth bits each) in which row y uses filter type y%5, so every filter is
+// exercised in every position. The pixel data is split over several IDAT
+// chunks.
+func filtered(t *testing.T, w, h, channels, depth int, seed uint64) []byte {
+	bpp := channels * depth / 8
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	raw := make([][]byte, h)
@@ -119,13 +150,10 @@ func filtered(t *testing.T, w, h, bpp int, seed uint64) []byte {
 		prev = cur
 	}
 	z.Close()
-	ctype := byte(2)
-	if bpp == 4 {
-		ctype = 6
-	}
+	ctype := map[int]byte{1: 0, 2: 4, 3: 2, 4: 6}[channels]
 	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
 	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
-	ihdr = append(ihdr, 8, ctype, 0, 0, 0)
+	ihdr = append(ihdr, byte(depth), ctype, 0, 0, 0)
 	out := chunk([]byte("\x89PNG\r\n\x1a\n"), "IHDR", ihdr)
 	data := stream.Bytes()
 	for len(data) > 0 {
@@ -157,10 +185,14 @@ func openRows(t *testing.T, data []byte) *PNGRows {
 }
 
 func TestPNGRowsEveryFilter(t *testing.T) {
-	for _, bpp := range []int{3, 4} {
-		for _, w := range []int{1, 2, 37} {
-			data := filtered(t, w, 23, bpp, uint64(w))
-			sameAsStdlib(t, openRows(t, data), data)
+	for _, channels := range []int{1, 2, 3, 4} {
+		for _, depth := range []int{8, 16} {
+			for _, w := range []int{1, 2, 37} {
+				t.Run(fmt.Sprintf("%d channels, %d bits, %d wide", channels, depth, w), func(t *testing.T) {
+					data := filtered(t, w, 23, channels, depth, uint64(w))
+					sameAsStdlib(t, openRows(t, data), data)
+				})
+			}
 		}
 	}
 }
@@ -179,19 +211,19 @@ func TestPNGRowsFixtures(t *testing.T) {
 		}
 		p, ok := img.Pixels.(*PNGRows)
 		if !ok {
-			continue // 16-bit, grey, palette, interlaced: decoded by image/png
+			continue // palette, interlaced: decoded by image/png
 		}
 		rows++
 		t.Run(filepath.Base(path), func(t *testing.T) { sameAsStdlib(t, p, data) })
 	}
-	if rows < 2 {
-		t.Fatalf("only %d fixtures are read by rows; want the RGB and RGBA ones", rows)
+	if rows < 7 {
+		t.Fatalf("only %d fixtures are read by rows; want every grey, grey+alpha, RGB and RGBA one, 8 and 16 bits", rows)
 	}
 }
 
 // The kinds of PNG Rows does not read go to image/png, whole.
 func TestPNGRowsFallback(t *testing.T) {
-	for _, name := range []string{"png-interlaced.png", "png-rgb16.png", "png-palette.png", "png-gray.png"} {
+	for _, name := range []string{"png-interlaced.png", "png-palette.png"} {
 		img, err := Open(filepath.Join("..", "testdata", name), Limits{})
 		if err != nil {
 			t.Fatal(err)
@@ -220,7 +252,7 @@ func TestPNGRowsFallback(t *testing.T) {
 // Damage inside the compressed data is found while reading rows and
 // reported as the file's fault; damage to the chunks is found at once.
 func TestPNGRowsCorrupt(t *testing.T) {
-	good := filtered(t, 64, 64, 3, 7)
+	good := filtered(t, 64, 64, 3, 8, 7)
 	idat := bytes.Index(good, []byte("IDAT")) - 4
 
 	// Flip a byte inside the second IDAT chunk and fix its CRC: only

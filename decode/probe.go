@@ -119,12 +119,12 @@ func probe(name string, head []byte) (Info, error) {
 }
 
 // pngByRows tells from the start of a PNG whether Open will read it by
-// rows (see pngRows): IHDR says 8-bit RGB or RGBA, not interlaced, and no
-// tRNS chunk is in sight.
+// rows (see pngRows): IHDR says grey, grey+alpha, RGB or RGBA at 8 or 16
+// bits, not interlaced, and no tRNS chunk is in sight.
 func pngByRows(head []byte) bool {
 	if len(head) < 33 || string(head[12:16]) != "IHDR" {
 		return false
 	}
 	depth, ctype, interlace := head[24], head[25], head[28]
-	return depth == 8 && (ctype == 2 || ctype == 6) && interlace == 0 && !bytes.Contains(head, []byte("tRNS"))
+	return (depth == 8 || depth == 16) && pngChannels[ctype] > 0 && interlace == 0 && !bytes.Contains(head, []byte("tRNS"))
 }

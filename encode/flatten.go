@@ -47,23 +47,73 @@ func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
 }
 
 // flattenPNG reads a PNG's rows as they are inflated, never holding more
-// than two of them.
+// than two of them. Each layout is converted exactly as the image types
+// image/png returns for it are converted by rowReader, so a frame is the
+// same whichever way the file was read.
 func flattenPNG(m *decode.PNGRows, bg color.RGBA, k int) (*image.RGBA, error) {
 	w, h := m.Bounds().Dx(), m.Bounds().Dy()
 	box := newBoxer(w, h, k)
-	if m.Channels() == 3 {
-		return box.out, m.Rows(box.add) // RGB rows are already what add takes
-	}
 	line := make([]uint8, 3*w)
-	err := m.Rows(func(s []byte) {
-		for x := 0; x < w; x++ {
-			p := s[4*x : 4*x+4 : 4*x+4]
-			if a := p[3]; a == 0xff {
-				line[3*x], line[3*x+1], line[3*x+2] = p[0], p[1], p[2]
-			} else {
-				line[3*x], line[3*x+1], line[3*x+2] = over(p[0], a, bg.R), over(p[1], a, bg.G), over(p[2], a, bg.B)
+	var conv func(s []byte)
+	switch ch := m.Channels(); m.Depth() {
+	case 8:
+		switch ch {
+		case 3: // *image.RGBA, opaque
+			return box.out, m.Rows(box.add) // already what add takes
+		case 1: // *image.Gray
+			conv = func(s []byte) {
+				for x, v := range s[:w] {
+					line[3*x], line[3*x+1], line[3*x+2] = v, v, v
+				}
+			}
+		default: // grey+alpha or RGBA: *image.NRGBA
+			conv = func(s []byte) {
+				for x := 0; x < w; x++ {
+					var r, g, b, a uint8
+					if ch == 2 {
+						r, a = s[2*x], s[2*x+1]
+						g, b = r, r
+					} else {
+						p := s[4*x : 4*x+4 : 4*x+4]
+						r, g, b, a = p[0], p[1], p[2], p[3]
+					}
+					if a == 0xff {
+						line[3*x], line[3*x+1], line[3*x+2] = r, g, b
+					} else {
+						line[3*x], line[3*x+1], line[3*x+2] = over(r, a, bg.R), over(g, a, bg.G), over(b, a, bg.B)
+					}
+				}
 			}
 		}
+	case 16:
+		// *image.Gray16, *image.RGBA64 (opaque) and *image.NRGBA64, through
+		// their 16-bit premultiplied colours, as flatColor does.
+		conv = func(s []byte) {
+			for x := 0; x < w; x++ {
+				p := s[2*ch*x:]
+				at := func(i int) uint32 { return uint32(p[2*i])<<8 | uint32(p[2*i+1]) }
+				var r, g, b, a uint32
+				switch ch {
+				case 1:
+					r, a = at(0), 0xffff
+					g, b = r, r
+				case 2:
+					r, a = at(0), at(1)
+					g, b = r, r
+				case 3:
+					r, g, b, a = at(0), at(1), at(2), 0xffff
+				case 4:
+					r, g, b, a = at(0), at(1), at(2), at(3)
+				}
+				if ch == 2 || ch == 4 { // premultiply, as color.NRGBA64.RGBA does
+					r, g, b = r*a/0xffff, g*a/0xffff, b*a/0xffff
+				}
+				line[3*x], line[3*x+1], line[3*x+2] = over16(r, a, bg.R), over16(g, a, bg.G), over16(b, a, bg.B)
+			}
+		}
+	}
+	err := m.Rows(func(s []byte) {
+		conv(s)
 		box.add(line)
 	})
 	return box.out, err

@@ -422,12 +422,29 @@ func TestFrameFromPNGRows(t *testing.T) {
 	}
 	png.Encode(&rgb, m) // all opaque: image/png writes RGB
 	inputs := map[string][]byte{"rgba": rgba.Bytes(), "rgb": rgb.Bytes()}
-	for _, name := range []string{"png-rgb.png", "png-rgba.png"} {
-		b, err := os.ReadFile(fixture(name))
+	// A 16-bit copy with translucency, where the premultiplication and
+	// rounding of 16-bit samples matter.
+	m16 := image.NewNRGBA64(m.Bounds())
+	for i := range m16.Pix {
+		m16.Pix[i] = uint8(i*13 + i/977)
+	}
+	var b16 bytes.Buffer
+	png.Encode(&b16, m16)
+	inputs["rgba16"] = b16.Bytes()
+	paths, _ := filepath.Glob(fixture("*.png"))
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs[name] = b
+		if img, err := decode.OpenBytes(path, b, decode.Limits{}); err == nil {
+			if _, ok := img.Pixels.(*decode.PNGRows); ok {
+				inputs[filepath.Base(path)] = b
+			}
+		}
+	}
+	if len(inputs) < 10 {
+		t.Fatalf("%d PNGs are read by rows; want the grey, grey+alpha, RGB and RGBA fixtures at 8 and 16 bits", len(inputs))
 	}
 	for name, data := range inputs {
 		whole, err := decode.Bytes(name, data, decode.Limits{})
