@@ -63,6 +63,16 @@ func newFleet(peerAddr, self, peers string, cacheBytes int64, workers int,
 	if err != nil {
 		return nil, fmt.Errorf("--self: %v", err)
 	}
+	// Every instance must name every peer the same way, because the ring
+	// is built from the names: peers found by host name are known by IP
+	// address, so this instance is too.
+	if host, port, _ := net.SplitHostPort(selfAddr); net.ParseIP(host) == nil {
+		ips, err := net.DefaultResolver.LookupHost(context.Background(), host)
+		if err != nil || len(ips) != 1 {
+			return nil, fmt.Errorf("--self: %s resolves to %v (%v); give this instance's own IP address", host, ips, err)
+		}
+		selfAddr = net.JoinHostPort(ips[0], port)
+	}
 	ln, err := net.Listen("tcp", peerAddr)
 	if err != nil {
 		return nil, fmt.Errorf("--peer-addr: %v", err)
