@@ -309,17 +309,7 @@ func BenchmarkFleetFetch(b *testing.B) {
 	nodes := startFleet(b, 2, dir, "--interval", "1h")
 	a, owner := nodes[0], nodes[1]
 	slide := a.timeline.Slides()[0]
-	// A width whose key the other node owns.
-	width := 0
-	for w := 1280; w > 640; w-- {
-		if p, remote := a.fleet.inst.PickPeer(a.frames.key(slide, w).String()); remote && p != nil {
-			width = w
-			break
-		}
-	}
-	if width == 0 {
-		b.Fatal("no width between 640 and 1280 is owned by the other node")
-	}
+	width := remoteWidth(b, a, slide, 1200, 1281)                     // the other node owns it
 	frame, err := a.frames.Render(context.Background(), slide, width) // the owner transcodes; a keeps a hot copy
 	if err != nil {
 		b.Fatal(err)

@@ -18,6 +18,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
+
+	"slidestream/stream"
 )
 
 func TestFrameKeyRoundTrip(t *testing.T) {
@@ -217,14 +219,7 @@ func TestFleetBadFileIsTriedOnce(t *testing.T) {
 		waitHealth(t, n, "none of the 1 images")
 	}
 	slide := nodes[0].timeline.Slides()[0]
-	// A width whose owner is not node 0, so node 0 asks a peer.
-	width := 0
-	for w := 100; w < 300; w++ {
-		if _, remote := nodes[0].fleet.inst.PickPeer(nodes[0].frames.key(slide, w).String()); remote {
-			width = w
-			break
-		}
-	}
+	width := remoteWidth(t, nodes[0], slide, 100, 300) // node 0 asks a peer
 	var errs []error
 	for _, n := range nodes {
 		_, err := n.frames.Render(context.Background(), slide, width)
@@ -258,13 +253,7 @@ func TestFleetFetchOutlivesTheCaller(t *testing.T) {
 		waitHealth(t, n, "showing a.png")
 	}
 	slide := nodes[0].timeline.Slides()[0]
-	width := 0
-	for w := 100; w < 300; w++ {
-		if _, remote := nodes[0].fleet.inst.PickPeer(nodes[0].frames.key(slide, w).String()); remote {
-			width = w
-			break
-		}
-	}
+	width := remoteWidth(t, nodes[0], slide, 100, 300)
 	// The first viewer gives up after 5ms; the second, who asked at the
 	// same time, waits.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
@@ -306,4 +295,17 @@ func waitHealth(t *testing.T, n *testServer, want string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// remoteWidth returns a width in [from, to) whose frame of slide another
+// node owns, so that s has to ask a peer for it.
+func remoteWidth(t testing.TB, s *testServer, slide stream.Slide, from, to int) int {
+	t.Helper()
+	for w := from; w < to; w++ {
+		if _, remote := s.fleet.inst.PickPeer(s.frames.key(slide, w).String()); remote {
+			return w
+		}
+	}
+	t.Fatalf("no width from %d to %d is owned by another node", from, to)
+	return 0
 }

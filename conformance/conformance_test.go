@@ -177,6 +177,15 @@ func writePNG(t *testing.T, path string, w, h int, c color.RGBA, noisy bool) {
 	}
 }
 
+// writeSlides writes one w×h PNG per colour, named 1.png, 2.png, ... in
+// play order.
+func writeSlides(t *testing.T, dir string, w, h int, noisy bool, colours ...color.RGBA) {
+	t.Helper()
+	for i, c := range colours {
+		writePNG(t, filepath.Join(dir, fmt.Sprintf("%d.png", i+1)), w, h, c, noisy)
+	}
+}
+
 // waitCached returns once /snapshot answers, that is once the first slide
 // is rendered and cached.
 func waitCached(t *testing.T, base string) {
@@ -252,9 +261,7 @@ var (
 func TestChromiumShowsFirstSlideThenAdvances(t *testing.T) {
 	chromium := tool(t, "chromium", "chromium-browser", "google-chrome")
 	dir := t.TempDir()
-	writePNG(t, filepath.Join(dir, "1.png"), 640, 360, red, false)
-	writePNG(t, filepath.Join(dir, "2.png"), 640, 360, green, false)
-	writePNG(t, filepath.Join(dir, "3.png"), 640, 360, blue, false)
+	writeSlides(t, dir, 640, 360, false, red, green, blue)
 	base, _ := start(t, "--dir", dir, "--interval", "10s", "--width", "640")
 
 	// Chromium takes its screenshot when the page has loaded, and an <img>
@@ -312,9 +319,7 @@ func TestChromiumRendersImagesPage(t *testing.T) {
 	chromium := tool(t, "chromium", "chromium-browser", "google-chrome")
 	dir := t.TempDir()
 	// 16:10, the shape of the page's thumbnail boxes, so each fills its box.
-	writePNG(t, filepath.Join(dir, "1.png"), 640, 400, red, false)
-	writePNG(t, filepath.Join(dir, "2.png"), 640, 400, green, false)
-	writePNG(t, filepath.Join(dir, "3.png"), 640, 400, blue, false)
+	writeSlides(t, dir, 640, 400, false, red, green, blue)
 	os.WriteFile(filepath.Join(dir, "4.jpg"), []byte("not a photo at all"), 0o644)
 	base, _ := start(t, "--dir", dir, "--interval", "1s", "--width", "640")
 	waitCached(t, base)
@@ -466,9 +471,7 @@ func stalledConn(t *testing.T, base string) net.Conn {
 // healthy client beside it keeps the slide rate.
 func TestStalledSocketIsDroppedHealthyKeepsRate(t *testing.T) {
 	dir := t.TempDir()
-	for i, c := range []color.RGBA{red, green, blue} {
-		writePNG(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 1280, 800, c, true) // ~1 MB frames
-	}
+	writeSlides(t, dir, 1280, 800, true, red, green, blue) // ~1 MB frames
 	base, logs := start(t, "--dir", dir, "--interval", "100ms", "--width", "1280", "--write-timeout", "2s")
 	waitCached(t, base)
 	stalled := time.Now()

@@ -109,9 +109,7 @@ func TestFleetOfThree(t *testing.T) {
 	dir := t.TempDir()
 	colours := []color.RGBA{{200, 40, 40, 255}, {40, 200, 40, 255}, {40, 40, 200, 255},
 		{200, 200, 40, 255}, {40, 200, 200, 255}, {200, 40, 200, 255}, {120, 120, 120, 255}, {240, 140, 20, 255}}
-	for i, c := range colours {
-		writePNG(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 960, 600, c, false)
-	}
+	writeSlides(t, dir, 960, 600, false, colours...)
 	n, widths := len(colours), []int{320, 160}
 	keys := float64(n * len(widths))
 	common := []string{"--dir", dir, "--interval", "150ms", "--width", "320"}

@@ -66,22 +66,13 @@ func flattenPNG(m *decode.PNGRows, bg color.RGBA, k int) (*image.RGBA, error) {
 					line[3*x], line[3*x+1], line[3*x+2] = v, v, v
 				}
 			}
-		default: // grey+alpha or RGBA: *image.NRGBA
+		case 4: // *image.NRGBA
+			conv = func(s []byte) { flatNRGBA(line, s, w, bg) }
+		case 2: // *image.NRGBA, grey in R, G and B
 			conv = func(s []byte) {
 				for x := 0; x < w; x++ {
-					var r, g, b, a uint8
-					if ch == 2 {
-						r, a = s[2*x], s[2*x+1]
-						g, b = r, r
-					} else {
-						p := s[4*x : 4*x+4 : 4*x+4]
-						r, g, b, a = p[0], p[1], p[2], p[3]
-					}
-					if a == 0xff {
-						line[3*x], line[3*x+1], line[3*x+2] = r, g, b
-					} else {
-						line[3*x], line[3*x+1], line[3*x+2] = over(r, a, bg.R), over(g, a, bg.G), over(b, a, bg.B)
-					}
+					v, a := s[2*x], s[2*x+1]
+					line[3*x], line[3*x+1], line[3*x+2] = over(v, a, bg.R), over(v, a, bg.G), over(v, a, bg.B)
 				}
 			}
 		}
@@ -180,6 +171,19 @@ func (b *boxer) add(line []uint8) {
 	clear(b.sum)
 }
 
+// flatNRGBA composites w non-premultiplied RGBA pixels from s onto bg and
+// writes them to d as R, G, B.
+func flatNRGBA(d, s []uint8, w int, bg color.RGBA) {
+	for x := 0; x < w; x++ {
+		p := s[4*x : 4*x+4 : 4*x+4]
+		if a := p[3]; a == 0xff {
+			d[3*x], d[3*x+1], d[3*x+2] = p[0], p[1], p[2]
+		} else {
+			d[3*x], d[3*x+1], d[3*x+2] = over(p[0], a, bg.R), over(p[1], a, bg.G), over(p[2], a, bg.B)
+		}
+	}
+}
+
 // over composites a non-premultiplied 8-bit channel value with alpha a onto
 // the background channel value bg.
 func over(c, a, bg uint8) uint8 {
@@ -224,17 +228,7 @@ func rowReader(m image.Image, bg color.RGBA) rowFunc {
 			}
 		}
 	case *image.NRGBA:
-		return func(y int, d []uint8) {
-			s := m.Pix[y*m.Stride:]
-			for x := 0; x < w; x++ {
-				p := s[4*x : 4*x+4]
-				if a := p[3]; a == 0xff {
-					d[3*x], d[3*x+1], d[3*x+2] = p[0], p[1], p[2]
-				} else {
-					d[3*x], d[3*x+1], d[3*x+2] = over(p[0], a, bg.R), over(p[1], a, bg.G), over(p[2], a, bg.B)
-				}
-			}
-		}
+		return func(y int, d []uint8) { flatNRGBA(d, m.Pix[y*m.Stride:], w, bg) }
 	case *image.RGBA:
 		return func(y int, d []uint8) {
 			s := m.Pix[y*m.Stride:]
