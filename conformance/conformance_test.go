@@ -378,8 +378,14 @@ func TestFFmpegAndFFprobe(t *testing.T) {
 	if len(frames) != 20 {
 		t.Errorf("ffmpeg wrote %d frames; want 20", len(frames))
 	}
+	// ffprobe looks at whichever slide is showing, and the small fixtures
+	// above are narrower than 320 (they are never enlarged): probe a
+	// folder whose every slide is wider.
+	wide := t.TempDir()
+	writeSlides(t, wide, 800, 500, false, red, green, blue)
+	wideBase, _ := start(t, "--dir", wide, "--interval", "100ms", "--width", "320")
 	probe, err := exec.CommandContext(ctx, ffprobe, "-v", "error", "-f", "mpjpeg", "-show_entries", "stream=codec_name,width",
-		"-of", "default=nw=1", base+"/slideshow").CombinedOutput()
+		"-of", "default=nw=1", wideBase+"/slideshow").CombinedOutput()
 	if err != nil || !strings.Contains(string(probe), "codec_name=mjpeg") || !strings.Contains(string(probe), "width=320") {
 		t.Errorf("ffprobe: %v\n%s; want codec_name=mjpeg, width=320", err, probe)
 	}
