@@ -83,9 +83,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			for i := range jobs {
 				t0 := time.Now()
 				r := result{}
-				info, err := decode.Probe(slides[i].Path)
+				file, err := decode.Open(slides[i].Path, decode.Limits{})
 				if err == nil {
-					r.format, r.mp = string(info.Format), float64(info.Width*info.Height)/1e6
+					h := file.Header()
+					file.Close()
+					r.format, r.mp = string(h.Format), float64(h.Width*h.Height)/1e6
 					var out []byte
 					out, err = f.transcode(context.Background(), slides[i], encode.Options{Width: *width, Quality: *quality})
 					r.out = len(out)

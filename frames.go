@@ -202,28 +202,32 @@ func lasting(err error) bool {
 // the file is not the version s names: new bytes must never be kept under
 // an old version's key.
 func (f *frames) transcode(ctx context.Context, s stream.Slide, o encode.Options) (b []byte, err error) {
-	// Reserve the decode's memory first; a file whose header cannot be read
-	// reserves nothing and fails in decode.Open with the full reason.
-	info, perr := decode.Probe(s.Path)
-	if perr == nil {
-		w := min(info.Memory, f.budget)
-		if err := f.memory.Acquire(ctx, w); err != nil {
-			return nil, err
-		}
-		defer f.memory.Release(w)
-	}
+	var format decode.Format
 	if f.observe != nil {
 		start := time.Now()
-		defer func() { f.observe(info.Format, time.Since(start), err) }()
+		defer func() { f.observe(format, time.Since(start), err) }()
 	}
-	img, err := decode.Open(s.Path, f.lim)
+	file, err := decode.Open(s.Path, f.lim)
 	if err != nil {
 		return nil, err
 	}
-	if img.Size != s.Size || !img.ModTime.Equal(s.ModTime) {
+	defer file.Close()
+	h := file.Header()
+	format = h.Format
+	if h.Size != s.Size || !h.ModTime.Equal(s.ModTime) {
 		// Changed since it was listed (or, from a peer, this copy differs):
 		// the next folder scan brings the new version under a new key.
 		return nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", s.Path)
+	}
+	do := decode.Options{Fit: image.Pt(o.Width, o.Height), Rows: true}
+	w := min(file.Memory(do), f.budget)
+	if err := f.memory.Acquire(ctx, w); err != nil {
+		return nil, err
+	}
+	defer f.memory.Release(w)
+	img, err := file.Decode(do)
+	if err != nil {
+		return nil, err
 	}
 	b, err = encode.Frame(img, o)
 	f.tuneGC(len(b))
@@ -239,8 +243,13 @@ func (f *frames) Inspect(s stream.Slide) (stream.FileInfo, error) {
 	if ok {
 		return in.info, in.err
 	}
-	info, err := decode.Check(s.Path, f.lim)
-	in = inspection{stream.FileInfo{Format: string(info.Format), Width: info.Width, Height: info.Height}, err}
+	var h decode.Header
+	file, err := decode.Open(s.Path, f.lim)
+	if err == nil {
+		h = file.Header()
+		file.Close()
+	}
+	in = inspection{stream.FileInfo{Format: string(h.Format), Width: h.Width, Height: h.Height}, err}
 	if err == nil || lasting(err) {
 		f.mu.Lock()
 		if f.inspected == nil || len(f.inspected) >= maxFailed {

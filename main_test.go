@@ -131,7 +131,12 @@ func solid(t testing.TB, path string, w, h int, c color.Color) {
 // own output, byte for byte.
 func expected(t *testing.T, path string, width int) []byte {
 	t.Helper()
-	img, err := decode.File(path, decode.Limits{})
+	f, err := decode.Open(path, decode.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := f.Decode(decode.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// FuzzBytes feeds mutated fixtures to the decoder entry point. Whatever the
-// bytes, Bytes must return either pixels within the limits or an *Error,
+// FuzzBytes feeds mutated fixtures to OpenBytes and Decode. Whatever the
+// bytes, they must return either pixels within the limits or an *Error,
 // and never panic.
 func FuzzBytes(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "*.*"))
@@ -17,30 +17,30 @@ func FuzzBytes(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	f.Add(pngHeader(100000, 100000))
+	f.Add(pngClaiming(100000, 100000))
 	// Small limits keep each run fast; the checks are the same at any size.
 	lim := Limits{MaxPixels: 1 << 16, MaxFileSize: 1 << 20}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		img, err := Bytes("fuzz", data, lim)
+		img, err := readBytes("fuzz", data, lim, Options{})
 		if err != nil {
 			var de *Error
 			if !errors.As(err, &de) || de.File != "fuzz" || de.Reason == "" {
-				t.Fatalf("Bytes error %#v is not a *decode.Error naming the file", err)
+				t.Fatalf("decode error %#v is not a *decode.Error naming the file", err)
 			}
 			return
 		}
 		b := img.Pixels.Bounds()
 		if int64(b.Dx())*int64(b.Dy()) > lim.MaxPixels || b.Empty() {
-			t.Fatalf("Bytes returned %v pixels, outside the limit", b)
+			t.Fatalf("Decode returned %v pixels, outside the limit", b)
 		}
 		if img.Orientation < 1 || img.Orientation > 8 {
-			t.Fatalf("Bytes returned orientation %d", img.Orientation)
+			t.Fatalf("Decode returned orientation %d", img.Orientation)
 		}
 		// Where the PNG row reader takes the file, it must agree with
 		// image/png on every pixel.
-		lazy, err := OpenBytes("fuzz", data, lim)
+		lazy, err := readBytes("fuzz", data, lim, Options{Rows: true})
 		if err != nil {
-			t.Fatalf("Bytes decoded the file but OpenBytes says %v", err)
+			t.Fatalf("the file decoded whole but not with Options.Rows: %v", err)
 		}
 		if p, ok := lazy.Pixels.(*PNGRows); ok {
 			got, err := rowsOf(p)
@@ -57,7 +57,7 @@ func FuzzOrientation(f *testing.F) {
 	f.Add([]byte("II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00"))
 	f.Add([]byte("MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x08\x00\x00"))
 	f.Fuzz(func(t *testing.T, tiff []byte) {
-		for _, format := range []Format{JPEG, PNG, WebP} {
+		for _, format := range formats {
 			if o := orientation(format, tiff); o < 1 || o > 8 {
 				t.Fatalf("orientation = %d", o)
 			}

@@ -173,13 +173,13 @@ func abs(v int) int {
 
 func openRows(t *testing.T, data []byte) *PNGRows {
 	t.Helper()
-	img, err := OpenBytes("test.png", data, Limits{})
+	img, err := readBytes("test.png", data, Limits{}, Options{Rows: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, ok := img.Pixels.(*PNGRows)
 	if !ok {
-		t.Fatalf("OpenBytes gave %T; want *PNGRows", img.Pixels)
+		t.Fatalf("Decode with Rows gave %T; want *PNGRows", img.Pixels)
 	}
 	return p
 }
@@ -205,7 +205,7 @@ func TestPNGRowsFixtures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := OpenBytes(path, data, Limits{})
+		img, err := readBytes(path, data, Limits{}, Options{Rows: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,12 +224,12 @@ func TestPNGRowsFixtures(t *testing.T) {
 // The kinds of PNG Rows does not read go to image/png, whole.
 func TestPNGRowsFallback(t *testing.T) {
 	for _, name := range []string{"png-interlaced.png", "png-palette.png"} {
-		img, err := Open(filepath.Join("..", "testdata", name), Limits{})
+		img, err := read(fixture(name), Limits{}, Options{Rows: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := img.Pixels.(*PNGRows); ok {
-			t.Errorf("%s: Open gave *PNGRows; want image/png's pixels", name)
+			t.Errorf("%s: Decode with Rows gave *PNGRows; want image/png's pixels", name)
 		}
 	}
 	// A colour key (tRNS) on an RGB image.
@@ -242,7 +242,7 @@ func TestPNGRowsFallback(t *testing.T) {
 	keyed := chunk(append([]byte{}, data[:idat]...), "tRNS", []byte{0, 1, 0, 2, 0, 3})
 	keyed = append(keyed, data[idat:iend]...)
 	keyed = chunk(keyed, "IEND", nil)
-	if img, err := OpenBytes("keyed.png", keyed, Limits{}); err == nil {
+	if img, err := readBytes("keyed.png", keyed, Limits{}, Options{Rows: true}); err == nil {
 		if _, ok := img.Pixels.(*PNGRows); ok {
 			t.Error("an RGB PNG with tRNS was read by rows; the colour key would be lost")
 		}
@@ -282,7 +282,7 @@ func TestPNGRowsCorrupt(t *testing.T) {
 	// A bad CRC is refused by Open, as image/png refuses it in File.
 	crc := bytes.Clone(good)
 	crc[idat+8] ^= 1
-	if _, err := OpenBytes("crc.png", crc, Limits{}); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("OpenBytes of a PNG with a bad CRC: err = %v; want ErrCorrupt", err)
+	if _, err := readBytes("crc.png", crc, Limits{}, Options{Rows: true}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Decode of a PNG with a bad CRC: err = %v; want ErrCorrupt", err)
 	}
 }

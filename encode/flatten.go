@@ -20,7 +20,7 @@ type rowFunc func(y int, dst []uint8)
 // Pixels are composited one by one before averaging, so a colour hidden
 // under a fully transparent pixel can never bleed into the result.
 //
-// The error is from a *decode.PNGRows whose compressed data turns out bad.
+// The error is from Rows whose compressed data turns out bad.
 func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
 	switch m := m.(type) {
 	case *image.YCbCr:
@@ -31,8 +31,8 @@ func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
 		if out, ok := boxYCbCr(m.YCbCr, k, decode.VideoToRGB); ok {
 			return out, nil
 		}
-	case *decode.PNGRows:
-		return flattenPNG(m, bg, k)
+	case Rows:
+		return flattenRows(m, bg, k)
 	}
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -46,11 +46,26 @@ func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
 	return box.out, nil
 }
 
-// flattenPNG reads a PNG's rows as they are inflated, never holding more
-// than two of them. Each layout is converted exactly as the image types
-// image/png returns for it are converted by rowReader, so a frame is the
-// same whichever way the file was read.
-func flattenPNG(m *decode.PNGRows, bg color.RGBA, k int) (*image.RGBA, error) {
+// Rows is a picture still compressed, read once, top to bottom, as it is
+// decompressed, so that the full-size picture is never held in memory
+// (decode.PNGRows is one).
+type Rows interface {
+	Bounds() image.Rectangle
+	// Channels is the samples per pixel: 1 grey, 2 grey and alpha, 3 RGB,
+	// 4 RGBA (alpha not premultiplied).
+	Channels() int
+	// Depth is the bits per sample, 8 or 16 (16-bit samples big-endian).
+	Depth() int
+	// Rows calls fn with every row, top to bottom, in a reused slice, and
+	// returns what went wrong in the compressed data.
+	Rows(fn func(row []byte)) error
+}
+
+// flattenRows reads rows as they are decompressed, never holding more than
+// two of them. Each layout is converted exactly as the image types image/png
+// returns for it are converted by rowReader, so a frame is the same
+// whichever way the file was read.
+func flattenRows(m Rows, bg color.RGBA, k int) (*image.RGBA, error) {
 	w, h := m.Bounds().Dx(), m.Bounds().Dy()
 	box := newBoxer(w, h, k)
 	line := make([]uint8, 3*w)

@@ -41,7 +41,7 @@ func Frame(img *decode.Image, o Options) ([]byte, error) {
 // remains: with only twice, fine texture such as gravel or foliage drifts
 // from what Lanczos alone gives, by up to 30 dB PSNR), Lanczos-resized to the exact size, then turned upright. Turning
 // last works on the small image instead of the large one. The error is
-// from pixels that were still compressed (decode.Open) and turned out bad.
+// from pixels that were still compressed (Rows) and turned out bad.
 func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	src := img.Pixels.Bounds()
 	fw, fh := Size(src.Dx(), src.Dy(), img.Orientation, o.Width)

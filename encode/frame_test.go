@@ -20,11 +20,25 @@ func fixture(name string) string { return filepath.Join("..", "testdata", name) 
 
 func load(t testing.TB, name string) *decode.Image {
 	t.Helper()
-	img, err := decode.File(fixture(name), decode.Limits{})
+	f, err := decode.Open(fixture(name), decode.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := f.Decode(decode.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return img
+}
+
+// decodeBytes decodes an image held in memory with o.
+func decodeBytes(name string, data []byte, o decode.Options) (*decode.Image, error) {
+	f, err := decode.OpenBytes(name, data, decode.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	return f.Decode(o)
 }
 
 func loadPNG(t testing.TB, name string) image.Image {
@@ -402,7 +416,7 @@ func mustFlatten(t testing.TB, m image.Image, bg color.RGBA, k int) *image.RGBA 
 	return out
 }
 
-// A PNG read row by row while it is inflated (decode.Open) must give the
+// A PNG read row by row while it is inflated (Rows) must give the
 // same frame, byte for byte, as the same PNG decoded whole.
 func TestFrameFromPNGRows(t *testing.T) {
 	// 301×203 so that every box factor leaves a ragged last band.
@@ -437,8 +451,8 @@ func TestFrameFromPNGRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if img, err := decode.OpenBytes(path, b, decode.Limits{}); err == nil {
-			if _, ok := img.Pixels.(*decode.PNGRows); ok {
+		if img, err := decodeBytes(path, b, decode.Options{Rows: true}); err == nil {
+			if _, ok := img.Pixels.(Rows); ok {
 				inputs[filepath.Base(path)] = b
 			}
 		}
@@ -447,7 +461,7 @@ func TestFrameFromPNGRows(t *testing.T) {
 		t.Fatalf("%d PNGs are read by rows; want the grey, grey+alpha, RGB and RGBA fixtures at 8 and 16 bits", len(inputs))
 	}
 	for name, data := range inputs {
-		whole, err := decode.Bytes(name, data, decode.Limits{})
+		whole, err := decodeBytes(name, data, decode.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -458,12 +472,12 @@ func TestFrameFromPNGRows(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rows, err := decode.OpenBytes(name, data, decode.Limits{})
+				rows, err := decodeBytes(name, data, decode.Options{Rows: true})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, ok := rows.Pixels.(*decode.PNGRows); !ok {
-					t.Fatalf("%s: OpenBytes gave %T; want *decode.PNGRows", name, rows.Pixels)
+				if _, ok := rows.Pixels.(Rows); !ok {
+					t.Fatalf("%s: Decode with Rows gave %T; want Rows", name, rows.Pixels)
 				}
 				got, err := Frame(rows, o)
 				if err != nil {

@@ -1,0 +1,115 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"image/jpeg"
+)
+
+// MaxJPEGScans is the most scans a JPEG may have. Progressive encoders
+// write around ten; only a crafted file has hundreds.
+const MaxJPEGScans = 300
+
+var jpegFormat = &format{
+	id:   JPEG,
+	name: "JPEG",
+	exts: []string{".jpg", ".jpeg"},
+	magic: func(b []byte) bool {
+		return len(b) >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff
+	},
+	header: jpegHeader,
+	decode: func(name string, data []byte, _ layout, _ Options) (image.Image, error) {
+		// Each scan of a progressive JPEG walks every block of the image,
+		// so a small file with thousands of tiny scans costs minutes of
+		// CPU. Real files have about ten; libjpeg-turbo's tools stop at
+		// 500. Counting FF DA is exact enough: inside entropy-coded data
+		// every FF byte is followed by 00 or a restart marker.
+		if n := bytes.Count(data, []byte{0xff, 0xda}); n > MaxJPEGScans {
+			return nil, reject(name, ErrCorrupt, "the JPEG has %d scans, over the %d a real photo could need (a decoding bomb?)", n, MaxJPEGScans)
+		}
+		return jpeg.Decode(bytes.NewReader(data))
+	},
+	exif: jpegExif,
+}
+
+// jpegHeader reads the frame header with image/jpeg itself, so that the
+// size is exactly what its decoder will find, and the frame's kind from the
+// SOF marker for the memory estimate.
+func jpegHeader(_ string, b []byte) (layout, error) {
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return layout{}, err
+	}
+	var perPixel int64
+	switch cfg.ColorModel {
+	case color.GrayModel:
+		perPixel = 1
+	case color.YCbCrModel:
+		perPixel = 3 // 4:4:4 at most
+	default: // CMYK and YCCK
+		perPixel = 4
+	}
+	if jpegProgressive(b) {
+		// Every component's coefficients are kept as int32 until the last
+		// scan: 4 bytes per sample.
+		perPixel += 4 * perPixel
+	}
+	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel}, nil
+}
+
+// jpegSegments calls fn with each marker segment before the first scan
+// (ITU T.81, B.1.1.4): its marker and payload. It stops where fn returns
+// false, at the first scan or at anything malformed.
+func jpegSegments(b []byte, fn func(marker byte, payload []byte) bool) {
+	i := 2 // after SOI
+	for i+4 <= len(b) {
+		if b[i] != 0xff {
+			return
+		}
+		marker := b[i+1]
+		if marker == 0xff { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xda || marker == 0xd9 { // start of scan, end of image
+			return
+		}
+		n := int(binary.BigEndian.Uint16(b[i+2:]))
+		if n < 2 || i+2+n > len(b) {
+			return
+		}
+		if !fn(marker, b[i+4:i+2+n]) {
+			return
+		}
+		i += 2 + n
+	}
+}
+
+// jpegProgressive reports whether the frame is progressive (SOF2, or the
+// arithmetic-coded SOF6, SOF10 and SOF14).
+func jpegProgressive(b []byte) bool {
+	progressive := false
+	jpegSegments(b, func(marker byte, _ []byte) bool {
+		if marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc {
+			progressive = marker&3 == 2
+			return false
+		}
+		return true
+	})
+	return progressive
+}
+
+// jpegExif returns the TIFF payload of the first APP1 Exif segment.
+func jpegExif(b []byte) []byte {
+	var tiff []byte
+	jpegSegments(b, func(marker byte, p []byte) bool {
+		if marker == 0xe1 && bytes.HasPrefix(p, []byte("Exif\x00\x00")) {
+			tiff = p[6:]
+			return false
+		}
+		return true
+	})
+	return tiff
+}

@@ -1,0 +1,68 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"image/color"
+
+	"golang.org/x/image/webp"
+)
+
+var webpFormat = &format{
+	id:   WebP,
+	name: "WebP",
+	exts: []string{".webp"},
+	magic: func(b []byte) bool {
+		return len(b) >= 12 && string(b[0:4]) == "RIFF" && string(b[8:12]) == "WEBP"
+	},
+	header: webpHeader,
+	decode: func(_ string, data []byte, _ layout, _ Options) (image.Image, error) {
+		m, err := webp.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		switch m := m.(type) {
+		case *image.YCbCr: // lossy VP8
+			return &VideoYCbCr{m}, nil
+		case *image.NYCbCrA: // lossy VP8 with an ALPH chunk
+			return &VideoNYCbCrA{m}, nil
+		}
+		return m, nil // lossless VP8L: *image.NRGBA
+	},
+	exif: func(data []byte) []byte { return webpChunk(data, "EXIF") },
+}
+
+// webpHeader refuses animations, which x/image/webp cannot decode (it would
+// only say "invalid format"), before reading the size.
+func webpHeader(name string, b []byte) (layout, error) {
+	if x := webpChunk(b, "VP8X"); len(x) >= 1 && x[0]&0x02 != 0 {
+		return layout{}, reject(name, ErrAnimated, "animated WebP images are not supported; save a still frame instead")
+	}
+	cfg, err := webp.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return layout{}, err
+	}
+	perPixel := int64(4) // NRGBA, or YCbCr with alpha
+	if cfg.ColorModel == color.YCbCrModel {
+		perPixel = 3
+	}
+	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel}, nil
+}
+
+// webpChunk returns the data of the first RIFF chunk of the given type.
+func webpChunk(b []byte, typ string) []byte {
+	i := 12 // after "RIFF", size, "WEBP"
+	for i+8 <= len(b) {
+		n := int64(binary.LittleEndian.Uint32(b[i+4:]))
+		end := int64(i) + 8 + n
+		if end > int64(len(b)) {
+			return nil
+		}
+		if string(b[i:i+4]) == typ {
+			return b[i+8 : end]
+		}
+		i = int(end + end&1) // chunks are padded to an even size
+	}
+	return nil
+}
