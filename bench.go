@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"slidestream/decode"
 	"slidestream/encode"
 	"slidestream/stream"
+	"slidestream/transcode"
 )
 
 // runBench is "slidestream bench": transcode every image in a folder cold
@@ -59,11 +61,6 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(slides) == 0 {
 		return fmt.Errorf("no images in %s", *dir)
 	}
-	// The same transcoder as the server's, with its decode-memory budget,
-	// without the cache: every image is transcoded cold.
-	f := newFrames(cache.New(cache.Options{}), *dir, decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)},
-		encode.Options{Quality: *quality}, budget)
-
 	type result struct {
 		format string
 		mp     float64
@@ -72,6 +69,25 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		err    error
 	}
 	results := make([]result, len(slides))
+	index := make(map[string]int, len(slides))
+	for i, s := range slides {
+		index[s.Name] = i
+	}
+	// The server's transcoder, with its worker limit and decode-memory
+	// budget, without a cache: every image is transcoded cold. Its report
+	// of each transcode says what the file was.
+	tr := transcode.New(transcode.Options{
+		Dir:     *dir,
+		Limits:  decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)},
+		Workers: *workers,
+		Memory:  budget,
+		Observe: func(r transcode.Report) {
+			h := r.Header
+			results[index[r.Key.Name]].format = string(h.Format)
+			results[index[r.Key.Name]].mp = float64(h.Width) * float64(h.Height) / 1e6
+		},
+	})
+	setMemoryLimit(0, budget)
 	progress := newProgress(stderr, len(slides))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -81,23 +97,16 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				s := slides[i]
 				t0 := time.Now()
-				r := result{}
-				file, err := decode.Open(slides[i].Path, decode.Limits{})
-				if err == nil {
-					h := file.Header()
-					file.Close()
-					r.format, r.mp = string(h.Format), float64(h.Width*h.Height)/1e6
-					var out []byte
-					out, err = f.transcode(context.Background(), slides[i], encode.Options{Width: *width, Quality: *quality})
-					r.out = len(out)
-					if err == nil && *outDir != "" {
-						err = os.WriteFile(filepath.Join(*outDir, slides[i].Name+".jpg"), out, 0o644)
-					}
+				out, err := tr.Load(context.Background(), transcode.Key{Name: s.Name, Size: s.Size,
+					ModTime: s.ModTime.UnixNano(), Width: *width, Quality: *quality, Background: color.RGBA{A: 255}})
+				if err == nil && *outDir != "" {
+					err = os.WriteFile(filepath.Join(*outDir, s.Name+".jpg"), out, 0o644)
 				}
-				r.took, r.err = time.Since(t0), err
-				results[i] = r
-				progress.step(slides[i].Name)
+				r := &results[i] // the transcoder's report filled in the format
+				r.took, r.out, r.err = time.Since(t0), len(out), err
+				progress.step(s.Name)
 			}
 		}()
 	}

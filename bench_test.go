@@ -206,15 +206,14 @@ func BenchmarkOrientation(b *testing.B) {
 
 // BenchmarkCacheHit: a frame already in the cache.
 func BenchmarkCacheHit(b *testing.B) {
-	c := cache.New(cache.Options{})
 	frame := make([]byte, 200<<10)
+	c := cache.New(cache.Options{}, func(context.Context, string) ([]byte, error) { return frame, nil })
 	ctx := context.Background()
-	load := func(context.Context) ([]byte, error) { return frame, nil }
-	c.Get(ctx, "k", load)
+	c.Get(ctx, "k")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			c.Get(ctx, "k", load)
+			c.Get(ctx, "k")
 		}
 	})
 }

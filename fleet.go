@@ -19,8 +19,6 @@ import (
 	"github.com/groupcache/groupcache-go/v3"
 	"github.com/groupcache/groupcache-go/v3/transport"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
-
-	"slidestream/cache"
 )
 
 // Fleet mode: several slidestream instances serving the same folder share
@@ -49,15 +47,15 @@ type fleet struct {
 	log   *slog.Logger
 	srv   *http.Server
 	ln    net.Listener
-	loads chan struct{} // bounds the transcodes running for the group
 
 	mu      sync.Mutex // protects current
 	current []string   // the peer addresses in use, sorted
 }
 
 // newFleet listens on peerAddr for peer traffic and joins the peers. load
-// makes a frame from its key when this instance owns it.
-func newFleet(peerAddr, self, peers string, cacheBytes int64, workers int,
+// makes a frame from its key when this instance owns it; it bounds its own
+// concurrency.
+func newFleet(peerAddr, self, peers string, cacheBytes int64,
 	load func(ctx context.Context, key string) ([]byte, error), log *slog.Logger) (*fleet, error) {
 	selfAddr, err := peerAddress(self)
 	if err != nil {
@@ -98,12 +96,9 @@ func newFleet(peerAddr, self, peers string, cacheBytes int64, workers int,
 		peers: peers,
 		log:   log,
 		ln:    ln,
-		loads: make(chan struct{}, workers),
 	}
 	f.group, err = f.inst.NewGroup(groupName, cacheBytes, groupcache.GetterFunc(
 		func(ctx context.Context, key string, dest transport.Sink) error {
-			f.loads <- struct{}{}
-			defer func() { <-f.loads }()
 			b, err := load(ctx, key)
 			if err != nil {
 				return err
@@ -304,14 +299,13 @@ func (f *fleet) close() {
 	}
 }
 
-// Get, Peek and Stats make the fleet a store for frames. The loader is the
-// group's, which every instance registers the same way: a key is enough to
-// make its frame.
+// Get makes the fleet a store for frames. The loader is the group's, which
+// every instance registers the same way: a key is enough to make its frame.
 //
 // As with the local cache, a caller that leaves does not cancel the fetch
 // or the transcode: groupcache hands one load's result to every caller
 // waiting for the key, and they must not all fail because the first left.
-func (f *fleet) Get(ctx context.Context, key string, _ cache.Loader) ([]byte, error) {
+func (f *fleet) Get(ctx context.Context, key string) ([]byte, error) {
 	type result struct {
 		b   []byte
 		err error
@@ -334,11 +328,8 @@ func (f *fleet) Get(ctx context.Context, key string, _ cache.Loader) ([]byte, er
 	}
 }
 
-// Peek cannot look into groupcache without loading; the status page shows
-// frames as not cached in fleet mode.
-func (f *fleet) Peek(string) ([]byte, bool) { return nil, false }
-
-func (f *fleet) Stats() cache.Stats {
+// held is the bytes of frames this instance keeps, its own and hot copies.
+func (f *fleet) held() int64 {
 	main, hot := f.group.UsedBytes()
-	return cache.Stats{Bytes: main + hot}
+	return main + hot
 }

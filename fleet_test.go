@@ -20,31 +20,8 @@ import (
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
 
 	"slidestream/stream"
+	"slidestream/transcode"
 )
-
-func TestFrameKeyRoundTrip(t *testing.T) {
-	k := frameKey{size: 12345, modTime: time.Date(2026, 5, 1, 12, 0, 0, 7, time.UTC).UnixNano(), width: 640, height: 360,
-		quality: 80, bg: color.RGBA{1, 2, 3, 255}, name: "holiday 2026/ü.jpg"[len("holiday 2026/"):]}
-	got, err := parseKey(k.String())
-	if err != nil || got != k {
-		t.Fatalf("parseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
-	}
-	// A peer's key never reaches outside the folder or asks for silly sizes.
-	for _, bad := range []string{
-		"f1/640x0/q80/000000/1/2/../../etc/passwd",
-		"f1/640x0/q80/000000/1/2/sub/dir.jpg",
-		"f1/640x0/q80/000000/1/2/..",
-		"f1/99999x0/q80/000000/1/2/a.jpg",
-		"f1/640x0/q101/000000/1/2/a.jpg",
-		"f1/640x0/q80/zzzzzz/1/2/a.jpg",
-		"f0/640x0/q80/000000/1/2/a.jpg",
-		"f1/640x0/q80/000000/1/2/",
-	} {
-		if _, err := parseKey(bad); err == nil {
-			t.Errorf("parseKey(%q) accepted it", bad)
-		}
-	}
-}
 
 // shares returns each peer's fraction of the keys under a hash function.
 func shares(hash peer.HashFn, keys []string, peers []string) map[string]float64 {
@@ -65,8 +42,8 @@ func TestKeysSpreadEvenly(t *testing.T) {
 	var keys []string
 	for i := range 200 {
 		for _, w := range []int{1280, 640, 320} {
-			k := frameKey{size: int64(3_000_000 + i*7919), modTime: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC).UnixNano(),
-				width: w, quality: 80, name: fmt.Sprintf("IMG_%04d.jpg", 1000+i)}
+			k := transcode.Key{Size: int64(3_000_000 + i*7919), ModTime: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC).UnixNano(),
+				Width: w, Quality: 80, Name: fmt.Sprintf("IMG_%04d.jpg", 1000+i)}
 			keys = append(keys, k.String())
 		}
 	}
@@ -170,6 +147,12 @@ func TestFleetTranscodesEachKeyOnce(t *testing.T) {
 		total += c
 	}
 	t.Logf("transcodes per node %v for %d keys", per, len(slides)*len(widths))
+	// There is no local cache in fleet mode, so none of its series.
+	for _, n := range nodes {
+		if v := value(scrape(t, n.url), "slidestream_cache_misses_total"); v != -1 {
+			t.Errorf("fleet node exports slidestream_cache_misses_total = %v; want no local cache metrics", v)
+		}
+	}
 	if want := float64(len(slides) * len(widths)); total != want {
 		t.Errorf("the fleet transcoded %v times for %v distinct frames; want exactly once each", total, want)
 	}

@@ -28,6 +28,7 @@ import (
 	"slidestream/decode"
 	"slidestream/encode"
 	"slidestream/stream"
+	"slidestream/transcode"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -206,63 +207,72 @@ type server struct {
 	timeline *stream.Timeline
 	handler  *stream.Handler
 	root     http.Handler // everything served: the stream, /metrics, auth
-	cache    *cache.Cache
-	fleet    *fleet // nil unless --peers
+	cache    *cache.Cache // nil in fleet mode
+	fleet    *fleet       // nil unless --peers
 	frames   *frames
+	// held is the bytes of frames kept, and budget the decode memory: the
+	// garbage collector's limit follows them.
+	held   func() int64
+	budget int64
 }
 
 func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	bg, _ := encode.ParseColor(cfg.background)
 	cacheSize, _ := cache.ParseSize(cfg.cacheSize)
 	maxFile, _ := cache.ParseSize(cfg.maxFileSize)
-	c := cache.New(cache.Options{MaxBytes: cacheSize, MaxLoads: cfg.workers})
 	decodeMemory, _ := cache.ParseSize(cfg.decodeMemory)
-	f := newFrames(c, cfg.dir,
-		decode.Limits{MaxFileSize: maxFile, MaxPixels: int64(cfg.maxPixels * 1e6)},
-		encode.Options{Quality: cfg.quality, Background: bg},
-		decodeMemory)
-	var fl *fleet
+	m := newMetrics()
+	tr := transcode.New(transcode.Options{
+		Dir:     cfg.dir,
+		Limits:  decode.Limits{MaxFileSize: maxFile, MaxPixels: int64(cfg.maxPixels * 1e6)},
+		Workers: cfg.workers,
+		Memory:  decodeMemory,
+		Observe: m.transcoded,
+	})
+	f := &frames{tr: tr, quality: cfg.quality, bg: bg, fit: cfg.fit}
+	s := &server{cfg: cfg, log: log, frames: f, budget: decodeMemory}
 	if cfg.peers != "" {
-		var err error
-		fl, err = newFleet(cfg.peerAddr, cfg.self, cfg.peers, cacheSize, cfg.workers, f.loadKey, log)
+		fl, err := newFleet(cfg.peerAddr, cfg.self, cfg.peers, cacheSize, load(tr), log)
 		if err != nil {
 			return nil, err
 		}
-		f.store = fl
+		s.fleet, f.store, s.held = fl, fl, fl.held
+		m.watchFleet(fl)
+	} else {
+		c := cache.New(cache.Options{MaxBytes: cacheSize}, load(tr))
+		s.cache, f.store = c, c
+		f.cached = func(key string) bool { _, ok := c.Peek(key); return ok }
+		s.held = func() int64 { return c.Stats().Bytes }
+		m.watchCache(c)
 	}
-	folder := stream.NewFolder(cfg.dir, log)
-	tl := stream.NewTimeline(folder, f, stream.TimelineOptions{
+	s.folder = stream.NewFolder(cfg.dir, log)
+	s.timeline = stream.NewTimeline(s.folder, f, stream.TimelineOptions{
 		Interval:  cfg.interval,
 		Width:     cfg.width,
 		Empty:     "no images in " + cfg.dir,
 		Lookahead: cfg.workers,
 		Log:       log,
 	})
-	f.fit = cfg.fit
-	m := newMetrics()
-	f.observe = m.transcoded
-	h := stream.NewHandler(tl, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,
+	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,
 		Fit: cfg.fit, Inspect: f, Observe: m, Log: log})
-	m.watch(c, tl, h)
-	if fl != nil {
-		m.watchFleet(fl)
-	}
+	m.watch(s.timeline, s.handler)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())
-	mux.Handle("/", h)
-	var root http.Handler = mux
+	mux.Handle("/", s.handler)
+	s.root = mux
 	if cfg.auth != nil {
-		root = cfg.auth.wrap(mux, "/healthz")
+		s.root = cfg.auth.wrap(mux, "/healthz")
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		if fl != nil {
-			fl.close()
+		if s.fleet != nil {
+			s.fleet.close()
 		}
 		return nil, err
 	}
-	return &server{cfg: cfg, log: log, ln: ln, folder: folder, timeline: tl, handler: h, root: root, cache: c, fleet: fl, frames: f}, nil
+	s.ln = ln
+	return s, nil
 }
 
 // url is the address to open in a browser.
@@ -290,6 +300,7 @@ func (s *server) serve(ctx context.Context) error {
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	go s.folder.Watch(streams, time.Second)
+	go limitMemory(streams, s.held, s.budget)
 	if s.fleet != nil {
 		go s.fleet.watch(streams)
 		defer s.fleet.close()

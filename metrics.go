@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/groupcache/groupcache-go/v3"
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +11,7 @@ import (
 	"slidestream/cache"
 	"slidestream/decode"
 	"slidestream/stream"
+	"slidestream/transcode"
 )
 
 // metrics holds what /metrics exposes. Counters of events are updated as
@@ -72,27 +72,32 @@ func (m *metrics) FrameSent(n int) {
 
 func (m *metrics) ClientGone(reason string) { m.clientsGone.WithLabelValues(reason).Inc() }
 
-// transcoded records one transcode; format is empty when the file's header
-// could not be read.
-func (m *metrics) transcoded(format decode.Format, d time.Duration, err error) {
-	f := string(format)
+// transcoded records one transcode; its format is "unknown" when the
+// file's header could not be read.
+func (m *metrics) transcoded(r transcode.Report) {
+	f := string(r.Header.Format)
 	if f == "" {
 		f = "unknown"
 	}
 	result := "ok"
-	if err != nil {
+	if r.Err != nil {
 		result = "error"
 	}
 	m.transcodes.WithLabelValues(f, result).Inc()
-	if err == nil {
-		m.transcodeS.WithLabelValues(f).Observe(d.Seconds())
+	if r.Err == nil {
+		m.transcodeS.WithLabelValues(f).Observe(r.Took.Seconds())
 	}
 }
 
-// watch registers the collectors that read the server's state at scrape
+// watch registers the collector that reads the stream's state at scrape
 // time.
-func (m *metrics) watch(c *cache.Cache, tl *stream.Timeline, h *stream.Handler) {
-	m.reg.MustRegister(&stateCollector{cache: c, tl: tl, h: h})
+func (m *metrics) watch(tl *stream.Timeline, h *stream.Handler) {
+	m.reg.MustRegister(&stateCollector{tl: tl, h: h})
+}
+
+// watchCache adds the local frame cache's state; fleet mode has none.
+func (m *metrics) watchCache(c *cache.Cache) {
+	m.reg.MustRegister(&cacheCollector{c})
 }
 
 // watchFleet adds groupcache's counters in fleet mode.
@@ -136,15 +141,12 @@ var (
 var skipKinds = []string{"not-regular", "too-large", "too-many-pixels", "unknown-format", "animated", "corrupt", "unreadable", "other"}
 
 type stateCollector struct {
-	cache *cache.Cache
-	tl    *stream.Timeline
-	h     *stream.Handler
+	tl *stream.Timeline
+	h  *stream.Handler
 }
 
 func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descClients, descSlides, descSlideIndex, descSkipped,
-		descCacheHits, descCacheShared, descCacheMisses, descCacheErrors, descCacheEvictions,
-		descCacheBytes, descCacheMaxBytes, descCacheItems} {
+	for _, d := range []*prometheus.Desc{descClients, descSlides, descSlideIndex, descSkipped} {
 		ch <- d
 	}
 }
@@ -152,9 +154,6 @@ func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	counter := func(d *prometheus.Desc, v int64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
 	}
 	gauge(descClients, float64(s.h.Clients()))
 	gauge(descSlides, float64(len(s.tl.Slides())))
@@ -173,7 +172,25 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range kinds {
 		gauge(descSkipped, float64(n), k)
 	}
-	st := s.cache.Stats()
+}
+
+type cacheCollector struct{ c *cache.Cache }
+
+func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descCacheHits, descCacheShared, descCacheMisses, descCacheErrors,
+		descCacheEvictions, descCacheBytes, descCacheMaxBytes, descCacheItems} {
+		ch <- d
+	}
+}
+
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
+	counter := func(d *prometheus.Desc, v int64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
+	st := c.c.Stats()
 	counter(descCacheHits, st.Hits)
 	counter(descCacheShared, st.Shared)
 	counter(descCacheMisses, st.Misses)

@@ -338,3 +338,28 @@ func TestFitMakesEveryFrameTheSameSize(t *testing.T) {
 		t.Errorf("the no-images frame is %dx%d (%v); want 320x240", cfg.Width, cfg.Height, err)
 	}
 }
+
+// A photo with large metadata before its image header (an ICC profile, a
+// phone's extra data) plays, and the status page, which reads headers the
+// same way the transcoder does, says so rather than "truncated".
+func TestStatusReadsHeadersAsTheTranscoderDoes(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", "jpeg-420.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := append([]byte{}, b[:2]...)
+	for range 5 { // 5 APP2 segments of 64 KiB
+		meta = append(meta, 0xff, 0xe2, 0xff, 0xff)
+		meta = append(meta, bytes.Repeat([]byte{'m'}, 0xfffd)...)
+	}
+	meta = append(meta, b[2:]...)
+	os.WriteFile(filepath.Join(dir, "meta.jpg"), meta, 0o644)
+	s := startServer(t, "--dir", dir, "--interval", "1h", "--width", "100")
+	waitHealth(t, s, "showing meta.jpg")
+	var rep stream.ImagesReport
+	getJSON(t, s.url+"/api/images", &rep)
+	if len(rep.Images) != 1 || rep.Images[0].Status != "ok" || rep.Images[0].Width != 160 || rep.Images[0].Reason != "" {
+		t.Errorf("/api/images = %+v; want meta.jpg ok, 160 wide", rep)
+	}
+}

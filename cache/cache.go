@@ -3,7 +3,7 @@
 // time.
 //
 // The cache knows nothing about images: it maps string keys to byte slices
-// and calls the Loader it is given on a miss. The caller puts everything
+// and calls the Loader it was made with on a miss. The caller puts everything
 // that shapes the bytes into the key (file, file version, width, quality,
 // background), so a changed input is simply a new key and stale entries age
 // out of the LRU.
@@ -13,7 +13,6 @@ import (
 	"container/list"
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 )
 
@@ -22,17 +21,14 @@ const DefaultMaxBytes = 256 << 20
 
 // A Loader produces the bytes for a key on a miss. Its context is not
 // cancelled when the caller that started it gives up, because other callers
-// may be waiting for the same result.
-type Loader func(ctx context.Context) ([]byte, error)
+// may be waiting for the same result. Bounding how many loads run at once
+// is the Loader's business.
+type Loader func(ctx context.Context, key string) ([]byte, error)
 
-// Options configures a Cache. The zero value means a 256 MiB bound and one
-// concurrent load per CPU.
+// Options configures a Cache. The zero value means a 256 MiB bound.
 type Options struct {
 	// MaxBytes bounds the total size of the cached values (--cache-size).
 	MaxBytes int64
-	// MaxLoads bounds how many Loaders run at once, so that a burst of
-	// misses cannot decode dozens of large photos together.
-	MaxLoads int
 }
 
 // Stats are counters since the cache was made.
@@ -51,7 +47,7 @@ type Stats struct {
 // concurrent use.
 type Cache struct {
 	maxBytes int64
-	slots    chan struct{} // one token per running load
+	load     Loader
 
 	mu    sync.Mutex // protects everything below
 	ll    *list.List // front is most recently used; values are *entry
@@ -72,28 +68,25 @@ type call struct {
 	err  error
 }
 
-// New returns an empty cache.
-func New(o Options) *Cache {
+// New returns an empty cache that calls load on a miss.
+func New(o Options, load Loader) *Cache {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	if o.MaxLoads <= 0 {
-		o.MaxLoads = runtime.NumCPU()
-	}
 	return &Cache{
 		maxBytes: o.MaxBytes,
-		slots:    make(chan struct{}, o.MaxLoads),
+		load:     load,
 		ll:       list.New(),
 		items:    make(map[string]*list.Element),
 		calls:    make(map[string]*call),
 	}
 }
 
-// Get returns the bytes for key, calling load on a miss. Concurrent calls
-// for the same key share one load. If ctx ends first, Get returns ctx.Err()
+// Get returns the bytes for key, calling the Loader on a miss. Concurrent
+// calls for the same key share one load. If ctx ends first, Get returns ctx.Err()
 // but the load runs on and its result is cached for the next caller.
 // The returned slice must not be modified.
-func (c *Cache) Get(ctx context.Context, key string, load Loader) ([]byte, error) {
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 	c.mu.Lock()
 	if el, ok := c.items[key]; ok {
 		c.ll.MoveToFront(el)
@@ -108,7 +101,7 @@ func (c *Cache) Get(ctx context.Context, key string, load Loader) ([]byte, error
 		c.stats.Misses++
 		cl = &call{done: make(chan struct{})}
 		c.calls[key] = cl
-		go c.run(context.WithoutCancel(ctx), key, cl, load)
+		go c.run(context.WithoutCancel(ctx), key, cl)
 	}
 	c.mu.Unlock()
 
@@ -131,17 +124,15 @@ func (c *Cache) Peek(key string) ([]byte, bool) {
 	return nil, false
 }
 
-func (c *Cache) run(ctx context.Context, key string, cl *call, load Loader) {
-	c.slots <- struct{}{}
+func (c *Cache) run(ctx context.Context, key string, cl *call) {
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
 				cl.err = fmt.Errorf("cache: loading %q panicked: %v", key, p)
 			}
 		}()
-		cl.val, cl.err = load(ctx)
+		cl.val, cl.err = c.load(ctx, key)
 	}()
-	<-c.slots
 
 	c.mu.Lock()
 	delete(c.calls, key)

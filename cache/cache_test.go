@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,12 +13,12 @@ import (
 func bytesOf(n int, b byte) []byte { return []byte(strings.Repeat(string(b), n)) }
 
 func TestLRUStaysWithinBytes(t *testing.T) {
-	c := New(Options{MaxBytes: 1000})
-	ctx := context.Background()
 	loads := 0
+	c := New(Options{MaxBytes: 1000}, func(_ context.Context, k string) ([]byte, error) { loads++; return bytesOf(300, k[0]), nil })
+	ctx := context.Background()
 	get := func(k string) {
 		t.Helper()
-		v, err := c.Get(ctx, k, func(context.Context) ([]byte, error) { loads++; return bytesOf(300, k[0]), nil })
+		v, err := c.Get(ctx, k)
 		if err != nil || len(v) != 300 || v[0] != k[0] {
 			t.Fatalf("Get(%q) = %d bytes, %v", k, len(v), err)
 		}
@@ -47,8 +46,8 @@ func TestLRUStaysWithinBytes(t *testing.T) {
 }
 
 func TestTooLargeIsServedNotKept(t *testing.T) {
-	c := New(Options{MaxBytes: 100})
-	v, err := c.Get(context.Background(), "big", func(context.Context) ([]byte, error) { return bytesOf(101, 'x'), nil })
+	c := New(Options{MaxBytes: 100}, func(context.Context, string) ([]byte, error) { return bytesOf(101, 'x'), nil })
+	v, err := c.Get(context.Background(), "big")
 	if err != nil || len(v) != 101 {
 		t.Fatalf("Get = %d bytes, %v", len(v), err)
 	}
@@ -58,19 +57,19 @@ func TestTooLargeIsServedNotKept(t *testing.T) {
 }
 
 func TestSingleFlight(t *testing.T) {
-	c := New(Options{})
 	var loads atomic.Int32
 	release := make(chan struct{})
+	c := New(Options{}, func(context.Context, string) ([]byte, error) {
+		loads.Add(1)
+		<-release
+		return []byte("frame"), nil
+	})
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := c.Get(context.Background(), "k", func(context.Context) ([]byte, error) {
-				loads.Add(1)
-				<-release
-				return []byte("frame"), nil
-			})
+			v, err := c.Get(context.Background(), "k")
 			if err != nil || string(v) != "frame" {
 				t.Errorf("Get = %q, %v", v, err)
 			}
@@ -90,10 +89,9 @@ func TestSingleFlight(t *testing.T) {
 }
 
 func TestCallerLeavingDoesNotCancelOthers(t *testing.T) {
-	c := New(Options{})
 	started := make(chan struct{})
 	release := make(chan struct{})
-	load := func(ctx context.Context) ([]byte, error) {
+	c := New(Options{}, func(ctx context.Context, _ string) ([]byte, error) {
 		close(started)
 		select {
 		case <-release:
@@ -101,14 +99,14 @@ func TestCallerLeavingDoesNotCancelOthers(t *testing.T) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-	}
+	})
 	first, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { _, err := c.Get(first, "k", load); errc <- err }()
+	go func() { _, err := c.Get(first, "k"); errc <- err }()
 	<-started
 	second := make(chan string, 1)
 	go func() {
-		v, err := c.Get(context.Background(), "k", nil) // joins; never loads
+		v, err := c.Get(context.Background(), "k") // joins the load under way
 		if err != nil {
 			second <- err.Error()
 			return
@@ -132,19 +130,18 @@ func TestCallerLeavingDoesNotCancelOthers(t *testing.T) {
 }
 
 func TestErrorsAreNotCached(t *testing.T) {
-	c := New(Options{})
 	n := 0
-	load := func(context.Context) ([]byte, error) {
+	c := New(Options{}, func(context.Context, string) ([]byte, error) {
 		n++
 		if n == 1 {
 			return nil, errors.New("disk hiccup")
 		}
 		return []byte("ok"), nil
-	}
-	if _, err := c.Get(context.Background(), "k", load); err == nil {
+	})
+	if _, err := c.Get(context.Background(), "k"); err == nil {
 		t.Fatal("first Get succeeded; want the load error")
 	}
-	if v, err := c.Get(context.Background(), "k", load); err != nil || string(v) != "ok" {
+	if v, err := c.Get(context.Background(), "k"); err != nil || string(v) != "ok" {
 		t.Errorf("second Get = %q, %v; want a fresh load", v, err)
 	}
 	if s := c.Stats(); s.LoadErrs != 1 {
@@ -153,38 +150,10 @@ func TestErrorsAreNotCached(t *testing.T) {
 }
 
 func TestPanickingLoaderIsAnError(t *testing.T) {
-	c := New(Options{})
-	_, err := c.Get(context.Background(), "k", func(context.Context) ([]byte, error) { panic("boom") })
+	c := New(Options{}, func(context.Context, string) ([]byte, error) { panic("boom") })
+	_, err := c.Get(context.Background(), "k")
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("Get = %v; want the panic as an error", err)
-	}
-}
-
-func TestMaxLoadsBoundsConcurrency(t *testing.T) {
-	c := New(Options{MaxLoads: 2})
-	var running, peak atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.Get(context.Background(), fmt.Sprint(i), func(context.Context) ([]byte, error) {
-				n := running.Add(1)
-				for {
-					p := peak.Load()
-					if n <= p || peak.CompareAndSwap(p, n) {
-						break
-					}
-				}
-				time.Sleep(5 * time.Millisecond)
-				running.Add(-1)
-				return []byte{1}, nil
-			})
-		}()
-	}
-	wg.Wait()
-	if p := peak.Load(); p != 2 {
-		t.Errorf("peak concurrent loads = %d; want 2", p)
 	}
 }
 

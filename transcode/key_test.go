@@ -1,0 +1,66 @@
+package transcode
+
+import (
+	"image/color"
+	"path"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestKeyRoundTrip(t *testing.T) {
+	k := Key{Size: 12345, ModTime: time.Date(2026, 5, 1, 12, 0, 0, 7, time.UTC).UnixNano(), Width: 640, Height: 360,
+		Quality: 80, Background: color.RGBA{1, 2, 3, 255}, Name: "ü 2026.jpg"}
+	got, err := ParseKey(k.String())
+	if err != nil || got != k {
+		t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
+	}
+	// A peer's key never reaches outside the folder or asks for silly sizes.
+	for _, bad := range []string{
+		"f1/640x0/q80/000000/1/2/../../etc/passwd",
+		"f1/640x0/q80/000000/1/2/sub/dir.jpg",
+		"f1/640x0/q80/000000/1/2/..",
+		"f1/99999x0/q80/000000/1/2/a.jpg",
+		"f1/640x0/q101/000000/1/2/a.jpg",
+		"f1/640x0/q80/zzzzzz/1/2/a.jpg",
+		"f1/640x0/q80/00000/1/2/a.jpg",
+		"f1/640x0/80/000000/1/2/a.jpg",
+		"f1/640x0/q80/000000/-1/2/a.jpg",
+		"f0/640x0/q80/000000/1/2/a.jpg",
+		"f1/640x0/q80/000000/1/2/",
+		"f1/640x0/q80/000000/1/2/a\x00.jpg",
+	} {
+		if _, err := ParseKey(bad); err == nil {
+			t.Errorf("ParseKey(%q) accepted it", bad)
+		}
+	}
+}
+
+// FuzzParseKey feeds arbitrary text to ParseKey, as a peer could. A key it
+// accepts names a plain file in the folder, asks for sizes a client could,
+// and reads back the same from its own String.
+func FuzzParseKey(f *testing.F) {
+	f.Add(Key{Size: 1, ModTime: 2, Width: 640, Quality: 80, Name: "a.jpg"}.String())
+	f.Add("f1/640x360/q80/ffffff/12345/1777636800000000007/holiday.jpg")
+	f.Add("f1/640x0/q80/000000/1/2/../../etc/passwd")
+	f.Add("f1/+640x-0/q080/0x0000/1/2/a")
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseKey(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "transcode: bad frame key") {
+				t.Fatalf("ParseKey error %q does not say what it is", err)
+			}
+			return
+		}
+		if k.Name != path.Base(k.Name) || k.Name == ".." || k.Name == "." || strings.ContainsAny(k.Name, "/\x00") {
+			t.Fatalf("ParseKey(%q) accepted the name %q", s, k.Name)
+		}
+		if k.Width < 0 || k.Width > MaxSide || k.Height < 0 || k.Height > MaxSide || k.Quality < 0 || k.Quality > 100 || k.Size < 0 {
+			t.Fatalf("ParseKey(%q) accepted %+v", s, k)
+		}
+		again, err := ParseKey(k.String())
+		if err != nil || again != k {
+			t.Fatalf("ParseKey(%q) = %+v, but its String %q reads back as %+v, %v", s, k, k.String(), again, err)
+		}
+	})
+}

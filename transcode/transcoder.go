@@ -1,0 +1,216 @@
+package transcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"slidestream/decode"
+	"slidestream/encode"
+)
+
+// DefaultMemory is the decode-memory budget when Options.Memory is zero.
+const DefaultMemory = 160 << 20
+
+// Options configures a Transcoder. The zero value transcodes files in the
+// current directory with decode's default limits, one at a time per CPU,
+// within DefaultMemory.
+type Options struct {
+	// Dir is the folder that key names are relative to.
+	Dir string
+	// Limits bound what is read and decoded (--max-file-size, --max-pixels).
+	Limits decode.Limits
+	// Workers is how many transcodes run at once (--workers); a burst of
+	// requests waits for a turn instead of decoding dozens of photos
+	// together.
+	Workers int
+	// Memory bounds the estimated bytes of the decodes running at once
+	// (--decode-memory): each reserves what its header says it will hold
+	// before decoding, and one larger than the whole budget runs alone.
+	Memory int64
+	// Observe, when set, is told of every transcode. It must be quick and
+	// safe for concurrent use.
+	Observe func(Report)
+}
+
+// Report describes one transcode, for metrics and the bench mode.
+type Report struct {
+	Key Key
+	// Header is what the file said; zero when it could not be opened or
+	// its header read.
+	Header decode.Header
+	// Took is the time spent reading, decoding, scaling and encoding, not
+	// waiting for a worker or for memory.
+	Took time.Duration
+	Err  error
+}
+
+// Transcoder makes frames from the files keys name: it reads each file
+// once, within the limits, and decodes only when the decode's memory fits
+// in the budget. A failure that belongs to the file's bytes is remembered
+// by key, so a bad file is decoded once, however often it is asked for. It
+// is safe for concurrent use.
+type Transcoder struct {
+	dir     string
+	lim     decode.Limits
+	slots   chan struct{} // a token per transcode running
+	memory  *semaphore.Weighted
+	budget  int64
+	observe func(Report)
+	running atomic.Int32 // transcodes holding a slot
+
+	mu sync.Mutex // protects failed and inspected
+	// failed remembers lasting failures by key: a key names the file's
+	// version, so asking again would give the same answer. Peers in fleet
+	// mode ask an owner for a bad file once each; it decodes it once.
+	failed map[Key]error
+	// inspected keeps header checks by file version, so that a status page
+	// does not read every file's header on every visit.
+	inspected map[version]inspection
+}
+
+type version struct {
+	name          string
+	size, modTime int64
+}
+
+type inspection struct {
+	h   decode.Header
+	err error
+}
+
+// maxRemembered bounds each memo; a memo starts over when full.
+const maxRemembered = 4096
+
+// New returns a Transcoder.
+func New(o Options) *Transcoder {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Memory <= 0 {
+		o.Memory = DefaultMemory
+	}
+	return &Transcoder{dir: o.Dir, lim: o.Limits, slots: make(chan struct{}, o.Workers),
+		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe}
+}
+
+// Load makes the JPEG frame k names. It waits for a worker, refuses a file
+// that is no longer the version k names (new bytes must never be kept
+// under an old version's key), reserves the decode's memory, decodes and
+// encodes. Every failure of the file itself is a *decode.Error.
+func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
+	t.mu.Lock()
+	err, bad := t.failed[k]
+	t.mu.Unlock()
+	if bad {
+		return nil, err
+	}
+	select {
+	case t.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	t.running.Add(1)
+	defer func() {
+		t.running.Add(-1)
+		<-t.slots
+	}()
+	b, r := t.transcode(ctx, k)
+	if lasting(r.Err) {
+		t.mu.Lock()
+		if t.failed == nil || len(t.failed) >= maxRemembered {
+			t.failed = make(map[Key]error)
+		}
+		t.failed[k] = r.Err
+		t.mu.Unlock()
+	}
+	if t.observe != nil && !errors.Is(r.Err, context.Canceled) {
+		t.observe(r)
+	}
+	return b, r.Err
+}
+
+func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) {
+	r.Key = k
+	start := time.Now()
+	var waited time.Duration
+	defer func() { r.Took = time.Since(start) - waited }()
+	f, err := decode.Open(t.path(k.Name), t.lim)
+	if err != nil {
+		r.Err = err
+		return nil, r
+	}
+	defer f.Close()
+	r.Header = f.Header()
+	if r.Header.Size != k.Size || r.Header.ModTime.UnixNano() != k.ModTime {
+		// Changed since it was listed (or, for a peer, this copy
+		// differs): the next listing brings the new version, a new key.
+		r.Err = fmt.Errorf("%s is not the version asked for (changed, or a different copy)", t.path(k.Name))
+		return nil, r
+	}
+	o := decode.Options{Fit: image.Pt(k.Width, k.Height), Rows: true}
+	mem := min(f.Memory(o), t.budget)
+	w0 := time.Now()
+	if err := t.memory.Acquire(ctx, mem); err != nil {
+		r.Err = err
+		return nil, r
+	}
+	defer t.memory.Release(mem)
+	waited = time.Since(w0)
+	img, err := f.Decode(o)
+	if err != nil {
+		r.Err = err
+		return nil, r
+	}
+	b, err := encode.Frame(img, encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background})
+	r.Err = err
+	return b, r
+}
+
+func (t *Transcoder) path(name string) string { return filepath.Join(t.dir, filepath.FromSlash(name)) }
+
+// Inspect reads the header of a file at a version, as Load does, and
+// applies the limits that can be checked before decoding: its format and
+// size, or why it cannot be shown. A file it passes may still turn out
+// corrupt when decoded. Answers are remembered by version.
+func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (decode.Header, error) {
+	v := version{name, size, modTime.UnixNano()}
+	t.mu.Lock()
+	in, ok := t.inspected[v]
+	t.mu.Unlock()
+	if ok {
+		return in.h, in.err
+	}
+	f, err := decode.Open(t.path(name), t.lim)
+	if err == nil {
+		in.h = f.Header()
+		f.Close()
+	}
+	in.err = err
+	if same := in.h.Size == size && in.h.ModTime.Equal(modTime); (err == nil && same) || lasting(err) {
+		t.mu.Lock()
+		if t.inspected == nil || len(t.inspected) >= maxRemembered {
+			t.inspected = make(map[version]inspection)
+		}
+		t.inspected[v] = in
+		t.mu.Unlock()
+	}
+	return in.h, in.err
+}
+
+// lasting reports whether a failure belongs to the file's bytes, so that
+// the same version of the file will always fail the same way. A file that
+// cannot be read now (permissions, I/O) or changed while being read may be
+// fine the next time.
+func lasting(err error) bool {
+	var de *decode.Error
+	return errors.As(err, &de) && !errors.Is(err, decode.ErrUnreadable)
+}

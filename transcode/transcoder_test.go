@@ -1,0 +1,225 @@
+package transcode
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"slidestream/decode"
+)
+
+// writePNG writes a w×h PNG of noise, so that decoding it takes a while.
+func writePNG(t testing.TB, path string, w, h int) {
+	t.Helper()
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(uint64(w), uint64(h)))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(rng.IntN(256)) | 0x03
+	}
+	var b bytes.Buffer
+	png.Encode(&b, m)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keyOf is the key of the file's current version at width.
+func keyOf(t testing.TB, dir, name string, width int) Key {
+	t.Helper()
+	st, err := os.Stat(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Key{Name: name, Size: st.Size(), ModTime: st.ModTime().UnixNano(), Width: width, Quality: 80,
+		Background: color.RGBA{A: 255}}
+}
+
+// reports collects what a Transcoder observes.
+type reports struct {
+	mu  sync.Mutex
+	all []Report
+}
+
+func (r *reports) add(rep Report) { r.mu.Lock(); r.all = append(r.all, rep); r.mu.Unlock() }
+func (r *reports) count() int     { r.mu.Lock(); defer r.mu.Unlock(); return len(r.all) }
+
+func TestLoadMakesTheFrame(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 400, 300)
+	var seen reports
+	tr := New(Options{Dir: dir, Observe: seen.add})
+	b, err := tr.Load(context.Background(), keyOf(t, dir, "a.png", 200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	if err != nil || cfg.Width != 200 || cfg.Height != 150 {
+		t.Errorf("Load = %dx%d JPEG (%v); want 200x150", cfg.Width, cfg.Height, err)
+	}
+	if seen.count() != 1 || seen.all[0].Header.Format != decode.PNG || seen.all[0].Header.Width != 400 || seen.all[0].Took <= 0 {
+		t.Errorf("reports = %+v; want one, of a 400-wide PNG", seen.all)
+	}
+}
+
+// A key names a version: a file replaced since is refused, not kept under
+// the old version's key, and not remembered as bad either.
+func TestLoadRefusesAnotherVersion(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.png")
+	writePNG(t, p, 64, 48)
+	old := keyOf(t, dir, "a.png", 32)
+	writePNG(t, p, 80, 48)
+	os.Chtimes(p, time.Now(), time.Now().Add(time.Second))
+	tr := New(Options{Dir: dir})
+	_, err := tr.Load(context.Background(), old)
+	if err == nil || !strings.Contains(err.Error(), "not the version asked for") {
+		t.Fatalf("Load(old version) = %v; want a refusal", err)
+	}
+	if _, err := tr.Load(context.Background(), keyOf(t, dir, "a.png", 32)); err != nil {
+		t.Errorf("Load(new version) = %v", err)
+	}
+}
+
+// A file that cannot be shown is decoded once per version, however often
+// it is asked for; a file that cannot be read now is tried again.
+func TestLastingFailuresAreRemembered(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.png"), []byte("shopping list\n"), 0o644)
+	var seen reports
+	tr := New(Options{Dir: dir, Observe: seen.add})
+	k := keyOf(t, dir, "notes.png", 100)
+	for range 3 {
+		if _, err := tr.Load(context.Background(), k); !errors.Is(err, decode.ErrUnknownFormat) {
+			t.Fatalf("Load = %v; want ErrUnknownFormat", err)
+		}
+	}
+	if n := seen.count(); n != 1 {
+		t.Errorf("3 loads of a bad file read it %d times; want once", n)
+	}
+	os.Chmod(filepath.Join(dir, "notes.png"), 0)
+	if os.Getuid() != 0 { // root reads it anyway
+		k2 := keyOf(t, dir, "notes.png", 200)
+		tr.Load(context.Background(), k2)
+		tr.Load(context.Background(), k2)
+		if n := seen.count(); n != 3 {
+			t.Errorf("an unreadable file was tried %d times in 2 loads; want each load to try", n-1)
+		}
+	}
+}
+
+// Workers is the one bound on transcodes running at once.
+func TestWorkersBoundConcurrency(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 1200, 900)
+	tr := New(Options{Dir: dir, Workers: 2})
+	var wg sync.WaitGroup
+	var peak atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if n := tr.running.Load(); n > peak.Load() {
+				peak.Store(n)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := tr.Load(context.Background(), keyOf(t, dir, "a.png", 100+w)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	if p := peak.Load(); p != 2 {
+		t.Errorf("peak transcodes at once = %d; want 2 (Workers)", p)
+	}
+}
+
+// A decode that needs more than the whole budget still runs, alone.
+func TestMemoryBudgetLetsALargeDecodeRunAlone(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 300, 200)
+	tr := New(Options{Dir: dir, Memory: 1024})
+	if _, err := tr.Load(context.Background(), keyOf(t, dir, "a.png", 64)); err != nil {
+		t.Fatalf("Load with a budget smaller than the file: %v", err)
+	}
+}
+
+// A caller that gives up while waiting for a worker leaves at once.
+func TestLoadWaitingForAWorkerCanBeCancelled(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
+	tr := New(Options{Dir: dir, Workers: 1})
+	tr.slots <- struct{}{} // the one worker is busy
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := tr.Load(ctx, keyOf(t, dir, "a.png", 32)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Load = %v; want the caller's deadline", err)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "big.png"), 1200, 1000)
+	tr := New(Options{Dir: dir, Limits: decode.Limits{MaxPixels: 1e6}})
+	st, _ := os.Stat(filepath.Join(dir, "big.png"))
+	for i := range 2 {
+		h, err := tr.Inspect("big.png", st.Size(), st.ModTime())
+		if !errors.Is(err, decode.ErrTooManyPixels) || h.Format != "" && h.Width != 0 {
+			t.Errorf("Inspect #%d = %+v, %v; want too many pixels", i, h, err)
+		}
+	}
+	if n := len(tr.inspected); n != 1 {
+		t.Errorf("%d remembered inspections; want 1", n)
+	}
+	writePNG(t, filepath.Join(dir, "ok.png"), 30, 20)
+	st, _ = os.Stat(filepath.Join(dir, "ok.png"))
+	if h, err := tr.Inspect("ok.png", st.Size(), st.ModTime()); err != nil || h.Format != decode.PNG || h.Width != 30 {
+		t.Errorf("Inspect(ok.png) = %+v, %v; want a 30-wide PNG", h, err)
+	}
+}
+
+func ExampleTranscoder_Load() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	var b bytes.Buffer
+	png.Encode(&b, image.NewGray(image.Rect(0, 0, 1600, 1000)))
+	os.WriteFile(filepath.Join(dir, "photo.png"), b.Bytes(), 0o644)
+	st, _ := os.Stat(filepath.Join(dir, "photo.png"))
+
+	tr := New(Options{Dir: dir, Workers: 2})
+	k := Key{Name: "photo.png", Size: st.Size(), ModTime: st.ModTime().UnixNano(), Width: 640, Quality: 80}
+	frame, err := tr.Load(context.Background(), k)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cfg, _ := jpeg.DecodeConfig(bytes.NewReader(frame))
+	fmt.Printf("%dx%d JPEG\n", cfg.Width, cfg.Height)
+	fmt.Println(k.String()[:len("f1/640x0/q80/000000")])
+	// Output:
+	// 640x400 JPEG
+	// f1/640x0/q80/000000
+}
