@@ -21,7 +21,7 @@ import (
 	"slidestream/cache"
 	"slidestream/decode"
 	"slidestream/encode"
-	"slidestream/stream"
+	"slidestream/source"
 	"slidestream/transcode"
 )
 
@@ -56,7 +56,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "slidestream bench: bad flag value (see --help)\n")
 		return errUsage
 	}
-	folder := stream.NewFolder(*dir, discardLogger())
+	folder := source.NewFolder(*dir, discardLogger())
 	slides, _ := folder.Slides()
 	if len(slides) == 0 {
 		return fmt.Errorf("no images in %s", *dir)

@@ -19,7 +19,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
 
-	"slidestream/stream"
+	"slidestream/source"
 	"slidestream/transcode"
 )
 
@@ -282,7 +282,7 @@ func waitHealth(t *testing.T, n *testServer, want string) {
 
 // remoteWidth returns a width in [from, to) whose frame of slide another
 // node owns, so that s has to ask a peer for it.
-func remoteWidth(t testing.TB, s *testServer, slide stream.Slide, from, to int) int {
+func remoteWidth(t testing.TB, s *testServer, slide source.Slide, from, to int) int {
 	t.Helper()
 	for w := from; w < to; w++ {
 		if _, remote := s.fleet.inst.PickPeer(s.frames.key(slide, w).String()); remote {

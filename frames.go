@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"slidestream/decode"
+	"slidestream/source"
 	"slidestream/stream"
 	"slidestream/transcode"
 )
@@ -48,7 +49,7 @@ func load(tr *transcode.Transcoder) func(ctx context.Context, key string) ([]byt
 	}
 }
 
-func (f *frames) key(s stream.Slide, width int) transcode.Key {
+func (f *frames) key(s source.Slide, width int) transcode.Key {
 	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: width,
 		Height: f.height(width), Quality: f.quality, Background: f.bg}
 }
@@ -61,16 +62,16 @@ func (f *frames) height(width int) int {
 	return max(1, (width*f.fit.Y+f.fit.X/2)/f.fit.X)
 }
 
-func (f *frames) Render(ctx context.Context, s stream.Slide, width int) ([]byte, error) {
+func (f *frames) Render(ctx context.Context, s source.Slide, width int) ([]byte, error) {
 	return f.store.Get(ctx, f.key(s, width).String())
 }
 
-func (f *frames) Inspect(s stream.Slide) (stream.FileInfo, error) {
+func (f *frames) Inspect(s source.Slide) (stream.FileInfo, error) {
 	h, err := f.tr.Inspect(s.Name, s.Size, s.ModTime)
 	return stream.FileInfo{Format: string(h.Format), Width: h.Width, Height: h.Height}, err
 }
 
-func (f *frames) Cached(s stream.Slide, width int) bool {
+func (f *frames) Cached(s source.Slide, width int) bool {
 	return f.cached != nil && f.cached(f.key(s, width).String())
 }
 

@@ -27,6 +27,7 @@ import (
 	"slidestream/cache"
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/source"
 	"slidestream/stream"
 	"slidestream/transcode"
 )
@@ -203,7 +204,7 @@ type server struct {
 	cfg      *config
 	log      *slog.Logger
 	ln       net.Listener
-	folder   *stream.Folder
+	folder   *source.Folder
 	timeline *stream.Timeline
 	handler  *stream.Handler
 	root     http.Handler // everything served: the stream, /metrics, auth
@@ -245,7 +246,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
-	s.folder = stream.NewFolder(cfg.dir, log)
+	s.folder = source.NewFolder(cfg.dir, log)
 	s.timeline = stream.NewTimeline(s.folder, f, stream.TimelineOptions{
 		Interval:  cfg.interval,
 		Width:     cfg.width,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -127,6 +128,25 @@ func solid(t testing.TB, path string, w, h int, c color.Color) {
 	}
 }
 
+// writeGIF writes a w×h GIF of two frames, red then blue; a slideshow
+// shows the first.
+func writeGIF(t *testing.T, path string, w, h int) string {
+	t.Helper()
+	pal := color.Palette{color.RGBA{200, 30, 30, 255}, color.RGBA{30, 30, 200, 255}}
+	red, blue := image.NewPaletted(image.Rect(0, 0, w, h), pal), image.NewPaletted(image.Rect(0, 0, w, h), pal)
+	for i := range blue.Pix {
+		blue.Pix[i] = 1
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{red, blue}, Delay: []int{50, 50}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // expected is the frame slidestream must send for a file: the pipeline's
 // own output, byte for byte.
 func expected(t *testing.T, path string, width int) []byte {
@@ -244,6 +264,7 @@ func TestStreamPlaysMixedFolderInNameOrder(t *testing.T) {
 		copyFixture(t, dir, "webp-lossy.webp", "c-lossy.WEBP"),
 		copyFixture(t, dir, "jpeg-cmyk.jpg", "d-cmyk.jpeg"),
 		copyFixture(t, dir, "png-gray16.png", "e-16bit.png"),
+		writeGIF(t, filepath.Join(dir, "f-first-frame.GIF"), 200, 150),
 	}
 	copyFixture(t, dir, "png-rgb.png", ".hidden.png")
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an image"), 0o644)

@@ -3,24 +3,15 @@ package stream
 import (
 	"bytes"
 	"context"
-	"image"
-	"image/jpeg"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-// fixedRenderer gives every slide the same small JPEG.
-type fixedRenderer []byte
-
-func (r fixedRenderer) Render(context.Context, Slide, int) ([]byte, error) { return r, nil }
 
 type countingObserver struct{ frames, bytes atomic.Int64 }
 
@@ -30,11 +21,8 @@ func (o *countingObserver) ClientGone(string) {}
 // With one slide and nothing changing, the stream is kept alive by
 // re-sending the frame, and each re-send is a whole, counted part.
 func TestKeepAliveResendsTheFrame(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "only.jpg"), []byte("x"), 0o644)
-	var buf bytes.Buffer
-	jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil)
-	tl := NewTimeline(NewFolder(dir, nil), fixedRenderer(buf.Bytes()), TimelineOptions{Interval: time.Hour, Width: 8})
+	r := newRenderer()
+	tl := NewTimeline(newSource("only.jpg"), r, TimelineOptions{Interval: time.Hour, Width: 8})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go tl.Run(ctx)
@@ -58,7 +46,7 @@ func TestKeepAliveResendsTheFrame(t *testing.T) {
 			t.Fatalf("part %d: %v", i, err)
 		}
 		b, _ := io.ReadAll(p)
-		if !bytes.Equal(b, buf.Bytes()) {
+		if !bytes.Equal(b, r.jpeg) {
 			t.Fatalf("part %d is not the slide's frame", i)
 		}
 	}

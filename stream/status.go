@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"slidestream/source"
 )
 
 // ThumbWidth is the width of the thumbnails on the /images page.
@@ -19,9 +21,9 @@ type Inspector interface {
 	// Inspect reads a file's header and applies the limits that can be
 	// checked without decoding: its format and size, or why it cannot be
 	// shown.
-	Inspect(s Slide) (FileInfo, error)
+	Inspect(s source.Slide) (FileInfo, error)
 	// Cached reports whether the slide's frame at width is in memory.
-	Cached(s Slide, width int) bool
+	Cached(s source.Slide, width int) bool
 	// Kind names the kind of a failure in one word, such as "corrupt".
 	Kind(err error) string
 }
@@ -90,7 +92,7 @@ func (h *Handler) report() ImagesReport {
 			if is.Cached || is.Showing {
 				is.Checked = "decoded"
 			}
-			is.Thumbnail = "/images/thumb?" + url.Values{"name": {s.Name}, "v": {s.version()}}.Encode()
+			is.Thumbnail = "/images/thumb?" + url.Values{"name": {s.Name}, "v": {version(s)}}.Encode()
 		}
 		rep.Images = append(rep.Images, is)
 	}
@@ -169,7 +171,7 @@ func (h *Handler) serveImagesPage(w http.ResponseWriter, r *http.Request) {
 // ?v= names the file version the page saw, so the browser may keep it.
 func (h *Handler) serveThumb(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
-	var slide *Slide
+	var slide *source.Slide
 	for _, s := range h.tl.Slides() {
 		if s.Name == name {
 			slide = &s
@@ -193,11 +195,17 @@ func (h *Handler) serveThumb(w http.ResponseWriter, r *http.Request) {
 		w.Write(h.placeholders.frame("cannot show: "+h.inspect.Kind(err), ThumbWidth))
 		return
 	}
-	if r.URL.Query().Get("v") == slide.version() {
+	if r.URL.Query().Get("v") == version(*slide) {
 		w.Header().Set("Cache-Control", "private, max-age=86400")
 	} else {
 		w.Header().Set("Cache-Control", "no-cache")
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
+}
+
+// version names a version of a file in URLs: its size and modification
+// time.
+func version(s source.Slide) string {
+	return strconv.FormatInt(s.Size, 36) + "-" + strconv.FormatInt(s.ModTime.UnixNano(), 36)
 }

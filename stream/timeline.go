@@ -8,19 +8,21 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"slidestream/source"
 )
 
 // Renderer gives the JPEG bytes of a slide at a width. Implementations
 // cache and deduplicate; the Timeline asks for each slide at each watched
 // width, and every client asks again when the slide changes.
 type Renderer interface {
-	Render(ctx context.Context, s Slide, width int) ([]byte, error)
+	Render(ctx context.Context, s source.Slide, width int) ([]byte, error)
 }
 
-// Lister gives the current slides in play order and a channel closed when
-// they change. *Folder is one.
+// Lister gives the current listing of slides and a channel closed when it
+// changes. *source.Folder is one.
 type Lister interface {
-	Slides() ([]Slide, <-chan struct{})
+	Slides() ([]source.Slide, <-chan struct{})
 }
 
 // maxPreparedWidths bounds how many widths are rendered ahead of time, so
@@ -42,8 +44,9 @@ type State struct {
 // Frames are rendered once per slot and width and kept while the slot is
 // current or next. It is safe for concurrent use.
 type Slot struct {
-	Slide Slide
+	Slide source.Slide
 	// Index is the slide's place in play order, from 0, when it was picked.
+	// Should the slide go, the one that takes its place follows it.
 	Index  int
 	render Renderer
 	// ctx is the timeline's: a render a client asked for runs on when that
@@ -102,13 +105,16 @@ func (s *Slot) Ready(width int) ([]byte, <-chan struct{}) {
 	}
 }
 
-// Timeline advances through the slides on one clock shared by every client.
-// While a slide shows, the next one is rendered at every watched width, so
-// slides change on time even when a transcode takes seconds. A file that
-// cannot be shown is logged once per version and its slot goes to the next
-// good file. It is safe for concurrent use.
+// Timeline advances through the slides on one clock shared by every client,
+// in the play order its Order arranges them in, finding the slide after the
+// one on screen by its name in that arrangement. While a slide shows, the
+// next one is rendered at every watched width, so slides change on time
+// even when a transcode takes seconds. A file that cannot be shown is
+// logged once per version and its slot goes to the next good file. It is
+// safe for concurrent use.
 type Timeline struct {
 	slides    Lister
+	order     source.Order
 	render    Renderer
 	interval  time.Duration
 	lookahead int    // slides rendered ahead, beyond the next one
@@ -118,24 +124,33 @@ type Timeline struct {
 
 	mu      sync.Mutex // protects everything below
 	state   *State
-	changed chan struct{} // closed when state is replaced
-	widths  map[int]int   // watched width → number of clients
-	failed  map[string]failure
-	ahead   map[aheadKey]bool // renders started ahead of time, until done
+	changed chan struct{}      // closed when state is replaced
+	widths  map[int]int        // watched width → number of clients
+	failed  map[string]failure // by slide name
+	ahead   map[aheadKey]bool  // renders started ahead of time, until done
+	// list is the listing in play order; listed is the listing's change
+	// channel when it was arranged, and pass the times it was played
+	// through.
+	list   *source.List
+	listed <-chan struct{}
+	pass   int
 }
 
 type aheadKey struct {
-	path  string
+	name  string
 	width int
 }
 
 type failure struct {
-	slide Slide
+	slide source.Slide
 	err   error
 }
 
 // TimelineOptions configures a Timeline.
 type TimelineOptions struct {
+	// Order arranges the slides in play order (default source.ByName). A
+	// timeline keeps its own: an Order may hold the state of its passes.
+	Order source.Order
 	// Interval is how long each slide shows; 0 advances as fast as slides
 	// can be rendered.
 	Interval time.Duration
@@ -159,8 +174,12 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 	if o.Empty == "" {
 		o.Empty = "no images"
 	}
+	if o.Order == nil {
+		o.Order = source.ByName
+	}
 	return &Timeline{
 		slides:    slides,
+		order:     o.Order,
 		render:    render,
 		interval:  o.Interval,
 		lookahead: o.Lookahead,
@@ -198,18 +217,50 @@ func (t *Timeline) Watch(width int) (release func()) {
 }
 
 // Slides returns the slides in play order, as the timeline sees them.
-func (t *Timeline) Slides() []Slide {
-	list, _ := t.slides.Slides()
-	return list
+func (t *Timeline) Slides() []source.Slide {
+	list, _ := t.playlist()
+	return list.Slides()
+}
+
+// playlist returns the slides in play order, arranging the listing again
+// when it has changed, and the channel that closes at its next change.
+func (t *Timeline) playlist() (*source.List, <-chan struct{}) {
+	listing, changed := t.slides.Slides()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.list == nil || changed != t.listed {
+		t.list, t.listed = t.order.Arrange(listing, t.pass), changed
+	}
+	return t.list, changed
+}
+
+// newPass arranges the listing for the next pass through it.
+func (t *Timeline) newPass() *source.List {
+	listing, changed := t.slides.Slides()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pass++
+	t.list, t.listed = t.order.Arrange(listing, t.pass), changed
+	return t.list
+}
+
+// after returns the place in list of the slide that follows cur: the next
+// one after cur's own place or, if cur is gone, the one that took its
+// place. It may be list.Len(), the end of the pass.
+func after(list *source.List, cur *Slot) int {
+	if i, ok := list.Find(cur.Slide.Name); ok {
+		return i + 1
+	}
+	return min(cur.Index, list.Len())
 }
 
 // Thumbnail renders slide s at width through the timeline's renderer,
 // outside the play order.
-func (t *Timeline) Thumbnail(ctx context.Context, s Slide, width int) ([]byte, error) {
+func (t *Timeline) Thumbnail(ctx context.Context, s source.Slide, width int) ([]byte, error) {
 	return t.render.Render(ctx, s, width)
 }
 
-// Skipped returns the files that cannot be shown, by path, with the reason.
+// Skipped returns the files that cannot be shown, by name, with the reason.
 func (t *Timeline) Skipped() map[string]error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -294,9 +345,9 @@ func (t *Timeline) waitUntil(ctx context.Context, due time.Time, cur, next *Slot
 		case <-timer.C:
 			return next
 		case <-wake:
-			var list []Slide
-			list, wake = t.slides.Slides()
-			if s, ok := successor(list, cur.Slide.Name); !ok || !s.Same(next.Slide) {
+			var list *source.List
+			list, wake = t.playlist()
+			if list.Len() == 0 || !list.At(after(list, cur)%list.Len()).Same(next.Slide) {
 				t.publish(cur, nil, time.Time{}, "")
 				return nil
 			}
@@ -304,39 +355,20 @@ func (t *Timeline) waitUntil(ctx context.Context, due time.Time, cur, next *Slot
 	}
 }
 
-// successor is the first slide after name in play order, wrapping around.
-func successor(list []Slide, name string) (Slide, bool) {
-	if len(list) == 0 {
-		return Slide{}, false
-	}
-	i, found := slices.BinarySearchFunc(list, name, func(s Slide, n string) int {
-		switch {
-		case s.Name < n:
-			return -1
-		case s.Name > n:
-			return 1
-		}
-		return 0
-	})
-	if found {
-		i++
-	}
-	return list[i%len(list)], true
-}
-
 // pick renders the first good slide after cur (the first of all when cur
 // is nil) at every prepared width. It returns nil and a reason when no
 // slide can be shown, with the channel that signals the next folder change.
 func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan struct{}) {
-	list, wake := t.slides.Slides()
+	list, wake := t.playlist()
 	t.forget(list)
-	if len(list) == 0 {
+	if list.Len() == 0 {
 		return nil, t.empty, wake
 	}
 	start := 0
 	if cur != nil {
-		s, _ := successor(list, cur.Slide.Name)
-		start = slices.IndexFunc(list, func(x Slide) bool { return x.Name == s.Name })
+		if start = after(list, cur); start == list.Len() {
+			list, start = t.newPass(), 0
+		}
 	}
 	widths := t.preparedWidths()
 	// While a slide shows, the slides after it are rendered in parallel.
@@ -348,9 +380,9 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		ahead()
 	}
 	defer ahead()
-	for k := range list {
-		i := (start + k) % len(list)
-		s := list[i]
+	for k := range list.Len() {
+		i := (start + k) % list.Len()
+		s := list.At(i)
 		if t.knownBad(s) {
 			continue
 		}
@@ -374,18 +406,18 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		}
 		return slot, "", wake
 	}
-	return nil, fmt.Sprintf("none of the %d images can be shown (see the log)", len(list)), wake
+	return nil, fmt.Sprintf("none of the %d images can be shown (see the log)", list.Len()), wake
 }
 
-// renderAhead starts rendering the lookahead slides after list[start] in
-// the background; their frames wait in the renderer's cache.
-func (t *Timeline) renderAhead(ctx context.Context, list []Slide, start, width int) {
-	for k := 1; k <= min(t.lookahead, len(list)-1); k++ {
-		s := list[(start+k)%len(list)]
-		key := aheadKey{s.Path, width}
+// renderAhead starts rendering the lookahead slides after the one at start
+// in the background; their frames wait in the renderer's cache.
+func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, width int) {
+	for k := 1; k <= min(t.lookahead, list.Len()-1); k++ {
+		s := list.At((start + k) % list.Len())
+		key := aheadKey{s.Name, width}
 		t.mu.Lock()
 		busy := t.ahead[key]
-		if f, ok := t.failed[s.Path]; busy || (ok && f.slide.Same(s)) {
+		if f, ok := t.failed[s.Name]; busy || (ok && f.slide.Same(s)) {
 			t.mu.Unlock()
 			continue
 		}
@@ -401,41 +433,40 @@ func (t *Timeline) renderAhead(ctx context.Context, list []Slide, start, width i
 }
 
 // failure returns why this version of s could not be shown, or nil.
-func (t *Timeline) failure(s Slide) error {
+func (t *Timeline) failure(s source.Slide) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if f, ok := t.failed[s.Path]; ok && f.slide.Same(s) {
+	if f, ok := t.failed[s.Name]; ok && f.slide.Same(s) {
 		return f.err
 	}
 	return nil
 }
 
-func (t *Timeline) knownBad(s Slide) bool {
+func (t *Timeline) knownBad(s source.Slide) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f, ok := t.failed[s.Path]
+	f, ok := t.failed[s.Name]
 	return ok && f.slide.Same(s)
 }
 
-func (t *Timeline) fail(s Slide, err error) {
+func (t *Timeline) fail(s source.Slide, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
 	t.mu.Lock()
-	t.failed[s.Path] = failure{s, err}
+	t.failed[s.Name] = failure{s, err}
 	t.mu.Unlock()
 	t.log.Warn("skipping image", "file", s.Path, "reason", err.Error())
 }
 
 // forget drops failures of files that are gone or changed, so a fixed file
 // is tried again and the map does not grow.
-func (t *Timeline) forget(list []Slide) {
+func (t *Timeline) forget(list *source.List) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for p, f := range t.failed {
-		i := slices.IndexFunc(list, func(s Slide) bool { return s.Path == p })
-		if i < 0 || !list[i].Same(f.slide) {
-			delete(t.failed, p)
+	for name, f := range t.failed {
+		if i, ok := list.Find(name); !ok || !list.At(i).Same(f.slide) {
+			delete(t.failed, name)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package stream
+package source
 
 import (
 	"context"
@@ -6,36 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"slidestream/decode"
 )
 
-// Slide is one image file at one version: a replaced file (same name, new
-// size or modification time) is a different Slide.
-type Slide struct {
-	Name    string // base name, the sort key
-	Path    string
-	Size    int64
-	ModTime time.Time
-}
-
-// Same reports whether a and b are the same version of the same file.
-func (s Slide) Same(o Slide) bool {
-	return s.Path == o.Path && s.Size == o.Size && s.ModTime.Equal(o.ModTime)
-}
-
-// version names this version of the file in URLs: size and modification
-// time.
-func (s Slide) version() string {
-	return strconv.FormatInt(s.Size, 36) + "-" + strconv.FormatInt(s.ModTime.UnixNano(), 36)
-}
-
-// extensions are the file names a Folder picks up, compared in lower case.
-var extensions = []string{".jpg", ".jpeg", ".png", ".webp"}
-
-// Folder keeps the list of slides in a directory up to date by polling it.
+// Folder keeps the list of slides in a directory up to date by polling it:
+// the files whose names decode takes for images (dot files excluded).
 // Polling one directory listing a second costs little and, unlike inotify,
 // also works on network and FUSE mounts and when the directory itself is
 // deleted and made again. It is safe for concurrent use.
@@ -120,7 +99,7 @@ func list(dir string) ([]Slide, error) {
 	var out []Slide
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || !slices.Contains(extensions, strings.ToLower(filepath.Ext(name))) {
+		if strings.HasPrefix(name, ".") || !decode.IsImageName(name) {
 			continue
 		}
 		p := filepath.Join(dir, name)
@@ -138,8 +117,8 @@ func list(dir string) ([]Slide, error) {
 		}
 		out = append(out, Slide{Name: name, Path: p, Size: size, ModTime: mtime})
 	}
-	// os.ReadDir sorts by name already; keep it explicit, it is the order
-	// slides play in.
+	// os.ReadDir sorts by name already; keep it explicit: it is the
+	// listing's order, which ByName plays in.
 	slices.SortFunc(out, func(a, b Slide) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }

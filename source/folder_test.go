@@ -1,4 +1,4 @@
-package stream
+package source
 
 import (
 	"log/slog"
@@ -26,7 +26,7 @@ func TestFolderListsImagesInNameOrder(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "a.png"), filepath.Join(dir, "link.png"))
 	f := NewFolder(dir, slog.New(slog.DiscardHandler))
 	list, _ := f.Slides()
-	want := []string{"a.png", "b.JPG", "c.WebP", "d.jpeg", "link.png"}
+	want := []string{"a.png", "b.JPG", "c.WebP", "d.jpeg", "e.gif", "link.png"}
 	if got := names(list); !slices.Equal(got, want) {
 		t.Errorf("Slides() = %q; want %q", got, want)
 	}
@@ -63,20 +63,5 @@ func TestFolderSignalsChanges(t *testing.T) {
 	f.Scan()
 	if list, _ := f.Slides(); len(list) != 0 {
 		t.Errorf("Slides() of a deleted folder = %q; want none", names(list))
-	}
-}
-
-func TestSuccessorWraps(t *testing.T) {
-	list := []Slide{{Name: "a"}, {Name: "c"}, {Name: "e"}}
-	for _, tt := range []struct{ after, want string }{
-		{"a", "c"}, {"c", "e"}, {"e", "a"}, // wraps around
-		{"b", "c"}, {"d", "e"}, {"z", "a"}, // after a deleted slide
-	} {
-		if s, ok := successor(list, tt.after); !ok || s.Name != tt.want {
-			t.Errorf("successor(%q) = %q; want %q", tt.after, s.Name, tt.want)
-		}
-	}
-	if _, ok := successor(nil, "a"); ok {
-		t.Error("successor in an empty list found a slide")
 	}
 }

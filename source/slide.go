@@ -1,0 +1,51 @@
+package source
+
+import "time"
+
+// Slide is one image file at one version: a replaced file (same name, new
+// size or modification time) is a different Slide.
+type Slide struct {
+	Name    string // the path relative to the folder, with / separators
+	Path    string // the path to open
+	Size    int64
+	ModTime time.Time
+}
+
+// Same reports whether s and o are the same version of the same file.
+func (s Slide) Same(o Slide) bool {
+	return s.Name == o.Name && s.Size == o.Size && s.ModTime.Equal(o.ModTime)
+}
+
+// List is the slides in play order at one moment, with each slide's place
+// by name. It is never modified once made, so it is safe to share.
+type List struct {
+	slides []Slide
+	index  map[string]int
+}
+
+// NewList makes a List of slides in the order given. The slice must not be
+// modified afterwards. A name given twice keeps its first place.
+func NewList(slides []Slide) *List {
+	l := &List{slides: slides, index: make(map[string]int, len(slides))}
+	for i, s := range slides {
+		if _, dup := l.index[s.Name]; !dup {
+			l.index[s.Name] = i
+		}
+	}
+	return l
+}
+
+// Len is the number of slides.
+func (l *List) Len() int { return len(l.slides) }
+
+// At returns the slide at place i, from 0.
+func (l *List) At(i int) Slide { return l.slides[i] }
+
+// Find returns the place of the slide named name.
+func (l *List) Find(name string) (int, bool) {
+	i, ok := l.index[name]
+	return i, ok
+}
+
+// Slides returns the slides in play order. The slice must not be modified.
+func (l *List) Slides() []Slide { return l.slides }

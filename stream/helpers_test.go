@@ -1,0 +1,123 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"sync"
+	"testing"
+	"time"
+
+	"slidestream/source"
+)
+
+// fakeSource is a Lister whose listing a test sets.
+type fakeSource struct {
+	mu      sync.Mutex
+	slides  []source.Slide
+	changed chan struct{}
+}
+
+func newSource(names ...string) *fakeSource {
+	f := &fakeSource{changed: make(chan struct{})}
+	f.set(names...)
+	return f
+}
+
+func (f *fakeSource) Slides() ([]source.Slide, <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.slides, f.changed
+}
+
+// set replaces the listing with files of these names, one version each.
+func (f *fakeSource) set(names ...string) {
+	slides := make([]source.Slide, len(names))
+	for i, n := range names {
+		slides[i] = source.Slide{Name: n, Path: "/photos/" + n, Size: int64(len(n)), ModTime: time.Unix(1, 0)}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.slides = slides
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// fakeRenderer gives every slide a small real JPEG, fails the slides it is
+// told to, and counts what it is asked for by "name@width".
+type fakeRenderer struct {
+	jpeg []byte
+	bad  map[string]bool
+
+	mu    sync.Mutex // protects calls
+	calls map[string]int
+}
+
+func newRenderer(bad ...string) *fakeRenderer {
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil)
+	r := &fakeRenderer{jpeg: buf.Bytes(), bad: map[string]bool{}, calls: map[string]int{}}
+	for _, b := range bad {
+		r.bad[b] = true
+	}
+	return r
+}
+
+func (r *fakeRenderer) Render(_ context.Context, s source.Slide, width int) ([]byte, error) {
+	r.mu.Lock()
+	r.calls[fmt.Sprintf("%s@%d", s.Name, width)]++
+	r.mu.Unlock()
+	if r.bad[s.Name] {
+		return nil, fmt.Errorf("%s: not a valid JPEG", s.Path)
+	}
+	return r.jpeg, nil
+}
+
+func (r *fakeRenderer) count(call string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[call]
+}
+
+// run starts tl until the test ends.
+func run(t *testing.T, tl *Timeline) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { tl.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// waitFor returns the first state for which ok holds, failing the test
+// after 5 seconds.
+func waitFor(t *testing.T, tl *Timeline, what string, ok func(*State) bool) *State {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		st, changed := tl.State()
+		if ok(st) {
+			return st
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("no state %s within 5s; last: %+v", what, st)
+		}
+	}
+}
+
+// shown records the names of the slides shown, in turn, until n are seen.
+func shown(t *testing.T, tl *Timeline, n int) []string {
+	t.Helper()
+	var names []string
+	var last *Slot
+	waitFor(t, tl, fmt.Sprintf("after %d slides", n), func(st *State) bool {
+		if st.Slide != nil && st.Slide != last {
+			last = st.Slide
+			names = append(names, st.Slide.Slide.Name)
+		}
+		return len(names) >= n
+	})
+	return names
+}

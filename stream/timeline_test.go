@@ -1,0 +1,141 @@
+package stream
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"slidestream/source"
+)
+
+// reverse plays the listing backwards and records the passes it is asked
+// for.
+type reverse struct {
+	mu     sync.Mutex
+	passes []int
+}
+
+func (r *reverse) Arrange(listing []source.Slide, pass int) *source.List {
+	r.mu.Lock()
+	r.passes = append(r.passes, pass)
+	r.mu.Unlock()
+	out := slices.Clone(listing)
+	slices.Reverse(out)
+	return source.NewList(out)
+}
+
+// The timeline plays the order it is given, whatever it is, and starts a
+// new pass each time round.
+func TestTimelinePlaysItsOrder(t *testing.T) {
+	order := &reverse{}
+	tl := NewTimeline(newSource("a", "b", "c"), newRenderer(), TimelineOptions{Interval: 20 * time.Millisecond, Width: 64, Order: order})
+	run(t, tl)
+	if got := shown(t, tl, 7); fmt.Sprint(got) != "[c b a c b a c]" {
+		t.Errorf("shown %v; want the reversed listing, round and round", got)
+	}
+	order.mu.Lock()
+	defer order.mu.Unlock()
+	if !slices.Contains(order.passes, 2) || !slices.IsSorted(order.passes) {
+		t.Errorf("Arrange was asked for passes %v; want 0, 1, 2 in turn", order.passes)
+	}
+}
+
+// The slide after the one on screen is found by name; after a slide that
+// is gone comes the one that took its place.
+func TestAfter(t *testing.T) {
+	list := source.NewList([]source.Slide{{Name: "a"}, {Name: "c"}, {Name: "e"}})
+	for _, tt := range []struct {
+		cur   string
+		index int // where cur was when it was picked
+		want  int
+	}{
+		{"a", 0, 1}, {"c", 1, 2}, {"e", 2, 3}, // 3: the end of the pass
+		{"b", 1, 1}, {"d", 2, 2}, {"z", 3, 3}, // gone: the slide now in its place
+		{"c", 7, 2}, // found by name, wherever it was
+	} {
+		cur := &Slot{Slide: source.Slide{Name: tt.cur}, Index: tt.index}
+		if got := after(list, cur); got != tt.want {
+			t.Errorf("after(%q at %d) = %d; want %d", tt.cur, tt.index, got, tt.want)
+		}
+	}
+}
+
+// When the slide prepared to come next is deleted, the timeline prepares
+// the one that now follows instead.
+func TestTimelinePreparesAgainWhenTheNextSlideGoes(t *testing.T) {
+	src := newSource("a", "b", "c")
+	tl := NewTimeline(src, newRenderer(), TimelineOptions{Interval: time.Hour, Width: 64})
+	run(t, tl)
+	waitFor(t, tl, "showing a with b next", func(st *State) bool {
+		return st.Slide != nil && st.Slide.Slide.Name == "a" && st.Next != nil && st.Next.Slide.Name == "b"
+	})
+	src.set("a", "c")
+	st := waitFor(t, tl, "with c next", func(st *State) bool { return st.Next != nil && st.Next.Slide.Name == "c" })
+	if st.Slide.Slide.Name != "a" {
+		t.Errorf("showing %s; want a to stay on screen", st.Slide.Slide.Name)
+	}
+}
+
+// A slide that cannot be rendered is skipped, reported, and not tried
+// again each time round.
+func TestTimelineSkipsWhatCannotBeShown(t *testing.T) {
+	r := newRenderer("b")
+	tl := NewTimeline(newSource("a", "b", "c"), r, TimelineOptions{Interval: 10 * time.Millisecond, Width: 64})
+	run(t, tl)
+	if got := shown(t, tl, 6); fmt.Sprint(got) != "[a c a c a c]" {
+		t.Errorf("shown %v; want b skipped", got)
+	}
+	if err := tl.Skipped()["b"]; err == nil {
+		t.Errorf("Skipped() = %v; want b with its reason", tl.Skipped())
+	}
+	if n := r.count("b@64"); n != 1 {
+		t.Errorf("b was rendered %d times over three passes; want once", n)
+	}
+}
+
+func TestTimelineWaitsForSlides(t *testing.T) {
+	src := newSource()
+	tl := NewTimeline(src, newRenderer(), TimelineOptions{Interval: 10 * time.Millisecond, Empty: "no images here"})
+	run(t, tl)
+	waitFor(t, tl, `saying "no images here"`, func(st *State) bool { return st.Slide == nil && st.Reason == "no images here" })
+	src.set("late.jpg")
+	waitFor(t, tl, "showing late.jpg", func(st *State) bool { return st.Slide != nil && st.Slide.Slide.Name == "late.jpg" })
+}
+
+// While a slide shows, the next one and Lookahead more are rendered, and
+// no further.
+func TestTimelineRendersAhead(t *testing.T) {
+	r := newRenderer()
+	tl := NewTimeline(newSource("a", "b", "c", "d", "e"), r, TimelineOptions{Interval: time.Hour, Width: 64, Lookahead: 2})
+	run(t, tl)
+	waitFor(t, tl, "with b next", func(st *State) bool { return st.Next != nil })
+	deadline := time.Now().Add(5 * time.Second)
+	for r.count("c@64") == 0 || r.count("d@64") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("c and d were not rendered ahead: %v", r.calls)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := r.count("e@64"); n != 0 {
+		t.Errorf("e, beyond the lookahead, was rendered %d times", n)
+	}
+}
+
+// Widths that clients watch are prepared too, the most watched first, up to
+// a bound.
+func TestTimelinePreparesWatchedWidths(t *testing.T) {
+	r := newRenderer()
+	tl := NewTimeline(newSource("a", "b"), r, TimelineOptions{Interval: time.Hour, Width: 64})
+	release := tl.Watch(320)
+	defer release()
+	run(t, tl)
+	waitFor(t, tl, "with b next", func(st *State) bool { return st.Next != nil })
+	if r.count("b@64") != 1 || r.count("b@320") != 1 {
+		t.Errorf("renders %v; want b prepared once at 64 and at the watched 320", r.calls)
+	}
+	if got := tl.preparedWidths(); fmt.Sprint(got) != "[64 320]" {
+		t.Errorf("preparedWidths = %v; want [64 320]", got)
+	}
+}
