@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,9 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"slidestream/cache"
-	"slidestream/decode"
-	"slidestream/encode"
 	"slidestream/source"
 	"slidestream/transcode"
 )
@@ -29,37 +25,23 @@ import (
 // and print how fast this machine is, so an operator can tell whether it
 // is enough for their photos.
 func runBench(args []string, stdout, stderr io.Writer) error {
+	var p pipelineFlags
 	fs := flag.NewFlagSet("slidestream bench", flag.ContinueOnError)
-	dir := fs.String("dir", "images", "folder of images to transcode")
-	width := fs.Int("width", 1280, "frame width; 0 keeps each image's own size")
-	quality := fs.Int("quality", encode.DefaultQuality, "JPEG quality, 1-100")
-	workers := fs.Int("workers", runtime.NumCPU(), "images transcoded at once")
-	maxPixels := fs.Float64("max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels")
-	maxFile := fs.String("max-file-size", cache.FormatSize(decode.DefaultMaxFileSize), "largest file read")
+	p.register(fs)
 	outDir := fs.String("out", "", "also write each frame to this folder, as NAME.jpg")
-	decodeMem := fs.String("decode-memory", "160MiB", "memory for images being decoded at once, as for the server")
-	fs.Usage = func() {}
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: slidestream bench [flags]\n\nTranscodes every image in --dir once, cold, and prints the speed.\n\nFlags:\n")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
-		}
+	usage := "Usage: slidestream bench [flags]\n\nTranscodes every image in --dir once, cold, the way the server does, and prints the speed.\n"
+	if err := parse(fs, args, usage, stdout, stderr); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := p.check(fs); err != nil {
 		fmt.Fprintf(stderr, "slidestream bench: %v (see --help)\n", err)
 		return errUsage
 	}
-	maxFileSize, err := cache.ParseSize(*maxFile)
-	budget, err2 := cache.ParseSize(*decodeMem)
-	if err != nil || err2 != nil || budget == 0 || *workers < 1 || *quality < 1 || *quality > 100 || *width < 0 {
-		fmt.Fprintf(stderr, "slidestream bench: bad flag value (see --help)\n")
-		return errUsage
-	}
-	folder := source.NewFolder(*dir, discardLogger())
-	slides, _ := folder.Slides()
+	slides, _ := source.NewFolder(p.dir, discardLogger()).Slides()
 	if len(slides) == 0 {
-		return fmt.Errorf("no images in %s", *dir)
+		return fmt.Errorf("no images in %s", p.dir)
 	}
 	type result struct {
 		format string
@@ -76,31 +58,25 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	// The server's transcoder, with its worker limit and decode-memory
 	// budget, without a cache: every image is transcoded cold. Its report
 	// of each transcode says what the file was.
-	tr := transcode.New(transcode.Options{
-		Dir:     *dir,
-		Limits:  decode.Limits{MaxFileSize: maxFileSize, MaxPixels: int64(*maxPixels * 1e6)},
-		Workers: *workers,
-		Memory:  budget,
-		Observe: func(r transcode.Report) {
-			h := r.Header
-			results[index[r.Key.Name]].format = string(h.Format)
-			results[index[r.Key.Name]].mp = float64(h.Width) * float64(h.Height) / 1e6
-		},
+	tr := p.transcoder(func(r transcode.Report) {
+		h := r.Header
+		results[index[r.Key.Name]].format = string(h.Format)
+		results[index[r.Key.Name]].mp = float64(h.Width) * float64(h.Height) / 1e6
 	})
-	setMemoryLimit(0, budget)
+	spec := p.frameSpec()
+	setMemoryLimit(0, int64(p.decodeMemory))
 	progress := newProgress(stderr, len(slides))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range *workers {
+	for range p.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
 				s := slides[i]
 				t0 := time.Now()
-				out, err := tr.Load(context.Background(), transcode.Key{Name: s.Name, Size: s.Size,
-					ModTime: s.ModTime.UnixNano(), Width: *width, Quality: *quality, Background: color.RGBA{A: 255}})
+				out, err := tr.Load(context.Background(), spec.key(s, p.width))
 				if err == nil && *outDir != "" {
 					err = os.WriteFile(filepath.Join(*outDir, s.Name+".jpg"), out, 0o644)
 				}
@@ -155,7 +131,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	w.Flush()
 	fmt.Fprintf(stdout, "\n%d images (%.1f megapixels) to width %d in %.2fs with %d workers: %.2f images/s, %.1f MP/s, %d KiB out\n",
-		ok, totalMP, *width, wall.Seconds(), *workers, float64(ok)/wall.Seconds(), totalMP/wall.Seconds(), totalOut>>10)
+		ok, totalMP, p.width, wall.Seconds(), p.workers, float64(ok)/wall.Seconds(), totalMP/wall.Seconds(), totalOut>>10)
 	fmt.Fprintf(stdout, "peak memory (RSS): %s\n", peakRSS())
 	return nil
 }
@@ -181,13 +157,13 @@ func peakRSS() string {
 		for sc.Scan() {
 			if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
 				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				return cache.FormatSize(kb << 10)
+				return formatSize(kb << 10)
 			}
 		}
 	}
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return cache.FormatSize(int64(m.Sys)) + " (Go runtime)"
+	return formatSize(int64(m.Sys)) + " (Go runtime)"
 }
 
 // progress draws a bar on a terminal and nothing elsewhere.

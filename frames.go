@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"image"
-	"image/color"
 	"os"
 	"runtime/debug"
 	"time"
@@ -24,10 +22,7 @@ type frames struct {
 	// where groupcache cannot be asked without loading.
 	cached func(key string) bool
 	tr     *transcode.Transcoder
-	// The settings every frame's key carries.
-	quality int
-	bg      color.RGBA
-	fit     image.Point // the --fit box; zero when off
+	frameSpec
 }
 
 // store keeps frames by key and calls the transcoder on a miss: the
@@ -47,19 +42,6 @@ func load(tr *transcode.Transcoder) func(ctx context.Context, key string) ([]byt
 		}
 		return tr.Load(ctx, k)
 	}
-}
-
-func (f *frames) key(s source.Slide, width int) transcode.Key {
-	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: width,
-		Height: f.height(width), Quality: f.quality, Background: f.bg}
-}
-
-// height is the frame height at width under --fit, or 0 without it.
-func (f *frames) height(width int) int {
-	if f.fit.X <= 0 || width <= 0 {
-		return 0
-	}
-	return max(1, (width*f.fit.Y+f.fit.X/2)/f.fit.X)
 }
 
 func (f *frames) Render(ctx context.Context, s source.Slide, width int) ([]byte, error) {

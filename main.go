@@ -18,18 +18,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"slidestream/cache"
-	"slidestream/decode"
-	"slidestream/encode"
 	"slidestream/source"
 	"slidestream/stream"
-	"slidestream/transcode"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -49,108 +43,49 @@ func main() {
 // errUsage marks a command-line mistake, already reported on stderr.
 var errUsage = errors.New("usage")
 
-// config is everything the command line sets.
+// config is everything the command line sets, parsed.
 type config struct {
-	dir          string
+	pipelineFlags
 	addr         string
-	width        int
-	quality      int
-	background   string
-	cacheSize    string
-	maxPixels    float64 // megapixels
-	maxFileSize  string
+	cacheSize    sizeFlag
 	interval     time.Duration
 	writeTimeout time.Duration
-	workers      int
-	decodeMemory string
-	fitFlag      string
-	fit          image.Point // from fitFlag; zero when off
-	peers        string      // fleet mode: the other instances, a list or @FILE
-	self         string      // fleet mode: this instance's peer URL
-	peerAddr     string      // fleet mode: where to listen for peers
-	authFlag     string
-	authFile     string
-	auth         *basicAuth // from authFlag or authFile; nil when off
+	peers        string     // fleet mode: the other instances, a list or @FILE
+	self         string     // fleet mode: this instance's peer URL
+	peerAddr     string     // fleet mode: where to listen for peers
+	auth         *basicAuth // from --auth or --auth-file; nil when off
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
-	c := &config{}
+	c := &config{cacheSize: cache.DefaultMaxBytes}
+	var authFlag, authFile string
 	fs := flag.NewFlagSet("slidestream", flag.ContinueOnError)
-	fs.StringVar(&c.dir, "dir", "images", "folder of images to show (JPEG, PNG, WebP)")
+	c.pipelineFlags.register(fs)
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address, HOST:PORT")
-	fs.IntVar(&c.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
-	fs.IntVar(&c.quality, "quality", encode.DefaultQuality, "JPEG quality, 1-100")
-	fs.StringVar(&c.background, "background", "#000000", "colour behind transparent pixels, #rrggbb")
-	fs.StringVar(&c.cacheSize, "cache-size", cache.FormatSize(cache.DefaultMaxBytes), "memory for encoded frames, e.g. 256MiB or 1GiB")
-	fs.Float64Var(&c.maxPixels, "max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels (checked before decoding)")
-	fs.StringVar(&c.maxFileSize, "max-file-size", cache.FormatSize(decode.DefaultMaxFileSize), "largest file read")
+	fs.Var(&c.cacheSize, "cache-size", "memory for encoded frames, a `SIZE` such as 256MiB or 1GiB")
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
-	fs.IntVar(&c.workers, "workers", runtime.NumCPU(), "images transcoded at once")
-	fs.StringVar(&c.decodeMemory, "decode-memory", "160MiB", "memory for images being decoded at once (a larger image is decoded alone)")
-	fs.StringVar(&c.fitFlag, "fit", "", "make every frame exactly WxH (e.g. 1920x1080), the image fitted inside on --background; sets the width")
 	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
 	fs.StringVar(&c.self, "self", "", "fleet mode: this instance's own peer URL, as the others list it")
 	fs.StringVar(&c.peerAddr, "peer-addr", "", "fleet mode: listen address for peer traffic (default: the port of --self on all interfaces)")
-	fs.StringVar(&c.authFlag, "auth", "", "require HTTP Basic auth as USER:PASSWORD on every path but /healthz")
-	fs.StringVar(&c.authFile, "auth-file", "", "like --auth, read from the first line of this file (keeps the password out of ps)")
-	fs.Usage = func() {} // errors are reported below, on one line
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n\nFlags:\n")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil, flag.ErrHelp
-		}
-		fmt.Fprintf(stderr, "slidestream: %v (see --help)\n", err)
-		return nil, errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "slidestream: unexpected argument %q (see --help)\n", fs.Arg(0))
-		return nil, errUsage
+	fs.StringVar(&authFlag, "auth", "", "require HTTP Basic auth as USER:PASSWORD on every path but /healthz")
+	fs.StringVar(&authFile, "auth-file", "", "like --auth, read from the first line of this file (keeps the password out of ps)")
+	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
+	if err := parse(fs, args, usage, stdout, stderr); err != nil {
+		return nil, err
 	}
 	bad := func(format string, a ...any) (*config, error) {
 		fmt.Fprintf(stderr, "slidestream: "+format+" (see --help)\n", a...)
 		return nil, errUsage
 	}
+	if err := c.pipelineFlags.check(fs); err != nil {
+		return bad("%v", err)
+	}
 	switch {
-	case c.width != 0 && (c.width < stream.MinWidth || c.width > 16384):
-		return bad("-width %d: want 0 or %d to 16384", c.width, stream.MinWidth)
-	case c.quality < 1 || c.quality > 100:
-		return bad("-quality %d: want 1 to 100", c.quality)
 	case c.interval < 0:
 		return bad("-interval %v: want 0 or more", c.interval)
-	case c.maxPixels <= 0:
-		return bad("-max-pixels %v: want more than 0 megapixels", c.maxPixels)
-	case c.workers < 1:
-		return bad("-workers %d: want 1 or more", c.workers)
 	case c.writeTimeout <= 0:
 		return bad("-write-timeout %v: want more than 0", c.writeTimeout)
-	}
-	if _, err := encode.ParseColor(c.background); err != nil {
-		return bad("-background %q: want #rrggbb", c.background)
-	}
-	if _, err := cache.ParseSize(c.cacheSize); err != nil {
-		return bad("-cache-size %q: want a size such as 256MiB", c.cacheSize)
-	}
-	if n, err := cache.ParseSize(c.decodeMemory); err != nil || n == 0 {
-		return bad("-decode-memory %q: want a size such as 160MiB", c.decodeMemory)
-	}
-	if n, err := cache.ParseSize(c.maxFileSize); err != nil || n == 0 {
-		return bad("-max-file-size %q: want a size such as 64MiB", c.maxFileSize)
-	}
-	if c.fitFlag != "" {
-		w, h, ok := parseFit(c.fitFlag)
-		if !ok {
-			return bad("-fit %q: want WIDTHxHEIGHT, each %d to %d, such as 1920x1080", c.fitFlag, stream.MinWidth, stream.MaxWidth)
-		}
-		widthSet := false
-		fs.Visit(func(f *flag.Flag) { widthSet = widthSet || f.Name == "width" })
-		if widthSet && c.width != w {
-			return bad("-fit %s and -width %d: --fit sets the width; give one of them", c.fitFlag, c.width)
-		}
-		c.fit, c.width = image.Pt(w, h), w
 	}
 	switch {
 	case c.peers != "" && c.self == "":
@@ -171,16 +106,16 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		}
 	}
 	switch {
-	case c.authFlag != "" && c.authFile != "":
+	case authFlag != "" && authFile != "":
 		return bad("-auth and -auth-file: give one of them")
-	case c.authFlag != "":
-		a, err := parseAuth(c.authFlag)
+	case authFlag != "":
+		a, err := parseAuth(authFlag)
 		if err != nil {
 			return bad("-auth: %v", err)
 		}
 		c.auth = a
-	case c.authFile != "":
-		a, err := readAuthFile(c.authFile)
+	case authFile != "":
+		a, err := readAuthFile(authFile)
 		if err != nil {
 			return bad("-auth-file: %v", err)
 		}
@@ -189,14 +124,26 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
-// parseFit reads --fit's WIDTHxHEIGHT.
-func parseFit(s string) (w, h int, ok bool) {
-	a, b, found := strings.Cut(strings.ToLower(s), "x")
-	w, err1 := strconv.Atoi(a)
-	h, err2 := strconv.Atoi(b)
-	ok = found && err1 == nil && err2 == nil &&
-		w >= stream.MinWidth && w <= stream.MaxWidth && h >= stream.MinWidth && h <= stream.MaxWidth
-	return w, h, ok
+// parse reads args into fs. --help prints usage and the flags to stdout
+// and returns flag.ErrHelp; a mistake is one line on stderr and errUsage.
+func parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) error {
+	fs.Usage = func() {} // errors are reported below, on one line
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(stdout, "%s\nFlags:\n", usage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return flag.ErrHelp
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %v (see --help)\n", fs.Name(), err)
+		return errUsage
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (see --help)\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
 }
 
 // server is a configured slidestream, listening but not yet serving.
@@ -218,29 +165,19 @@ type server struct {
 }
 
 func newServer(cfg *config, log *slog.Logger) (*server, error) {
-	bg, _ := encode.ParseColor(cfg.background)
-	cacheSize, _ := cache.ParseSize(cfg.cacheSize)
-	maxFile, _ := cache.ParseSize(cfg.maxFileSize)
-	decodeMemory, _ := cache.ParseSize(cfg.decodeMemory)
 	m := newMetrics()
-	tr := transcode.New(transcode.Options{
-		Dir:     cfg.dir,
-		Limits:  decode.Limits{MaxFileSize: maxFile, MaxPixels: int64(cfg.maxPixels * 1e6)},
-		Workers: cfg.workers,
-		Memory:  decodeMemory,
-		Observe: m.transcoded,
-	})
-	f := &frames{tr: tr, quality: cfg.quality, bg: bg, fit: cfg.fit}
-	s := &server{cfg: cfg, log: log, frames: f, budget: decodeMemory}
+	tr := cfg.transcoder(m.transcoded)
+	f := &frames{tr: tr, frameSpec: cfg.frameSpec()}
+	s := &server{cfg: cfg, log: log, frames: f, budget: int64(cfg.decodeMemory)}
 	if cfg.peers != "" {
-		fl, err := newFleet(cfg.peerAddr, cfg.self, cfg.peers, cacheSize, load(tr), log)
+		fl, err := newFleet(cfg.peerAddr, cfg.self, cfg.peers, int64(cfg.cacheSize), load(tr), log)
 		if err != nil {
 			return nil, err
 		}
 		s.fleet, f.store, s.held = fl, fl, fl.held
 		m.watchFleet(fl)
 	} else {
-		c := cache.New(cache.Options{MaxBytes: cacheSize}, load(tr))
+		c := cache.New(cache.Options{MaxBytes: int64(cfg.cacheSize)}, load(tr))
 		s.cache, f.store = c, c
 		f.cached = func(key string) bool { _, ok := c.Peek(key); return ok }
 		s.held = func() int64 { return c.Stats().Bytes }
@@ -255,7 +192,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		Log:       log,
 	})
 	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,
-		Fit: cfg.fit, Inspect: f, Observe: m, Log: log})
+		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log})
 	m.watch(s.timeline, s.handler)
 
 	mux := http.NewServeMux()
@@ -316,7 +253,7 @@ func (s *server) serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(s.ln) }()
 	s.log.Info("slidestream is serving", "url", s.url(), "dir", s.cfg.dir, "width", s.cfg.width,
-		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize)
+		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize.String())
 	if s.cfg.auth == nil {
 		s.log.Info("authentication is off: anyone who can reach the address can watch (see --auth)")
 	} else {

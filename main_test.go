@@ -568,54 +568,6 @@ func TestShutdownEndsStreams(t *testing.T) {
 	}
 }
 
-func TestFlags(t *testing.T) {
-	tests := []struct {
-		args []string
-		ok   bool
-	}{
-		{nil, true},
-		{[]string{"--width", "0", "--interval", "0", "--cache-size", "1GiB", "--background", "#ffffff"}, true},
-		{[]string{"--width", "abc"}, false},
-		{[]string{"--width", "-5"}, false},
-		{[]string{"--quality", "101"}, false},
-		{[]string{"--interval", "-1s"}, false},
-		{[]string{"--interval", "5"}, false},
-		{[]string{"--background", "red-ish"}, false},
-		{[]string{"--cache-size", "lots"}, false},
-		{[]string{"--max-pixels", "0"}, false},
-		{[]string{"stray"}, false},
-		{[]string{"--fit", "1920x1080"}, true},
-		{[]string{"--fit", "1920x1080", "--width", "1920"}, true},
-		{[]string{"--fit", "1920x1080", "--width", "640"}, false},
-		{[]string{"--fit", "1920"}, false},
-		{[]string{"--fit", "8x8"}, false},
-		{[]string{"--auth", "screen:pw"}, true},
-		{[]string{"--auth", "screen"}, false},
-		{[]string{"--auth", ":pw"}, false},
-		{[]string{"--auth", "a:b", "--auth-file", "x"}, false},
-		{[]string{"--auth-file", "/nonexistent/auth"}, false},
-		{[]string{"--peers", "http://10.0.0.1:8081,http://10.0.0.2:8081", "--self", "http://10.0.0.1:8081"}, true},
-		{[]string{"--peers", "http://10.0.0.1:8081"}, false},
-		{[]string{"--self", "http://10.0.0.1:8081"}, false},
-		{[]string{"--peers", "x", "--self", "https://10.0.0.1:8081"}, false},
-		{[]string{"--peers", "x", "--self", "http://10.0.0.1:8080", "--peer-addr", ":8080"}, false},
-	}
-	for _, tt := range tests {
-		var stderr bytes.Buffer
-		_, err := parseFlags(tt.args, io.Discard, &stderr)
-		if tt.ok != (err == nil) {
-			t.Errorf("parseFlags(%q) error = %v; want ok=%v", tt.args, err, tt.ok)
-		}
-		if !tt.ok && (!errors.Is(err, errUsage) || strings.Count(stderr.String(), "\n") != 1) {
-			t.Errorf("parseFlags(%q) printed %q; want one line", tt.args, stderr.String())
-		}
-	}
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--help"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "-interval") {
-		t.Errorf("--help = %v, %q", err, out.String())
-	}
-}
-
 func TestBenchModeReportsEveryFormat(t *testing.T) {
 	dir := t.TempDir()
 	copyFixture(t, dir, "jpeg-large.jpg", "a.jpg")

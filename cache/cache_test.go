@@ -156,32 +156,3 @@ func TestPanickingLoaderIsAnError(t *testing.T) {
 		t.Errorf("Get = %v; want the panic as an error", err)
 	}
 }
-
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"256MiB", 256 << 20, true},
-		{"256 MB", 256 << 20, true},
-		{"1.5GiB", 3 << 29, true},
-		{"512k", 512 << 10, true},
-		{"1048576", 1 << 20, true},
-		{"0", 0, true},
-		{"lots", 0, false},
-		{"5 parsecs", 0, false},
-		{"-1M", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-	for _, n := range []int64{512, 256 << 20, 3 << 29} {
-		if got, err := ParseSize(FormatSize(n)); err != nil || got != n {
-			t.Errorf("ParseSize(FormatSize(%d)=%q) = %d, %v", n, FormatSize(n), got, err)
-		}
-	}
-}

@@ -201,7 +201,7 @@ func TestFlattenTransparency(t *testing.T) {
 	backgrounds := []color.RGBA{{0, 0, 0, 255}, {255, 255, 255, 255}, {0, 128, 255, 255}}
 	for _, f := range files {
 		for _, bg := range backgrounds {
-			t.Run(fmt.Sprintf("%s on %s", f.name, FormatColor(bg)), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s on %s", f.name, fmt.Sprintf("%v", bg)), func(t *testing.T) {
 				img := load(t, f.name)
 				m := mustFlatten(t, img.Pixels, bg, 1)
 				if got := m.RGBAAt(52, 12); !near(got, bg, 2) {
@@ -342,28 +342,6 @@ func TestQualityAndSize(t *testing.T) {
 	}
 }
 
-func TestParseColor(t *testing.T) {
-	tests := []struct {
-		in   string
-		want color.RGBA
-		ok   bool
-	}{
-		{"#000000", color.RGBA{0, 0, 0, 255}, true},
-		{"#FF8000", color.RGBA{255, 128, 0, 255}, true},
-		{"#fff", color.RGBA{255, 255, 255, 255}, true},
-		{"white", color.RGBA{255, 255, 255, 255}, true},
-		{"ff8000", color.RGBA{}, false},
-		{"#ff80", color.RGBA{}, false},
-		{"#gggggg", color.RGBA{}, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseColor(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseColor(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestPlanarShrinkMatchesRGBShrink(t *testing.T) {
 	// Shrinking the YCbCr planes must give what shrinking the converted
 	// RGB image gives, for every chroma layout and both YCbCr ranges.
@@ -484,7 +462,7 @@ func TestFrameFromPNGRows(t *testing.T) {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got, want) {
-					t.Errorf("%s at width %d on %s: the row-by-row frame differs from the whole decode's", name, width, FormatColor(bg))
+					t.Errorf("%s at width %d on %s: the row-by-row frame differs from the whole decode's", name, width, fmt.Sprintf("%v", bg))
 				}
 			}
 		}

@@ -1,11 +1,6 @@
 package encode
 
-import (
-	"fmt"
-	"image/color"
-	"strconv"
-	"strings"
-)
+import "image/color"
 
 // DefaultQuality is the JPEG quality used when Options.Quality is zero. 80
 // is what image proxies use; Go's own default of 75 is visibly blockier and
@@ -35,31 +30,3 @@ func (o Options) quality() int {
 	}
 	return min(o.Quality, 100)
 }
-
-// ParseColor reads a colour written as #rrggbb, #rgb, or one of the names
-// black, white and gray.
-func ParseColor(s string) (color.RGBA, error) {
-	switch strings.ToLower(s) {
-	case "black":
-		return color.RGBA{0, 0, 0, 255}, nil
-	case "white":
-		return color.RGBA{255, 255, 255, 255}, nil
-	case "gray", "grey":
-		return color.RGBA{128, 128, 128, 255}, nil
-	}
-	h, ok := strings.CutPrefix(s, "#")
-	if !ok || (len(h) != 6 && len(h) != 3) {
-		return color.RGBA{}, fmt.Errorf("encode: colour %q is not #rrggbb", s)
-	}
-	if len(h) == 3 {
-		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
-	}
-	v, err := strconv.ParseUint(h, 16, 32)
-	if err != nil {
-		return color.RGBA{}, fmt.Errorf("encode: colour %q is not #rrggbb", s)
-	}
-	return color.RGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}, nil
-}
-
-// FormatColor writes c as #rrggbb.
-func FormatColor(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"slidestream/decode"
+	"slidestream/encode"
+	"slidestream/source"
+	"slidestream/stream"
+	"slidestream/transcode"
+)
+
+// pipelineFlags are the flags that say how frames are made, defined once
+// for serving and for the bench mode, which must transcode the same way.
+type pipelineFlags struct {
+	dir          string
+	width        int
+	quality      int
+	background   colorFlag
+	fit          boxFlag // zero when off
+	maxPixels    float64 // megapixels
+	maxFileSize  sizeFlag
+	workers      int
+	decodeMemory sizeFlag
+}
+
+func (p *pipelineFlags) register(fs *flag.FlagSet) {
+	p.background = colorFlag{0, 0, 0, 255}
+	p.maxFileSize = decode.DefaultMaxFileSize
+	p.decodeMemory = transcode.DefaultMemory
+	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF)")
+	fs.IntVar(&p.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
+	fs.IntVar(&p.quality, "quality", encode.DefaultQuality, "JPEG quality, 1-100")
+	fs.Var(&p.background, "background", "colour behind transparent pixels and around fitted images, `#rrggbb` (default #000000)")
+	fs.Var(&p.fit, "fit", "make every frame exactly `WxH` (e.g. 1920x1080), the image fitted inside on --background; sets the width")
+	fs.Float64Var(&p.maxPixels, "max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels (checked before decoding)")
+	fs.Var(&p.maxFileSize, "max-file-size", "largest file read, a `SIZE` such as 64MiB")
+	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "images transcoded at once")
+	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded at once, a `SIZE` (a larger image is decoded alone)")
+}
+
+// check validates the values once parsed: a one-line reason, or nil.
+func (p *pipelineFlags) check(fs *flag.FlagSet) error {
+	switch {
+	case p.width != 0 && (p.width < stream.MinWidth || p.width > transcode.MaxSide):
+		return fmt.Errorf("-width %d: want 0 or %d to %d", p.width, stream.MinWidth, transcode.MaxSide)
+	case p.quality < 1 || p.quality > 100:
+		return fmt.Errorf("-quality %d: want 1 to 100", p.quality)
+	case p.maxPixels <= 0:
+		return fmt.Errorf("-max-pixels %v: want more than 0 megapixels", p.maxPixels)
+	case p.workers < 1:
+		return fmt.Errorf("-workers %d: want 1 or more", p.workers)
+	case p.maxFileSize == 0:
+		return errors.New("-max-file-size 0: want a size such as 64MiB")
+	case p.decodeMemory == 0:
+		return errors.New("-decode-memory 0: want a size such as 160MiB")
+	}
+	if p.fit != (boxFlag{}) {
+		widthSet := false
+		fs.Visit(func(f *flag.Flag) { widthSet = widthSet || f.Name == "width" })
+		if widthSet && p.width != p.fit.X {
+			return fmt.Errorf("-fit %s and -width %d: --fit sets the width; give one of them", p.fit.String(), p.width)
+		}
+		p.width = p.fit.X
+	}
+	return nil
+}
+
+// transcoder returns the transcoder these flags describe.
+func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Transcoder {
+	return transcode.New(transcode.Options{
+		Dir:     p.dir,
+		Limits:  decode.Limits{MaxFileSize: int64(p.maxFileSize), MaxPixels: int64(p.maxPixels * 1e6)},
+		Workers: p.workers,
+		Memory:  int64(p.decodeMemory),
+		Observe: observe,
+	})
+}
+
+// frameSpec returns what every frame's key carries besides the file and
+// the width.
+func (p *pipelineFlags) frameSpec() frameSpec {
+	return frameSpec{quality: p.quality, bg: color.RGBA(p.background), fit: image.Point(p.fit)}
+}
+
+// frameSpec is the settings that shape every frame.
+type frameSpec struct {
+	quality int
+	bg      color.RGBA
+	fit     image.Point // the --fit box; zero when off
+}
+
+// key names the frame of slide s at width.
+func (f frameSpec) key(s source.Slide, width int) transcode.Key {
+	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: width,
+		Height: f.height(width), Quality: f.quality, Background: f.bg}
+}
+
+// height is the frame height at width under --fit, or 0 without it.
+func (f frameSpec) height(width int) int {
+	if f.fit.X <= 0 || width <= 0 {
+		return 0
+	}
+	return max(1, (width*f.fit.Y+f.fit.X/2)/f.fit.X)
+}
+
+// sizeFlag is a byte count written the way people write it: "256MiB",
+// "1.5 GB", "512k", "1048576". K, M, G and T are powers of 1024 whether or
+// not an "i" follows ("MB" is read as MiB, which is what people mean when
+// sizing memory).
+type sizeFlag int64
+
+func (s *sizeFlag) String() string { return formatSize(int64(*s)) }
+
+func (s *sizeFlag) Set(v string) error {
+	t := strings.TrimSpace(v)
+	i := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	n, err := strconv.ParseFloat(num, 64)
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+		"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
+		"t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40,
+	}[strings.ToLower(unit)]
+	if err != nil || n < 0 || mult == 0 || n*mult >= 1<<62 {
+		return errors.New("want a size such as 256MiB")
+	}
+	*s = sizeFlag(n * mult)
+	return nil
+}
+
+// formatSize writes a byte count in the largest binary unit that keeps it
+// at least 1: "256MiB", "1.5GiB", "512B". sizeFlag reads it back.
+func formatSize(n int64) string {
+	v, u := float64(n), 0
+	for v >= 1024 && u < 4 {
+		v /= 1024
+		u++
+	}
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) + [...]string{"B", "KiB", "MiB", "GiB", "TiB"}[u]
+}
+
+// colorFlag is a colour written as #rrggbb, #rgb, or one of the names
+// black, white and gray.
+type colorFlag color.RGBA
+
+func (c *colorFlag) String() string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
+
+func (c *colorFlag) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "black":
+		*c = colorFlag{0, 0, 0, 255}
+		return nil
+	case "white":
+		*c = colorFlag{255, 255, 255, 255}
+		return nil
+	case "gray", "grey":
+		*c = colorFlag{128, 128, 128, 255}
+		return nil
+	}
+	h, ok := strings.CutPrefix(s, "#")
+	if ok && len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	v, err := strconv.ParseUint(h, 16, 32)
+	if !ok || len(h) != 6 || err != nil {
+		return errors.New("want #rrggbb")
+	}
+	*c = colorFlag{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}
+	return nil
+}
+
+// boxFlag is a frame size written WIDTHxHEIGHT, each within what a client
+// may ask for.
+type boxFlag image.Point
+
+func (b *boxFlag) String() string {
+	if *b == (boxFlag{}) {
+		return ""
+	}
+	return fmt.Sprintf("%dx%d", b.X, b.Y)
+}
+
+func (b *boxFlag) Set(s string) error {
+	a, c, found := strings.Cut(strings.ToLower(s), "x")
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(c)
+	if !found || err1 != nil || err2 != nil || w < stream.MinWidth || w > stream.MaxWidth || h < stream.MinWidth || h > stream.MaxWidth {
+		return fmt.Errorf("want WIDTHxHEIGHT, each %d to %d, such as 1920x1080", stream.MinWidth, stream.MaxWidth)
+	}
+	*b = boxFlag{w, h}
+	return nil
+}
