@@ -1,14 +1,5 @@
 package main
 
-// Benchmarks to size hardware by. Run them with
-//
-//	go test -run '^$' -bench . -benchmem -count 6 | tee new.txt
-//	benchstat new.txt
-//
-// The inputs are one 12.5-megapixel photo (testdata/bench/photo-12mp.webp)
-// and the JPEG and PNG made from it here, so every format carries the same
-// picture.
-
 import (
 	"bytes"
 	"context"
@@ -24,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -36,6 +28,15 @@ import (
 	"slidestream/decode"
 	"slidestream/encode"
 )
+
+// Benchmarks to size hardware by. Run them with
+//
+//	go test -run '^$' -bench . -benchmem -count 6 | tee new.txt
+//	benchstat new.txt
+//
+// The inputs are one 12.5-megapixel photo (testdata/bench/photo-12mp.webp)
+// and the JPEG and PNG made from it here, so every format carries the same
+// picture.
 
 type benchInput struct {
 	format string
@@ -361,4 +362,30 @@ func BenchmarkFleetFetch(b *testing.B) {
 		b.ReportMetric(float64(wire), "peer-bytes/frame")
 		b.ReportMetric(float64(len(frame)), "frame-bytes")
 	})
+}
+
+func TestBenchModeReportsEveryFormat(t *testing.T) {
+	dir := t.TempDir()
+	copyFixture(t, dir, "jpeg-large.jpg", "a.jpg")
+	copyFixture(t, dir, "png-rgba.png", "b.png")
+	copyFixture(t, dir, "webp-lossy.webp", "c.webp")
+	copyFixture(t, dir, "webp-animated.webp", "d.webp")
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "--dir", dir, "--width", "100", "--out", out}, &stdout, io.Discard); err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	report := stdout.String()
+	for _, want := range []string{"jpeg", "png", "webp", "3 images", "images/s", "peak memory", "d.webp: animated WebP images are not supported"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("bench report lacks %q:\n%s", want, report)
+		}
+	}
+	frames, _ := filepath.Glob(filepath.Join(out, "*.jpg"))
+	if len(frames) != 3 {
+		t.Errorf("bench --out wrote %d frames; want 3", len(frames))
+	}
+	if err := run(context.Background(), []string{"bench", "--dir", t.TempDir()}, io.Discard, io.Discard); err == nil {
+		t.Error("bench on an empty folder succeeded; want an error")
+	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image/color"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,7 +17,6 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
 
-	"slidestream/source"
 	"slidestream/transcode"
 )
 
@@ -57,46 +54,6 @@ func TestKeysSpreadEvenly(t *testing.T) {
 			t.Errorf("with xxhash, peer %s owns %.0f%% of the keys; want about a third", a, 100*x[a])
 		}
 	}
-}
-
-// freePort returns a loopback address nothing listens on right now.
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startFleet starts n servers on one folder, peered with each other.
-func startFleet(t testing.TB, n int, dir string, args ...string) []*testServer {
-	t.Helper()
-	addrs := make([]string, n)
-	var urls []string
-	for i := range addrs {
-		addrs[i] = freePort(t)
-		urls = append(urls, "http://"+addrs[i])
-	}
-	nodes := make([]*testServer, n)
-	for i := range nodes {
-		nodes[i] = startServer(t, append([]string{"--dir", dir, "--peers", strings.Join(urls, ","),
-			"--self", urls[i], "--peer-addr", addrs[i]}, args...)...)
-	}
-	return nodes
-}
-
-func transcodes(t *testing.T, s *testServer) float64 {
-	t.Helper()
-	fams := scrape(t, s.url)
-	total := 0.0
-	if f, ok := fams["slidestream_transcodes_total"]; ok {
-		for _, m := range f.Metric {
-			total += m.Counter.GetValue()
-		}
-	}
-	return total
 }
 
 // Many readers on every node at once: each frame is transcoded once in
@@ -257,38 +214,4 @@ func TestFleetFetchOutlivesTheCaller(t *testing.T) {
 	if n := transcodes(t, nodes[0]) + transcodes(t, nodes[1]); n != 2 {
 		t.Errorf("%v transcodes; want 2 (the 320 frame and the %d one, once)", n, width)
 	}
-}
-
-// waitHealth waits until the node's /healthz says want.
-func waitHealth(t *testing.T, n *testServer, want string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(n.url + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/healthz still says %q after 15s; want %q", body, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// remoteWidth returns a width in [from, to) whose frame of slide another
-// node owns, so that s has to ask a peer for it.
-func remoteWidth(t testing.TB, s *testServer, slide source.Slide, from, to int) int {
-	t.Helper()
-	for w := from; w < to; w++ {
-		if _, remote := s.fleet.inst.PickPeer(s.frames.key(slide, w).String()); remote {
-			return w
-		}
-	}
-	t.Fatalf("no width from %d to %d is owned by another node", from, to)
-	return 0
 }

@@ -2,19 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"image"
 	"image/color"
-	"image/gif"
 	"image/jpeg"
-	"image/png"
 	"io"
-	"log/slog"
-	"mime"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,236 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"slidestream/decode"
-	"slidestream/encode"
+	"slidestream/stream"
 )
-
-// testServer is a real slidestream on a loopback port.
-type testServer struct {
-	*server
-	url  string
-	stop func() time.Duration // ends serve and says how long it took
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func startServer(t testing.TB, args ...string) *testServer {
-	t.Helper()
-	cfg, err := parseFlags(append([]string{"--addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
-	if err != nil {
-		t.Fatalf("parseFlags(%q): %v", args, err)
-	}
-	logs := &syncBuffer{}
-	s, err := newServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.serve(ctx) }()
-	var once sync.Once
-	var took time.Duration
-	stop := func() time.Duration {
-		once.Do(func() {
-			start := time.Now()
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("serve did not return 10s after its context ended")
-			}
-			took = time.Since(start)
-		})
-		return took
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	return &testServer{server: s, url: "http://" + s.ln.Addr().String(), stop: stop, logs: logs}
-}
-
-// copyFixture copies testdata/name into dir as as.
-func copyFixture(t *testing.T, dir, name, as string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, as)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// solid writes a w×h PNG of one colour.
-func solid(t testing.TB, path string, w, h int, c color.Color) {
-	t.Helper()
-	m := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for i := 0; i < w*h; i++ {
-		m.Set(i%w, i/w, c)
-	}
-	var buf bytes.Buffer
-	png.Encode(&buf, m)
-	// Write then rename, as a careful copy tool does.
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// writeGIF writes a w×h GIF of two frames, red then blue; a slideshow
-// shows the first.
-func writeGIF(t *testing.T, path string, w, h int) string {
-	t.Helper()
-	pal := color.Palette{color.RGBA{200, 30, 30, 255}, color.RGBA{30, 30, 200, 255}}
-	red, blue := image.NewPaletted(image.Rect(0, 0, w, h), pal), image.NewPaletted(image.Rect(0, 0, w, h), pal)
-	for i := range blue.Pix {
-		blue.Pix[i] = 1
-	}
-	var buf bytes.Buffer
-	if err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{red, blue}, Delay: []int{50, 50}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// expected is the frame slidestream must send for a file: the pipeline's
-// own output, byte for byte.
-func expected(t *testing.T, path string, width int) []byte {
-	t.Helper()
-	f, err := decode.Open(path, decode.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := f.Decode(decode.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := encode.Frame(img, encode.Options{Width: width, Background: color.RGBA{0, 0, 0, 255}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// streamReader reads the slideshow with mime/multipart, checking every part.
-type streamReader struct {
-	t      *testing.T
-	resp   *http.Response
-	mr     *multipart.Reader
-	cancel context.CancelFunc
-}
-
-func openStream(t *testing.T, url string) *streamReader {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		cancel()
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	for h, want := range map[string]string{"Cache-Control": "no-store", "X-Accel-Buffering": "no"} {
-		if got := resp.Header.Get(h); !strings.Contains(got, want) {
-			t.Errorf("GET %s: %s = %q; want %q", url, h, got, want)
-		}
-	}
-	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/x-mixed-replace" || params["boundary"] == "" {
-		t.Fatalf("GET %s: Content-Type %q is not multipart/x-mixed-replace with a boundary", url, resp.Header.Get("Content-Type"))
-	}
-	sr := &streamReader{t: t, resp: resp, mr: multipart.NewReader(resp.Body, params["boundary"]), cancel: cancel}
-	t.Cleanup(sr.close)
-	return sr
-}
-
-func (s *streamReader) close() { s.cancel(); s.resp.Body.Close() }
-
-// next returns the next part's JPEG bytes, checking its headers.
-func (s *streamReader) next() []byte {
-	s.t.Helper()
-	p, err := s.mr.NextPart()
-	if err != nil {
-		s.t.Fatalf("reading the next part: %v", err)
-	}
-	if ct := p.Header.Get("Content-Type"); ct != "image/jpeg" {
-		s.t.Errorf("part Content-Type = %q; want image/jpeg", ct)
-	}
-	b, err := io.ReadAll(p)
-	if err != nil {
-		s.t.Fatalf("reading a part: %v", err)
-	}
-	if cl, _ := strconv.Atoi(p.Header.Get("Content-Length")); cl != len(b) {
-		s.t.Errorf("part Content-Length = %q; body has %d bytes", p.Header.Get("Content-Length"), len(b))
-	}
-	if _, err := jpeg.DecodeConfig(bytes.NewReader(b)); err != nil {
-		s.t.Errorf("part is not a JPEG: %v", err)
-	}
-	return b
-}
-
-// distinct reads parts until n different frames in a row have been seen
-// (repeats, which are keep-alives, are skipped) or the deadline passes.
-func (s *streamReader) distinct(n int, within time.Duration) [][]byte {
-	s.t.Helper()
-	deadline := time.AfterFunc(within, s.cancel)
-	defer deadline.Stop()
-	var out [][]byte
-	for len(out) < n {
-		p, err := s.mr.NextPart()
-		if err != nil {
-			s.t.Fatalf("after %d distinct frames: %v", len(out), err)
-		}
-		b, _ := io.ReadAll(p)
-		if len(out) == 0 || !bytes.Equal(out[len(out)-1], b) {
-			out = append(out, b)
-		}
-	}
-	return out
-}
-
-func indexOf(frames [][]byte, b []byte) int {
-	for i, f := range frames {
-		if bytes.Equal(f, b) {
-			return i
-		}
-	}
-	return -1
-}
 
 func TestStreamPlaysMixedFolderInNameOrder(t *testing.T) {
 	dir := t.TempDir()
@@ -485,19 +249,6 @@ func TestBadFilesAreSkippedAndLoggedOnce(t *testing.T) {
 	}
 }
 
-// stalledConn connects with a tiny receive buffer and never reads.
-func stalledConn(t *testing.T, addr, path string) net.Conn {
-	t.Helper()
-	d := net.Dialer{Control: func(network, address string, c syscallRawConn) error { return setRcvBuf(c, 4096) }}
-	conn, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, addr)
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
 func TestStalledClientIsDroppedWithoutHurtingOthers(t *testing.T) {
 	dir := t.TempDir()
 	copyFixture(t, dir, "jpeg-large.jpg", "a.jpg")
@@ -568,28 +319,151 @@ func TestShutdownEndsStreams(t *testing.T) {
 	}
 }
 
-func TestBenchModeReportsEveryFormat(t *testing.T) {
+func TestImageStatusExplainsEveryFile(t *testing.T) {
 	dir := t.TempDir()
-	copyFixture(t, dir, "jpeg-large.jpg", "a.jpg")
-	copyFixture(t, dir, "png-rgba.png", "b.png")
-	copyFixture(t, dir, "webp-lossy.webp", "c.webp")
-	copyFixture(t, dir, "webp-animated.webp", "d.webp")
-	out := t.TempDir()
-	var stdout bytes.Buffer
-	if err := run(context.Background(), []string{"bench", "--dir", dir, "--width", "100", "--out", out}, &stdout, io.Discard); err != nil {
-		t.Fatalf("bench: %v", err)
+	solid(t, filepath.Join(dir, "1-good.png"), 640, 400, color.RGBA{0, 0, 200, 255})
+	copyFixture(t, dir, "webp-lossy.webp", "2-good.webp")
+	os.WriteFile(filepath.Join(dir, "3-notes.jpg"), []byte("shopping list: milk, eggs\n"), 0o644)
+	b, _ := os.ReadFile(filepath.Join("testdata", "jpeg-420.jpg"))
+	os.WriteFile(filepath.Join(dir, "4-cut.jpg"), b[:len(b)/3], 0o644)
+	solid(t, filepath.Join(dir, "5-huge.png"), 1200, 1000, color.White) // over --max-pixels 1
+	s := startServer(t, "--dir", dir, "--interval", "100ms", "--width", "320", "--max-pixels", "1")
+
+	var rep stream.ImagesReport
+	want := map[string]string{"1-good.png": "", "2-good.webp": "", "3-notes.jpg": "unknown-format",
+		"4-cut.jpg": "corrupt", "5-huge.png": "too-many-pixels"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rep = stream.ImagesReport{} // Decode would keep fields the new JSON omits
+		getJSON(t, s.url+"/api/images", &rep)
+		// The cut JPEG's header is fine: only decoding it tells.
+		done := rep.Skipped == 3
+		if done || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	report := stdout.String()
-	for _, want := range []string{"jpeg", "png", "webp", "3 images", "images/s", "peak memory", "d.webp: animated WebP images are not supported"} {
-		if !strings.Contains(report, want) {
-			t.Errorf("bench report lacks %q:\n%s", want, report)
+	if len(rep.Images) != len(want) || rep.OK != 2 || rep.Skipped != 3 {
+		t.Fatalf("report lists %d images, %d ok, %d skipped; want 5, 2, 3: %+v", len(rep.Images), rep.OK, rep.Skipped, rep)
+	}
+	for _, im := range rep.Images {
+		kind, ok := want[im.Name]
+		if !ok {
+			t.Errorf("unexpected image %q", im.Name)
+			continue
+		}
+		switch {
+		case kind == "" && (im.Status != "ok" || im.Thumbnail == "" || im.Reason != ""):
+			t.Errorf("%s: status %q, reason %q, thumbnail %q; want ok with a thumbnail", im.Name, im.Status, im.Reason, im.Thumbnail)
+		case kind != "" && (im.Status != "skipped" || im.Kind != kind || im.Reason == "" || im.Thumbnail != ""):
+			t.Errorf("%s: %+v; want skipped as %s, with a reason and no thumbnail", im.Name, im, kind)
+		}
+		if im.Name == "5-huge.png" && !strings.Contains(im.Reason, "--max-pixels 1") {
+			t.Errorf("5-huge.png reason %q does not name the limit", im.Reason)
+		}
+		if im.Name == "1-good.png" && (im.Format != "png" || im.Width != 640 || im.Height != 400) {
+			t.Errorf("1-good.png: %s %dx%d; want png 640x400", im.Format, im.Width, im.Height)
 		}
 	}
-	frames, _ := filepath.Glob(filepath.Join(out, "*.jpg"))
-	if len(frames) != 3 {
-		t.Errorf("bench --out wrote %d frames; want 3", len(frames))
+
+	// Thumbnails are real JPEGs at the thumbnail width.
+	for _, im := range rep.Images {
+		if im.Thumbnail == "" {
+			continue
+		}
+		resp, err := http.Get(s.url + im.Thumbnail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(body))
+		if want := min(im.Width, stream.ThumbWidth); resp.StatusCode != 200 || err != nil || cfg.Width != want {
+			t.Errorf("thumbnail of %s: %s, %dx%d (%v); want a %d-wide JPEG", im.Name, resp.Status, cfg.Width, cfg.Height, err, want)
+		}
 	}
-	if err := run(context.Background(), []string{"bench", "--dir", t.TempDir()}, io.Discard, io.Discard); err == nil {
-		t.Error("bench on an empty folder succeeded; want an error")
+	if resp, err := http.Get(s.url + "/images/thumb?name=nope.jpg"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("thumbnail of a file not in the folder: %v %v; want 404", resp.Status, err)
+	}
+
+	// The page people read says the same.
+	resp, err := http.Get(s.url + "/images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"2 of 5 images can be shown", "4-cut.jpg", "not a valid JPEG",
+		"over --max-pixels 1", "not a JPEG, PNG, WebP or GIF image", `src="images/thumb?name=1-good.png`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("/images page lacks %q", want)
+		}
+	}
+}
+
+func TestFitMakesEveryFrameTheSameSize(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "1-wide.png"), 900, 200, color.RGBA{200, 0, 0, 255})
+	solid(t, filepath.Join(dir, "2-tall.png"), 200, 900, color.RGBA{0, 200, 0, 255})
+	solid(t, filepath.Join(dir, "3-square.png"), 300, 300, color.RGBA{200, 200, 0, 255})
+	s := startServer(t, "--dir", dir, "--interval", "100ms", "--fit", "320x240", "--background", "#0000ff")
+
+	for _, q := range []struct {
+		query string
+		w, h  int
+	}{{"", 320, 240}, {"?width=160", 160, 120}} {
+		st := openStream(t, s.url+"/slideshow"+q.query)
+		for i, f := range st.distinct(3, 10*time.Second) {
+			m, err := jpeg.Decode(bytes.NewReader(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := m.Bounds(); b.Dx() != q.w || b.Dy() != q.h {
+				t.Errorf("%q frame %d is %dx%d; want %dx%d", q.query, i, b.Dx(), b.Dy(), q.w, q.h)
+			}
+			// No slide has the frame's shape: its corners are padding,
+			// in the background colour.
+			if r, g, b, _ := m.At(1, 1).RGBA(); r>>8 > 40 || g>>8 > 40 || b>>8 < 200 {
+				t.Errorf("%q frame %d corner = %v; want the blue background", q.query, i, m.At(1, 1))
+			}
+		}
+		st.close()
+	}
+
+	// The "no images" frame keeps the size too.
+	empty := startServer(t, "--dir", t.TempDir(), "--fit", "320x240")
+	resp, err := http.Get(empty.url + "/snapshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if cfg, err := jpeg.DecodeConfig(bytes.NewReader(body)); err != nil || cfg.Width != 320 || cfg.Height != 240 {
+		t.Errorf("the no-images frame is %dx%d (%v); want 320x240", cfg.Width, cfg.Height, err)
+	}
+}
+
+// A photo with large metadata before its image header (an ICC profile, a
+// phone's extra data) plays, and the status page, which reads headers the
+// same way the transcoder does, says so rather than "truncated".
+func TestStatusReadsHeadersAsTheTranscoderDoes(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", "jpeg-420.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := append([]byte{}, b[:2]...)
+	for range 5 { // 5 APP2 segments of 64 KiB
+		meta = append(meta, 0xff, 0xe2, 0xff, 0xff)
+		meta = append(meta, bytes.Repeat([]byte{'m'}, 0xfffd)...)
+	}
+	meta = append(meta, b[2:]...)
+	os.WriteFile(filepath.Join(dir, "meta.jpg"), meta, 0o644)
+	s := startServer(t, "--dir", dir, "--interval", "1h", "--width", "100")
+	waitHealth(t, s, "showing meta.jpg")
+	var rep stream.ImagesReport
+	getJSON(t, s.url+"/api/images", &rep)
+	if len(rep.Images) != 1 || rep.Images[0].Status != "ok" || rep.Images[0].Width != 160 || rep.Images[0].Reason != "" {
+		t.Errorf("/api/images = %+v; want meta.jpg ok, 160 wide", rep)
 	}
 }

@@ -1,105 +1,11 @@
 package conformance
 
 import (
-	"bytes"
-	"fmt"
 	"image/color"
-	"io"
-	"mime"
-	"mime/multipart"
-	"net"
-	"net/http"
-	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// metric sums every series of a metric family in the node's /metrics.
-func metric(t *testing.T, base, name string) float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(\{[^}]*\})? (\S+)$`)
-	total := 0.0
-	for _, m := range re.FindAllSubmatch(body, -1) {
-		v, _ := strconv.ParseFloat(string(m[2]), 64)
-		total += v
-	}
-	return total
-}
-
-// playCycle reads node's stream at width until it has seen n different
-// frames in a row: one full cycle of the folder.
-func playCycle(t *testing.T, base string, width, n int) {
-	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("%s/slideshow?width=%d", base, width))
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	defer resp.Body.Close()
-	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	mr := multipart.NewReader(resp.Body, params["boundary"])
-	seen := map[string]bool{}
-	timer := time.AfterFunc(30*time.Second, func() { resp.Body.Close() })
-	defer timer.Stop()
-	for len(seen) < n {
-		p, err := mr.NextPart()
-		if err != nil {
-			t.Errorf("%s at width %d after %d frames: %v", base, width, len(seen), err)
-			return
-		}
-		b, _ := io.ReadAll(p)
-		seen[string(bytes.Clone(b))] = true
-	}
-}
-
-// playAll plays one cycle at every width through every node, all at once.
-func playAll(t *testing.T, nodes []*proc, widths []int, n int) {
-	var wg sync.WaitGroup
-	for _, p := range nodes {
-		for _, w := range widths {
-			wg.Add(1)
-			go func() { defer wg.Done(); playCycle(t, p.url, w, n) }()
-		}
-	}
-	wg.Wait()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func writePeers(t *testing.T, path string, addrs []string) {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("# slidestream fleet\n")
-	for _, a := range addrs {
-		fmt.Fprintf(&b, "http://%s\n", a)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // Three real processes on one folder: one cycle at two widths through every
 // node transcodes each frame once in the whole fleet (three times without

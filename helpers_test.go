@@ -1,0 +1,432 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"slidestream/decode"
+	"slidestream/encode"
+	"slidestream/source"
+)
+
+// testServer is a real slidestream on a loopback port.
+type testServer struct {
+	*server
+	url  string
+	stop func() time.Duration // ends serve and says how long it took
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startServer(t testing.TB, args ...string) *testServer {
+	t.Helper()
+	cfg, err := parseFlags(append([]string{"--addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatalf("parseFlags(%q): %v", args, err)
+	}
+	logs := &syncBuffer{}
+	s, err := newServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.serve(ctx) }()
+	var once sync.Once
+	var took time.Duration
+	stop := func() time.Duration {
+		once.Do(func() {
+			start := time.Now()
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("serve did not return 10s after its context ended")
+			}
+			took = time.Since(start)
+		})
+		return took
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &testServer{server: s, url: "http://" + s.ln.Addr().String(), stop: stop, logs: logs}
+}
+
+// copyFixture copies testdata/name into dir as as.
+func copyFixture(t *testing.T, dir, name, as string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, as)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// solid writes a w×h PNG of one colour.
+func solid(t testing.TB, path string, w, h int, c color.Color) {
+	t.Helper()
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < w*h; i++ {
+		m.Set(i%w, i/w, c)
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, m)
+	// Write then rename, as a careful copy tool does.
+	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeGIF writes a w×h GIF of two frames, red then blue; a slideshow
+// shows the first.
+func writeGIF(t *testing.T, path string, w, h int) string {
+	t.Helper()
+	pal := color.Palette{color.RGBA{200, 30, 30, 255}, color.RGBA{30, 30, 200, 255}}
+	red, blue := image.NewPaletted(image.Rect(0, 0, w, h), pal), image.NewPaletted(image.Rect(0, 0, w, h), pal)
+	for i := range blue.Pix {
+		blue.Pix[i] = 1
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{red, blue}, Delay: []int{50, 50}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// expected is the frame slidestream must send for a file: the pipeline's
+// own output, byte for byte.
+func expected(t *testing.T, path string, width int) []byte {
+	t.Helper()
+	f, err := decode.Open(path, decode.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := f.Decode(decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := encode.Frame(img, encode.Options{Width: width, Background: color.RGBA{0, 0, 0, 255}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// streamReader reads the slideshow with mime/multipart, checking every part.
+type streamReader struct {
+	t      *testing.T
+	resp   *http.Response
+	mr     *multipart.Reader
+	cancel context.CancelFunc
+}
+
+func openStream(t *testing.T, url string) *streamReader {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		cancel()
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	for h, want := range map[string]string{"Cache-Control": "no-store", "X-Accel-Buffering": "no"} {
+		if got := resp.Header.Get(h); !strings.Contains(got, want) {
+			t.Errorf("GET %s: %s = %q; want %q", url, h, got, want)
+		}
+	}
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/x-mixed-replace" || params["boundary"] == "" {
+		t.Fatalf("GET %s: Content-Type %q is not multipart/x-mixed-replace with a boundary", url, resp.Header.Get("Content-Type"))
+	}
+	sr := &streamReader{t: t, resp: resp, mr: multipart.NewReader(resp.Body, params["boundary"]), cancel: cancel}
+	t.Cleanup(sr.close)
+	return sr
+}
+
+func (s *streamReader) close() { s.cancel(); s.resp.Body.Close() }
+
+// next returns the next part's JPEG bytes, checking its headers.
+func (s *streamReader) next() []byte {
+	s.t.Helper()
+	p, err := s.mr.NextPart()
+	if err != nil {
+		s.t.Fatalf("reading the next part: %v", err)
+	}
+	if ct := p.Header.Get("Content-Type"); ct != "image/jpeg" {
+		s.t.Errorf("part Content-Type = %q; want image/jpeg", ct)
+	}
+	b, err := io.ReadAll(p)
+	if err != nil {
+		s.t.Fatalf("reading a part: %v", err)
+	}
+	if cl, _ := strconv.Atoi(p.Header.Get("Content-Length")); cl != len(b) {
+		s.t.Errorf("part Content-Length = %q; body has %d bytes", p.Header.Get("Content-Length"), len(b))
+	}
+	if _, err := jpeg.DecodeConfig(bytes.NewReader(b)); err != nil {
+		s.t.Errorf("part is not a JPEG: %v", err)
+	}
+	return b
+}
+
+// distinct reads parts until n different frames in a row have been seen
+// (repeats, which are keep-alives, are skipped) or the deadline passes.
+func (s *streamReader) distinct(n int, within time.Duration) [][]byte {
+	s.t.Helper()
+	deadline := time.AfterFunc(within, s.cancel)
+	defer deadline.Stop()
+	var out [][]byte
+	for len(out) < n {
+		p, err := s.mr.NextPart()
+		if err != nil {
+			s.t.Fatalf("after %d distinct frames: %v", len(out), err)
+		}
+		b, _ := io.ReadAll(p)
+		if len(out) == 0 || !bytes.Equal(out[len(out)-1], b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func indexOf(frames [][]byte, b []byte) int {
+	for i, f := range frames {
+		if bytes.Equal(f, b) {
+			return i
+		}
+	}
+	return -1
+}
+
+// stalledConn connects with a tiny receive buffer and never reads.
+func stalledConn(t *testing.T, addr, path string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(network, address string, c syscallRawConn) error { return setRcvBuf(c, 4096) }}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, addr)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// scrape reads /metrics with Prometheus' own text parser.
+func scrape(t *testing.T, url string, auth ...string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url+"/metrics", nil)
+	if len(auth) == 2 {
+		req.SetBasicAuth(auth[0], auth[1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics: %s", resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	return fams
+}
+
+// value returns the metric's value for the given label pairs (name, value,
+// ...), or -1 when there is no such series.
+func value(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	f, ok := fams[name]
+	if !ok {
+		return -1
+	}
+next:
+	for _, m := range f.Metric {
+		for i := 0; i+1 < len(labels); i += 2 {
+			found := false
+			for _, lp := range m.Label {
+				if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
+					found = true
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
+		}
+	}
+	return -1
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET %s: %s, %s", url, resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freePort returns a loopback address nothing listens on right now.
+func freePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startFleet starts n servers on one folder, peered with each other.
+func startFleet(t testing.TB, n int, dir string, args ...string) []*testServer {
+	t.Helper()
+	addrs := make([]string, n)
+	var urls []string
+	for i := range addrs {
+		addrs[i] = freePort(t)
+		urls = append(urls, "http://"+addrs[i])
+	}
+	nodes := make([]*testServer, n)
+	for i := range nodes {
+		nodes[i] = startServer(t, append([]string{"--dir", dir, "--peers", strings.Join(urls, ","),
+			"--self", urls[i], "--peer-addr", addrs[i]}, args...)...)
+	}
+	return nodes
+}
+
+func transcodes(t *testing.T, s *testServer) float64 {
+	t.Helper()
+	fams := scrape(t, s.url)
+	total := 0.0
+	if f, ok := fams["slidestream_transcodes_total"]; ok {
+		for _, m := range f.Metric {
+			total += m.Counter.GetValue()
+		}
+	}
+	return total
+}
+
+// waitHealth waits until the node's /healthz says want.
+func waitHealth(t *testing.T, n *testServer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(n.url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz still says %q after 15s; want %q", body, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// remoteWidth returns a width in [from, to) whose frame of slide another
+// node owns, so that s has to ask a peer for it.
+func remoteWidth(t testing.TB, s *testServer, slide source.Slide, from, to int) int {
+	t.Helper()
+	for w := from; w < to; w++ {
+		if _, remote := s.fleet.inst.PickPeer(s.frames.key(slide, w).String()); remote {
+			return w
+		}
+	}
+	t.Fatalf("no width from %d to %d is owned by another node", from, to)
+	return 0
+}
+
+type syscallRawConn = syscall.RawConn
+
+func setRcvBuf(c syscall.RawConn, n int) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
