@@ -27,6 +27,7 @@ import (
 	"slidestream/cache"
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/transcode"
 )
 
 // Benchmarks to size hardware by. Run them with
@@ -180,6 +181,37 @@ func BenchmarkPipeline(b *testing.B) {
 				b.ReportMetric(mp*float64(b.N)/b.Elapsed().Seconds(), "MP/s")
 			})
 		}
+	}
+}
+
+// BenchmarkTranscode: one slide cold from its file on disk to the JPEG
+// frame through the server's transcoder (one open and read, the memory
+// budget, decode, scale, encode), per format, at 1280.
+func BenchmarkTranscode(b *testing.B) {
+	dir := b.TempDir()
+	for _, in := range inputs(b) {
+		if err := os.WriteFile(filepath.Join(dir, "photo."+in.format), in.data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tr := transcode.New(transcode.Options{Dir: dir})
+	for _, in := range inputs(b) {
+		b.Run(in.format, func(b *testing.B) {
+			name := "photo." + in.format
+			st, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			k := transcode.Key{Name: name, Size: st.Size(), ModTime: st.ModTime().UnixNano(), Width: 1280, Quality: 80}
+			b.SetBytes(st.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tr.Load(context.Background(), k); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		})
 	}
 }
 
