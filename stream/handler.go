@@ -233,21 +233,25 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	w.Write(p.b)
 }
 
-// paintDelay is how long a client waits, after a frame, for the next
-// slide to be ready before it commits to repeating the current one. See
-// serveStream.
-const paintDelay = 500 * time.Millisecond
+// chooseWait bounds how long a client waits, after a frame, for the
+// timeline to choose the slide that follows it. See serveStream.
+const chooseWait = 50 * time.Millisecond
 
 // serveStream writes the slideshow as multipart/x-mixed-replace.
 //
-// Chromium paints part N only once the headers of part N+1 have arrived
-// (crbug.com/527446), and every part must carry Content-Length (ffmpeg and
-// go2rtc rely on it), so right after a frame the next part's headers are
-// sent, which needs the next part's length. Usually the next slide is
-// already prepared and those are its headers; otherwise, after paintDelay,
-// they are the headers of a repeat of the current frame, which is sent as
-// the keep-alive or just before the next slide. After a client's first
-// frame there is no wait: a blank screen is worse than one repeated frame.
+// Browsers paint part N only once part N+1 begins: Chromium when its
+// headers arrive (crbug.com/527446), Firefox at the boundary that closes
+// part N. Every part must carry Content-Length (ffmpeg and go2rtc rely on
+// it), so right after a frame the next part's headers are sent, and those
+// need the next part's length. When the next slide is rendered at this
+// width and takes over before the keep-alive is due, they are its headers;
+// otherwise they are the headers of a repeat of the current frame, sent as
+// the keep-alive or just before the next slide. Either way the frame is
+// painted the moment it is sent. The one wait is right after a slide
+// changes, while the timeline chooses the slide after it (a few
+// milliseconds when it is prepared, at most chooseWait): committing to a
+// repeat then would cost a repeated frame at every change of a short
+// interval.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	width, err := h.widthParam(r)
 	if err != nil {
@@ -316,9 +320,9 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 				if next := h.upcoming(st, width, lastFull); next != nil {
 					c.headers(next)
 					pending = next
-				} else if sent == 1 || time.Since(lastFull) >= paintDelay {
+				} else if sent == 1 || !choosing(st) || time.Since(lastFull) >= chooseWait {
 					// A new client's first frame is committed at once:
-					// until it is, Chromium shows nothing at all.
+					// until it is, a browser shows nothing at all.
 					c.headers(shown)
 					pending = shown
 				}
@@ -328,17 +332,13 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 			}
 		}
 
-		// Sleep until the slide changes, the next one is ready, a repeat
-		// must be committed, or the keep-alive is due.
-		var nextReady <-chan struct{}
+		// Sleep until the state changes, the wait for the timeline's choice
+		// is over, or the keep-alive is due.
 		var timeout <-chan time.Time
 		if shown != nil {
 			wake := lastFull.Add(h.keepAlive)
 			if pending == nil {
-				if st.Next != nil {
-					_, nextReady = st.Next.Ready(width)
-				}
-				wake = lastFull.Add(paintDelay)
+				wake = lastFull.Add(chooseWait)
 			}
 			timer.Reset(max(time.Until(wake), 0))
 			timeout = timer.C
@@ -348,7 +348,6 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 			return sent, nil
 		case <-changed:
 			st, changed = h.tl.State()
-		case <-nextReady:
 		case <-timeout:
 			if time.Since(lastFull) >= h.keepAlive {
 				if pending == nil {
@@ -366,6 +365,11 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 		}
 	}
 }
+
+// choosing reports whether the timeline is still choosing the slide that
+// follows the one on screen: it publishes a new slide first and the one
+// after it as soon as that is prepared.
+func choosing(st *State) bool { return st.Slide != nil && st.Next == nil }
 
 // upcoming returns the next slide's part if it is rendered at width and
 // takes over before the keep-alive would be due, so that its headers can be

@@ -45,24 +45,37 @@ func (f *fakeSource) set(names ...string) {
 	f.changed = make(chan struct{})
 }
 
-// fakeRenderer gives every slide a small real JPEG, fails the slides it is
-// told to, and counts what it is asked for by "name@width".
+// fakeRenderer gives every slide a small real JPEG of its own, fails the
+// slides it is told to, and counts what it is asked for by "name@width".
 type fakeRenderer struct {
-	jpeg []byte
-	bad  map[string]bool
+	bad map[string]bool
 
 	mu    sync.Mutex // protects calls
 	calls map[string]int
 }
 
 func newRenderer(bad ...string) *fakeRenderer {
-	var buf bytes.Buffer
-	jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil)
-	r := &fakeRenderer{jpeg: buf.Bytes(), bad: map[string]bool{}, calls: map[string]int{}}
+	r := &fakeRenderer{bad: map[string]bool{}, calls: map[string]int{}}
 	for _, b := range bad {
 		r.bad[b] = true
 	}
 	return r
+}
+
+// frame is the JPEG the renderer gives the slide named name: grey, of a
+// shade of its own.
+func (r *fakeRenderer) frame(name string) []byte {
+	m := image.NewGray(image.Rect(0, 0, 8, 8))
+	shade := byte(0)
+	for _, c := range []byte(name) {
+		shade = shade*31 + c
+	}
+	for i := range m.Pix {
+		m.Pix[i] = shade
+	}
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, m, nil)
+	return buf.Bytes()
 }
 
 func (r *fakeRenderer) Render(_ context.Context, s source.Slide, width int) ([]byte, error) {
@@ -72,7 +85,7 @@ func (r *fakeRenderer) Render(_ context.Context, s source.Slide, width int) ([]b
 	if r.bad[s.Name] {
 		return nil, fmt.Errorf("%s: not a valid JPEG", s.Path)
 	}
-	return r.jpeg, nil
+	return r.frame(s.Name), nil
 }
 
 func (r *fakeRenderer) count(call string) int {
