@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
-	"path"
 	"strconv"
 	"strings"
 )
@@ -71,7 +70,7 @@ func ParseKey(s string) (Key, error) {
 		return bad("quality out of range")
 	case k.Size < 0:
 		return bad("negative file size")
-	case k.Name == "" || k.Name == "." || k.Name == ".." || k.Name != path.Base(k.Name) || strings.ContainsRune(k.Name, 0):
+	case k.Name == "" || k.Name == "." || k.Name == ".." || strings.ContainsAny(k.Name, "/\x00"):
 		// The folder is listed flat: a slide is a file directly in it.
 		return bad("not a plain file name")
 	}

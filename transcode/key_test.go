@@ -29,6 +29,7 @@ func TestKeyRoundTrip(t *testing.T) {
 		"f0/640x0/q80/000000/1/2/a.jpg",
 		"f1/640x0/q80/000000/1/2/",
 		"f1/640x0/q80/000000/1/2/a\x00.jpg",
+		"f1/0x0/q0/000000/0/0//", // found by FuzzParseKey
 	} {
 		if _, err := ParseKey(bad); err == nil {
 			t.Errorf("ParseKey(%q) accepted it", bad)
