@@ -2,6 +2,7 @@ package main
 
 import (
 	"image/color"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -43,6 +44,16 @@ func TestBasicAuth(t *testing.T) {
 		}
 		if r := get("/healthz", "", ""); r.StatusCode != 200 {
 			t.Errorf("%v: /healthz without credentials: %s; want 200 (health checks carry none)", flags[0], r.Status)
+		}
+		// Open to all, it tells only that the server is up.
+		resp, err := http.Get(s.url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "ok\n" {
+			t.Errorf("%v: /healthz behind --auth says %q; want only \"ok\" (no file names, no folder)", flags[0], body)
 		}
 		if !strings.Contains(s.logs.String(), "authentication is on") {
 			t.Errorf("%v: the log does not say authentication is on:\n%s", flags[0], s.logs.String())

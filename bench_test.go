@@ -374,11 +374,12 @@ func BenchmarkFleetFetch(b *testing.B) {
 	b.Run("from-peer", func(b *testing.B) {
 		u := "http://" + owner.fleet.ln.Addr().String() + peerPath + groupName + "/" +
 			url.PathEscape(a.frames.key(slide, width).String())
+		client := &http.Client{Transport: signer{[]byte(testPeerSecret), http.DefaultTransport}}
 		var d []time.Duration
 		wire := 0
 		for b.Loop() {
 			t0 := time.Now()
-			resp, err := http.Get(u)
+			resp, err := client.Get(u)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -44,6 +44,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"--self", "http://10.0.0.1:8081"}, false},
 		{[]string{"--peers", "x", "--self", "https://10.0.0.1:8081"}, false},
 		{[]string{"--peers", "x", "--self", "http://10.0.0.1:8080", "--peer-addr", ":8080"}, false},
+		{[]string{"--peer-secret-file", "/etc/hostname"}, false},
+		{[]string{"--peers", "http://10.0.0.1:8081", "--self", "http://10.0.0.1:8081", "--peer-secret-file", "/nonexistent/secret"}, false},
+		{[]string{"--peers", "http://10.0.0.1:8081", "--self", "http://10.0.0.1:8081", "--peer-secret-file", "/dev/null"}, false},
 	}
 	for _, tt := range tests {
 		var stderr bytes.Buffer

@@ -2,7 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +23,8 @@ import (
 	"github.com/groupcache/groupcache-go/v3"
 	"github.com/groupcache/groupcache-go/v3/transport"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
+
+	"slidestream/transcode"
 )
 
 // Fleet mode: several slidestream instances serving the same folder share
@@ -37,6 +43,31 @@ const (
 	peerRefresh = 2 * time.Second
 )
 
+// peerHeader carries a peer request's signature: the HMAC-SHA256, under
+// the --peer-secret-file secret, of the request's method and path. The
+// secret itself never crosses the network, and a stranger on the peer port
+// can ask for nothing.
+const peerHeader = "X-Slidestream-Peer"
+
+// fleetOptions configures fleet mode.
+type fleetOptions struct {
+	addr       string // where to listen for peers (--peer-addr)
+	self       string // this instance's peer URL (--self)
+	peers      string // the --peers value: a list, or @FILE
+	cacheBytes int64
+	// secret signs and checks every peer request; nil when there is no
+	// --peer-secret-file, and anyone who reaches the peer port is served.
+	secret []byte
+	// accept refuses, before any work, a key no client of this instance
+	// could have asked for.
+	accept func(transcode.Key) error
+	// load makes a frame from its key when this instance owns it; it
+	// bounds its own concurrency.
+	load        func(ctx context.Context, key string) ([]byte, error)
+	readTimeout time.Duration // as the public server's
+	log         *slog.Logger
+}
+
 // fleet is the groupcache side of fleet mode: the instance, its group, and
 // the peer listener. It is a store for frames.
 type fleet struct {
@@ -52,12 +83,10 @@ type fleet struct {
 	current []string   // the peer addresses in use, sorted
 }
 
-// newFleet listens on peerAddr for peer traffic and joins the peers. load
-// makes a frame from its key when this instance owns it; it bounds its own
-// concurrency.
-func newFleet(peerAddr, self, peers string, cacheBytes int64,
-	load func(ctx context.Context, key string) ([]byte, error), log *slog.Logger) (*fleet, error) {
-	selfAddr, err := peerAddress(self)
+// newFleet listens for peer traffic and joins the peers.
+func newFleet(o fleetOptions) (*fleet, error) {
+	log := o.log
+	selfAddr, err := peerAddress(o.self)
 	if err != nil {
 		return nil, fmt.Errorf("--self: %v", err)
 	}
@@ -71,13 +100,13 @@ func newFleet(peerAddr, self, peers string, cacheBytes int64,
 		}
 		selfAddr = net.JoinHostPort(ips[0], port)
 	}
-	ln, err := net.Listen("tcp", peerAddr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return nil, fmt.Errorf("--peer-addr: %v", err)
 	}
 	t := transport.NewHttpTransport(transport.HttpTransportOptions{
 		BasePath: peerPath,
-		Client:   &http.Client{Timeout: peerTimeout},
+		Client:   &http.Client{Timeout: peerTimeout, Transport: signer{o.secret, http.DefaultTransport}},
 		Logger:   log,
 		// A transcode a peer asked for runs to the end even if that peer
 		// gives up: the frame is cached and others are waiting for it.
@@ -93,13 +122,13 @@ func newFleet(peerAddr, self, peers string, cacheBytes int64,
 			Transport: t,
 		}),
 		self:  selfAddr,
-		peers: peers,
+		peers: o.peers,
 		log:   log,
 		ln:    ln,
 	}
-	f.group, err = f.inst.NewGroup(groupName, cacheBytes, groupcache.GetterFunc(
+	f.group, err = f.inst.NewGroup(groupName, o.cacheBytes, groupcache.GetterFunc(
 		func(ctx context.Context, key string, dest transport.Sink) error {
-			b, err := load(ctx, key)
+			b, err := o.load(ctx, key)
 			if err != nil {
 				return err
 			}
@@ -109,7 +138,10 @@ func newFleet(peerAddr, self, peers string, cacheBytes int64,
 		ln.Close()
 		return nil, err
 	}
-	f.srv = &http.Server{Handler: peerOnly(t), ReadHeaderTimeout: 10 * time.Second}
+	if o.secret == nil {
+		log.Warn("fleet mode without --peer-secret-file: anyone who can reach the peer port can make this instance transcode; give every instance the same secret")
+	}
+	f.srv = newHTTPServer(peerGate(o, t), o.readTimeout, log)
 	go f.srv.Serve(ln)
 	if err := f.refresh(context.Background()); err != nil {
 		f.srv.Close()
@@ -118,17 +150,72 @@ func newFleet(peerAddr, self, peers string, cacheBytes int64,
 	return f, nil
 }
 
-// peerOnly lets peers fetch frames and nothing else: groupcache's transport
-// also accepts writes and deletions of keys, which slidestream never sends
-// and which a stranger on the peer port must not be able to make.
-func peerOnly(next http.Handler) http.Handler {
+// peerGate lets peers fetch frames and nothing else, and refuses before
+// any work a request that is not signed with the fleet's secret (when there
+// is one) or names a frame no client of this instance could have asked
+// for. groupcache's transport also accepts writes and deletions of keys,
+// which slidestream never sends. Refusals say nothing about the folder.
+func peerGate(o fleetOptions, next http.Handler) http.Handler {
+	prefix := peerPath + groupName + "/"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, peerPath+groupName+"/") {
+		key, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if r.Method != http.MethodGet || !ok {
 			http.Error(w, "peers may only GET frames", http.StatusForbidden)
+			return
+		}
+		if o.secret != nil {
+			got, err := hex.DecodeString(r.Header.Get(peerHeader))
+			if err != nil || !hmac.Equal(got, peerMAC(o.secret, r.Method, r.URL.Path)) {
+				http.Error(w, "not signed with this fleet's secret", http.StatusForbidden)
+				return
+			}
+		}
+		k, err := transcode.ParseKey(key)
+		if err == nil {
+			err = o.accept(k)
+		}
+		if err != nil {
+			http.Error(w, "not a frame this instance makes", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// peerMAC signs a peer request.
+func peerMAC(secret []byte, method, path string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(method + " " + path))
+	return m.Sum(nil)
+}
+
+// signer signs every request it sends to a peer.
+type signer struct {
+	secret []byte
+	next   http.RoundTripper
+}
+
+func (s signer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if s.secret == nil {
+		return s.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set(peerHeader, hex.EncodeToString(peerMAC(s.secret, r.Method, r.URL.Path)))
+	return s.next.RoundTrip(r)
+}
+
+// readPeerSecret reads --peer-secret-file: its content, without the spaces
+// and line ends around it.
+func readPeerSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 16 {
+		return nil, fmt.Errorf("%s holds %d bytes; want a secret of at least 16 (head -c 32 /dev/urandom | base64 > %s)", path, len(b), path)
+	}
+	return b, nil
 }
 
 // peerAddress turns a peer URL (http://host:port) or a bare host:port into
@@ -291,9 +378,8 @@ func (f *fleet) waitForPeers(ctx context.Context) {
 	}
 }
 
-func (f *fleet) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
+// close ends the peer server by the deadline of ctx.
+func (f *fleet) close(ctx context.Context) {
 	if err := f.srv.Shutdown(ctx); err != nil {
 		f.srv.Close()
 	}

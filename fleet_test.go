@@ -215,3 +215,73 @@ func TestFleetFetchOutlivesTheCaller(t *testing.T) {
 		t.Errorf("%v transcodes; want 2 (the 320 frame and the %d one, once)", n, width)
 	}
 }
+
+// The peer port does no work for a stranger or for a frame no client of
+// this instance could have asked for, and its refusals tell nothing about
+// the folder.
+func TestPeerPortRefusesWhatNoClientCouldAsk(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 640, 400, color.RGBA{10, 120, 200, 255})
+	copyFixture(t, dir, "png-rgb.png", ".hidden.png")
+	nodes := startFleet(t, 2, dir, "--width", "320", "--interval", "1h")
+	for _, n := range nodes {
+		waitHealth(t, n, "showing a.png")
+	}
+	s := nodes[0]
+	slide := s.timeline.Slides()[0]
+	good := s.frames.key(slide, 200)
+	hidden, err := s.folder.Stat("a.png") // a version that exists, for a name the folder does not list
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := transcodes(t, nodes[0]) + transcodes(t, nodes[1])
+
+	refused := map[string]struct {
+		key    transcode.Key
+		secret string
+	}{
+		"unsigned":           {good, ""},
+		"signed by another":  {good, "some other fleet's secret, just as long"},
+		"16384x16384 q100":   {transcode.Key{Name: "a.png", Size: good.Size, ModTime: good.ModTime, Width: 16384, Height: 16384, Quality: 100}, testPeerSecret},
+		"other quality":      {func() transcode.Key { k := good; k.Quality = 79; return k }(), testPeerSecret},
+		"other background":   {func() transcode.Key { k := good; k.Background = color.RGBA{1, 2, 3, 255}; return k }(), testPeerSecret},
+		"a height, no --fit": {func() transcode.Key { k := good; k.Height = 100; return k }(), testPeerSecret},
+		"a width of 5":       {func() transcode.Key { k := good; k.Width = 5; return k }(), testPeerSecret},
+		"another version":    {func() transcode.Key { k := good; k.Size++; return k }(), testPeerSecret},
+		"a dot file":         {func() transcode.Key { k := good; k.Name, k.Size = ".hidden.png", hidden.Size; return k }(), testPeerSecret},
+		"no such file":       {func() transcode.Key { k := good; k.Name = "gone.png"; return k }(), testPeerSecret},
+	}
+	for what, r := range refused {
+		start := time.Now()
+		code, body := peerGet(t, s, r.key.String(), r.secret)
+		if code != http.StatusForbidden || time.Since(start) > time.Second {
+			t.Errorf("%s: %d %.80q after %v; want 403 at once", what, code, body, time.Since(start).Round(time.Millisecond))
+		}
+		if strings.Contains(body, dir) || strings.Contains(body, "hidden") || strings.Contains(body, "no such file") {
+			t.Errorf("%s: the refusal %q tells about the folder", what, body)
+		}
+	}
+	if after := transcodes(t, nodes[0]) + transcodes(t, nodes[1]); after != before {
+		t.Errorf("refused requests cost %v transcodes; want none", after-before)
+	}
+	if code, body := peerGet(t, s, good.String(), testPeerSecret); code != http.StatusOK {
+		t.Errorf("a signed request for a frame a client could ask for: %d %.80q; want 200", code, body)
+	}
+}
+
+// Fleet mode without a shared secret works, and says loudly that anyone
+// who reaches the peer port can ask for frames.
+func TestFleetWithoutSecretWarns(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 64, 40, color.RGBA{10, 120, 200, 255})
+	addr := freePort(t)
+	s := startServer(t, "--dir", dir, "--peers", "http://"+addr, "--self", "http://"+addr, "--peer-addr", addr)
+	if !strings.Contains(s.logs.String(), "without --peer-secret-file") {
+		t.Errorf("no warning about the missing secret in the log:\n%s", s.logs.String())
+	}
+	waitHealth(t, s, "showing a.png")
+	k := s.frames.key(s.timeline.Slides()[0], 32)
+	if code, body := peerGet(t, s, k.String(), ""); code != http.StatusOK {
+		t.Errorf("unsigned peer request without a secret configured: %d %.80q; want 200", code, body)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -61,9 +62,19 @@ func (s *syncBuffer) String() string {
 
 func startServer(t testing.TB, args ...string) *testServer {
 	t.Helper()
+	return startServerWith(t, nil, args...)
+}
+
+// startServerWith is startServer with a chance to change the parsed
+// configuration (settings that are no flags) before the server is made.
+func startServerWith(t testing.TB, tweak func(*config), args ...string) *testServer {
+	t.Helper()
 	cfg, err := parseFlags(append([]string{"--addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatalf("parseFlags(%q): %v", args, err)
+	}
+	if tweak != nil {
+		tweak(cfg)
 	}
 	logs := &syncBuffer{}
 	s, err := newServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
@@ -355,9 +366,18 @@ func freePort(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// startFleet starts n servers on one folder, peered with each other.
+// testPeerSecret is the secret every fleet in these tests shares.
+const testPeerSecret = "a secret every instance of the test fleet shares"
+
+// startFleet starts n servers on one folder, peered with each other and
+// sharing testPeerSecret.
 func startFleet(t testing.TB, n int, dir string, args ...string) []*testServer {
 	t.Helper()
+	secret := filepath.Join(t.TempDir(), "peer-secret")
+	if err := os.WriteFile(secret, []byte(testPeerSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args = append([]string{"--peer-secret-file", secret}, args...)
 	addrs := make([]string, n)
 	var urls []string
 	for i := range addrs {
@@ -429,4 +449,21 @@ func setRcvBuf(c syscall.RawConn, n int) error {
 		return err
 	}
 	return serr
+}
+
+// peerGet asks the peer port of s for the frame key names, signed with
+// secret (unsigned when it is empty), and returns the status and body.
+func peerGet(t testing.TB, s *testServer, key, secret string) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: 60 * time.Second, Transport: signer{nil, http.DefaultTransport}}
+	if secret != "" {
+		client.Transport = signer{[]byte(secret), http.DefaultTransport}
+	}
+	resp, err := client.Get("http://" + s.fleet.ln.Addr().String() + peerPath + groupName + "/" + url.PathEscape(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

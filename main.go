@@ -18,12 +18,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"slidestream/cache"
 	"slidestream/source"
 	"slidestream/stream"
+	"slidestream/transcode"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -50,14 +52,16 @@ type config struct {
 	cacheSize    sizeFlag
 	interval     time.Duration
 	writeTimeout time.Duration
-	peers        string     // fleet mode: the other instances, a list or @FILE
-	self         string     // fleet mode: this instance's peer URL
-	peerAddr     string     // fleet mode: where to listen for peers
-	auth         *basicAuth // from --auth or --auth-file; nil when off
+	peers        string        // fleet mode: the other instances, a list or @FILE
+	self         string        // fleet mode: this instance's peer URL
+	peerAddr     string        // fleet mode: where to listen for peers
+	peerSecret   []byte        // fleet mode: from --peer-secret-file; nil when none
+	readTimeout  time.Duration // for reading a request, body included; not a flag
+	auth         *basicAuth    // from --auth or --auth-file; nil when off
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
-	c := &config{cacheSize: cache.DefaultMaxBytes}
+	c := &config{cacheSize: cache.DefaultMaxBytes, readTimeout: readTimeout}
 	var authFlag, authFile string
 	fs := flag.NewFlagSet("slidestream", flag.ContinueOnError)
 	c.pipelineFlags.register(fs)
@@ -68,6 +72,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
 	fs.StringVar(&c.self, "self", "", "fleet mode: this instance's own peer URL, as the others list it")
 	fs.StringVar(&c.peerAddr, "peer-addr", "", "fleet mode: listen address for peer traffic (default: the port of --self on all interfaces)")
+	var secretFile string
+	fs.StringVar(&secretFile, "peer-secret-file", "", "fleet mode: a file with a secret shared by every instance; peers sign their requests with it and unsigned ones are refused")
 	fs.StringVar(&authFlag, "auth", "", "require HTTP Basic auth as USER:PASSWORD on every path but /healthz")
 	fs.StringVar(&authFile, "auth-file", "", "like --auth, read from the first line of this file (keeps the password out of ps)")
 	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
@@ -90,8 +96,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	switch {
 	case c.peers != "" && c.self == "":
 		return bad("-peers needs -self, this instance's own peer URL")
-	case c.peers == "" && (c.self != "" || c.peerAddr != ""):
-		return bad("-self and -peer-addr only mean something with -peers")
+	case c.peers == "" && (c.self != "" || c.peerAddr != "" || secretFile != ""):
+		return bad("-self, -peer-addr and -peer-secret-file only mean something with -peers")
 	case c.peers != "":
 		addr, err := peerAddress(c.self)
 		if err != nil {
@@ -103,6 +109,11 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		}
 		if c.peerAddr == c.addr {
 			return bad("-peer-addr %s: peer traffic needs its own port, not the public one", c.peerAddr)
+		}
+		if secretFile != "" {
+			if c.peerSecret, err = readPeerSecret(secretFile); err != nil {
+				return bad("-peer-secret-file: %v", err)
+			}
 		}
 	}
 	switch {
@@ -169,8 +180,11 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	tr := cfg.transcoder(m.transcoded)
 	f := &frames{tr: tr, frameSpec: cfg.frameSpec()}
 	s := &server{cfg: cfg, log: log, frames: f, budget: int64(cfg.decodeMemory)}
+	s.folder = source.NewFolder(cfg.dir, log)
 	if cfg.peers != "" {
-		fl, err := newFleet(cfg.peerAddr, cfg.self, cfg.peers, int64(cfg.cacheSize), load(tr), log)
+		fl, err := newFleet(fleetOptions{addr: cfg.peerAddr, self: cfg.self, peers: cfg.peers,
+			cacheBytes: int64(cfg.cacheSize), secret: cfg.peerSecret, accept: s.acceptPeerKey, load: load(tr),
+			readTimeout: cfg.readTimeout, log: log})
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +197,6 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
-	s.folder = source.NewFolder(cfg.dir, log)
 	s.timeline = stream.NewTimeline(s.folder, f, stream.TimelineOptions{
 		Interval:  cfg.interval,
 		Width:     cfg.width,
@@ -192,7 +205,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		Log:       log,
 	})
 	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,
-		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log})
+		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log, HideNames: cfg.auth != nil})
 	m.watch(s.timeline, s.handler)
 
 	mux := http.NewServeMux()
@@ -205,12 +218,54 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		if s.fleet != nil {
-			s.fleet.close()
+			s.fleet.close(context.Background())
 		}
 		return nil, err
 	}
 	s.ln = ln
 	return s, nil
+}
+
+// acceptPeerKey refuses a key that no client of this instance could have
+// asked for, so that a peer cannot make it transcode anything else: a
+// width a client may ask for, the height --fit gives it, this instance's
+// quality and background, and a file the folder lists, at exactly the
+// version named (checked with stat, before the file is opened).
+func (s *server) acceptPeerKey(k transcode.Key) error {
+	spec := s.frames.frameSpec
+	switch {
+	case k.Width != s.cfg.width && (k.Width < stream.MinWidth || k.Width > stream.MaxWidth):
+		return errors.New("a width no client may ask for")
+	case k.Height != spec.height(k.Width):
+		return errors.New("not this instance's frame height")
+	case k.Quality != spec.quality || k.Background != spec.bg:
+		return errors.New("not this instance's quality and background")
+	}
+	sl, err := s.folder.Stat(k.Name)
+	if err != nil || sl.Size != k.Size || sl.ModTime.UnixNano() != k.ModTime {
+		return errors.New("not a slide at that version")
+	}
+	return nil
+}
+
+// readTimeout bounds the reading of a request, body included, on both
+// servers: a client that announces a body and never sends it is let go.
+// Streams outlast it: net/http lifts the read deadline once a request is
+// read.
+const readTimeout = 15 * time.Second
+
+// newHTTPServer returns a server with the limits both the public and the
+// peer server keep: time to send the request, its header size, idle
+// connections. There is no WriteTimeout: it would cut every stream.
+func newHTTPServer(h http.Handler, read time.Duration, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, read),
+		ReadTimeout:       read,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // url is the address to open in a browser.
@@ -227,21 +282,15 @@ func (s *server) url() string {
 func (s *server) serve(ctx context.Context) error {
 	streams, stopStreams := context.WithCancel(context.Background())
 	defer stopStreams()
-	hs := &http.Server{
-		Handler:           s.root,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		// Streams end when this context does: Shutdown alone would wait
-		// for them forever. No WriteTimeout: it would cut every stream.
-		BaseContext: func(net.Listener) context.Context { return streams },
-		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	hs := newHTTPServer(s.root, s.cfg.readTimeout, s.log)
+	// Streams end when this context does: Shutdown alone would wait for
+	// them forever.
+	hs.BaseContext = func(net.Listener) context.Context { return streams }
 	go s.folder.Watch(streams, time.Second)
 	go limitMemory(streams, s.held, s.budget)
+	go s.reloadOnHangup(streams)
 	if s.fleet != nil {
 		go s.fleet.watch(streams)
-		defer s.fleet.close()
 		go func() {
 			s.fleet.waitForPeers(streams)
 			s.timeline.Run(streams)
@@ -268,12 +317,40 @@ func (s *server) serve(ctx context.Context) error {
 	s.log.Info("shutting down", "clients", s.handler.Clients())
 	s.handler.Shutdown()
 	stopStreams()
+	// Both servers stop together, by one deadline.
 	done, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	var wg sync.WaitGroup
+	if s.fleet != nil {
+		wg.Go(func() { s.fleet.close(done) })
+	}
 	if err := hs.Shutdown(done); err != nil {
 		hs.Close()
 	}
+	wg.Wait()
 	return nil
+}
+
+// reloadOnHangup reads the folder and the peer list again on SIGHUP, the
+// signal service managers send for a reload, instead of dying of it.
+func (s *server) reloadOnHangup(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		s.log.Info("SIGHUP: reading the folder and the peer list again")
+		s.folder.Scan()
+		if s.fleet != nil {
+			if err := s.fleet.refresh(ctx); err != nil {
+				s.log.Warn("cannot update the fleet's peers; keeping the last list", "err", err)
+			}
+		}
+	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

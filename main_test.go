@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -465,5 +466,61 @@ func TestStatusReadsHeadersAsTheTranscoderDoes(t *testing.T) {
 	getJSON(t, s.url+"/api/images", &rep)
 	if len(rep.Images) != 1 || rep.Images[0].Status != "ok" || rep.Images[0].Width != 160 || rep.Images[0].Reason != "" {
 		t.Errorf("/api/images = %+v; want meta.jpg ok, 160 wide", rep)
+	}
+}
+
+// HEAD /slideshow answers the stream's headers and ends: it is no viewer,
+// and the connection serves the next request.
+func TestHeadOfTheStreamEnds(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 64, 40, color.RGBA{200, 0, 0, 255})
+	ts := startServer(t, "--dir", dir, "--interval", "1h")
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Head(ts.url + "/slideshow")
+	if err != nil {
+		t.Fatalf("HEAD /slideshow: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/x-mixed-replace") {
+		t.Errorf("HEAD /slideshow = %s, %q; want 200 and the stream's type", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if n := ts.handler.Clients(); n != 0 {
+		t.Errorf("after HEAD, %d clients; want none", n)
+	}
+	resp, err = client.Get(ts.url + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET after HEAD on the same client: %v, %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+// A client that announces a body and never sends it is let go after the
+// read timeout; a stream, whose request was read, outlasts it.
+func TestReadTimeoutLetsGoOfBodiesThatNeverCome(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 64, 40, color.RGBA{200, 0, 0, 255})
+	solid(t, filepath.Join(dir, "b.png"), 64, 40, color.RGBA{0, 200, 0, 255})
+	ts := startServerWith(t, func(c *config) { c.readTimeout = 300 * time.Millisecond },
+		"--dir", dir, "--interval", "100ms", "--width", "64")
+
+	conn, err := net.Dial("tcp", ts.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /slideshow HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.Copy(io.Discard, conn)
+	if err != nil || time.Since(start) > 3*time.Second {
+		t.Errorf("a request whose body never comes: connection held %v (%v); want it closed after the read timeout",
+			time.Since(start).Round(time.Millisecond), err)
+	}
+
+	s := openStream(t, ts.url+"/slideshow")
+	start = time.Now()
+	s.distinct(15, 10*time.Second) // 1.5 s of slides, five read timeouts
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("15 slides at 100ms in %v", d)
 	}
 }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"image/color"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -40,10 +41,14 @@ func TestFleetOfThree(t *testing.T) {
 		peerAddrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 		peersFile := filepath.Join(t.TempDir(), "peers")
 		writePeers(t, peersFile, peerAddrs)
+		secret := filepath.Join(t.TempDir(), "peer-secret")
+		if err := os.WriteFile(secret, []byte("the fleet's shared secret, 32 bytes\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		var nodes []*proc
 		for _, a := range peerAddrs {
 			nodes = append(nodes, startProc(t, append(common, "--peers", "@"+peersFile,
-				"--self", "http://"+a, "--peer-addr", a)...))
+				"--self", "http://"+a, "--peer-addr", a, "--peer-secret-file", secret)...))
 		}
 		playAll(t, nodes, widths, n)
 		var per []float64

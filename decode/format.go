@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"fmt"
 	"image"
 	"path"
 	"strings"
@@ -102,7 +101,8 @@ func formatList() string {
 }
 
 // describe says what an unrecognised file looks like, to make the rejection
-// useful: an empty file, a text file, or the first bytes in hex.
+// useful: an empty file, a text file, or something else. It never quotes
+// the file's bytes: the reason is shown on pages.
 func describe(b []byte) string {
 	if len(b) == 0 {
 		return "the file is empty"
@@ -118,5 +118,5 @@ func describe(b []byte) string {
 	if text {
 		return "it is text, not a " + formatList() + " image"
 	}
-	return fmt.Sprintf("not a %s image (it starts with % x)", formatList(), b[:min(len(b), 8)])
+	return "not an image: not a " + formatList() + " file"
 }

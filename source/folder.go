@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -47,6 +48,24 @@ func (f *Folder) Slides() ([]Slide, <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.slides, f.changed
+}
+
+// Stat returns the slide named name as it is on disk now, or an error if
+// there is no such file or the folder would not list it (a dot file, a
+// name that is no image's, a directory, a path into a subfolder).
+func (f *Folder) Stat(name string) (Slide, error) {
+	if strings.HasPrefix(name, ".") || strings.Contains(name, "/") || !decode.IsImageName(name) {
+		return Slide{}, fmt.Errorf("%q is not a name the folder lists", name)
+	}
+	p := filepath.Join(f.dir, name)
+	info, err := os.Stat(p)
+	if err != nil {
+		return Slide{}, err
+	}
+	if !info.Mode().IsRegular() {
+		return Slide{}, fmt.Errorf("%q is not a regular file", name)
+	}
+	return Slide{Name: name, Path: p, Size: info.Size(), ModTime: info.ModTime()}, nil
 }
 
 // Watch rescans every interval until ctx ends.

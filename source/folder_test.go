@@ -30,6 +30,14 @@ func TestFolderListsImagesInNameOrder(t *testing.T) {
 	if got := names(list); !slices.Equal(got, want) {
 		t.Errorf("Slides() = %q; want %q", got, want)
 	}
+	if s, err := f.Stat("c.WebP"); err != nil || !s.Same(list[2]) || s.Path != filepath.Join(dir, "c.WebP") {
+		t.Errorf(`Stat("c.WebP") = %+v, %v; want %+v`, s, err, list[2])
+	}
+	for _, n := range []string{".hidden.jpg", "notes.txt", "missing.jpg", "sub.jpg", "../b.JPG", "sub.jpg/x.jpg"} {
+		if s, err := f.Stat(n); err == nil {
+			t.Errorf("Stat(%q) = %+v; want an error: the folder does not list it", n, s)
+		}
+	}
 }
 
 func TestFolderSignalsChanges(t *testing.T) {

@@ -45,7 +45,10 @@ type HandlerOptions struct {
 	Inspect Inspector
 	// Observe is told of every frame sent and every client that goes.
 	Observe Observer
-	Log     *slog.Logger
+	// HideNames keeps file names and the folder out of /healthz, which
+	// stays open to everyone when the rest is behind a password.
+	HideNames bool
+	Log       *slog.Logger
 }
 
 // Observer learns what the handler sends, for metrics. Its methods must be
@@ -74,6 +77,7 @@ type Handler struct {
 	log          *slog.Logger
 	obs          Observer
 	inspect      Inspector
+	hideNames    bool
 	mux          *http.ServeMux
 	placeholders placeholders
 	clients      atomic.Int64
@@ -95,7 +99,7 @@ func NewHandler(tl *Timeline, o HandlerOptions) *Handler {
 		o.Observe = nopObserver{}
 	}
 	h := &Handler{tl: tl, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log,
-		obs: o.Observe, inspect: o.Inspect, mux: http.NewServeMux()}
+		obs: o.Observe, inspect: o.Inspect, hideNames: o.HideNames, mux: http.NewServeMux()}
 	h.placeholders.fit = o.Fit
 	h.mux.HandleFunc("GET /{$}", h.servePage)
 	h.mux.HandleFunc("GET /slideshow", h.serveStream)
@@ -166,6 +170,8 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
+	case h.hideNames:
+		fmt.Fprintln(w, "ok")
 	case st.Slide != nil:
 		fmt.Fprintf(w, "ok: showing %s\n", st.Slide.Slide.Name)
 	default:
@@ -258,6 +264,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "multipart/x-mixed-replace; boundary="+Boundary)
+	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	hdr.Set("Pragma", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	if r.Method == http.MethodHead {
+		return // the headers only: no stream, no viewer
+	}
 	release := h.tl.Watch(width)
 	defer release()
 	n := h.clients.Add(1)
@@ -265,11 +279,6 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("client", r.RemoteAddr, "width", width)
 	log.Info("client connected", "clients", n)
 
-	hdr := w.Header()
-	hdr.Set("Content-Type", "multipart/x-mixed-replace; boundary="+Boundary)
-	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
-	hdr.Set("Pragma", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
 	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}

@@ -84,7 +84,7 @@ func (h *Handler) report() ImagesReport {
 		}
 		if err != nil {
 			is.Status, is.Kind = "skipped", h.inspect.Kind(err)
-			is.Reason = strings.TrimPrefix(err.Error(), s.Path+": ")
+			is.Reason = strings.TrimPrefix(err.Error(), s.Name+": ")
 			rep.Skipped++
 		} else {
 			rep.OK++

@@ -105,7 +105,8 @@ func New(o Options) *Transcoder {
 // Load makes the JPEG frame k names. It waits for a worker, refuses a file
 // that is no longer the version k names (new bytes must never be kept
 // under an old version's key), reserves the decode's memory, decodes and
-// encodes. Every failure of the file itself is a *decode.Error.
+// encodes. Every failure of the file itself is a *decode.Error naming the
+// file as k does, relative to the folder.
 func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	t.mu.Lock()
 	err, bad := t.failed[k]
@@ -124,6 +125,7 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 		<-t.slots
 	}()
 	b, r := t.transcode(ctx, k)
+	r.Err = named(k.Name, r.Err)
 	if lasting(r.Err) {
 		t.mu.Lock()
 		if t.failed == nil || len(t.failed) >= maxRemembered {
@@ -153,7 +155,7 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 	if r.Header.Size != k.Size || r.Header.ModTime.UnixNano() != k.ModTime {
 		// Changed since it was listed (or, for a peer, this copy
 		// differs): the next listing brings the new version, a new key.
-		r.Err = fmt.Errorf("%s is not the version asked for (changed, or a different copy)", t.path(k.Name))
+		r.Err = fmt.Errorf("%s is not the version asked for (changed, or a different copy)", k.Name)
 		return nil, r
 	}
 	o := decode.Options{Fit: image.Pt(k.Width, k.Height), Rows: true}
@@ -194,7 +196,7 @@ func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (decode
 		in.h = f.Header()
 		f.Close()
 	}
-	in.err = err
+	in.err = named(name, err)
 	if same := in.h.Size == size && in.h.ModTime.Equal(modTime); (err == nil && same) || lasting(err) {
 		t.mu.Lock()
 		if t.inspected == nil || len(t.inspected) >= maxRemembered {
@@ -204,6 +206,16 @@ func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (decode
 		t.mu.Unlock()
 	}
 	return in.h, in.err
+}
+
+// named makes a failure name the file as the key does, relative to the
+// folder: answers to peers and pages never show where the folder is.
+func named(name string, err error) error {
+	var de *decode.Error
+	if errors.As(err, &de) {
+		de.File = name
+	}
+	return err
 }
 
 // lasting reports whether a failure belongs to the file's bytes, so that

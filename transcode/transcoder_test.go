@@ -109,6 +109,12 @@ func TestLastingFailuresAreRemembered(t *testing.T) {
 	if n := seen.count(); n != 1 {
 		t.Errorf("3 loads of a bad file read it %d times; want once", n)
 	}
+	// The reason names the file as the key does, never the folder, so
+	// that it can be shown to peers and on pages.
+	_, err := tr.Load(context.Background(), k)
+	if !strings.HasPrefix(err.Error(), "notes.png: ") || strings.Contains(err.Error(), dir) {
+		t.Errorf("Load error = %q; want it to name notes.png, not the folder", err)
+	}
 	os.Chmod(filepath.Join(dir, "notes.png"), 0)
 	if os.Getuid() != 0 { // root reads it anyway
 		k2 := keyOf(t, dir, "notes.png", 200)
