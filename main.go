@@ -317,8 +317,9 @@ func (s *server) serve(ctx context.Context) error {
 	s.log.Info("shutting down", "clients", s.handler.Clients())
 	s.handler.Shutdown()
 	stopStreams()
-	// Both servers stop together, by one deadline.
-	done, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// Both servers stop together, by one deadline that leaves the process
+	// time to exit within two seconds of the signal.
+	done, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	var wg sync.WaitGroup
 	if s.fleet != nil {
