@@ -202,6 +202,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		Width:     cfg.width,
 		Empty:     "no images in " + cfg.dir,
 		Lookahead: cfg.workers,
+		Lasting:   transcode.Lasting,
 		Log:       log,
 	})
 	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,

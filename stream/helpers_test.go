@@ -49,13 +49,15 @@ func (f *fakeSource) set(names ...string) {
 // slides it is told to, and counts what it is asked for by "name@width".
 type fakeRenderer struct {
 	bad map[string]bool
+	// passing counts down the renders of a slide that fail "for now".
+	passing map[string]int
 
 	mu    sync.Mutex // protects calls
 	calls map[string]int
 }
 
 func newRenderer(bad ...string) *fakeRenderer {
-	r := &fakeRenderer{bad: map[string]bool{}, calls: map[string]int{}}
+	r := &fakeRenderer{bad: map[string]bool{}, passing: map[string]int{}, calls: map[string]int{}}
 	for _, b := range bad {
 		r.bad[b] = true
 	}
@@ -81,7 +83,14 @@ func (r *fakeRenderer) frame(name string) []byte {
 func (r *fakeRenderer) Render(_ context.Context, s source.Slide, width int) ([]byte, error) {
 	r.mu.Lock()
 	r.calls[fmt.Sprintf("%s@%d", s.Name, width)]++
+	passing := r.passing[s.Name] > 0
+	if passing {
+		r.passing[s.Name]--
+	}
 	r.mu.Unlock()
+	if passing {
+		return nil, fmt.Errorf("%s: cannot read it for now", s.Path)
+	}
 	if r.bad[s.Name] {
 		return nil, fmt.Errorf("%s: not a valid JPEG", s.Path)
 	}

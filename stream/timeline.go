@@ -115,6 +115,8 @@ func (s *Slot) Ready(width int) ([]byte, <-chan struct{}) {
 type Timeline struct {
 	slides    Lister
 	order     source.Order
+	lasting   func(error) bool
+	retry     time.Duration
 	render    Renderer
 	interval  time.Duration
 	lookahead int    // slides rendered ahead, beyond the next one
@@ -141,10 +143,19 @@ type aheadKey struct {
 	width int
 }
 
+// failure is why a version of a file could not be shown. A lasting one
+// stands until the file changes; one that belongs to the moment is tried
+// again at retryAt.
 type failure struct {
-	slide source.Slide
-	err   error
+	slide   source.Slide
+	err     error
+	lasting bool
+	tries   int
+	retryAt time.Time
 }
+
+// maxRetry is the longest wait before a failure that passes is tried again.
+const maxRetry = 5 * time.Minute
 
 // TimelineOptions configures a Timeline.
 type TimelineOptions struct {
@@ -159,6 +170,15 @@ type TimelineOptions struct {
 	// Empty is the reason given while there are no slides, such as
 	// "no images in photos/".
 	Empty string
+	// Lasting reports whether a render's failure belongs to the file's bytes
+	// and stands until the file changes. Other failures (a file that cannot
+	// be read now, a peer that could not answer) are tried again after
+	// Retry, doubling each time up to five minutes. Without it every
+	// failure lasts.
+	Lasting func(error) bool
+	// Retry is the first wait before a failure that passes is tried again
+	// (default 5s).
+	Retry time.Duration
 	// Lookahead is how many slides beyond the next one are rendered ahead,
 	// in parallel, so that a cold folder uses every core. The renderer
 	// bounds how many transcodes really run at once.
@@ -177,9 +197,17 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 	if o.Order == nil {
 		o.Order = source.ByName
 	}
+	if o.Lasting == nil {
+		o.Lasting = func(error) bool { return true }
+	}
+	if o.Retry <= 0 {
+		o.Retry = 5 * time.Second
+	}
 	return &Timeline{
 		slides:    slides,
 		order:     o.Order,
+		lasting:   o.Lasting,
+		retry:     o.Retry,
 		render:    render,
 		interval:  o.Interval,
 		lookahead: o.Lookahead,
@@ -401,6 +429,7 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 			t.fail(s, err)
 			continue
 		}
+		t.recovered(s)
 		for _, w := range widths[1:] {
 			slot.Frame(ctx, w) // a failure here shows only at that width
 		}
@@ -417,7 +446,7 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, wi
 		key := aheadKey{s.Name, width}
 		t.mu.Lock()
 		busy := t.ahead[key]
-		if f, ok := t.failed[s.Name]; busy || (ok && f.slide.Same(s)) {
+		if f, ok := t.failed[s.Name]; busy || (ok && f.stands(s)) {
 			t.mu.Unlock()
 			continue
 		}
@@ -446,17 +475,44 @@ func (t *Timeline) knownBad(s source.Slide) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f, ok := t.failed[s.Name]
-	return ok && f.slide.Same(s)
+	return ok && f.stands(s)
 }
 
 func (t *Timeline) fail(s source.Slide, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	f := failure{slide: s, err: err, lasting: t.lasting(err)}
 	t.mu.Lock()
-	t.failed[s.Name] = failure{s, err}
+	if old, ok := t.failed[s.Name]; ok && old.slide.Same(s) && !f.lasting {
+		f.tries = old.tries + 1
+	}
+	if !f.lasting {
+		f.retryAt = time.Now().Add(min(t.retry<<min(f.tries, 16), maxRetry))
+	}
+	t.failed[s.Name] = f
 	t.mu.Unlock()
-	t.log.Warn("skipping image", "file", s.Path, "reason", err.Error())
+	if f.lasting {
+		t.log.Warn("skipping image", "file", s.Path, "reason", err.Error())
+	} else {
+		t.log.Warn("skipping image for now", "file", s.Path, "reason", err.Error(), "retry in", time.Until(f.retryAt).Round(time.Second).String())
+	}
+}
+
+// stands reports whether the failure still keeps this version of s off
+// screen.
+func (f failure) stands(s source.Slide) bool {
+	return f.slide.Same(s) && (f.lasting || time.Now().Before(f.retryAt))
+}
+
+// recovered forgets a failure of s that has passed.
+func (t *Timeline) recovered(s source.Slide) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.failed[s.Name]; ok {
+		delete(t.failed, s.Name)
+		t.log.Info("image can be shown again", "file", s.Path)
+	}
 }
 
 // forget drops failures of files that are gone or changed, so a fixed file

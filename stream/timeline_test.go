@@ -3,6 +3,7 @@ package stream
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,5 +138,30 @@ func TestTimelinePreparesWatchedWidths(t *testing.T) {
 	}
 	if got := tl.preparedWidths(); fmt.Sprint(got) != "[64 320]" {
 		t.Errorf("preparedWidths = %v; want [64 320]", got)
+	}
+}
+
+// A failure that belongs to the moment (a file that cannot be read now) is
+// tried again, later each time, and the slide comes back once it renders;
+// a lasting one is not.
+func TestTimelineRetriesFailuresThatPass(t *testing.T) {
+	r := newRenderer("c")
+	r.passing["b"] = 2
+	lasting := func(err error) bool { return !strings.Contains(err.Error(), "for now") }
+	tl := NewTimeline(newSource("a", "b", "c"), r, TimelineOptions{Interval: 10 * time.Millisecond, Width: 64,
+		Lasting: lasting, Retry: 20 * time.Millisecond})
+	run(t, tl)
+	got := shown(t, tl, 30)
+	if !slices.Contains(got, "b") || slices.Contains(got, "c") {
+		t.Errorf("shown %v; want b back after its failures passed, and c never", got)
+	}
+	if n := r.count("b@64"); n < 3 {
+		t.Errorf("b was rendered %d times; want its two failures and a success", n)
+	}
+	if n := r.count("c@64"); n != 1 {
+		t.Errorf("c, which fails for good, was rendered %d times; want once", n)
+	}
+	if _, ok := tl.Skipped()["b"]; ok {
+		t.Errorf("b is still reported skipped after it was shown")
 	}
 }

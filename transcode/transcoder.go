@@ -126,7 +126,7 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	}()
 	b, r := t.transcode(ctx, k)
 	r.Err = named(k.Name, r.Err)
-	if lasting(r.Err) {
+	if Lasting(r.Err) {
 		t.mu.Lock()
 		if t.failed == nil || len(t.failed) >= maxRemembered {
 			t.failed = make(map[Key]error)
@@ -197,7 +197,7 @@ func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (decode
 		f.Close()
 	}
 	in.err = named(name, err)
-	if same := in.h.Size == size && in.h.ModTime.Equal(modTime); (err == nil && same) || lasting(err) {
+	if same := in.h.Size == size && in.h.ModTime.Equal(modTime); (err == nil && same) || Lasting(err) {
 		t.mu.Lock()
 		if t.inspected == nil || len(t.inspected) >= maxRemembered {
 			t.inspected = make(map[version]inspection)
@@ -218,11 +218,11 @@ func named(name string, err error) error {
 	return err
 }
 
-// lasting reports whether a failure belongs to the file's bytes, so that
+// Lasting reports whether a failure belongs to the file's bytes, so that
 // the same version of the file will always fail the same way. A file that
 // cannot be read now (permissions, I/O) or changed while being read may be
 // fine the next time.
-func lasting(err error) bool {
+func Lasting(err error) bool {
 	var de *decode.Error
 	return errors.As(err, &de) && !errors.Is(err, decode.ErrUnreadable)
 }
