@@ -163,6 +163,23 @@ func writeGIF(t *testing.T, path string, w, h int) string {
 	return path
 }
 
+// noisy writes a w×h PNG of noise around colour c, which takes a while to
+// decode and makes a large frame.
+func noisy(t testing.TB, path string, w, h int, c color.RGBA) {
+	t.Helper()
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	seed := uint32(c.R)<<16 | uint32(c.G)<<8 | uint32(c.B) | 1
+	for i := 0; i < len(m.Pix); i += 4 {
+		seed = seed*1664525 + 1013904223
+		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = c.R^uint8(seed>>24), c.G^uint8(seed>>16), c.B^uint8(seed>>8), 255
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, m)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // expected is the frame slidestream must send for a file: the pipeline's
 // own output, byte for byte.
 func expected(t *testing.T, path string, width int) []byte {

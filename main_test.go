@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image/color"
@@ -522,5 +523,39 @@ func TestReadTimeoutLetsGoOfBodiesThatNeverCome(t *testing.T) {
 	s.distinct(15, 10*time.Second) // 1.5 s of slides, five read timeouts
 	if d := time.Since(start); d < time.Second {
 		t.Errorf("15 slides at 100ms in %v", d)
+	}
+}
+
+// Clients that ask for many widths and leave at once cost nothing for the
+// renders they no longer wait for: a render still waiting for its turn
+// when its last client leaves is dropped. (60 such requests used to cost a
+// transcode each and hold up the slideshow.)
+func TestAbandonedWidthsAreDropped(t *testing.T) {
+	dir := t.TempDir()
+	for i, c := range []color.RGBA{{200, 0, 0, 255}, {0, 200, 0, 255}} {
+		noisy(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 1600, 1200, c)
+	}
+	ts := startServer(t, "--dir", dir, "--interval", "1h", "--width", "160", "--workers", "2")
+	waitHealth(t, ts, "showing 0.png")
+	before := transcodes(t, ts)
+	var wg sync.WaitGroup
+	for w := 1000; w < 1060; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/snapshot?width=%d", ts.url, w), nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(2 * time.Second) // what did start, finishes
+	n := transcodes(t, ts) - before
+	t.Logf("60 abandoned snapshot widths cost %v transcodes", n)
+	if n > 6 {
+		t.Errorf("60 abandoned snapshot widths cost %v transcodes; want only the few already running when their clients left", n)
 	}
 }

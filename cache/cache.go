@@ -21,8 +21,9 @@ const DefaultMaxBytes = 256 << 20
 
 // A Loader produces the bytes for a key on a miss. Its context is not
 // cancelled when the caller that started it gives up, because other callers
-// may be waiting for the same result. Bounding how many loads run at once
-// is the Loader's business.
+// may be waiting for the same result; it is cancelled once every caller has
+// given up, so that a Loader still waiting for its turn can drop the work.
+// Bounding how many loads run at once is the Loader's business.
 type Loader func(ctx context.Context, key string) ([]byte, error)
 
 // Options configures a Cache. The zero value means a 256 MiB bound.
@@ -63,9 +64,11 @@ type entry struct {
 
 // call is one load in progress; done closes when val and err are set.
 type call struct {
-	done chan struct{}
-	val  []byte
-	err  error
+	done    chan struct{}
+	val     []byte
+	err     error
+	waiters int                // callers still waiting; c.mu protects it
+	cancel  context.CancelFunc // ends the load's context
 }
 
 // New returns an empty cache that calls load on a miss.
@@ -83,8 +86,10 @@ func New(o Options, load Loader) *Cache {
 }
 
 // Get returns the bytes for key, calling the Loader on a miss. Concurrent
-// calls for the same key share one load. If ctx ends first, Get returns ctx.Err()
-// but the load runs on and its result is cached for the next caller.
+// calls for the same key share one load. If ctx ends first, Get returns
+// ctx.Err(); the load runs on for the callers still waiting and its result
+// is cached for the next caller. When the last caller leaves, the load's
+// context is cancelled.
 // The returned slice must not be modified.
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 	c.mu.Lock()
@@ -99,16 +104,25 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 		c.stats.Shared++
 	} else {
 		c.stats.Misses++
-		cl = &call{done: make(chan struct{})}
+		// The load keeps the starter's values but not its cancellation:
+		// it ends only when nobody waits any more.
+		loadCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		cl = &call{done: make(chan struct{}), cancel: cancel}
 		c.calls[key] = cl
-		go c.run(context.WithoutCancel(ctx), key, cl)
+		go c.run(loadCtx, key, cl)
 	}
+	cl.waiters++
 	c.mu.Unlock()
 
 	select {
 	case <-cl.done:
 		return cl.val, cl.err
 	case <-ctx.Done():
+		c.mu.Lock()
+		if cl.waiters--; cl.waiters == 0 {
+			cl.cancel()
+		}
+		c.mu.Unlock()
 		return nil, ctx.Err()
 	}
 }
@@ -133,6 +147,7 @@ func (c *Cache) run(ctx context.Context, key string, cl *call) {
 		}()
 		cl.val, cl.err = c.load(ctx, key)
 	}()
+	cl.cancel()
 
 	c.mu.Lock()
 	delete(c.calls, key)

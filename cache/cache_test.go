@@ -156,3 +156,50 @@ func TestPanickingLoaderIsAnError(t *testing.T) {
 		t.Errorf("Get = %v; want the panic as an error", err)
 	}
 }
+
+// When every caller has given up, the load's context ends, so a load still
+// waiting for its turn can drop work nobody wants; its failure is not kept.
+func TestLoadIsCancelledWhenEveryCallerLeaves(t *testing.T) {
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	c := New(Options{}, func(ctx context.Context, _ string) ([]byte, error) {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return nil, ctx.Err()
+	})
+	var cancels []context.CancelFunc
+	errs := make(chan error, 2)
+	for range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels = append(cancels, cancel)
+		go func() { _, err := c.Get(ctx, "k"); errs <- err }()
+	}
+	<-started
+	for c.Stats().Shared == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancels[0]()
+	<-errs
+	select {
+	case <-ended:
+		t.Fatal("the load was cancelled while a caller still waited")
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancels[1]()
+	<-errs
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the load's context ended with %v; want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the load's context was not cancelled after every caller left")
+	}
+	for c.Stats().LoadErrs == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, ok := c.Peek("k"); ok {
+		t.Error("a cancelled load was cached")
+	}
+}

@@ -40,9 +40,12 @@ type State struct {
 	Reason string    // why there is nothing to show, when Slide is nil
 }
 
-// Slot is one slide as the timeline shows it, with its frames per width.
-// Frames are rendered once per slot and width and kept while the slot is
-// current or next. It is safe for concurrent use.
+// Slot is one slide as the timeline shows it, with its frames at the
+// widths the timeline prepared (the default width and the most watched
+// ones), rendered once per slot and kept while the slot is current or next.
+// Any other width is rendered for whoever asks, through the Renderer's
+// cache, and not kept here: a client asking for hundreds of widths holds
+// no memory beyond the cache's bound. It is safe for concurrent use.
 type Slot struct {
 	Slide source.Slide
 	// Index is the slide's place in play order, from 0, when it was picked.
@@ -78,10 +81,16 @@ func (s *Slot) start(width int) *future {
 	return f
 }
 
-// Frame returns the slide's frame at width, rendering it if no one has
-// asked before, and waiting at most until ctx ends.
+// Frame returns the slide's frame at width, waiting at most until ctx
+// ends. A width the timeline did not prepare is rendered for this caller
+// under ctx: if every caller leaves before it starts, it is dropped.
 func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
-	f := s.start(width)
+	s.mu.Lock()
+	f, ok := s.frames[width]
+	s.mu.Unlock()
+	if !ok {
+		return s.render.Render(ctx, s.Slide, width)
+	}
 	select {
 	case <-f.done:
 		return f.b, f.err
@@ -90,10 +99,16 @@ func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 	}
 }
 
-// Ready returns the frame at width if it is already rendered; otherwise it
-// starts rendering and returns a channel that closes when it is done.
+// Ready returns the frame at width if the timeline prepared that width and
+// it is rendered; otherwise nil, with a channel that closes when it is
+// (nil for a width not prepared).
 func (s *Slot) Ready(width int) ([]byte, <-chan struct{}) {
-	f := s.start(width)
+	s.mu.Lock()
+	f, ok := s.frames[width]
+	s.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
 	select {
 	case <-f.done:
 		if f.err != nil {

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -163,5 +164,32 @@ func TestTimelineRetriesFailuresThatPass(t *testing.T) {
 	}
 	if _, ok := tl.Skipped()["b"]; ok {
 		t.Errorf("b is still reported skipped after it was shown")
+	}
+}
+
+// A slot keeps frames only at the widths the timeline prepared; any other
+// width is rendered for its caller each time and held by the renderer's
+// cache alone.
+func TestSlotKeepsOnlyPreparedWidths(t *testing.T) {
+	r := newRenderer()
+	tl := NewTimeline(newSource("a", "b"), r, TimelineOptions{Interval: time.Hour, Width: 64})
+	run(t, tl)
+	st := waitFor(t, tl, "with b next", func(st *State) bool { return st.Next != nil })
+	for range 2 {
+		if _, err := st.Slide.Frame(context.Background(), 333); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := r.count("a@333"); n != 2 {
+		t.Errorf("an unprepared width was rendered %d times for 2 asks; want each ask to go to the renderer", n)
+	}
+	st.Slide.mu.Lock()
+	widths := len(st.Slide.frames)
+	st.Slide.mu.Unlock()
+	if widths != 1 {
+		t.Errorf("the slot holds frames at %d widths; want only the prepared 64", widths)
+	}
+	if b, _ := st.Slide.Ready(333); b != nil {
+		t.Error("Ready gave a frame at a width the slot does not keep")
 	}
 }
