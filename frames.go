@@ -45,6 +45,9 @@ func load(tr *transcode.Transcoder) func(ctx context.Context, key string) ([]byt
 }
 
 func (f *frames) Render(ctx context.Context, s source.Slide, width int) ([]byte, error) {
+	if stream.Preparing(ctx) {
+		ctx = transcode.Urgent(ctx) // the timeline's own frames go first
+	}
 	return f.store.Get(ctx, f.key(s, width).String())
 }
 

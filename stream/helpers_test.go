@@ -52,12 +52,13 @@ type fakeRenderer struct {
 	// passing counts down the renders of a slide that fail "for now".
 	passing map[string]int
 
-	mu    sync.Mutex // protects calls
-	calls map[string]int
+	mu        sync.Mutex // protects calls and preparing
+	calls     map[string]int
+	preparing map[string]int // the calls marked Preparing
 }
 
 func newRenderer(bad ...string) *fakeRenderer {
-	r := &fakeRenderer{bad: map[string]bool{}, passing: map[string]int{}, calls: map[string]int{}}
+	r := &fakeRenderer{bad: map[string]bool{}, passing: map[string]int{}, calls: map[string]int{}, preparing: map[string]int{}}
 	for _, b := range bad {
 		r.bad[b] = true
 	}
@@ -80,9 +81,12 @@ func (r *fakeRenderer) frame(name string) []byte {
 	return buf.Bytes()
 }
 
-func (r *fakeRenderer) Render(_ context.Context, s source.Slide, width int) ([]byte, error) {
+func (r *fakeRenderer) Render(ctx context.Context, s source.Slide, width int) ([]byte, error) {
 	r.mu.Lock()
 	r.calls[fmt.Sprintf("%s@%d", s.Name, width)]++
+	if Preparing(ctx) {
+		r.preparing[fmt.Sprintf("%s@%d", s.Name, width)]++
+	}
 	passing := r.passing[s.Name] > 0
 	if passing {
 		r.passing[s.Name]--
@@ -95,6 +99,13 @@ func (r *fakeRenderer) Render(_ context.Context, s source.Slide, width int) ([]b
 		return nil, fmt.Errorf("%s: not a valid JPEG", s.Path)
 	}
 	return r.frame(s.Name), nil
+}
+
+// countPreparing is how many times call was asked for marked Preparing.
+func (r *fakeRenderer) countPreparing(call string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.preparing[call]
 }
 
 func (r *fakeRenderer) count(call string) int {

@@ -43,9 +43,10 @@ type State struct {
 // Slot is one slide as the timeline shows it, with its frames at the
 // widths the timeline prepared (the default width and the most watched
 // ones), rendered once per slot and kept while the slot is current or next.
-// Any other width is rendered for whoever asks, through the Renderer's
-// cache, and not kept here: a client asking for hundreds of widths holds
-// no memory beyond the cache's bound. It is safe for concurrent use.
+// A few other widths are rendered for whoever asks, through the Renderer's
+// cache, and not kept here; beyond them the nearest prepared width is
+// served, so clients asking for hundreds of widths cost neither work nor
+// memory beyond the cache's bound. It is safe for concurrent use.
 type Slot struct {
 	Slide source.Slide
 	// Index is the slide's place in play order, from 0, when it was picked.
@@ -56,9 +57,17 @@ type Slot struct {
 	// client leaves, because others will want the same frame.
 	ctx context.Context
 
-	mu     sync.Mutex // protects frames
+	mu     sync.Mutex // protects frames and onDemand
 	frames map[int]*future
+	// onDemand are the other widths asked for, up to maxOnDemandWidths;
+	// beyond them the nearest prepared width is served.
+	onDemand map[int]bool
 }
+
+// maxOnDemandWidths bounds the widths a slide is rendered at beyond the
+// prepared ones, so that clients asking for many widths cannot multiply the
+// work of every slide.
+const maxOnDemandWidths = 4
 
 type future struct {
 	done chan struct{} // closed when b and err are set
@@ -87,16 +96,43 @@ func (s *Slot) start(width int) *future {
 func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 	s.mu.Lock()
 	f, ok := s.frames[width]
-	s.mu.Unlock()
-	if !ok {
+	if !ok && (s.onDemand[width] || len(s.onDemand) < maxOnDemandWidths) {
+		if s.onDemand == nil {
+			s.onDemand = make(map[int]bool)
+		}
+		s.onDemand[width] = true
+		s.mu.Unlock()
 		return s.render.Render(ctx, s.Slide, width)
 	}
+	if !ok {
+		f = s.nearest(width)
+	}
+	s.mu.Unlock()
 	select {
 	case <-f.done:
 		return f.b, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// nearest is the prepared frame whose width is closest to width. s.mu must
+// be held; a slot always has at least the default width.
+func (s *Slot) nearest(width int) *future {
+	best := -1
+	for w := range s.frames {
+		if best < 0 || abs(w-width) < abs(best-width) || (abs(w-width) == abs(best-width) && w > best) {
+			best = w
+		}
+	}
+	return s.frames[best]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // Ready returns the frame at width if the timeline prepared that width and
@@ -118,6 +154,16 @@ func (s *Slot) Ready(width int) ([]byte, <-chan struct{}) {
 	default:
 		return nil, f.done
 	}
+}
+
+type preparingKey struct{}
+
+// Preparing reports whether a Render is the timeline preparing the slide on
+// screen or the one due next, at a prepared width: a Renderer that queues
+// work should serve it before anything else, or the slideshow waits.
+func Preparing(ctx context.Context) bool {
+	v, _ := ctx.Value(preparingKey{}).(bool)
+	return v
 }
 
 // Timeline advances through the slides on one clock shared by every client,
@@ -431,7 +477,8 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		}
 		slot := cur
 		if cur == nil || !cur.Slide.Same(s) {
-			slot = &Slot{Slide: s, Index: i, render: t.render, ctx: ctx, frames: make(map[int]*future)}
+			slot = &Slot{Slide: s, Index: i, render: t.render, ctx: context.WithValue(ctx, preparingKey{}, true),
+				frames: make(map[int]*future)}
 		}
 		for _, w := range widths {
 			slot.start(w)

@@ -192,4 +192,34 @@ func TestSlotKeepsOnlyPreparedWidths(t *testing.T) {
 	if b, _ := st.Slide.Ready(333); b != nil {
 		t.Error("Ready gave a frame at a width the slot does not keep")
 	}
+	if r.countPreparing("a@64") != 1 || r.countPreparing("a@333") != 0 {
+		t.Errorf("renders of a marked Preparing: %d at 64, %d at 333; want the slot's own at 64 only",
+			r.countPreparing("a@64"), r.countPreparing("a@333"))
+	}
+}
+
+// Beyond a few on-demand widths per slide, a client gets the nearest
+// prepared width instead of a new render.
+func TestOnDemandWidthsAreBounded(t *testing.T) {
+	r := newRenderer()
+	tl := NewTimeline(newSource("a", "b"), r, TimelineOptions{Interval: time.Hour, Width: 64})
+	release := tl.Watch(500)
+	defer release()
+	run(t, tl)
+	st := waitFor(t, tl, "with b next", func(st *State) bool { return st.Next != nil })
+	for w := 100; w < 120; w++ {
+		if _, err := st.Slide.Frame(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	renders := 0
+	for w := 100; w < 120; w++ {
+		renders += r.count(fmt.Sprintf("a@%d", w))
+	}
+	if renders != maxOnDemandWidths {
+		t.Errorf("20 distinct widths rendered %d times; want %d, the rest served at a prepared width", renders, maxOnDemandWidths)
+	}
+	if n := r.count("a@64") + r.count("a@500"); n != 2 {
+		t.Errorf("the prepared widths were rendered %d times; want once each", n)
+	}
 }

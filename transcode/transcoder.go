@@ -7,6 +7,7 @@ import (
 	"image"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,7 +62,7 @@ type Report struct {
 type Transcoder struct {
 	dir     string
 	lim     decode.Limits
-	slots   chan struct{} // a token per transcode running
+	workers *gate // the transcodes running, and those waiting for a turn
 	memory  *semaphore.Weighted
 	budget  int64
 	observe func(Report)
@@ -98,11 +99,13 @@ func New(o Options) *Transcoder {
 	if o.Memory <= 0 {
 		o.Memory = DefaultMemory
 	}
-	return &Transcoder{dir: o.Dir, lim: o.Limits, slots: make(chan struct{}, o.Workers),
+	return &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers},
 		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe}
 }
 
-// Load makes the JPEG frame k names. It waits for a worker, refuses a file
+// Load makes the JPEG frame k names. It waits for a worker (urgent loads,
+// marked by Urgent, go before the others; a caller that leaves while it
+// waits drops the work), refuses a file
 // that is no longer the version k names (new bytes must never be kept
 // under an old version's key), reserves the decode's memory, decodes and
 // encodes. Every failure of the file itself is a *decode.Error naming the
@@ -114,15 +117,13 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	if bad {
 		return nil, err
 	}
-	select {
-	case t.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := t.workers.acquire(ctx, urgent(ctx)); err != nil {
+		return nil, err
 	}
 	t.running.Add(1)
 	defer func() {
 		t.running.Add(-1)
-		<-t.slots
+		t.workers.release()
 	}()
 	b, r := t.transcode(ctx, k)
 	r.Err = named(k.Name, r.Err)
@@ -225,4 +226,76 @@ func named(name string, err error) error {
 func Lasting(err error) bool {
 	var de *decode.Error
 	return errors.As(err, &de) && !errors.Is(err, decode.ErrUnreadable)
+}
+
+type urgentKey struct{}
+
+// Urgent marks a load as wanted now: the frame on screen or the one due
+// next. Urgent loads take the next free worker before any other waiting
+// load.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+
+func urgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
+
+// gate lets a fixed number of transcodes run at once; those waiting take
+// their turn urgent first, then in order of arrival.
+type gate struct {
+	mu     sync.Mutex // protects everything below
+	free   int
+	urgent []chan struct{}
+	normal []chan struct{}
+}
+
+// acquire waits for a turn, or until ctx ends.
+func (g *gate) acquire(ctx context.Context, first bool) error {
+	g.mu.Lock()
+	if g.free > 0 && len(g.urgent) == 0 && (first || len(g.normal) == 0) {
+		g.free--
+		g.mu.Unlock()
+		return nil
+	}
+	turn := make(chan struct{})
+	if first {
+		g.urgent = append(g.urgent, turn)
+	} else {
+		g.normal = append(g.normal, turn)
+	}
+	g.mu.Unlock()
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		select {
+		case <-turn: // given a turn meanwhile: pass it on
+			g.passOn()
+		default:
+			g.urgent = slices.DeleteFunc(g.urgent, func(c chan struct{}) bool { return c == turn })
+			g.normal = slices.DeleteFunc(g.normal, func(c chan struct{}) bool { return c == turn })
+		}
+		return ctx.Err()
+	}
+}
+
+// release ends a turn.
+func (g *gate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.passOn()
+}
+
+// passOn gives a free turn to the next waiter, urgent first. g.mu must be
+// held.
+func (g *gate) passOn() {
+	switch {
+	case len(g.urgent) > 0:
+		close(g.urgent[0])
+		g.urgent = g.urgent[1:]
+	case len(g.normal) > 0:
+		close(g.normal[0])
+		g.normal = g.normal[1:]
+	default:
+		g.free++
+	}
 }

@@ -178,11 +178,49 @@ func TestLoadWaitingForAWorkerCanBeCancelled(t *testing.T) {
 	dir := t.TempDir()
 	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
 	tr := New(Options{Dir: dir, Workers: 1})
-	tr.slots <- struct{}{} // the one worker is busy
+	tr.workers.acquire(context.Background(), false) // the one worker is busy
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := tr.Load(ctx, keyOf(t, dir, "a.png", 32)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Load = %v; want the caller's deadline", err)
+	}
+}
+
+// Urgent loads (the slide on screen, the next one) take the next free
+// worker before loads that were waiting longer.
+func TestUrgentLoadsGoFirst(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
+	var mu sync.Mutex
+	var order []int
+	tr := New(Options{Dir: dir, Workers: 1, Observe: func(r Report) {
+		mu.Lock()
+		order = append(order, r.Key.Width)
+		mu.Unlock()
+	}})
+	tr.workers.acquire(context.Background(), false) // the one worker is busy
+	var wg sync.WaitGroup
+	load := func(ctx context.Context, width int) {
+		wg.Add(1)
+		go func() { defer wg.Done(); tr.Load(ctx, keyOf(t, dir, "a.png", width)) }()
+		for n := 0; n < 1000; n++ { // until it waits in line
+			tr.workers.mu.Lock()
+			waiting := len(tr.workers.urgent) + len(tr.workers.normal)
+			tr.workers.mu.Unlock()
+			if waiting == width%10 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("load at %d did not queue", width)
+	}
+	load(context.Background(), 21)
+	load(context.Background(), 32)
+	load(Urgent(context.Background()), 43)
+	tr.workers.release()
+	wg.Wait()
+	if fmt.Sprint(order) != "[43 21 32]" {
+		t.Errorf("loads ran in the order %v (by width); want the urgent 43 first, then 21 and 32 as they came", order)
 	}
 }
 
