@@ -99,8 +99,21 @@ type frameSpec struct {
 	fit     image.Point // the --fit box; zero when off
 }
 
-// key names the frame of slide s at width.
+// maxFrameArea bounds a frame's pixels: 4096×4096, 64 MiB of RGBA. Without
+// --fit a frame is never larger than its photo (--max-pixels bounds that);
+// with a tall --fit box a wide ?width= could otherwise ask for hundreds of
+// megapixels.
+const maxFrameArea = 4096 * 4096
+
+// key names the frame of slide s at width, narrowed under --fit so that its
+// area stays within maxFrameArea.
 func (f frameSpec) key(s source.Slide, width int) transcode.Key {
+	if f.fit.X > 0 && width > 0 && int64(width)*int64(f.height(width)) > maxFrameArea {
+		width = max(1, int(math.Sqrt(float64(maxFrameArea)*float64(f.fit.X)/float64(f.fit.Y))))
+		for int64(width)*int64(f.height(width)) > maxFrameArea {
+			width--
+		}
+	}
 	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: width,
 		Height: f.height(width), Quality: f.quality, Background: f.bg}
 }

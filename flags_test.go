@@ -9,6 +9,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"slidestream/source"
 )
 
 func TestFlags(t *testing.T) {
@@ -162,5 +165,26 @@ func TestServeAndBenchSharePipelineFlags(t *testing.T) {
 	if err := run(context.Background(), []string{"bench", "--quality", "0"}, io.Discard, &stderr); !errors.Is(err, errUsage) ||
 		!strings.Contains(stderr.String(), "-quality 0: want 1 to 100") {
 		t.Errorf("bench --quality 0 = %v, %q; want the serve mode's one-line reason", err, stderr.String())
+	}
+}
+
+// Under a tall --fit, a wide ?width= is narrowed so that no frame is larger
+// than maxFrameArea; the box's shape is kept.
+func TestFrameAreaIsBounded(t *testing.T) {
+	slide := source.Slide{Name: "a.jpg", Size: 1, ModTime: time.Unix(1, 0)}
+	for _, tt := range []struct {
+		fit   image.Point
+		width int
+	}{{image.Pt(16, 4096), 4096}, {image.Pt(1080, 1920), 4096}, {image.Pt(1920, 1080), 4096}, {image.Pt(16, 16), 4096}} {
+		k := frameSpec{quality: 80, fit: tt.fit}.key(slide, tt.width)
+		if area := int64(k.Width) * int64(k.Height); area > maxFrameArea || k.Width > tt.width {
+			t.Errorf("--fit %v at width %d: frame %dx%d is %d pixels; want at most %d", tt.fit, tt.width, k.Width, k.Height, area, maxFrameArea)
+		}
+		if got, want := float64(k.Height)/float64(k.Width), float64(tt.fit.Y)/float64(tt.fit.X); got < want*0.98 || got > want*1.02 {
+			t.Errorf("--fit %v: frame %dx%d lost the box's shape", tt.fit, k.Width, k.Height)
+		}
+	}
+	if k := (frameSpec{fit: image.Pt(1920, 1080)}).key(slide, 1920); k.Width != 1920 || k.Height != 1080 {
+		t.Errorf("--fit 1920x1080 at its own width: %dx%d; want it untouched", k.Width, k.Height)
 	}
 }

@@ -237,7 +237,7 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 	switch {
 	case k.Width != s.cfg.width && (k.Width < stream.MinWidth || k.Width > stream.MaxWidth):
 		return errors.New("a width no client may ask for")
-	case k.Height != spec.height(k.Width):
+	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
 		return errors.New("not this instance's frame height")
 	case k.Quality != spec.quality || k.Background != spec.bg:
 		return errors.New("not this instance's quality and background")
