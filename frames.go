@@ -44,11 +44,25 @@ func load(tr *transcode.Transcoder) func(ctx context.Context, key string) ([]byt
 	}
 }
 
+// frameKey is the key of slide s at width. A width at least as wide as the
+// picture's longer side gives the picture at its own size (it is never
+// enlarged), which is width 0's frame: one key, one transcode, however wide
+// the screens that ask.
+func (f *frames) frameKey(s source.Slide, width int) transcode.Key {
+	k := f.key(s, width)
+	if f.fit.X == 0 && width > 0 {
+		if h, err := f.tr.Inspect(s.Name, s.Size, s.ModTime); err == nil && width >= max(h.Width, h.Height) {
+			k.Width = 0
+		}
+	}
+	return k
+}
+
 func (f *frames) Render(ctx context.Context, s source.Slide, width int) ([]byte, error) {
 	if stream.Preparing(ctx) {
 		ctx = transcode.Urgent(ctx) // the timeline's own frames go first
 	}
-	return f.store.Get(ctx, f.key(s, width).String())
+	return f.store.Get(ctx, f.frameKey(s, width).String())
 }
 
 func (f *frames) Inspect(s source.Slide) (stream.FileInfo, error) {
@@ -57,7 +71,7 @@ func (f *frames) Inspect(s source.Slide) (stream.FileInfo, error) {
 }
 
 func (f *frames) Cached(s source.Slide, width int) bool {
-	return f.cached != nil && f.cached(f.key(s, width).String())
+	return f.cached != nil && f.cached(f.frameKey(s, width).String())
 }
 
 func (f *frames) Kind(err error) string { return decode.Kind(err) }

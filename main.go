@@ -229,13 +229,14 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 
 // acceptPeerKey refuses a key that no client of this instance could have
 // asked for, so that a peer cannot make it transcode anything else: a
-// width a client may ask for, the height --fit gives it, this instance's
+// width a client may ask for (or 0, the own size that every width wider
+// than the picture comes to, without --fit), the height --fit gives it, this instance's
 // quality and background, and a file the folder lists, at exactly the
 // version named (checked with stat, before the file is opened).
 func (s *server) acceptPeerKey(k transcode.Key) error {
 	spec := s.frames.frameSpec
 	switch {
-	case k.Width != s.cfg.width && (k.Width < stream.MinWidth || k.Width > stream.MaxWidth):
+	case k.Width != s.cfg.width && (k.Width < stream.MinWidth || k.Width > stream.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
 		return errors.New("a width no client may ask for")
 	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
 		return errors.New("not this instance's frame height")

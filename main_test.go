@@ -559,3 +559,32 @@ func TestAbandonedWidthsAreDropped(t *testing.T) {
 		t.Errorf("60 abandoned snapshot widths cost %v transcodes; want only the few already running when their clients left", n)
 	}
 }
+
+// Screens wider than the photo get the photo at its own size: one frame,
+// one transcode, whatever their widths.
+func TestWidthsWiderThanThePhotoShareOneFrame(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 400, 300, color.RGBA{10, 120, 200, 255})
+	ts := startServer(t, "--dir", dir, "--interval", "1h", "--width", "160")
+	waitHealth(t, ts, "showing a.png")
+	before := transcodes(t, ts)
+	var frames [][]byte
+	for _, w := range []int{400, 1000, 4096} {
+		resp, err := http.Get(fmt.Sprintf("%s/snapshot?width=%d", ts.url, w))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		frames = append(frames, b)
+	}
+	if n := transcodes(t, ts) - before; n != 1 {
+		t.Errorf("widths 400, 1000 and 4096 of a 400x300 photo cost %v transcodes; want 1", n)
+	}
+	for i, b := range frames {
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		if err != nil || cfg.Width != 400 || !bytes.Equal(b, frames[0]) {
+			t.Errorf("frame %d: %dx%d (%v); want the one 400-wide frame", i, cfg.Width, cfg.Height, err)
+		}
+	}
+}
