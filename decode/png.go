@@ -22,6 +22,12 @@ var pngFormat = &format{
 			if p, ok := pngRows(name, data); ok {
 				return p, nil
 			}
+			// The memory was budgeted for rows: a file the row reader
+			// refuses is not decoded whole behind the budget's back.
+			// image/png refuses such files too (chunks out of order, a
+			// bad checksum, no end), but only once it has allocated the
+			// whole picture.
+			return nil, errors.New("its chunks are out of order or damaged")
 		}
 		return png.Decode(bytes.NewReader(data))
 	},

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -284,5 +285,28 @@ func TestPNGRowsCorrupt(t *testing.T) {
 	crc[idat+8] ^= 1
 	if _, err := readBytes("crc.png", crc, Limits{}, Options{Rows: true}); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Decode of a PNG with a bad CRC: err = %v; want ErrCorrupt", err)
+	}
+}
+
+// A PNG budgeted as rows that the row reader refuses (here a chunk between
+// two IDATs, which image/png refuses too) is refused without a whole
+// decode: image/png would first allocate the whole picture.
+func TestPNGRowsRefusalIsNotDecodedWhole(t *testing.T) {
+	good := filtered(t, 2000, 1500, 4, 8, 3) // 12 MB of pixels, its data in several IDATs
+	second := bytes.Index(good[bytes.Index(good, []byte("IDAT"))+4:], []byte("IDAT")) + bytes.Index(good, []byte("IDAT")) + 4 - 4
+	split := chunk(append([]byte{}, good[:second]...), "tEXt", []byte("Comment\x00between"))
+	split = append(split, good[second:]...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readBytes("split.png", split, Limits{}, Options{Rows: true})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Decode = %v; want ErrCorrupt", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("refusing it allocated %d MB; want no picture allocated", alloc>>20)
+	}
+	if _, err := png.Decode(bytes.NewReader(split)); err == nil {
+		t.Error("image/png decodes the file; the row reader must too")
 	}
 }
