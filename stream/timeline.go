@@ -158,9 +158,10 @@ func (s *Slot) Ready(width int) ([]byte, <-chan struct{}) {
 
 type preparingKey struct{}
 
-// Preparing reports whether a Render is the timeline preparing the slide on
-// screen or the one due next, at a prepared width: a Renderer that queues
-// work should serve it before anything else, or the slideshow waits.
+// Preparing reports whether a Render is the timeline preparing the slides
+// to show (the one on screen, the next, and those rendered ahead) at a
+// prepared width: a Renderer that queues work should serve it before
+// anything else, or the slideshow waits.
 func Preparing(ctx context.Context) bool {
 	v, _ := ctx.Value(preparingKey{}).(bool)
 	return v
@@ -515,7 +516,9 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, wi
 		t.ahead[key] = true
 		t.mu.Unlock()
 		go func() {
-			t.render.Render(ctx, s, width) // errors are reported when the slide comes up
+			// The timeline's own work, like the slots' renders: when the
+			// slide comes up, its render is already in the urgent line.
+			t.render.Render(context.WithValue(ctx, preparingKey{}, true), s, width) // errors are reported when the slide comes up
 			t.mu.Lock()
 			delete(t.ahead, key)
 			t.mu.Unlock()

@@ -123,6 +123,9 @@ func TestTimelineRendersAhead(t *testing.T) {
 	if n := r.count("e@64"); n != 0 {
 		t.Errorf("e, beyond the lookahead, was rendered %d times", n)
 	}
+	if r.countPreparing("c@64") != 1 || r.countPreparing("d@64") != 1 {
+		t.Error("renders ahead are not marked Preparing: they would wait behind other clients' widths")
+	}
 }
 
 // Widths that clients watch are prepared too, the most watched first, up to
