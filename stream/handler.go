@@ -387,7 +387,7 @@ func (h *Handler) upcoming(st *State, width int, lastFull time.Time) *part {
 	if st.Next == nil || st.NextAt.After(lastFull.Add(h.keepAlive)) {
 		return nil
 	}
-	b, _ := st.Next.Ready(width)
+	b := st.Next.Ready(width)
 	if b == nil {
 		return nil
 	}

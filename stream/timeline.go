@@ -136,23 +136,22 @@ func abs(n int) int {
 }
 
 // Ready returns the frame at width if the timeline prepared that width and
-// it is rendered; otherwise nil, with a channel that closes when it is
-// (nil for a width not prepared).
-func (s *Slot) Ready(width int) ([]byte, <-chan struct{}) {
+// it is rendered; otherwise nil, at once.
+func (s *Slot) Ready(width int) []byte {
 	s.mu.Lock()
 	f, ok := s.frames[width]
 	s.mu.Unlock()
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	select {
 	case <-f.done:
 		if f.err != nil {
-			return nil, nil
+			return nil
 		}
-		return f.b, nil
+		return f.b
 	default:
-		return nil, f.done
+		return nil
 	}
 }
 

@@ -192,7 +192,7 @@ func TestSlotKeepsOnlyPreparedWidths(t *testing.T) {
 	if widths != 1 {
 		t.Errorf("the slot holds frames at %d widths; want only the prepared 64", widths)
 	}
-	if b, _ := st.Slide.Ready(333); b != nil {
+	if b := st.Slide.Ready(333); b != nil {
 		t.Error("Ready gave a frame at a width the slot does not keep")
 	}
 	if r.countPreparing("a@64") != 1 || r.countPreparing("a@333") != 0 {
