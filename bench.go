@@ -17,7 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"slidestream/source"
 	"slidestream/transcode"
 )
 
@@ -39,7 +38,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "slidestream bench: %v (see --help)\n", err)
 		return errUsage
 	}
-	slides, _ := source.NewFolder(p.dir, discardLogger()).Slides()
+	folder := p.folder(discardLogger())
+	folder.Scan()
+	slides, _ := folder.Slides()
 	if len(slides) == 0 {
 		return fmt.Errorf("no images in %s", p.dir)
 	}
@@ -78,7 +79,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 				t0 := time.Now()
 				out, err := tr.Load(context.Background(), spec.key(s, p.width))
 				if err == nil && *outDir != "" {
-					err = os.WriteFile(filepath.Join(*outDir, s.Name+".jpg"), out, 0o644)
+					err = os.WriteFile(filepath.Join(*outDir, strings.ReplaceAll(s.Name, "/", "_")+".jpg"), out, 0o644)
 				}
 				r := &results[i] // the transcoder's report filled in the format
 				r.took, r.out, r.err = time.Since(t0), len(out), err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"log/slog"
 	"math"
 	"runtime"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 // for serving and for the bench mode, which must transcode the same way.
 type pipelineFlags struct {
 	dir          string
+	recursive    bool
 	width        int
 	quality      int
 	background   colorFlag
@@ -37,7 +39,8 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	p.background = colorFlag{0, 0, 0, 255}
 	p.maxFileSize = decode.DefaultMaxFileSize
 	p.decodeMemory = transcode.DefaultMemory
-	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF)")
+	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF), subfolders included")
+	fs.BoolVar(&p.recursive, "recursive", true, "include the images in subfolders of --dir (albums); false: the top folder only")
 	fs.IntVar(&p.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
 	fs.IntVar(&p.quality, "quality", encode.DefaultQuality, "JPEG quality, 1-100")
 	fs.Var(&p.background, "background", "colour behind transparent pixels and around fitted images, `#rrggbb` (default #000000)")
@@ -73,6 +76,12 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 		p.width = p.fit.X
 	}
 	return nil
+}
+
+// folder returns the listing of --dir these flags describe, not yet
+// scanned.
+func (p *pipelineFlags) folder(log *slog.Logger) *source.Folder {
+	return source.NewFolder(p.dir, source.FolderOptions{Flat: !p.recursive, Log: log})
 }
 
 // transcoder returns the transcoder these flags describe.

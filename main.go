@@ -52,6 +52,7 @@ type config struct {
 	cacheSize    sizeFlag
 	interval     time.Duration
 	writeTimeout time.Duration
+	rescan       time.Duration // full rescans of the folder, besides notifications
 	peers        string        // fleet mode: the other instances, a list or @FILE
 	self         string        // fleet mode: this instance's peer URL
 	peerAddr     string        // fleet mode: where to listen for peers
@@ -69,6 +70,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.Var(&c.cacheSize, "cache-size", "memory for encoded frames, a `SIZE` such as 256MiB or 1GiB")
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
+	fs.DurationVar(&c.rescan, "rescan", time.Minute, "list the whole folder again this often, for network mounts that send no change notifications; 0 = never")
 	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
 	fs.StringVar(&c.self, "self", "", "fleet mode: this instance's own peer URL, as the others list it")
 	fs.StringVar(&c.peerAddr, "peer-addr", "", "fleet mode: listen address for peer traffic (default: the port of --self on all interfaces)")
@@ -92,6 +94,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-interval %v: want 0 or more", c.interval)
 	case c.writeTimeout <= 0:
 		return bad("-write-timeout %v: want more than 0", c.writeTimeout)
+	case c.rescan < 0:
+		return bad("-rescan %v: want 0 (never) or more", c.rescan)
 	}
 	switch {
 	case c.peers != "" && c.self == "":
@@ -180,7 +184,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	tr := cfg.transcoder(m.transcoded)
 	f := &frames{tr: tr, frameSpec: cfg.frameSpec()}
 	s := &server{cfg: cfg, log: log, frames: f, budget: int64(cfg.decodeMemory)}
-	s.folder = source.NewFolder(cfg.dir, log)
+	s.folder = cfg.folder(log)
 	if cfg.peers != "" {
 		fl, err := newFleet(fleetOptions{addr: cfg.peerAddr, self: cfg.self, peers: cfg.peers,
 			cacheBytes: int64(cfg.cacheSize), secret: cfg.peerSecret, accept: s.acceptPeerKey, load: load(tr),
@@ -288,7 +292,7 @@ func (s *server) serve(ctx context.Context) error {
 	// Streams end when this context does: Shutdown alone would wait for
 	// them forever.
 	hs.BaseContext = func(net.Listener) context.Context { return streams }
-	go s.folder.Watch(streams, time.Second)
+	go s.folder.Watch(streams, s.cfg.rescan)
 	go limitMemory(streams, s.held, s.budget)
 	go s.reloadOnHangup(streams)
 	if s.fleet != nil {

@@ -14,9 +14,10 @@ func ExampleFolder() {
 	for _, name := range []string{"b.jpg", "a.PNG", "notes.txt", ".hidden.jpg", "c.gif"} {
 		os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644)
 	}
-	f := source.NewFolder(dir, nil)
+	f := source.NewFolder(dir, source.FolderOptions{})
+	f.Scan()
 	listing, _ := f.Slides()
-	list := source.ByName.Arrange(listing, 0)
+	list := source.ByName.Arrange(listing, 0, "")
 	for i := range list.Len() {
 		fmt.Println(i, list.At(i).Name)
 	}

@@ -2,144 +2,505 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"slidestream/decode"
 )
 
-// Folder keeps the list of slides in a directory up to date by polling it:
-// the files whose names decode takes for images (dot files excluded).
-// Polling one directory listing a second costs little and, unlike inotify,
-// also works on network and FUSE mounts and when the directory itself is
-// deleted and made again. It is safe for concurrent use.
+// Folder keeps the list of slides under a directory up to date: the files
+// whose names decode takes for images, in every subfolder (unless told
+// otherwise), named by their path relative to the directory. It skips dot
+// files and folders and the litter that NAS boxes and operating systems
+// leave, and does not follow symbolic links to folders (a link back up the
+// tree would never end); a link to a file is that file.
+//
+// Watch keeps it current: operating-system notifications on every folder
+// bring a change within a fraction of a second, and a full rescan at a
+// longer interval catches what notifications miss (network and FUSE
+// mounts send none). It is safe for concurrent use.
 type Folder struct {
-	dir string
-	log *slog.Logger
+	dir       string
+	recursive bool
+	log       *slog.Logger
 
-	mu      sync.Mutex // protects slides, err and changed
-	slides  []Slide
-	err     error         // why the last scan failed, if it did
-	changed chan struct{} // closed when slides changes
+	scanMu sync.Mutex // one scan at a time
+
+	mu      sync.Mutex // protects everything below
+	tree    tree       // never modified once published: scans copy it
+	slides  []Slide    // the listing, in ComparePaths order
+	scanned bool       // a first scan has finished
+	err     error      // why the last full scan failed, if it did
+	changed chan struct{}
 }
 
-// NewFolder returns a Folder for dir and scans it once. A nil log discards.
-func NewFolder(dir string, log *slog.Logger) *Folder {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// tree is a scan of the folders: each folder's own contents by its path
+// relative to the top ("" is the top).
+type tree map[string]*folder
+
+// folder is one directory at one scan. It is never modified once made.
+type folder struct {
+	files   []Slide  // in Natural order of their base names
+	subdirs []string // base names, in Natural order
+}
+
+func (d *folder) same(o *folder) bool {
+	return o != nil && slices.Equal(d.subdirs, o.subdirs) && slices.EqualFunc(d.files, o.files, Slide.Same)
+}
+
+// FolderOptions configures a Folder.
+type FolderOptions struct {
+	// Flat lists the top folder only, not its subfolders.
+	Flat bool
+	Log  *slog.Logger // nil discards
+}
+
+// NewFolder returns a Folder for dir. It lists nothing until Scan or
+// Watch is called.
+func NewFolder(dir string, o FolderOptions) *Folder {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
-	f := &Folder{dir: dir, log: log, changed: make(chan struct{})}
-	f.Scan()
-	return f
+	return &Folder{dir: dir, recursive: !o.Flat, log: o.Log, tree: tree{}, changed: make(chan struct{})}
 }
 
 // Dir returns the directory being watched.
 func (f *Folder) Dir() string { return f.dir }
 
-// Slides returns the current slides in name order, and a channel that is
-// closed when they change.
+// Slides returns the current slides in ComparePaths order, and a channel
+// that is closed when they change. The slice must not be modified.
 func (f *Folder) Slides() ([]Slide, <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.slides, f.changed
 }
 
-// Stat returns the slide named name as it is on disk now, or an error if
-// there is no such file or the folder would not list it (a dot file, a
-// name that is no image's, a directory, a path into a subfolder).
+// Scanned reports whether the folder has been listed at least once.
+func (f *Folder) Scanned() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.scanned
+}
+
+// Stat returns the slide named name as it is on disk now. Only a name in
+// the listing is looked up, so a path with "..", an absolute path, a dot
+// file, a file in skipped or linked folders or one that is no image's is
+// an error without touching the disk.
 func (f *Folder) Stat(name string) (Slide, error) {
-	if strings.HasPrefix(name, ".") || strings.Contains(name, "/") || !decode.IsImageName(name) {
-		return Slide{}, fmt.Errorf("%q is not a name the folder lists", name)
+	f.mu.Lock()
+	s, ok := f.tree.find(name)
+	f.mu.Unlock()
+	if !ok {
+		return Slide{}, fmt.Errorf("%q is not in the listing", name)
 	}
-	p := filepath.Join(f.dir, name)
-	info, err := os.Stat(p)
+	info, err := os.Stat(s.Path)
 	if err != nil {
 		return Slide{}, err
 	}
 	if !info.Mode().IsRegular() {
 		return Slide{}, fmt.Errorf("%q is not a regular file", name)
 	}
-	return Slide{Name: name, Path: p, Size: info.Size(), ModTime: info.ModTime()}, nil
+	s.Size, s.ModTime = info.Size(), info.ModTime()
+	return s, nil
 }
 
-// Watch rescans every interval until ctx ends.
-func (f *Folder) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f.Scan()
-		}
+func (t tree) find(name string) (Slide, bool) {
+	dir, base := path.Split(name)
+	d := t[strings.TrimSuffix(dir, "/")]
+	if d == nil {
+		return Slide{}, false
 	}
+	i, ok := slices.BinarySearchFunc(d.files, base, func(s Slide, base string) int {
+		return Natural(path.Base(s.Name), base)
+	})
+	if !ok || d.files[i].Name != name {
+		return Slide{}, false
+	}
+	return d.files[i], true
 }
 
-// Scan lists the directory now and publishes any change. A missing or
-// unreadable directory is an empty list, logged once until it recovers.
-func (f *Folder) Scan() {
-	slides, err := list(f.dir)
+// Album is a subfolder and how many slides it holds.
+type Album struct {
+	Path string `json:"path"` // relative to the top, with / separators
+	// Photos counts the slides in the folder itself, Total those in its
+	// subfolders too.
+	Photos int `json:"photos"`
+	Total  int `json:"total"`
+}
+
+// Albums lists every subfolder, in listing order, with its counts. Folders
+// without any slide below them are listed too: a channel may wait for one.
+func (f *Folder) Albums() []Album {
+	f.mu.Lock()
+	t := f.tree
+	f.mu.Unlock()
+	var out []Album
+	var walk func(rel string) int
+	walk = func(rel string) int {
+		d := t[rel]
+		if d == nil {
+			return 0
+		}
+		i := len(out)
+		if rel != "" {
+			out = append(out, Album{Path: rel, Photos: len(d.files)})
+		}
+		total := len(d.files)
+		for _, sub := range d.subdirs {
+			total += walk(join(rel, sub))
+		}
+		if rel != "" {
+			out[i].Total = total
+		}
+		return total
+	}
+	walk("")
+	return out
+}
+
+// HasAlbum reports whether the folder has a subfolder at path album.
+func (f *Folder) HasAlbum(album string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	_, ok := f.tree[album]
+	return ok && album != ""
+}
+
+// InAlbum reports whether a slide name lies in album or below it. The
+// empty album is the whole folder.
+func InAlbum(name, album string) bool {
+	return album == "" || (strings.HasPrefix(name, album) && len(name) > len(album) && name[len(album)] == '/')
+}
+
+func join(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// abs is the path on disk of rel.
+func (f *Folder) abs(rel string) string {
+	return filepath.Join(f.dir, filepath.FromSlash(rel))
+}
+
+// rel is the relative name of a path on disk under the folder, and false
+// for anything else.
+func (f *Folder) rel(p string) (string, bool) {
+	if p == f.dir {
+		return "", true
+	}
+	r, ok := strings.CutPrefix(p, f.dir+string(filepath.Separator))
+	if !ok {
+		return "", false
+	}
+	return filepath.ToSlash(r), true
+}
+
+// Skipped reports whether a folder of this name is left out of the
+// listing: dot folders (.git, .Trash-1000, ...) and the litter of NAS
+// boxes and operating systems.
+func Skipped(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return true
+	}
+	switch name {
+	case "@eaDir", "#recycle", "#snapshot", "lost+found", "@Recycle", "@Recently-Snapshot", "$RECYCLE.BIN", "System Volume Information":
+		return true
+	}
+	return false
+}
+
+// Scan lists the whole tree now and publishes any change. A missing or
+// unreadable top folder is an empty list, logged once until it recovers.
+func (f *Folder) Scan() {
+	f.scanMu.Lock()
+	defer f.scanMu.Unlock()
+	f.mu.Lock()
+	old := f.tree
+	f.mu.Unlock()
+	t := tree{}
+	err := f.scanDir(t, old, "", true)
+	f.mu.Lock()
 	if (err == nil) != (f.err == nil) {
 		if err != nil {
 			f.log.Warn("cannot read the image folder; waiting for it", "dir", f.dir, "err", err)
-		} else {
+		} else if f.scanned {
 			f.log.Info("image folder is readable again", "dir", f.dir)
 		}
 	}
 	f.err = err
-	if slices.EqualFunc(slides, f.slides, Slide.Same) {
+	f.mu.Unlock()
+	f.publish(t)
+}
+
+// scanDirs lists again the folders named (relative paths) and, below
+// them, any folder that is new; the rest of the tree is kept as it was.
+func (f *Folder) scanDirs(dirs map[string]bool) {
+	f.scanMu.Lock()
+	defer f.scanMu.Unlock()
+	f.mu.Lock()
+	old := f.tree
+	f.mu.Unlock()
+	t := make(tree, len(old))
+	for k, v := range old {
+		t[k] = v
+	}
+	for rel := range dirs {
+		if _, known := old[rel]; !known {
+			continue // a new folder is scanned from its parent, which is dirty too
+		}
+		f.scanDir(t, old, rel, false)
+	}
+	f.publish(t)
+}
+
+// scanDir lists folder rel into t and recurses into its subfolders: all
+// of them when full is set, otherwise only those not in old. Subfolders
+// that are gone are dropped from t with everything below them.
+func (f *Folder) scanDir(t, old tree, rel string, full bool) error {
+	entries, err := os.ReadDir(f.abs(rel))
+	if err != nil {
+		dropBelow(t, rel)
+		return err
+	}
+	d := &folder{}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue // dot files, dot folders, AppleDouble ._ files
+		}
+		p := filepath.Join(f.abs(rel), name)
+		typ := e.Type()
+		if typ&os.ModeSymlink != 0 {
+			// A link to a file is that file; a link to a folder is not
+			// followed.
+			info, err := os.Stat(p)
+			if err != nil || info.IsDir() {
+				continue
+			}
+			typ = info.Mode().Type()
+		}
+		if typ.IsDir() {
+			if f.recursive && !Skipped(name) {
+				d.subdirs = append(d.subdirs, name)
+			}
+			continue
+		}
+		if !decode.IsImageName(name) {
+			continue
+		}
+		// Anything that is not a folder stays in the list even if it is
+		// not a regular file, so that the decoder can say why it is
+		// skipped.
+		var size int64
+		var mtime time.Time
+		if info, err := os.Stat(p); err != nil {
+			continue // gone since the listing
+		} else if info.Mode().IsRegular() {
+			size, mtime = info.Size(), info.ModTime()
+		}
+		d.files = append(d.files, Slide{Name: join(rel, name), Path: p, Size: size, ModTime: mtime})
+	}
+	slices.SortFunc(d.files, func(a, b Slide) int { return Natural(path.Base(a.Name), path.Base(b.Name)) })
+	slices.SortFunc(d.subdirs, Natural)
+	prev := old[rel]
+	if d.same(prev) {
+		d = prev // unchanged: keep the old one, so nothing is rebuilt
+	}
+	// Subfolders that went away take their whole subtree with them.
+	if prev != nil && !full {
+		for _, sub := range prev.subdirs {
+			if _, still := slices.BinarySearchFunc(d.subdirs, sub, Natural); !still {
+				dropBelow(t, join(rel, sub))
+			}
+		}
+	}
+	t[rel] = d
+	for _, sub := range d.subdirs {
+		child := join(rel, sub)
+		if _, known := old[child]; full || !known {
+			f.scanDir(t, old, child, full)
+		}
+	}
+	return nil
+}
+
+// dropBelow removes folder rel and every folder under it.
+func dropBelow(t tree, rel string) {
+	for k := range t {
+		if k == rel || InAlbum(k, rel) {
+			delete(t, k)
+		}
+	}
+}
+
+// publish makes t the current tree and, if any folder changed, rebuilds
+// the listing and signals the change.
+func (f *Folder) publish(t tree) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	first := !f.scanned
+	f.scanned = true
+	if !first && sameTree(t, f.tree) {
+		f.tree = t
 		return
 	}
-	if f.slides == nil {
-		f.log.Info("found images", "dir", f.dir, "slides", len(slides))
+	var slides []Slide
+	var walk func(rel string)
+	walk = func(rel string) {
+		d := t[rel]
+		if d == nil {
+			return
+		}
+		slides = append(slides, d.files...)
+		for _, sub := range d.subdirs {
+			walk(join(rel, sub))
+		}
+	}
+	walk("")
+	if first {
+		f.log.Info("found images", "dir", f.dir, "slides", len(slides), "folders", len(t))
 	} else {
 		added, removed, replaced := diff(f.slides, slides)
 		f.log.Info("folder changed", "dir", f.dir, "slides", len(slides), "added", added, "removed", removed, "replaced", replaced)
 	}
-	f.slides = slides
+	f.tree, f.slides = t, slides
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
 
-func list(dir string) ([]Slide, error) {
-	entries, err := os.ReadDir(dir)
+// sameTree reports whether two scans found the same folders with the same
+// contents. Unchanged folders are shared between scans, so this is mostly
+// pointer comparisons.
+func sameTree(a, b tree) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, d := range a {
+		o, ok := b[k]
+		if !ok || (d != o && !d.same(o)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Watch keeps the folder current until ctx ends: it scans it, watches every
+// folder for changes (a burst of changes is read once it settles), and
+// scans everything again every rescan (0: never). Where notifications
+// cannot be had, rescans alone keep it current.
+func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
+	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return nil, err
+		f.log.Warn("cannot watch the folder for changes; relying on rescans", "err", err, "rescan", rescan.String())
+		w = nil
+	} else {
+		defer w.Close()
 	}
-	var out []Slide
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") || !decode.IsImageName(name) {
-			continue
+	f.Scan()
+	watched := map[string]bool{}
+	warned := false
+	// sync watches the folders of the listing and no others. A folder
+	// is watched only after it was read, so whatever arrived in between
+	// is found by reading the newly watched folders once more, and so on
+	// down any folders that finds. Stale watches go first: a renamed
+	// folder is the same inode under a new name.
+	sync := func() {
+		for w != nil {
+			f.mu.Lock()
+			t := f.tree
+			f.mu.Unlock()
+			for rel := range watched {
+				if _, ok := t[rel]; !ok {
+					w.Remove(f.abs(rel)) // usually gone already, with its folder
+					delete(watched, rel)
+				}
+			}
+			added := map[string]bool{}
+			for rel := range t {
+				if watched[rel] {
+					continue
+				}
+				if err := w.Add(f.abs(rel)); err != nil {
+					if !warned {
+						f.log.Warn("cannot watch every folder for changes; the others are seen at each rescan", "folder", f.abs(rel), "err", err, "rescan", rescan.String())
+						warned = true
+					}
+					continue
+				}
+				watched[rel], added[rel] = true, true
+			}
+			if len(added) == 0 || len(added) == len(t) {
+				return // nothing new, or the first scan: nothing in between
+			}
+			f.scanDirs(added)
 		}
-		p := filepath.Join(dir, name)
-		// Stat follows symbolic links: a link to a photo is a photo. Anything
-		// that is not a directory stays in the list even if it is not a
-		// regular file, so that the decoder can say why it is skipped.
-		info, err := os.Stat(p)
-		if err != nil || info.IsDir() {
-			continue
-		}
-		var size int64
-		var mtime time.Time
-		if info.Mode().IsRegular() {
-			size, mtime = info.Size(), info.ModTime()
-		}
-		out = append(out, Slide{Name: name, Path: p, Size: size, ModTime: mtime})
 	}
-	// os.ReadDir sorts by name already; keep it explicit: it is the
-	// listing's order, which ByName plays in.
-	slices.SortFunc(out, func(a, b Slide) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	sync()
+
+	var tick <-chan time.Time
+	if rescan > 0 {
+		t := time.NewTicker(rescan)
+		defer t.Stop()
+		tick = t.C
+	}
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if w != nil {
+		events, errs = w.Events, w.Errors
+	}
+	// Changes are read once they have been quiet for settle, and at the
+	// latest after maxWait, so a long copy still shows up as it goes.
+	const settle, maxWait = 200 * time.Millisecond, time.Second
+	dirty := map[string]bool{}
+	var first time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			f.Scan()
+			sync()
+		case err := <-errs:
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				f.log.Warn("too many changes at once to follow one by one; scanning the whole folder")
+			}
+			f.Scan()
+			sync()
+		case ev := <-events:
+			rel, ok := f.rel(filepath.Clean(ev.Name))
+			if !ok {
+				continue
+			}
+			if rel != "" {
+				dirty[path.Dir("/" + rel)[1:]] = true // its folder
+			}
+			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) || ev.Has(fsnotify.Create) {
+				dirty[rel] = true // it may be a folder itself
+			}
+			if first.IsZero() {
+				first = time.Now()
+			}
+			timer.Reset(min(settle, max(time.Until(first.Add(maxWait)), 0)))
+		case <-timer.C:
+			f.scanDirs(dirty)
+			sync()
+			dirty, first = map[string]bool{}, time.Time{}
+		}
+	}
 }
 
 func diff(old, cur []Slide) (added, removed, replaced int) {

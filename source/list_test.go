@@ -24,7 +24,7 @@ func TestListFindsSlidesByName(t *testing.T) {
 func TestByNameKeepsTheListingEveryPass(t *testing.T) {
 	listing := []Slide{{Name: "a"}, {Name: "b"}, {Name: "c"}}
 	for pass := range 3 {
-		if got := names(ByName.Arrange(listing, pass).Slides()); fmt.Sprint(got) != "[a b c]" {
+		if got := names(ByName.Arrange(listing, pass, "").Slides()); fmt.Sprint(got) != "[a b c]" {
 			t.Errorf("pass %d: ByName = %v; want [a b c]", pass, got)
 		}
 	}

@@ -26,6 +26,13 @@ func (grey) Render(_ context.Context, _ source.Slide, width int) ([]byte, error)
 	return b.Bytes(), err
 }
 
+// scanned lists dir once.
+func scanned(dir string) *source.Folder {
+	f := source.NewFolder(dir, source.FolderOptions{})
+	f.Scan()
+	return f
+}
+
 func Example() {
 	dir, _ := os.MkdirTemp("", "photos")
 	defer os.RemoveAll(dir)
@@ -34,7 +41,7 @@ func Example() {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tl := stream.NewTimeline(source.NewFolder(dir, nil), grey{}, stream.TimelineOptions{Interval: time.Hour, Width: 640})
+	tl := stream.NewTimeline(scanned(dir), grey{}, stream.TimelineOptions{Interval: time.Hour, Width: 640})
 	go tl.Run(ctx)
 	srv := httptest.NewServer(stream.NewHandler(tl, stream.HandlerOptions{Width: 640}))
 	defer srv.Close()

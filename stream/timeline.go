@@ -194,9 +194,10 @@ type Timeline struct {
 	// list is the listing in play order; listed is the listing's change
 	// channel when it was arranged, and pass the times it was played
 	// through.
-	list   *source.List
-	listed <-chan struct{}
-	pass   int
+	list    *source.List
+	listed  <-chan struct{}
+	pass    int
+	showing string // the name of the slide on screen, for the Order
 }
 
 type aheadKey struct {
@@ -318,7 +319,7 @@ func (t *Timeline) playlist() (*source.List, <-chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.list == nil || changed != t.listed {
-		t.list, t.listed = t.order.Arrange(listing, t.pass), changed
+		t.list, t.listed = t.order.Arrange(listing, t.pass, t.showing), changed
 	}
 	return t.list, changed
 }
@@ -329,7 +330,7 @@ func (t *Timeline) newPass() *source.List {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.pass++
-	t.list, t.listed = t.order.Arrange(listing, t.pass), changed
+	t.list, t.listed = t.order.Arrange(listing, t.pass, t.showing), changed
 	return t.list
 }
 
@@ -378,6 +379,10 @@ func (t *Timeline) publish(cur, next *Slot, nextAt time.Time, reason string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.state = &State{Seq: t.state.Seq + 1, Slide: cur, Next: next, NextAt: nextAt, Reason: reason}
+	t.showing = ""
+	if cur != nil {
+		t.showing = cur.Slide.Name
+	}
 	close(t.changed)
 	t.changed = make(chan struct{})
 }
@@ -451,6 +456,9 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 	list, wake := t.playlist()
 	t.forget(list)
 	if list.Len() == 0 {
+		if sc, ok := t.slides.(interface{ Scanned() bool }); ok && !sc.Scanned() {
+			return nil, "reading the folder", wake // a large library takes a moment
+		}
 		return nil, t.empty, wake
 	}
 	start := 0

@@ -19,7 +19,7 @@ type reverse struct {
 	passes []int
 }
 
-func (r *reverse) Arrange(listing []source.Slide, pass int) *source.List {
+func (r *reverse) Arrange(listing []source.Slide, pass int, _ string) *source.List {
 	r.mu.Lock()
 	r.passes = append(r.passes, pass)
 	r.mu.Unlock()

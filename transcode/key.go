@@ -40,7 +40,10 @@ func (k Key) String() string {
 
 // ParseKey reads a key written by String. A peer sends it, so it is
 // untrusted: the file must be a plain name in the folder, and the sizes
-// within what a client may ask for.
+// within what a client may ask for. The name must be a relative path that
+// stays inside the folder (no "..", no absolute path, no dot file or dot
+// folder, no backslash); whether the folder lists it is the caller's to
+// check.
 func ParseKey(s string) (Key, error) {
 	bad := func(why string) (Key, error) { return Key{}, fmt.Errorf("transcode: bad frame key %q: %s", s, why) }
 	parts := strings.SplitN(s, "/", 7)
@@ -70,9 +73,24 @@ func ParseKey(s string) (Key, error) {
 		return bad("quality out of range")
 	case k.Size < 0:
 		return bad("negative file size")
-	case k.Name == "" || k.Name == "." || k.Name == ".." || strings.ContainsAny(k.Name, "/\x00"):
-		// The folder is listed flat: a slide is a file directly in it.
-		return bad("not a plain file name")
+	case !RelativeName(k.Name):
+		return bad("not a file name inside the folder")
 	}
 	return k, nil
+}
+
+// RelativeName reports whether name is a slide name that stays inside the
+// folder: components separated by single slashes, none of them empty,
+// starting with a dot (".", "..", dot files and folders) or holding a
+// backslash or NUL.
+func RelativeName(name string) bool {
+	if name == "" || len(name) > 4096 {
+		return false
+	}
+	for c := range strings.SplitSeq(name, "/") {
+		if c == "" || c[0] == '.' || strings.ContainsAny(c, "\\\x00") {
+			return false
+		}
+	}
+	return true
 }

@@ -15,10 +15,20 @@ func TestKeyRoundTrip(t *testing.T) {
 	if err != nil || got != k {
 		t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
 	}
+	k.Name = "2024/Italy/IMG_0412.jpg" // a slide in an album
+	if got, err := ParseKey(k.String()); err != nil || got != k {
+		t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
+	}
 	// A peer's key never reaches outside the folder or asks for silly sizes.
 	for _, bad := range []string{
 		"f1/640x0/q80/000000/1/2/../../etc/passwd",
-		"f1/640x0/q80/000000/1/2/sub/dir.jpg",
+		"f1/640x0/q80/000000/1/2/sub/../../x.jpg",
+		"f1/640x0/q80/000000/1/2//etc/passwd",
+		"f1/640x0/q80/000000/1/2/.hidden/a.jpg",
+		"f1/640x0/q80/000000/1/2/a/.b.jpg",
+		"f1/640x0/q80/000000/1/2/a//b.jpg",
+		"f1/640x0/q80/000000/1/2/a/",
+		"f1/640x0/q80/000000/1/2/a\\..\\b.jpg",
 		"f1/640x0/q80/000000/1/2/..",
 		"f1/99999x0/q80/000000/1/2/a.jpg",
 		"f1/640x0/q101/000000/1/2/a.jpg",
@@ -38,12 +48,13 @@ func TestKeyRoundTrip(t *testing.T) {
 }
 
 // FuzzParseKey feeds arbitrary text to ParseKey, as a peer could. A key it
-// accepts names a plain file in the folder, asks for sizes a client could,
+// accepts names a file inside the folder, asks for sizes a client could,
 // and reads back the same from its own String.
 func FuzzParseKey(f *testing.F) {
 	f.Add(Key{Size: 1, ModTime: 2, Width: 640, Quality: 80, Name: "a.jpg"}.String())
 	f.Add("f1/640x360/q80/ffffff/12345/1777636800000000007/holiday.jpg")
 	f.Add("f1/640x0/q80/000000/1/2/../../etc/passwd")
+	f.Add("f1/640x0/q80/000000/1/2/2024/Italy/IMG_0412.jpg")
 	f.Add("f1/+640x-0/q080/0x0000/1/2/a")
 	f.Fuzz(func(t *testing.T, s string) {
 		k, err := ParseKey(s)
@@ -53,7 +64,8 @@ func FuzzParseKey(f *testing.F) {
 			}
 			return
 		}
-		if k.Name != path.Base(k.Name) || k.Name == ".." || k.Name == "." || strings.ContainsAny(k.Name, "/\x00") {
+		if path.IsAbs(k.Name) || path.Clean(k.Name) != k.Name || strings.HasPrefix(k.Name, ".") ||
+			strings.Contains(k.Name, "/.") || strings.ContainsAny(k.Name, "\\\x00") {
 			t.Fatalf("ParseKey(%q) accepted the name %q", s, k.Name)
 		}
 		if k.Width < 0 || k.Width > MaxSide || k.Height < 0 || k.Height > MaxSide || k.Quality < 0 || k.Quality > 100 || k.Size < 0 {
