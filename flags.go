@@ -84,11 +84,16 @@ func (p *pipelineFlags) folder(log *slog.Logger) *source.Folder {
 	return source.NewFolder(p.dir, source.FolderOptions{Flat: !p.recursive, Log: log})
 }
 
+// limits are the bounds on what is read and decoded.
+func (p *pipelineFlags) limits() decode.Limits {
+	return decode.Limits{MaxFileSize: int64(p.maxFileSize), MaxPixels: int64(p.maxPixels * 1e6)}
+}
+
 // transcoder returns the transcoder these flags describe.
 func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Transcoder {
 	return transcode.New(transcode.Options{
 		Dir:     p.dir,
-		Limits:  decode.Limits{MaxFileSize: int64(p.maxFileSize), MaxPixels: int64(p.maxPixels * 1e6)},
+		Limits:  p.limits(),
 		Workers: p.workers,
 		Memory:  int64(p.decodeMemory),
 		Observe: observe,

@@ -22,7 +22,16 @@ type frames struct {
 	// where groupcache cannot be asked without loading.
 	cached func(key string) bool
 	tr     *transcode.Transcoder
+	// index knows each slide's header, read in the background.
+	index *source.Index
+	lim   decode.Limits
 	frameSpec
+}
+
+// readInfo reads what the index keeps of a slide: its header and date.
+func (f *frames) readInfo(s source.Slide) (source.Info, error) {
+	m, err := f.tr.Inspect(s.Name, s.Size, s.ModTime)
+	return source.Info{Format: string(m.Format), Width: m.Width, Height: m.Height, Taken: m.Taken}, err
 }
 
 // store keeps frames by key and calls the transcoder on a miss: the
@@ -51,7 +60,7 @@ func load(tr *transcode.Transcoder) func(ctx context.Context, key string) ([]byt
 func (f *frames) frameKey(s source.Slide, width int) transcode.Key {
 	k := f.key(s, width)
 	if f.fit.X == 0 && width > 0 {
-		if h, err := f.tr.Inspect(s.Name, s.Size, s.ModTime); err == nil && width >= max(h.Width, h.Height) {
+		if h, err := f.index.Get(s); err == nil && width >= max(h.Width, h.Height) {
 			k.Width = 0
 		}
 	}
@@ -65,9 +74,18 @@ func (f *frames) Render(ctx context.Context, s source.Slide, width int) ([]byte,
 	return f.store.Get(ctx, f.frameKey(s, width).String())
 }
 
+// Inspect answers from the index, without reading the file: a slide the
+// index has not read yet is pending. The limits are applied again, since
+// the index may have read the header under other ones before a restart.
 func (f *frames) Inspect(s source.Slide) (stream.FileInfo, error) {
-	h, err := f.tr.Inspect(s.Name, s.Size, s.ModTime)
-	return stream.FileInfo{Format: string(h.Format), Width: h.Width, Height: h.Height}, err
+	h, err, known := f.index.Lookup(s)
+	if !known {
+		return stream.FileInfo{Pending: true}, nil
+	}
+	if err == nil {
+		err = f.lim.Check(s.Name, decode.Header{Size: s.Size, Width: h.Width, Height: h.Height})
+	}
+	return stream.FileInfo{Format: h.Format, Width: h.Width, Height: h.Height, Taken: h.Taken}, err
 }
 
 func (f *frames) Cached(s source.Slide, width int) bool {

@@ -69,7 +69,9 @@ func startServer(t testing.TB, args ...string) *testServer {
 // configuration (settings that are no flags) before the server is made.
 func startServerWith(t testing.TB, tweak func(*config), args ...string) *testServer {
 	t.Helper()
-	cfg, err := parseFlags(append([]string{"--addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
+	// Each test server keeps its index in a folder of its own, never in
+	// the user's cache.
+	cfg, err := parseFlags(append([]string{"--addr", "127.0.0.1:0", "--state-dir", t.TempDir()}, args...), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatalf("parseFlags(%q): %v", args, err)
 	}

@@ -18,6 +18,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -53,6 +56,8 @@ type config struct {
 	interval     time.Duration
 	writeTimeout time.Duration
 	rescan       time.Duration // full rescans of the folder, besides notifications
+	order        string        // the default play order
+	stateDir     string        // where the index of dates is kept; "" for nowhere
 	peers        string        // fleet mode: the other instances, a list or @FILE
 	self         string        // fleet mode: this instance's peer URL
 	peerAddr     string        // fleet mode: where to listen for peers
@@ -70,6 +75,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.Var(&c.cacheSize, "cache-size", "memory for encoded frames, a `SIZE` such as 256MiB or 1GiB")
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
+	fs.StringVar(&c.order, "order", "name", "play order: name (natural, album by album), shuffle (each photo once per pass), taken (oldest first, by EXIF date) or newest")
+	fs.StringVar(&c.stateDir, "state-dir", defaultStateDir(), "folder for the index of photo dates and sizes, kept across restarts; empty: keep it in memory only")
 	fs.DurationVar(&c.rescan, "rescan", time.Minute, "list the whole folder again this often, for network mounts that send no change notifications; 0 = never")
 	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
 	fs.StringVar(&c.self, "self", "", "fleet mode: this instance's own peer URL, as the others list it")
@@ -96,6 +103,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-write-timeout %v: want more than 0", c.writeTimeout)
 	case c.rescan < 0:
 		return bad("-rescan %v: want 0 (never) or more", c.rescan)
+	case !slices.Contains(source.OrderNames, c.order):
+		return bad("-order %q: want one of %s", c.order, strings.Join(source.OrderNames, ", "))
 	}
 	switch {
 	case c.peers != "" && c.self == "":
@@ -139,6 +148,16 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
+// defaultStateDir is slidestream's folder in the user's cache folder
+// ($XDG_CACHE_HOME or ~/.cache on Linux), or none when there is no home.
+func defaultStateDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "slidestream")
+}
+
 // parse reads args into fs. --help prints usage and the flags to stdout
 // and returns flag.ErrHelp; a mistake is one line on stderr and errUsage.
 func parse(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) error {
@@ -167,6 +186,7 @@ type server struct {
 	log      *slog.Logger
 	ln       net.Listener
 	folder   *source.Folder
+	index    *source.Index
 	timeline *stream.Timeline
 	handler  *stream.Handler
 	root     http.Handler // everything served: the stream, /metrics, auth
@@ -182,9 +202,15 @@ type server struct {
 func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	m := newMetrics()
 	tr := cfg.transcoder(m.transcoded)
-	f := &frames{tr: tr, frameSpec: cfg.frameSpec()}
+	f := &frames{tr: tr, frameSpec: cfg.frameSpec(), lim: cfg.limits()}
 	s := &server{cfg: cfg, log: log, frames: f, budget: int64(cfg.decodeMemory)}
 	s.folder = cfg.folder(log)
+	state := ""
+	if cfg.stateDir != "" {
+		state = source.StateFile(cfg.stateDir, cfg.dir)
+	}
+	s.index = source.NewIndex(s.folder, source.IndexOptions{Read: f.readInfo, Lasting: transcode.Lasting, State: state, Log: log})
+	f.index = s.index
 	if cfg.peers != "" {
 		fl, err := newFleet(fleetOptions{addr: cfg.peerAddr, self: cfg.self, peers: cfg.peers,
 			cacheBytes: int64(cfg.cacheSize), secret: cfg.peerSecret, accept: s.acceptPeerKey, load: load(tr),
@@ -201,7 +227,16 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
-	s.timeline = stream.NewTimeline(s.folder, f, stream.TimelineOptions{
+	order, err := source.NewOrder(cfg.order, s.index.Taken)
+	if err != nil {
+		return nil, err
+	}
+	var lister stream.Lister = s.folder
+	if _, byDate := order.(source.ByDate); byDate {
+		lister = s.index // dates arrive in the background: arrange again as they do
+	}
+	s.timeline = stream.NewTimeline(lister, f, stream.TimelineOptions{
+		Order:     order,
 		Interval:  cfg.interval,
 		Width:     cfg.width,
 		Empty:     "no images in " + cfg.dir,
@@ -293,6 +328,7 @@ func (s *server) serve(ctx context.Context) error {
 	// them forever.
 	hs.BaseContext = func(net.Listener) context.Context { return streams }
 	go s.folder.Watch(streams, s.cfg.rescan)
+	go s.index.Run(streams)
 	go limitMemory(streams, s.held, s.budget)
 	go s.reloadOnHangup(streams)
 	if s.fleet != nil {

@@ -124,6 +124,9 @@ func startProc(t *testing.T, args ...string) *proc {
 	t.Helper()
 	p := &proc{logs: &logBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(binary, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+	// The index of each process goes to a cache folder of its own, never
+	// the user's (and older builds, without --state-dir, run too).
+	p.cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

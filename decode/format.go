@@ -2,6 +2,7 @@ package decode
 
 import (
 	"image"
+	"io"
 	"path"
 	"strings"
 )
@@ -34,8 +35,12 @@ type format struct {
 	header func(name string, b []byte) (layout, error)
 	// decode turns the whole file into pixels of the size header read.
 	decode func(name string, data []byte, l layout, o Options) (image.Image, error)
-	// exif returns the file's EXIF block (a TIFF structure), if any.
+	// exif returns the file's EXIF block (a TIFF structure), if any,
+	// from the start of the file read for its header.
 	exif func(data []byte) []byte
+	// exifAt, where set, finds an EXIF block that exif may miss because
+	// it follows the pixels, reading no more than the chunk headers.
+	exifAt func(r io.ReaderAt, size int64) []byte
 }
 
 // layout is what a format's header says about the pixels.

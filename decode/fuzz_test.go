@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ func FuzzBytes(f *testing.F) {
 			}
 			return
 		}
+		if f, err := OpenBytes("fuzz", data, lim); err == nil {
+			f.Taken() // reads only metadata; must not panic
+		}
 		b := img.Pixels.Bounds()
 		if int64(b.Dx())*int64(b.Dy()) > lim.MaxPixels || b.Empty() {
 			t.Fatalf("Decode returned %v pixels, outside the limit", b)
@@ -52,9 +56,11 @@ func FuzzBytes(f *testing.F) {
 	})
 }
 
-// FuzzOrientation feeds arbitrary TIFF structures to the EXIF reader.
+// FuzzOrientation feeds arbitrary TIFF structures to the EXIF readers:
+// orientation and the date taken.
 func FuzzOrientation(f *testing.F) {
 	f.Add([]byte("II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00"))
+	f.Add(tiffWithDate(binary.BigEndian, "2024:07:14 18:30:05", "+02:00"))
 	f.Add([]byte("MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x08\x00\x00"))
 	f.Fuzz(func(t *testing.T, tiff []byte) {
 		for _, format := range formats {
@@ -63,5 +69,8 @@ func FuzzOrientation(f *testing.F) {
 			}
 		}
 		tiffOrientation(tiff)
+		if when, ok := exifTaken(tiff); ok && (when.Year() < 1800 || when.Year() > 9999) {
+			t.Fatalf("exifTaken = %v", when)
+		}
 	})
 }

@@ -73,3 +73,13 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
 }
+
+// Check applies the limits to what a header said, for a header read
+// earlier under other limits (a remembered one, say): the same errors Open
+// gives.
+func (l Limits) Check(name string, h Header) error {
+	if max := l.maxFileSize(); h.Size > max {
+		return reject(name, ErrFileTooLarge, "%s is over --max-file-size %s", humanBytes(h.Size), humanBytes(max))
+	}
+	return l.checkPixels(name, h.Width, h.Height)
+}

@@ -32,6 +32,15 @@ var pngFormat = &format{
 		return png.Decode(bytes.NewReader(data))
 	},
 	exif: func(data []byte) []byte { return pngChunk(data, "eXIf") },
+	exifAt: func(r io.ReaderAt, size int64) []byte {
+		return chunkAt(r, size, int64(len(pngSignature)), "eXIf", func(h []byte, off int64) (string, int64, int64, int64) {
+			n := int64(binary.BigEndian.Uint32(h))
+			if string(h[4:8]) == "IEND" {
+				return "", 0, -1, 0
+			}
+			return string(h[4:8]), off + 8, n, off + 12 + n // the CRC follows
+		})
+	},
 }
 
 // pngHeader reads IHDR with image/png, then walks the chunks up to the

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"image"
 	"image/color"
+	"io"
 
 	"golang.org/x/image/webp"
 )
@@ -31,6 +32,12 @@ var webpFormat = &format{
 		return m, nil // lossless VP8L: *image.NRGBA
 	},
 	exif: func(data []byte) []byte { return webpChunk(data, "EXIF") },
+	exifAt: func(r io.ReaderAt, size int64) []byte {
+		return chunkAt(r, size, 12, "EXIF", func(h []byte, off int64) (string, int64, int64, int64) {
+			n := int64(binary.LittleEndian.Uint32(h[4:]))
+			return string(h[:4]), off + 8, n, off + 8 + n + n&1 // padded to an even size
+		})
+	},
 }
 
 // webpHeader refuses animations, which x/image/webp cannot decode (it would

@@ -32,6 +32,9 @@ type Inspector interface {
 type FileInfo struct {
 	Format        string
 	Width, Height int
+	Taken         time.Time // when the photo was taken; zero when unknown
+	// Pending is set while the file's header has not been read yet.
+	Pending bool
 }
 
 // ImageStatus is one file of the folder as /api/images reports it.

@@ -68,27 +68,14 @@ type Transcoder struct {
 	observe func(Report)
 	running atomic.Int32 // transcodes holding a slot
 
-	mu sync.Mutex // protects failed and inspected
+	mu sync.Mutex // protects failed
 	// failed remembers lasting failures by key: a key names the file's
 	// version, so asking again would give the same answer. Peers in fleet
 	// mode ask an owner for a bad file once each; it decodes it once.
 	failed map[Key]error
-	// inspected keeps header checks by file version, so that a status page
-	// does not read every file's header on every visit.
-	inspected map[version]inspection
 }
 
-type version struct {
-	name          string
-	size, modTime int64
-}
-
-type inspection struct {
-	h   decode.Header
-	err error
-}
-
-// maxRemembered bounds each memo; a memo starts over when full.
+// maxRemembered bounds the memo of failures; it starts over when full.
 const maxRemembered = 4096
 
 // New returns a Transcoder.
@@ -180,33 +167,29 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 
 func (t *Transcoder) path(name string) string { return filepath.Join(t.dir, filepath.FromSlash(name)) }
 
-// Inspect reads the header of a file at a version, as Load does, and
-// applies the limits that can be checked before decoding: its format and
-// size, or why it cannot be shown. A file it passes may still turn out
-// corrupt when decoded. Answers are remembered by version.
-func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (decode.Header, error) {
-	v := version{name, size, modTime.UnixNano()}
-	t.mu.Lock()
-	in, ok := t.inspected[v]
-	t.mu.Unlock()
-	if ok {
-		return in.h, in.err
-	}
+// Meta is what a file's metadata says, read without decoding it.
+type Meta struct {
+	decode.Header
+	Taken time.Time // when the photo was taken (EXIF); zero when unknown
+}
+
+// Inspect reads the header and the date taken of a file at a version, as
+// Load opens it, and applies the limits that can be checked before
+// decoding: its format and size, or why it cannot be shown. A file it
+// passes may still turn out corrupt when decoded. A file that is no longer
+// the version asked for is an error that passes (ErrUnreadable).
+func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (Meta, error) {
 	f, err := decode.Open(t.path(name), t.lim)
-	if err == nil {
-		in.h = f.Header()
-		f.Close()
+	if err != nil {
+		return Meta{}, named(name, err)
 	}
-	in.err = named(name, err)
-	if same := in.h.Size == size && in.h.ModTime.Equal(modTime); (err == nil && same) || Lasting(err) {
-		t.mu.Lock()
-		if t.inspected == nil || len(t.inspected) >= maxRemembered {
-			t.inspected = make(map[version]inspection)
-		}
-		t.inspected[v] = in
-		t.mu.Unlock()
+	defer f.Close()
+	m := Meta{Header: f.Header()}
+	if m.Size != size || !m.ModTime.Equal(modTime) {
+		return Meta{}, &decode.Error{File: name, Err: decode.ErrUnreadable, Reason: "the file changed while being read"}
 	}
-	return in.h, in.err
+	m.Taken, _ = f.Taken()
+	return m, nil
 }
 
 // named makes a failure name the file as the key does, relative to the

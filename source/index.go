@@ -1,0 +1,318 @@
+package source
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Info is what a file's metadata says: its header and the date the photo
+// was taken.
+type Info struct {
+	Format        string
+	Width, Height int
+	Taken         time.Time // zero when the file gives none
+}
+
+// Index reads the metadata of every slide of a Folder in the background:
+// its header (format, size, or why it cannot be read) for the status
+// pages, and the date it was taken for the orders by date. It reads each
+// version of a file once, in listing order, and keeps what it read in a
+// small state file, so a restart does not read a large library again. It
+// is safe for concurrent use.
+type Index struct {
+	folder  *Folder
+	read    func(Slide) (Info, error)
+	lasting func(error) bool
+	state   string
+	log     *slog.Logger
+
+	mu      sync.Mutex // protects everything below
+	entries map[string]entry
+	pending int           // slides of the listing not read yet
+	changed chan struct{} // closed when the listing or what is known of it changes
+	dirty   bool          // entries differ from the state file
+}
+
+type entry struct {
+	size, modTime int64 // the version read
+	info          Info
+	err           error
+	at            time.Time // when it was read
+}
+
+// IndexOptions configures an Index.
+type IndexOptions struct {
+	// Read reads a slide's metadata, reading as little of the file as it
+	// can. An error says why the file cannot be shown.
+	Read func(Slide) (Info, error)
+	// Lasting reports whether a read's failure stands until the file
+	// changes; others are tried again after a minute. Nil: all stand.
+	Lasting func(error) bool
+	// State is the file to keep what was read in across restarts; empty
+	// keeps it in memory only.
+	State string
+	Log   *slog.Logger
+}
+
+// StateFile is the name of the index file for the folder dir inside the
+// state folder stateDir: one per folder, so that instances showing
+// different folders can share a state folder.
+func StateFile(stateDir, dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	h := fnv.New64a()
+	h.Write([]byte(dir))
+	return filepath.Join(stateDir, fmt.Sprintf("index-%016x.gob", h.Sum64()))
+}
+
+// NewIndex returns an Index of folder, with what its state file held.
+func NewIndex(folder *Folder, o IndexOptions) *Index {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Lasting == nil {
+		o.Lasting = func(error) bool { return true }
+	}
+	x := &Index{folder: folder, read: o.Read, lasting: o.Lasting, state: o.State, log: o.Log,
+		entries: map[string]entry{}, changed: make(chan struct{})}
+	if x.state != "" {
+		if n, err := x.load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+			x.log.Warn("cannot read the index file; reading every file's metadata again", "file", x.state, "err", err)
+		} else if n > 0 {
+			x.log.Info("read the index file", "file", x.state, "files", n)
+		}
+	}
+	return x
+}
+
+// Slides returns the folder's listing and a channel closed when it changes
+// or when dates for it arrive: a player in an order by date arranges
+// again.
+func (x *Index) Slides() ([]Slide, <-chan struct{}) {
+	listing, _ := x.folder.Slides()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return listing, x.changed
+}
+
+// Scanned reports whether the folder has been listed yet.
+func (x *Index) Scanned() bool { return x.folder.Scanned() }
+
+// Lookup returns what is known of this version of s, if it has been read.
+func (x *Index) Lookup(s Slide) (Info, error, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e, ok := x.entries[s.Name]
+	if !ok || e.size != s.Size || e.modTime != s.ModTime.UnixNano() {
+		return Info{}, nil, false
+	}
+	return e.info, e.err, true
+}
+
+// Get returns what is known of this version of s, reading it now if the
+// background has not yet.
+func (x *Index) Get(s Slide) (Info, error) {
+	if info, err, ok := x.Lookup(s); ok {
+		return info, err
+	}
+	return x.readOne(s)
+}
+
+// Taken returns the date s was taken, if it is known: the orders by date
+// ask it.
+func (x *Index) Taken(s Slide) (time.Time, bool) {
+	info, err, ok := x.Lookup(s)
+	return info.Taken, ok && err == nil && !info.Taken.IsZero()
+}
+
+// Pending returns how many slides of the listing have not been read yet.
+func (x *Index) Pending() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.pending
+}
+
+func (x *Index) readOne(s Slide) (Info, error) {
+	info, err := x.read(s)
+	x.mu.Lock()
+	x.entries[s.Name] = entry{size: s.Size, modTime: s.ModTime.UnixNano(), info: info, err: err, at: time.Now()}
+	x.dirty = x.dirty || err == nil
+	x.mu.Unlock()
+	return info, err
+}
+
+// needs reports whether s must be read: never read at this version, or a
+// failure that passes, a minute old.
+func (x *Index) needs(s Slide) bool {
+	e, ok := x.entries[s.Name]
+	return !ok || e.size != s.Size || e.modTime != s.ModTime.UnixNano() ||
+		(e.err != nil && !x.lasting(e.err) && time.Since(e.at) > time.Minute)
+}
+
+// Run reads the metadata of every slide in the background until ctx ends:
+// at once for the current listing, then whenever the listing changes (and
+// each minute, for failures that pass). Arrivals are announced in
+// batches, at most once a second, and saved to the state file.
+func (x *Index) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	defer x.save()
+	for {
+		listing, listed := x.folder.Slides()
+		x.sweep(ctx, listing)
+		if ctx.Err() != nil {
+			return
+		}
+		x.save()
+		select {
+		case <-ctx.Done():
+			return
+		case <-listed:
+		case <-tick.C:
+		}
+	}
+}
+
+// sweep forgets files that left the listing and reads those not known.
+func (x *Index) sweep(ctx context.Context, listing []Slide) {
+	x.mu.Lock()
+	names := make(map[string]bool, len(listing))
+	var todo []Slide
+	for _, s := range listing {
+		names[s.Name] = true
+		if x.needs(s) {
+			todo = append(todo, s)
+		}
+	}
+	for name := range x.entries {
+		if !names[name] {
+			delete(x.entries, name)
+			x.dirty = true
+		}
+	}
+	x.pending = len(todo)
+	x.announce()
+	x.mu.Unlock()
+	if len(todo) > 1000 {
+		x.log.Info("reading photo metadata in the background", "files", len(todo))
+	}
+	start, last := time.Now(), time.Now()
+	for i, s := range todo {
+		if ctx.Err() != nil {
+			return
+		}
+		x.readOne(s)
+		x.mu.Lock()
+		x.pending = len(todo) - i - 1
+		if time.Since(last) >= time.Second || x.pending == 0 {
+			x.announce()
+			last = time.Now()
+		}
+		x.mu.Unlock()
+		if time.Since(start) > 30*time.Second && x.pending > 0 {
+			x.save() // a long first read survives a restart midway
+			start = time.Now()
+		}
+	}
+	if len(todo) > 1000 {
+		x.log.Info("photo metadata read", "files", len(todo))
+	}
+}
+
+// announce signals a change; x.mu must be held.
+func (x *Index) announce() {
+	close(x.changed)
+	x.changed = make(chan struct{})
+}
+
+// record is an entry as the state file keeps it.
+type record struct {
+	Name          string
+	Size, ModTime int64
+	Format        string
+	Width, Height int
+	Taken         time.Time
+}
+
+// stateHeader starts the state file; another header means another layout,
+// and the file is read again from the photos.
+const stateHeader = "slidestream index 1"
+
+// load reads the state file into the index.
+func (x *Index) load() (int, error) {
+	f, err := os.Open(x.state)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	dec := gob.NewDecoder(bufio.NewReader(f))
+	var head string
+	var recs []record
+	if err := dec.Decode(&head); err != nil {
+		return 0, err
+	}
+	if head != stateHeader {
+		return 0, fmt.Errorf("written by another version (%q)", head)
+	}
+	if err := dec.Decode(&recs); err != nil {
+		return 0, err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, r := range recs {
+		x.entries[r.Name] = entry{size: r.Size, modTime: r.ModTime,
+			info: Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken}}
+	}
+	return len(recs), nil
+}
+
+// save writes the index to the state file if it changed: the files read
+// without error, whose metadata stands until they change. It writes a new
+// file and renames it over the old, so a crash leaves one or the other.
+func (x *Index) save() {
+	x.mu.Lock()
+	if x.state == "" || !x.dirty {
+		x.mu.Unlock()
+		return
+	}
+	recs := make([]record, 0, len(x.entries))
+	for name, e := range x.entries {
+		if e.err == nil {
+			recs = append(recs, record{Name: name, Size: e.size, ModTime: e.modTime, Format: e.info.Format,
+				Width: e.info.Width, Height: e.info.Height, Taken: e.info.Taken})
+		}
+	}
+	x.dirty = false
+	x.mu.Unlock()
+	if err := writeState(x.state, recs); err != nil {
+		x.log.Warn("cannot save the index file; dates will be read again at the next start", "file", x.state, "err", err)
+	}
+}
+
+func writeState(path string, recs []record) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, there is nothing there
+	w := bufio.NewWriter(tmp)
+	enc := gob.NewEncoder(w)
+	err = errors.Join(enc.Encode(stateHeader), enc.Encode(recs), w.Flush(), tmp.Close())
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
