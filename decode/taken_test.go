@@ -140,7 +140,7 @@ func TestTakenIgnoresBlanksAndBrokenExif(t *testing.T) {
 		tiffWithDate(binary.LittleEndian, "0000:00:00 00:00:00", ""),
 		tiffWithDate(binary.LittleEndian, "    :  :     :  :  ", ""),
 		tiffWithDate(binary.LittleEndian, "yesterday", ""),
-		tiffWithDate(binary.LittleEndian, "2024:07:14 18:30:05", "")[:30], // cut short
+		tiffWithDate(binary.LittleEndian, "2024:07:14 18:30:05", "")[:30],                         // cut short
 		[]byte("II*\x00\x08\x00\x00\x00\x01\x00\x69\x87\x04\x00\x01\x00\x00\x00\xff\xff\xff\x7f"), // Exif IFD far out
 	} {
 		if got, ok := exifTaken(tiff); ok {
