@@ -74,6 +74,10 @@ func (f *frames) Render(ctx context.Context, s source.Slide, width int) ([]byte,
 	return f.store.Get(ctx, f.frameKey(s, width).String())
 }
 
+// Slides lists the folder, with a signal that also fires as the index
+// reads headers.
+func (f *frames) Slides() ([]source.Slide, <-chan struct{}) { return f.index.Slides() }
+
 // Inspect answers from the index, without reading the file: a slide the
 // index has not read yet is pending. The limits are applied again, since
 // the index may have read the header under other ones before a restart.

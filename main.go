@@ -57,6 +57,8 @@ type config struct {
 	writeTimeout time.Duration
 	rescan       time.Duration // full rescans of the folder, besides notifications
 	order        string        // the default play order
+	maxChannels  int           // channels besides the default one
+	linger       time.Duration // how long a channel outlives its last client; not a flag
 	stateDir     string        // where the index of dates is kept; "" for nowhere
 	peers        string        // fleet mode: the other instances, a list or @FILE
 	self         string        // fleet mode: this instance's peer URL
@@ -67,7 +69,7 @@ type config struct {
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
-	c := &config{cacheSize: cache.DefaultMaxBytes, readTimeout: readTimeout}
+	c := &config{cacheSize: cache.DefaultMaxBytes, readTimeout: readTimeout, linger: time.Minute}
 	var authFlag, authFile string
 	fs := flag.NewFlagSet("slidestream", flag.ContinueOnError)
 	c.pipelineFlags.register(fs)
@@ -76,6 +78,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
 	fs.StringVar(&c.order, "order", "name", "play order: name (natural, album by album), shuffle (each photo once per pass), taken (oldest first, by EXIF date) or newest")
+	fs.IntVar(&c.maxChannels, "max-channels", 16, "channels (?album=, ?order=, ?interval=) that may run at once besides the default one")
 	fs.StringVar(&c.stateDir, "state-dir", defaultStateDir(), "folder for the index of photo dates and sizes, kept across restarts; empty: keep it in memory only")
 	fs.DurationVar(&c.rescan, "rescan", time.Minute, "list the whole folder again this often, for network mounts that send no change notifications; 0 = never")
 	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
@@ -103,6 +106,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-write-timeout %v: want more than 0", c.writeTimeout)
 	case c.rescan < 0:
 		return bad("-rescan %v: want 0 (never) or more", c.rescan)
+	case c.maxChannels < 0:
+		return bad("-max-channels %d: want 0 or more", c.maxChannels)
 	case !slices.Contains(source.OrderNames, c.order):
 		return bad("-order %q: want one of %s", c.order, strings.Join(source.OrderNames, ", "))
 	}
@@ -187,7 +192,8 @@ type server struct {
 	ln       net.Listener
 	folder   *source.Folder
 	index    *source.Index
-	timeline *stream.Timeline
+	timeline *stream.Timeline // the default channel's
+	channels *stream.Channels
 	handler  *stream.Handler
 	root     http.Handler // everything served: the stream, /metrics, auth
 	cache    *cache.Cache // nil in fleet mode
@@ -227,29 +233,21 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
-	order, err := source.NewOrder(cfg.order, s.index.Taken)
+	def := stream.Channel{Order: cfg.order, Interval: cfg.interval}
+	tl, err := s.newTimeline(def)
 	if err != nil {
 		return nil, err
 	}
-	var lister stream.Lister = s.folder
-	if _, byDate := order.(source.ByDate); byDate {
-		lister = s.index // dates arrive in the background: arrange again as they do
-	}
-	s.timeline = stream.NewTimeline(lister, f, stream.TimelineOptions{
-		Order:     order,
-		Interval:  cfg.interval,
-		Width:     cfg.width,
-		Empty:     "no images in " + cfg.dir,
-		Lookahead: cfg.workers,
-		Lasting:   transcode.Lasting,
-		Log:       log,
-	})
-	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Width: cfg.width, WriteTimeout: cfg.writeTimeout,
+	s.timeline = tl
+	s.channels = stream.NewChannels(tl, stream.ChannelsOptions{Default: def, New: s.newTimeline,
+		Max: cfg.maxChannels, Linger: cfg.linger, Log: log})
+	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
 		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log, HideNames: cfg.auth != nil})
 	m.watch(s.timeline, s.handler)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())
+	mux.HandleFunc("GET /api/albums", s.serveAlbums)
 	mux.Handle("/", s.handler)
 	s.root = mux
 	if cfg.auth != nil {
@@ -264,6 +262,37 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	}
 	s.ln = ln
 	return s, nil
+}
+
+// newTimeline makes the timeline of a channel: the album's slides (all of
+// them for ""), in the channel's order, at its interval.
+func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
+	if c.Album != "" && !s.folder.HasAlbum(c.Album) {
+		return nil, fmt.Errorf("%w %q", stream.ErrNoAlbum, c.Album)
+	}
+	order, err := source.NewOrder(c.Order, s.index.Taken)
+	if err != nil {
+		return nil, err
+	}
+	var lister stream.Lister = s.folder
+	if _, byDate := order.(source.ByDate); byDate {
+		lister = s.index // dates arrive in the background: arrange again as they do
+	}
+	empty, log := "no images in "+s.cfg.dir, s.log
+	if c.Album != "" {
+		lister = source.NewAlbumView(lister, c.Album)
+		empty = "no images in album " + c.Album
+		log = log.With("album", c.Album)
+	}
+	return stream.NewTimeline(lister, s.frames, stream.TimelineOptions{
+		Order:     order,
+		Interval:  c.Interval,
+		Width:     s.cfg.width,
+		Empty:     empty,
+		Lookahead: s.cfg.workers,
+		Lasting:   transcode.Lasting,
+		Log:       log,
+	}), nil
 }
 
 // acceptPeerKey refuses a key that no client of this instance could have
@@ -281,6 +310,12 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 		return errors.New("not this instance's frame height")
 	case k.Quality != spec.quality || k.Background != spec.bg:
 		return errors.New("not this instance's quality and background")
+	}
+	// A peer that started first may ask before this instance has listed
+	// a large folder.
+	select {
+	case <-s.folder.Ready():
+	case <-time.After(10 * time.Second):
 	}
 	sl, err := s.folder.Stat(k.Name)
 	if err != nil || sl.Size != k.Size || sl.ModTime.UnixNano() != k.ModTime {
@@ -329,6 +364,7 @@ func (s *server) serve(ctx context.Context) error {
 	hs.BaseContext = func(net.Listener) context.Context { return streams }
 	go s.folder.Watch(streams, s.cfg.rescan)
 	go s.index.Run(streams)
+	go s.channels.Serve(streams)
 	go limitMemory(streams, s.held, s.budget)
 	go s.reloadOnHangup(streams)
 	if s.fleet != nil {

@@ -40,6 +40,7 @@ type Folder struct {
 	tree    tree       // never modified once published: scans copy it
 	slides  []Slide    // the listing, in ComparePaths order
 	scanned bool       // a first scan has finished
+	ready   chan struct{} // closed then
 	err     error      // why the last full scan failed, if it did
 	changed chan struct{}
 }
@@ -71,7 +72,7 @@ func NewFolder(dir string, o FolderOptions) *Folder {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Folder{dir: dir, recursive: !o.Flat, log: o.Log, tree: tree{}, changed: make(chan struct{})}
+	return &Folder{dir: dir, recursive: !o.Flat, log: o.Log, tree: tree{}, changed: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // Dir returns the directory being watched.
@@ -91,6 +92,9 @@ func (f *Folder) Scanned() bool {
 	defer f.mu.Unlock()
 	return f.scanned
 }
+
+// Ready returns a channel closed once the folder has been listed.
+func (f *Folder) Ready() <-chan struct{} { return f.ready }
 
 // Stat returns the slide named name as it is on disk now. Only a name in
 // the listing is looked up, so a path with "..", an absolute path, a dot
@@ -351,7 +355,10 @@ func (f *Folder) publish(t tree) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	first := !f.scanned
-	f.scanned = true
+	if first {
+		f.scanned = true
+		close(f.ready)
+	}
 	if !first && sameTree(t, f.tree) {
 		f.tree = t
 		return
@@ -519,4 +526,50 @@ func diff(old, cur []Slide) (added, removed, replaced int) {
 		delete(byName, s.Name)
 	}
 	return added, len(byName), replaced
+}
+
+// AlbumView is the part of a listing that lies in one album, as a listing
+// of its own with the same change signal. It is safe for concurrent use.
+type AlbumView struct {
+	src interface {
+		Slides() ([]Slide, <-chan struct{})
+	}
+	album string
+
+	mu     sync.Mutex
+	of     <-chan struct{} // the change channel the slides were cut for
+	slides []Slide
+}
+
+// NewAlbumView returns the slides of src in album (a folder's path).
+func NewAlbumView(src interface {
+	Slides() ([]Slide, <-chan struct{})
+}, album string) *AlbumView {
+	return &AlbumView{src: src, album: album}
+}
+
+// Slides returns the album's slides, in src's order, and src's change
+// channel.
+func (v *AlbumView) Slides() ([]Slide, <-chan struct{}) {
+	all, changed := v.src.Slides()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.of != changed || v.slides == nil {
+		v.slides = make([]Slide, 0)
+		for _, s := range all {
+			if InAlbum(s.Name, v.album) {
+				v.slides = append(v.slides, s)
+			}
+		}
+		v.of = changed
+	}
+	return v.slides, changed
+}
+
+// Scanned reports whether the folder below has been listed yet.
+func (v *AlbumView) Scanned() bool {
+	if sc, ok := v.src.(interface{ Scanned() bool }); ok {
+		return sc.Scanned()
+	}
+	return true
 }

@@ -43,6 +43,9 @@ type HandlerOptions struct {
 	// Inspect answers for the image status page; without it /images and
 	// /api/images are not served.
 	Inspect Inspector
+	// Channels serves ?album=, ?order= and ?interval=, each combination
+	// its own timeline; without it, the one timeline is all there is.
+	Channels *Channels
 	// Observe is told of every frame sent and every client that goes.
 	Observe Observer
 	// HideNames keeps file names and the folder out of /healthz, which
@@ -70,7 +73,9 @@ func (nopObserver) ClientGone(string) {}
 // Handler serves the slideshow page, the stream, snapshots and a health
 // check. It is safe for concurrent use.
 type Handler struct {
-	tl           *Timeline
+	tl           *Timeline // the default channel's
+	def          Channel
+	channels     *Channels
 	width        int
 	writeTimeout time.Duration
 	keepAlive    time.Duration
@@ -98,8 +103,11 @@ func NewHandler(tl *Timeline, o HandlerOptions) *Handler {
 	if o.Observe == nil {
 		o.Observe = nopObserver{}
 	}
-	h := &Handler{tl: tl, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log,
+	h := &Handler{tl: tl, channels: o.Channels, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log,
 		obs: o.Observe, inspect: o.Inspect, hideNames: o.HideNames, mux: http.NewServeMux()}
+	if o.Channels != nil {
+		h.def, h.tl = o.Channels.Default()
+	}
 	h.placeholders.fit = o.Fit
 	h.mux.HandleFunc("GET /{$}", h.servePage)
 	h.mux.HandleFunc("GET /slideshow", h.serveStream)
@@ -153,12 +161,59 @@ img { display: block; width: 100%; height: 100%; object-fit: contain; }
 </html>
 `))
 
+// channel finds the timeline of the channel a request asks for (?album=,
+// ?order=, ?interval=), starting it if need be. When it cannot, it answers
+// the request with the reason and returns nil: 400 for a malformed value,
+// 404 for an album the folder does not have, 503 when the limit on
+// channels is reached. Call release when the client leaves.
+func (h *Handler) channel(w http.ResponseWriter, r *http.Request) (tl *Timeline, c Channel, release func()) {
+	c, err := parseChannel(r.URL.Query(), h.def)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, c, nil
+	}
+	if c == h.def {
+		return h.tl, c, func() {}
+	}
+	if h.channels == nil {
+		http.Error(w, "this server plays one slideshow: no album, order or interval can be chosen", http.StatusBadRequest)
+		return nil, c, nil
+	}
+	tl, release, err = h.channels.Acquire(c)
+	switch {
+	case errors.Is(err, ErrNoAlbum):
+		http.Error(w, fmt.Sprintf("no album %q in the folder (GET /api/albums lists them)", c.Album), http.StatusNotFound)
+	case errors.Is(err, ErrTooManyChannels):
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	}
+	return tl, c, release
+}
+
 // servePage serves the full-window page. The stream must be shown through
 // an <img>: browsers do not render a multipart response they navigate to.
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	width, err := h.widthParam(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	// The channel is started now (an unknown album is a 404 here, not a
+	// broken image); the stream finds it running.
+	tl, c, release := h.channel(w, r)
+	if tl == nil {
+		return
+	}
+	release()
+	q := c.query(h.def)
+	if r.URL.Query().Has("width") {
+		q.Set("width", strconv.Itoa(width))
+	}
 	src := "slideshow"
-	if _, err := h.widthParam(r); err == nil && r.URL.Query().Has("width") {
-		src += "?width=" + r.URL.Query().Get("width")
+	if len(q) > 0 {
+		src += "?" + q.Encode()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -219,14 +274,19 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	tl, _, leave := h.channel(w, r)
+	if tl == nil {
+		return
+	}
+	defer leave()
 	ctx := r.Context()
-	st, changed := h.tl.State()
+	st, changed := tl.State()
 	for st.Seq == 0 { // the very first slide is still being made
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
-			st, changed = h.tl.State()
+			st, changed = tl.State()
 		}
 	}
 	p := h.current(ctx, st, width)
@@ -270,20 +330,30 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Pragma", "no-cache")
 	hdr.Set("X-Accel-Buffering", "no")
 	if r.Method == http.MethodHead {
+		if _, err := parseChannel(r.URL.Query(), h.def); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
 		return // the headers only: no stream, no viewer
 	}
-	release := h.tl.Watch(width)
+	tl, c, leave := h.channel(w, r)
+	if tl == nil {
+		return
+	}
+	defer leave()
+	release := tl.Watch(width)
 	defer release()
 	n := h.clients.Add(1)
 	defer h.clients.Add(-1)
 	log := h.log.With("client", r.RemoteAddr, "width", width)
+	if c != h.def {
+		log = log.With("channel", c.String())
+	}
 	log.Info("client connected", "clients", n)
 
 	w.WriteHeader(http.StatusOK)
 
-	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
 	ctx := r.Context()
-	sent, err := h.play(ctx, c, width)
+	sent, err := h.play(ctx, tl, &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}, width)
 	reason := "left"
 	switch {
 	case err != nil:
@@ -299,8 +369,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err error) {
-	st, changed := h.tl.State()
+func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (sent int, err error) {
+	st, changed := tl.State()
 	var shown, pending *part // pending: headers sent, body not yet
 	var lastFull time.Time   // when a whole frame was last sent
 	timer := time.NewTimer(time.Hour)
@@ -356,7 +426,7 @@ func (h *Handler) play(ctx context.Context, c *conn, width int) (sent int, err e
 		case <-ctx.Done():
 			return sent, nil
 		case <-changed:
-			st, changed = h.tl.State()
+			st, changed = tl.State()
 		case <-timeout:
 			if time.Since(lastFull) >= h.keepAlive {
 				if pending == nil {

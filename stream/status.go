@@ -2,6 +2,7 @@ package stream
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -16,11 +17,14 @@ import (
 const ThumbWidth = 320
 
 // Inspector answers the questions of the image status page about files;
-// the stream itself never asks them.
+// the stream itself never asks them. It answers from what it knows, never
+// by reading files, so the page is quick at any folder size.
 type Inspector interface {
-	// Inspect reads a file's header and applies the limits that can be
-	// checked without decoding: its format and size, or why it cannot be
-	// shown.
+	// Slides lists every file of the folder, in name order.
+	Slides() ([]source.Slide, <-chan struct{})
+	// Inspect says what a file's header says and applies the limits that
+	// can be checked without decoding: its format and size, or why it
+	// cannot be shown, or that it has not been read yet (Pending).
 	Inspect(s source.Slide) (FileInfo, error)
 	// Cached reports whether the slide's frame at width is in memory.
 	Cached(s source.Slide, width int) bool
@@ -39,20 +43,22 @@ type FileInfo struct {
 
 // ImageStatus is one file of the folder as /api/images reports it.
 type ImageStatus struct {
-	Name     string    `json:"name"`
-	Format   string    `json:"format,omitempty"`
-	Width    int       `json:"width,omitempty"`
-	Height   int       `json:"height,omitempty"`
-	Bytes    int64     `json:"bytes"`
-	Modified time.Time `json:"modified"`
-	// Status is "ok" or "skipped".
+	Name     string     `json:"name"`
+	Format   string     `json:"format,omitempty"`
+	Width    int        `json:"width,omitempty"`
+	Height   int        `json:"height,omitempty"`
+	Bytes    int64      `json:"bytes"`
+	Modified time.Time  `json:"modified"`
+	Taken    *time.Time `json:"taken,omitempty"`
+	// Status is "ok", "skipped", or "pending" while the file's header
+	// has not been read yet.
 	Status string `json:"status"`
 	// Reason says why a skipped file cannot be shown, and Kind names the
 	// kind of problem in one word ("corrupt", "too-many-pixels", ...).
 	Reason string `json:"reason,omitempty"`
 	Kind   string `json:"kind,omitempty"`
-	// Checked is "decoded" once the file has been decoded in full, or
-	// "header" when only its header has been read so far.
+	// Checked is "decoded" once the file has been decoded in full,
+	// "header" when only its header has been read so far, "none" before.
 	Checked string `json:"checked"`
 	// Cached: the frame at the default width is in memory.
 	Cached    bool   `json:"cached"`
@@ -60,55 +66,167 @@ type ImageStatus struct {
 	Thumbnail string `json:"thumbnail,omitempty"`
 }
 
-// ImagesReport is the body of /api/images.
+// ImagesReport is the body of /api/images: the totals of the folder (or
+// the album asked for) and one page of its files.
 type ImagesReport struct {
-	Showing string        `json:"showing,omitempty"`
-	Width   int           `json:"width"`
-	OK      int           `json:"ok"`
-	Skipped int           `json:"skipped"`
-	Images  []ImageStatus `json:"images"`
+	Showing string `json:"showing,omitempty"`
+	Width   int    `json:"width"`
+	Album   string `json:"album,omitempty"`
+	// Total counts the files (of the album); OK, Skipped and Pending
+	// split them, and Kinds counts the skipped by kind.
+	Total   int            `json:"total"`
+	OK      int            `json:"ok"`
+	Skipped int            `json:"skipped"`
+	Pending int            `json:"pending"`
+	Kinds   map[string]int `json:"kinds"`
+	// Status is the filter asked for ("skipped", or "" for all), Matching
+	// the files that pass it, and Images those from Offset, at most Limit.
+	Status   string        `json:"status,omitempty"`
+	Matching int           `json:"matching"`
+	Offset   int           `json:"offset"`
+	Limit    int           `json:"limit"`
+	Images   []ImageStatus `json:"images"`
+	// Next and Prev are the URLs of the neighbouring pages, if any.
+	Next string `json:"next,omitempty"`
+	Prev string `json:"prev,omitempty"`
 }
 
-// report gathers the status of every file in the folder.
-func (h *Handler) report() ImagesReport {
+// Page sizes of /images and /api/images.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// reportQuery is what /images and /api/images were asked for.
+type reportQuery struct {
+	album, status string
+	offset, limit int
+}
+
+func parseReportQuery(q url.Values) (reportQuery, error) {
+	rq := reportQuery{album: strings.Trim(q.Get("album"), "/"), status: q.Get("status"), limit: DefaultPageSize}
+	if rq.album != "" && !validAlbum(rq.album) {
+		return rq, fmt.Errorf("album %q: want a subfolder's path such as 2024/Italy", q.Get("album"))
+	}
+	if rq.status != "" && rq.status != "skipped" && rq.status != "ok" && rq.status != "pending" {
+		return rq, fmt.Errorf("status %q: want skipped, ok or pending", rq.status)
+	}
+	for _, p := range []struct {
+		name     string
+		into     *int
+		min, max int
+	}{{"offset", &rq.offset, 0, 1 << 30}, {"limit", &rq.limit, 1, MaxPageSize}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < p.min || n > p.max {
+				return rq, fmt.Errorf("%s %q: want a whole number from %d to %d", p.name, v, p.min, p.max)
+			}
+			*p.into = n
+		}
+	}
+	return rq, nil
+}
+
+func (rq reportQuery) url(path string, offset int) string {
+	q := url.Values{}
+	if rq.album != "" {
+		q.Set("album", rq.album)
+	}
+	if rq.status != "" {
+		q.Set("status", rq.status)
+	}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+	if rq.limit != DefaultPageSize {
+		q.Set("limit", strconv.Itoa(rq.limit))
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// report gathers the totals of the files asked for and the status of one
+// page of them. Everything comes from memory: the index's headers, the
+// timeline's failures, the cache.
+func (h *Handler) report(rq reportQuery, path string) ImagesReport {
 	st, _ := h.tl.State()
-	rep := ImagesReport{Width: h.width, Images: []ImageStatus{}}
+	rep := ImagesReport{Width: h.width, Album: rq.album, Status: rq.status, Offset: rq.offset, Limit: rq.limit,
+		Kinds: map[string]int{}, Images: []ImageStatus{}}
 	if st.Slide != nil {
 		rep.Showing = st.Slide.Slide.Name
 	}
-	for _, s := range h.tl.Slides() {
+	failed := h.tl.failures()
+	all, _ := h.inspect.Slides()
+	for _, s := range all {
+		if !source.InAlbum(s.Name, rq.album) {
+			continue
+		}
+		rep.Total++
 		is := ImageStatus{Name: s.Name, Bytes: s.Size, Modified: s.ModTime, Status: "ok", Checked: "header",
 			Showing: s.Name == rep.Showing}
 		info, err := h.inspect.Inspect(s)
 		is.Format, is.Width, is.Height = info.Format, info.Width, info.Height
-		if failed := h.tl.failure(s); failed != nil {
-			err = failed
+		if !info.Taken.IsZero() {
+			is.Taken = &info.Taken
+		}
+		if f, ok := failed[s.Name]; ok && f.slide.Same(s) {
+			err = f.err
 			is.Checked = "decoded"
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			is.Status, is.Kind = "skipped", h.inspect.Kind(err)
 			is.Reason = strings.TrimPrefix(err.Error(), s.Name+": ")
 			rep.Skipped++
-		} else {
+			rep.Kinds[is.Kind]++
+		case info.Pending:
+			is.Status, is.Checked = "pending", "none"
+			rep.Pending++
+		default:
 			rep.OK++
+		}
+		if rq.status != "" && is.Status != rq.status {
+			continue
+		}
+		rep.Matching++
+		if rep.Matching <= rq.offset || len(rep.Images) >= rq.limit {
+			continue
+		}
+		// Only the files on the page are looked up in the cache.
+		if is.Status == "ok" {
 			is.Cached = h.inspect.Cached(s, h.width)
 			if is.Cached || is.Showing {
 				is.Checked = "decoded"
 			}
+		}
+		if is.Status != "skipped" {
 			is.Thumbnail = "/images/thumb?" + url.Values{"name": {s.Name}, "v": {version(s)}}.Encode()
 		}
 		rep.Images = append(rep.Images, is)
+	}
+	if end := rq.offset + rq.limit; end < rep.Matching {
+		rep.Next = rq.url(path, end)
+	}
+	if rq.offset > 0 {
+		rep.Prev = rq.url(path, max(rq.offset-rq.limit, 0))
 	}
 	return rep
 }
 
 func (h *Handler) serveImagesJSON(w http.ResponseWriter, r *http.Request) {
+	rq, err := parseReportQuery(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	enc.Encode(h.report())
+	enc.Encode(h.report(rq, "/api/images"))
 }
 
 var imagesPage = template.Must(template.New("images").Funcs(template.FuncMap{
@@ -140,10 +258,14 @@ li.showing { outline: 3px solid #4a9eff; }
 .name { font-weight: 600; overflow-wrap: anywhere; }
 .meta { color: #999; font-size: 12px; }
 .reason { color: #ff8a80; margin-top: 4px; }
+p.meta { margin: 0 0 12px; }
+a { color: #4a9eff; }
 </style>
 </head>
 <body>
-<h1>{{.OK}} of {{len .Images}} images can be shown{{if .Showing}}; now showing {{.Showing}}{{end}}</h1>
+<h1>{{.OK}} of {{.Total}} images {{if .Album}}in {{.Album}} {{end}}can be shown{{if .Skipped}}, {{.Skipped}} skipped{{end}}{{if .Pending}}, {{.Pending}} not checked yet{{end}}{{if .Showing}}; now showing {{.Showing}}{{end}}</h1>
+<p class="meta">{{range $k, $n := .Kinds}}{{$k}}: {{$n}} &nbsp; {{end}}{{if .Skipped}}<a href="{{.SkippedURL}}">only the skipped</a> &nbsp; {{end}}
+{{- if .Matching}}{{.From}}–{{.To}} of {{.Matching}}{{end}}{{if .Prev}} &nbsp; <a href="{{.Prev}}">previous</a>{{end}}{{if .Next}} &nbsp; <a href="{{.Next}}">next</a>{{end}}</p>
 <ul>
 {{- range .Images}}
 <li class="{{.Status}}{{if .Showing}} showing{{end}}">
@@ -167,7 +289,19 @@ li.showing { outline: 3px solid #4a9eff; }
 func (h *Handler) serveImagesPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	imagesPage.Execute(w, h.report())
+	rq, err := parseReportQuery(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rep := h.report(rq, "/images")
+	skipped := rq
+	skipped.status, skipped.offset = "skipped", 0
+	imagesPage.Execute(w, struct {
+		ImagesReport
+		From, To   int
+		SkippedURL string
+	}{rep, rep.Offset + 1, rep.Offset + len(rep.Images), skipped.url("/images", 0)})
 }
 
 // serveThumb serves one slide at ThumbWidth, from the cache when it can.
@@ -175,10 +309,10 @@ func (h *Handler) serveImagesPage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveThumb(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
 	var slide *source.Slide
-	for _, s := range h.tl.Slides() {
-		if s.Name == name {
+	if list, _ := h.tl.playlist(); list != nil {
+		if i, ok := list.Find(name); ok {
+			s := list.At(i)
 			slide = &s
-			break
 		}
 	}
 	if slide == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -359,6 +360,13 @@ func (t *Timeline) Skipped() map[string]error {
 		out[p] = f.err
 	}
 	return out
+}
+
+// failures returns a copy of the failures, by name.
+func (t *Timeline) failures() map[string]failure {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.failed)
 }
 
 // preparedWidths is the default width and the most watched others.

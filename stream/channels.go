@@ -1,0 +1,252 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"slidestream/source"
+)
+
+// Channel names one slideshow: which photos (an album, "" for all), in
+// which order, how fast. Every client asking for the same channel sees the
+// same slide at the same time.
+type Channel struct {
+	Album    string
+	Order    string
+	Interval time.Duration
+}
+
+func (c Channel) String() string {
+	return fmt.Sprintf("album=%q order=%s interval=%v", c.Album, c.Order, c.Interval)
+}
+
+// Errors a channel cannot be had for.
+var (
+	// ErrNoAlbum: the album asked for is no subfolder of the folder.
+	ErrNoAlbum = errors.New("no such album")
+	// ErrTooManyChannels: every channel the limit allows has clients.
+	ErrTooManyChannels = errors.New("too many channels")
+)
+
+// Interval limits for ?interval=.
+const (
+	MinInterval = time.Second
+	MaxInterval = 24 * time.Hour
+)
+
+// parseChannel reads ?album=, ?order= and ?interval= from q; what is not
+// given is def's.
+func parseChannel(q url.Values, def Channel) (Channel, error) {
+	c := def
+	if q.Has("album") {
+		a := strings.Trim(q.Get("album"), "/")
+		if a != "" && !validAlbum(a) {
+			return c, fmt.Errorf("album %q: want a subfolder's path such as 2024/Italy", q.Get("album"))
+		}
+		c.Album = a
+	}
+	if q.Has("order") {
+		o := q.Get("order")
+		if !slices.Contains(source.OrderNames, o) {
+			return c, fmt.Errorf("order %q: want one of %s", o, strings.Join(source.OrderNames, ", "))
+		}
+		c.Order = o
+	}
+	if q.Has("interval") {
+		v := q.Get("interval")
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinInterval || d > MaxInterval {
+			return c, fmt.Errorf("interval %q: want a duration from %v to %v, such as 10s or 1m", v, MinInterval, MaxInterval)
+		}
+		c.Interval = d
+	}
+	return c, nil
+}
+
+// validAlbum reports whether a is a relative folder path the folder could
+// list: no empty, dot or backslash parts.
+func validAlbum(a string) bool {
+	if len(a) > 1024 {
+		return false
+	}
+	for p := range strings.SplitSeq(a, "/") {
+		if p == "" || p[0] == '.' || strings.ContainsAny(p, "\\\x00") {
+			return false
+		}
+	}
+	return true
+}
+
+// query is the URL query that asks for c where def is the default: only
+// what differs.
+func (c Channel) query(def Channel) url.Values {
+	q := url.Values{}
+	if c.Album != def.Album {
+		q.Set("album", c.Album)
+	}
+	if c.Order != def.Order {
+		q.Set("order", c.Order)
+	}
+	if c.Interval != def.Interval {
+		q.Set("interval", c.Interval.String())
+	}
+	return q
+}
+
+// ChannelsOptions configures Channels.
+type ChannelsOptions struct {
+	// Default is the channel a URL without album, order and interval asks
+	// for; its timeline always runs.
+	Default Channel
+	// New makes the timeline of a channel, not yet running, or says why
+	// it cannot (an error wrapping ErrNoAlbum for an unknown album).
+	New func(Channel) (*Timeline, error)
+	// Max bounds the channels running besides the default one.
+	Max int
+	// Linger is how long a channel runs on after its last client leaves
+	// (default 1m), so a screen that reconnects or polls snapshots finds
+	// it where it was.
+	Linger time.Duration
+	Log    *slog.Logger
+}
+
+// Channels runs a timeline for each channel clients ask for: it starts on
+// the first client and stops Linger after the last one leaves. At most Max
+// run at once besides the default; when all have clients, one more is
+// refused. It is safe for concurrent use.
+type Channels struct {
+	o   ChannelsOptions
+	def *Timeline
+
+	mu   sync.Mutex // protects ctx and open
+	ctx  context.Context
+	open map[Channel]*running
+}
+
+type running struct {
+	tl      *Timeline
+	stop    context.CancelFunc
+	clients int
+	idle    *time.Timer // stops it, once it has no clients
+	since   time.Time   // when it last lost its last client
+}
+
+// NewChannels returns the channels besides def, the default channel's
+// timeline, which the caller runs. Channels start once Serve is called.
+func NewChannels(def *Timeline, o ChannelsOptions) *Channels {
+	if o.Linger <= 0 {
+		o.Linger = time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Channels{o: o, def: def, open: map[Channel]*running{}}
+}
+
+// Default returns the default channel and its timeline.
+func (cs *Channels) Default() (Channel, *Timeline) { return cs.o.Default, cs.def }
+
+// Serve lets channels run until ctx ends, then stops them all.
+func (cs *Channels) Serve(ctx context.Context) {
+	cs.mu.Lock()
+	cs.ctx = ctx
+	cs.mu.Unlock()
+	<-ctx.Done()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for c, r := range cs.open {
+		r.stop()
+		delete(cs.open, c)
+	}
+}
+
+// Running returns the number of channels running besides the default.
+func (cs *Channels) Running() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.open)
+}
+
+// Acquire returns the timeline of channel c, starting it if need be, and
+// a function to call when the client leaves.
+func (cs *Channels) Acquire(c Channel) (*Timeline, func(), error) {
+	if c == cs.o.Default {
+		return cs.def, func() {}, nil
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	r := cs.open[c]
+	if r == nil {
+		if cs.ctx == nil || cs.ctx.Err() != nil {
+			return nil, nil, errors.New("the server is not serving")
+		}
+		if len(cs.open) >= cs.o.Max && !cs.evictIdle() {
+			return nil, nil, fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",
+				ErrTooManyChannels, len(cs.open), cs.o.Max)
+		}
+		tl, err := cs.o.New(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		ctx, stop := context.WithCancel(cs.ctx)
+		go tl.Run(ctx)
+		r = &running{tl: tl, stop: stop}
+		cs.open[c] = r
+		cs.o.Log.Info("channel started", "channel", c.String(), "channels", len(cs.open))
+	}
+	r.clients++
+	if r.idle != nil {
+		r.idle.Stop()
+		r.idle = nil
+	}
+	return r.tl, sync.OnceFunc(func() { cs.release(c, r) }), nil
+}
+
+func (cs *Channels) release(c Channel, r *running) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if r.clients--; r.clients > 0 {
+		return
+	}
+	r.since = time.Now()
+	r.idle = time.AfterFunc(cs.o.Linger, func() {
+		cs.mu.Lock()
+		defer cs.mu.Unlock()
+		if r.clients == 0 && cs.open[c] == r {
+			cs.stop(c, r, "no clients")
+		}
+	})
+}
+
+// evictIdle stops the channel that has been without clients longest, to
+// make room; cs.mu must be held.
+func (cs *Channels) evictIdle() bool {
+	var oldest Channel
+	var best *running
+	for c, r := range cs.open {
+		if r.clients == 0 && (best == nil || r.since.Before(best.since)) {
+			oldest, best = c, r
+		}
+	}
+	if best == nil {
+		return false
+	}
+	cs.stop(oldest, best, "its place was needed")
+	return true
+}
+
+func (cs *Channels) stop(c Channel, r *running, why string) {
+	if r.idle != nil {
+		r.idle.Stop()
+	}
+	r.stop()
+	delete(cs.open, c)
+	cs.o.Log.Info("channel stopped", "channel", c.String(), "reason", why, "channels", len(cs.open))
+}
