@@ -187,13 +187,13 @@ func (cs *Channels) Acquire(c Channel) (*Timeline, func(), error) {
 		if cs.ctx == nil || cs.ctx.Err() != nil {
 			return nil, nil, errors.New("the server is not serving")
 		}
+		tl, err := cs.o.New(c) // an unknown album says so, whatever the limit
+		if err != nil {
+			return nil, nil, err
+		}
 		if len(cs.open) >= cs.o.Max && !cs.evictIdle() {
 			return nil, nil, fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",
 				ErrTooManyChannels, len(cs.open), cs.o.Max)
-		}
-		tl, err := cs.o.New(c)
-		if err != nil {
-			return nil, nil, err
 		}
 		ctx, stop := context.WithCancel(cs.ctx)
 		go tl.Run(ctx)
