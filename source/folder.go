@@ -107,7 +107,7 @@ func (f *Folder) Stat(name string) (Slide, error) {
 	if !ok {
 		return Slide{}, fmt.Errorf("%q is not in the listing", name)
 	}
-	info, err := os.Stat(s.Path)
+	info, err := os.Stat(f.Path(name))
 	if err != nil {
 		return Slide{}, err
 	}
@@ -192,6 +192,9 @@ func join(dir, name string) string {
 	}
 	return dir + "/" + name
 }
+
+// Path returns the path on disk of the slide named name.
+func (f *Folder) Path(name string) string { return f.abs(name) }
 
 // abs is the path on disk of rel.
 func (f *Folder) abs(rel string) string {
@@ -314,7 +317,7 @@ func (f *Folder) scanDir(t, old tree, rel string, full bool) error {
 		} else if info.Mode().IsRegular() {
 			size, mtime = info.Size(), info.ModTime()
 		}
-		d.files = append(d.files, Slide{Name: join(rel, name), Path: p, Size: size, ModTime: mtime})
+		d.files = append(d.files, Slide{Name: join(rel, name), Size: size, ModTime: mtime})
 	}
 	slices.SortFunc(d.files, func(a, b Slide) int { return Natural(path.Base(a.Name), path.Base(b.Name)) })
 	slices.SortFunc(d.subdirs, Natural)
@@ -363,19 +366,30 @@ func (f *Folder) publish(t tree) {
 		f.tree = t
 		return
 	}
-	var slides []Slide
+	// The listing is every folder's files, album after album; each
+	// folder of the published tree then holds its part of the listing
+	// rather than a copy, which matters at a hundred thousand slides.
+	n := 0
+	for _, d := range t {
+		n += len(d.files)
+	}
+	slides := make([]Slide, 0, n)
+	shared := make(tree, len(t))
 	var walk func(rel string)
 	walk = func(rel string) {
 		d := t[rel]
 		if d == nil {
 			return
 		}
+		start := len(slides)
 		slides = append(slides, d.files...)
+		shared[rel] = &folder{files: slides[start:len(slides):len(slides)], subdirs: d.subdirs}
 		for _, sub := range d.subdirs {
 			walk(join(rel, sub))
 		}
 	}
 	walk("")
+	t = shared
 	if first {
 		f.log.Info("found images", "dir", f.dir, "slides", len(slides), "folders", len(t))
 	} else {

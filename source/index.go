@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -37,16 +38,70 @@ type Index struct {
 
 	mu      sync.Mutex // protects everything below
 	entries map[string]entry
-	pending int           // slides of the listing not read yet
-	changed chan struct{} // closed when the listing or what is known of it changes
-	dirty   bool          // entries differ from the state file
+	failed  map[string]failure // also in entries, with no info
+	pending int                // slides of the listing not read yet
+	changed chan struct{}      // closed when the listing or what is known of it changes
+	dirty   bool               // entries differ from the state file
 }
 
+// entry is one version of a file as read: kept small, as a library may
+// hold a hundred thousand. Failures, which are few, are kept apart.
 type entry struct {
 	size, modTime int64 // the version read
-	info          Info
-	err           error
-	at            time.Time // when it was read
+	taken         int64 // Unix seconds; 0 when unknown
+	width, height int32
+	zone          int32 // the date's offset from UTC, in seconds
+	format        uint8 // a place in formatNames
+}
+
+// failure is why a version of a file could not be read, and when.
+type failure struct {
+	err error
+	at  time.Time
+}
+
+func newEntry(s Slide, info Info) entry {
+	e := entry{size: s.Size, modTime: s.ModTime.UnixNano(), width: int32(info.Width), height: int32(info.Height),
+		format: formatCode(info.Format)}
+	if !info.Taken.IsZero() {
+		_, off := info.Taken.Zone()
+		e.taken, e.zone = info.Taken.Unix(), int32(off)
+	}
+	return e
+}
+
+func (e entry) is(s Slide) bool { return e.size == s.Size && e.modTime == s.ModTime.UnixNano() }
+
+func (e entry) info() Info {
+	i := Info{Format: formatName(e.format), Width: int(e.width), Height: int(e.height)}
+	if e.taken != 0 {
+		i.Taken = time.Unix(e.taken, 0).In(time.FixedZone("", int(e.zone)))
+	}
+	return i
+}
+
+var (
+	formatMu    sync.Mutex
+	formatNames = []string{""} // the formats seen, by code
+)
+
+func formatCode(f string) uint8 {
+	formatMu.Lock()
+	defer formatMu.Unlock()
+	if i := slices.Index(formatNames, f); i >= 0 {
+		return uint8(i)
+	}
+	if len(formatNames) == 256 {
+		return 0 // no room: the format goes unnamed
+	}
+	formatNames = append(formatNames, f)
+	return uint8(len(formatNames) - 1)
+}
+
+func formatName(c uint8) string {
+	formatMu.Lock()
+	defer formatMu.Unlock()
+	return formatNames[c]
 }
 
 // IndexOptions configures an Index.
@@ -84,7 +139,7 @@ func NewIndex(folder *Folder, o IndexOptions) *Index {
 		o.Lasting = func(error) bool { return true }
 	}
 	x := &Index{folder: folder, read: o.Read, lasting: o.Lasting, state: o.State, log: o.Log,
-		entries: map[string]entry{}, changed: make(chan struct{})}
+		entries: map[string]entry{}, failed: map[string]failure{}, changed: make(chan struct{})}
 	if x.state != "" {
 		if n, err := x.load(); err != nil && !errors.Is(err, os.ErrNotExist) {
 			x.log.Warn("cannot read the index file; reading every file's metadata again", "file", x.state, "err", err)
@@ -113,10 +168,13 @@ func (x *Index) Lookup(s Slide) (Info, error, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	e, ok := x.entries[s.Name]
-	if !ok || e.size != s.Size || e.modTime != s.ModTime.UnixNano() {
+	if !ok || !e.is(s) {
 		return Info{}, nil, false
 	}
-	return e.info, e.err, true
+	if f, bad := x.failed[s.Name]; bad {
+		return Info{}, f.err, true
+	}
+	return e.info(), nil, true
 }
 
 // Get returns what is known of this version of s, reading it now if the
@@ -131,8 +189,13 @@ func (x *Index) Get(s Slide) (Info, error) {
 // Taken returns the date s was taken, if it is known: the orders by date
 // ask it.
 func (x *Index) Taken(s Slide) (time.Time, bool) {
-	info, err, ok := x.Lookup(s)
-	return info.Taken, ok && err == nil && !info.Taken.IsZero()
+	x.mu.Lock()
+	e, ok := x.entries[s.Name]
+	x.mu.Unlock()
+	if !ok || !e.is(s) || e.taken == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(e.taken, 0), true // an instant is all an order needs
 }
 
 // Pending returns how many slides of the listing have not been read yet.
@@ -145,7 +208,13 @@ func (x *Index) Pending() int {
 func (x *Index) readOne(s Slide) (Info, error) {
 	info, err := x.read(s)
 	x.mu.Lock()
-	x.entries[s.Name] = entry{size: s.Size, modTime: s.ModTime.UnixNano(), info: info, err: err, at: time.Now()}
+	if err != nil {
+		info = Info{}
+		x.failed[s.Name] = failure{err, time.Now()}
+	} else {
+		delete(x.failed, s.Name)
+	}
+	x.entries[s.Name] = newEntry(s, info)
 	x.dirty = x.dirty || err == nil
 	x.mu.Unlock()
 	return info, err
@@ -155,8 +224,11 @@ func (x *Index) readOne(s Slide) (Info, error) {
 // failure that passes, a minute old.
 func (x *Index) needs(s Slide) bool {
 	e, ok := x.entries[s.Name]
-	return !ok || e.size != s.Size || e.modTime != s.ModTime.UnixNano() ||
-		(e.err != nil && !x.lasting(e.err) && time.Since(e.at) > time.Minute)
+	if !ok || !e.is(s) {
+		return true
+	}
+	f, bad := x.failed[s.Name]
+	return bad && !x.lasting(f.err) && time.Since(f.at) > time.Minute
 }
 
 // Run reads the metadata of every slide in the background until ctx ends:
@@ -167,6 +239,11 @@ func (x *Index) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	defer x.save()
+	select { // an empty listing before the first scan is no reason to forget
+	case <-ctx.Done():
+		return
+	case <-x.folder.Ready():
+	}
 	for {
 		listing, listed := x.folder.Slides()
 		x.sweep(ctx, listing)
@@ -197,6 +274,7 @@ func (x *Index) sweep(ctx context.Context, listing []Slide) {
 	for name := range x.entries {
 		if !names[name] {
 			delete(x.entries, name)
+			delete(x.failed, name)
 			x.dirty = true
 		}
 	}
@@ -270,8 +348,9 @@ func (x *Index) load() (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, r := range recs {
-		x.entries[r.Name] = entry{size: r.Size, modTime: r.ModTime,
-			info: Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken}}
+		e := newEntry(Slide{Size: r.Size}, Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken})
+		e.modTime = r.ModTime
+		x.entries[r.Name] = e
 	}
 	return len(recs), nil
 }
@@ -287,9 +366,10 @@ func (x *Index) save() {
 	}
 	recs := make([]record, 0, len(x.entries))
 	for name, e := range x.entries {
-		if e.err == nil {
-			recs = append(recs, record{Name: name, Size: e.size, ModTime: e.modTime, Format: e.info.Format,
-				Width: e.info.Width, Height: e.info.Height, Taken: e.info.Taken})
+		if _, bad := x.failed[name]; !bad {
+			i := e.info()
+			recs = append(recs, record{Name: name, Size: e.size, ModTime: e.modTime, Format: i.Format,
+				Width: i.Width, Height: i.Height, Taken: i.Taken})
 		}
 	}
 	x.dirty = false

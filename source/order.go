@@ -47,7 +47,7 @@ var ByName Order = byName{}
 
 type byName struct{}
 
-func (byName) Arrange(listing []Slide, _ int, _ string) *List { return NewList(listing) }
+func (byName) Arrange(listing []Slide, _ int, _ string) *List { return listingList(listing) }
 
 // ByDate plays slides by the date they were taken, oldest first (or newest
 // first), and slides of the same date in the Folder's order. As dates

@@ -1,12 +1,16 @@
 package source
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Slide is one image file at one version: a replaced file (same name, new
 // size or modification time) is a different Slide.
 type Slide struct {
-	Name    string // the path relative to the folder, with / separators
-	Path    string // the path to open
+	// Name is the path relative to the folder, with / separators: what
+	// keys, logs and pages call it. Folder.Path gives the path to open.
+	Name    string
 	Size    int64
 	ModTime time.Time
 }
@@ -35,6 +39,15 @@ func NewList(slides []Slide) *List {
 	return l
 }
 
+// listingList makes a List of a listing in the Folder's order, which needs
+// no index: a name is found by binary search.
+func listingList(slides []Slide) *List {
+	if !slices.IsSortedFunc(slides, func(a, b Slide) int { return ComparePaths(a.Name, b.Name) }) {
+		return NewList(slides)
+	}
+	return &List{slides: slides}
+}
+
 // Len is the number of slides.
 func (l *List) Len() int { return len(l.slides) }
 
@@ -43,6 +56,10 @@ func (l *List) At(i int) Slide { return l.slides[i] }
 
 // Find returns the place of the slide named name.
 func (l *List) Find(name string) (int, bool) {
+	if l.index == nil { // a listing in ComparePaths order
+		i, ok := slices.BinarySearchFunc(l.slides, name, func(s Slide, name string) int { return ComparePaths(s.Name, name) })
+		return i, ok
+	}
 	i, ok := l.index[name]
 	return i, ok
 }

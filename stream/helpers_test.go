@@ -36,7 +36,7 @@ func (f *fakeSource) Slides() ([]source.Slide, <-chan struct{}) {
 func (f *fakeSource) set(names ...string) {
 	slides := make([]source.Slide, len(names))
 	for i, n := range names {
-		slides[i] = source.Slide{Name: n, Path: "/photos/" + n, Size: int64(len(n)), ModTime: time.Unix(1, 0)}
+		slides[i] = source.Slide{Name: n, Size: int64(len(n)), ModTime: time.Unix(1, 0)}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -93,10 +93,10 @@ func (r *fakeRenderer) Render(ctx context.Context, s source.Slide, width int) ([
 	}
 	r.mu.Unlock()
 	if passing {
-		return nil, fmt.Errorf("%s: cannot read it for now", s.Path)
+		return nil, fmt.Errorf("%s: cannot read it for now", s.Name)
 	}
 	if r.bad[s.Name] {
-		return nil, fmt.Errorf("%s: not a valid JPEG", s.Path)
+		return nil, fmt.Errorf("%s: not a valid JPEG", s.Name)
 	}
 	return r.frame(s.Name), nil
 }

@@ -573,9 +573,9 @@ func (t *Timeline) fail(s source.Slide, err error) {
 	t.failed[s.Name] = f
 	t.mu.Unlock()
 	if f.lasting {
-		t.log.Warn("skipping image", "file", s.Path, "reason", err.Error())
+		t.log.Warn("skipping image", "file", s.Name, "reason", err.Error())
 	} else {
-		t.log.Warn("skipping image for now", "file", s.Path, "reason", err.Error(), "retry in", time.Until(f.retryAt).Round(time.Second).String())
+		t.log.Warn("skipping image for now", "file", s.Name, "reason", err.Error(), "retry in", time.Until(f.retryAt).Round(time.Second).String())
 	}
 }
 
@@ -591,7 +591,7 @@ func (t *Timeline) recovered(s source.Slide) {
 	defer t.mu.Unlock()
 	if _, ok := t.failed[s.Name]; ok {
 		delete(t.failed, s.Name)
-		t.log.Info("image can be shown again", "file", s.Path)
+		t.log.Info("image can be shown again", "file", s.Name)
 	}
 }
 
