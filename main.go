@@ -243,7 +243,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		Max: cfg.maxChannels, Linger: cfg.linger, Log: log})
 	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
 		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log, HideNames: cfg.auth != nil})
-	m.watch(s.timeline, s.handler)
+	m.watch(s.timeline, s.handler, s.channels, s.index)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())

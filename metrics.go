@@ -10,6 +10,7 @@ import (
 
 	"slidestream/cache"
 	"slidestream/decode"
+	"slidestream/source"
 	"slidestream/stream"
 	"slidestream/transcode"
 )
@@ -91,8 +92,8 @@ func (m *metrics) transcoded(r transcode.Report) {
 
 // watch registers the collector that reads the stream's state at scrape
 // time.
-func (m *metrics) watch(tl *stream.Timeline, h *stream.Handler) {
-	m.reg.MustRegister(&stateCollector{tl: tl, h: h})
+func (m *metrics) watch(tl *stream.Timeline, h *stream.Handler, cs *stream.Channels, x *source.Index) {
+	m.reg.MustRegister(&stateCollector{tl: tl, h: h, cs: cs, x: x})
 }
 
 // watchCache adds the local frame cache's state; fleet mode has none.
@@ -116,6 +117,10 @@ var (
 		"Image files in the folder.", nil, nil)
 	descSlideIndex = prometheus.NewDesc("slidestream_slide_index",
 		"Place of the slide on screen in play order, from 0; -1 when nothing can be shown.", nil, nil)
+	descChannels = prometheus.NewDesc("slidestream_channels",
+		"Channels (?album=, ?order=, ?interval=) running besides the default one.", nil, nil)
+	descPending = prometheus.NewDesc("slidestream_index_pending",
+		"Files whose header and date the background index has not read yet.", nil, nil)
 	descSkipped = prometheus.NewDesc("slidestream_skipped_files",
 		"Files that cannot be shown, by kind of problem (see /images for each file's reason).", []string{"kind"}, nil)
 	descCacheHits = prometheus.NewDesc("slidestream_cache_hits_total",
@@ -143,10 +148,12 @@ var skipKinds = []string{"not-regular", "too-large", "too-many-pixels", "unknown
 type stateCollector struct {
 	tl *stream.Timeline
 	h  *stream.Handler
+	cs *stream.Channels
+	x  *source.Index
 }
 
 func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descClients, descSlides, descSlideIndex, descSkipped} {
+	for _, d := range []*prometheus.Desc{descClients, descSlides, descSlideIndex, descSkipped, descChannels, descPending} {
 		ch <- d
 	}
 }
@@ -156,6 +163,8 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(descClients, float64(s.h.Clients()))
+	gauge(descChannels, float64(s.cs.Running()))
+	gauge(descPending, float64(s.x.Pending()))
 	gauge(descSlides, float64(len(s.tl.Slides())))
 	idx := -1.0
 	if st, _ := s.tl.State(); st.Slide != nil {
