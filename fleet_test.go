@@ -223,6 +223,10 @@ func TestPeerPortRefusesWhatNoClientCouldAsk(t *testing.T) {
 	dir := t.TempDir()
 	solid(t, filepath.Join(dir, "a.png"), 640, 400, color.RGBA{10, 120, 200, 255})
 	copyFixture(t, dir, "png-rgb.png", ".hidden.png")
+	os.MkdirAll(filepath.Join(dir, "album", "@eaDir"), 0o755)
+	solid(t, filepath.Join(dir, "album", "b.png"), 64, 40, color.RGBA{200, 120, 10, 255})
+	solid(t, filepath.Join(dir, "album", "@eaDir", "c.png"), 64, 40, color.RGBA{200, 120, 10, 255})
+	litter, _ := os.Stat(filepath.Join(dir, "album", "@eaDir", "c.png"))
 	nodes := startFleet(t, 2, dir, "--width", "320", "--interval", "1h")
 	for _, n := range nodes {
 		waitHealth(t, n, "showing a.png")
@@ -250,6 +254,12 @@ func TestPeerPortRefusesWhatNoClientCouldAsk(t *testing.T) {
 		"another version":    {func() transcode.Key { k := good; k.Size++; return k }(), testPeerSecret},
 		"a dot file":         {func() transcode.Key { k := good; k.Name, k.Size = ".hidden.png", hidden.Size; return k }(), testPeerSecret},
 		"no such file":       {func() transcode.Key { k := good; k.Name = "gone.png"; return k }(), testPeerSecret},
+		"NAS litter": {func() transcode.Key {
+			k := good
+			k.Name, k.Size, k.ModTime = "album/@eaDir/c.png", litter.Size(), litter.ModTime().UnixNano()
+			return k
+		}(), testPeerSecret},
+		"a way up and down": {func() transcode.Key { k := good; k.Name = "album/../a.png"; return k }(), testPeerSecret},
 	}
 	for what, r := range refused {
 		start := time.Now()
@@ -266,6 +276,13 @@ func TestPeerPortRefusesWhatNoClientCouldAsk(t *testing.T) {
 	}
 	if code, body := peerGet(t, s, good.String(), testPeerSecret); code != http.StatusOK {
 		t.Errorf("a signed request for a frame a client could ask for: %d %.80q; want 200", code, body)
+	}
+	inAlbum, err := s.folder.Stat("album/b.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := peerGet(t, s, s.frames.key(inAlbum, 200).String(), testPeerSecret); code != http.StatusOK {
+		t.Errorf("a signed request for a photo in an album: %d %.80q; want 200", code, body)
 	}
 }
 
