@@ -36,12 +36,12 @@ type Folder struct {
 
 	scanMu sync.Mutex // one scan at a time
 
-	mu      sync.Mutex // protects everything below
-	tree    tree       // never modified once published: scans copy it
-	slides  []Slide    // the listing, in ComparePaths order
-	scanned bool       // a first scan has finished
+	mu      sync.Mutex    // protects everything below
+	tree    tree          // never modified once published: scans copy it
+	slides  []Slide       // the listing, in ComparePaths order
+	scanned bool          // a first scan has finished
 	ready   chan struct{} // closed then
-	err     error      // why the last full scan failed, if it did
+	err     error         // why the last full scan failed, if it did
 	changed chan struct{}
 }
 

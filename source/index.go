@@ -271,15 +271,19 @@ func (x *Index) sweep(ctx context.Context, listing []Slide) {
 			todo = append(todo, s)
 		}
 	}
+	gone := 0
 	for name := range x.entries {
 		if !names[name] {
 			delete(x.entries, name)
 			delete(x.failed, name)
-			x.dirty = true
+			gone++
 		}
 	}
+	x.dirty = x.dirty || gone > 0
 	x.pending = len(todo)
-	x.announce()
+	if gone > 0 || len(todo) > 0 {
+		x.announce() // players in an order by date arrange the new listing
+	}
 	x.mu.Unlock()
 	if len(todo) > 1000 {
 		x.log.Info("reading photo metadata in the background", "files", len(todo))
