@@ -31,10 +31,11 @@ func orientation(f *format, b []byte) Orientation {
 	return Upright
 }
 
-// tiffOrientation reads tag 0x0112 from IFD0 of a TIFF structure.
-func tiffOrientation(t []byte) Orientation {
+// tiffHeader reads a TIFF structure's byte order and the offset of its
+// first IFD.
+func tiffHeader(t []byte) (binary.ByteOrder, int64, bool) {
 	if len(t) < 8 {
-		return 0
+		return nil, 0, false
 	}
 	var bo binary.ByteOrder
 	switch string(t[:2]) {
@@ -43,32 +44,28 @@ func tiffOrientation(t []byte) Orientation {
 	case "MM":
 		bo = binary.BigEndian
 	default:
-		return 0
+		return nil, 0, false
 	}
 	if bo.Uint16(t[2:]) != 42 {
+		return nil, 0, false
+	}
+	return bo, int64(bo.Uint32(t[4:])), true
+}
+
+// tiffOrientation reads tag 0x0112 from IFD0 of a TIFF structure.
+func tiffOrientation(t []byte) Orientation {
+	bo, ifd0, ok := tiffHeader(t)
+	if !ok {
 		return 0
 	}
-	ifd := int64(bo.Uint32(t[4:]))
-	if ifd+2 > int64(len(t)) {
+	typ, _, val, ok := ifdEntry(t, bo, ifd0, 0x0112)
+	switch {
+	case !ok:
 		return 0
-	}
-	count := int64(bo.Uint16(t[ifd:]))
-	for k := int64(0); k < count; k++ {
-		e := ifd + 2 + 12*k
-		if e+12 > int64(len(t)) {
-			return 0
-		}
-		if bo.Uint16(t[e:]) != 0x0112 {
-			continue
-		}
-		typ := bo.Uint16(t[e+2:])
-		switch typ {
-		case 3: // SHORT
-			return Orientation(bo.Uint16(t[e+8:]))
-		case 4, 9: // LONG, SLONG: seen from sloppy writers
-			return Orientation(bo.Uint32(t[e+8:]))
-		}
-		return 0
+	case typ == 3: // SHORT
+		return Orientation(bo.Uint16(val))
+	case typ == 4 || typ == 9: // LONG, SLONG: seen from sloppy writers
+		return Orientation(bo.Uint32(val))
 	}
 	return 0
 }
@@ -166,22 +163,11 @@ func ifdASCII(t []byte, bo binary.ByteOrder, ifd int64, tag uint16) (string, boo
 
 // exifTaken reads the date a photo was taken from a TIFF structure.
 func exifTaken(t []byte) (time.Time, bool) {
-	if len(t) < 8 {
+	bo, ifd0, ok := tiffHeader(t)
+	if !ok {
 		return time.Time{}, false
 	}
-	var bo binary.ByteOrder
-	switch string(t[:2]) {
-	case "II":
-		bo = binary.LittleEndian
-	case "MM":
-		bo = binary.BigEndian
-	default:
-		return time.Time{}, false
-	}
-	if bo.Uint16(t[2:]) != 42 {
-		return time.Time{}, false
-	}
-	typ, _, val, ok := ifdEntry(t, bo, int64(bo.Uint32(t[4:])), 0x8769) // the Exif IFD
+	typ, _, val, ok := ifdEntry(t, bo, ifd0, 0x8769) // the Exif IFD
 	if !ok || (typ != 4 && typ != 13) {
 		return time.Time{}, false
 	}
