@@ -86,13 +86,6 @@ func (f *Folder) Slides() ([]Slide, <-chan struct{}) {
 	return f.slides, f.changed
 }
 
-// Scanned reports whether the folder has been listed at least once.
-func (f *Folder) Scanned() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.scanned
-}
-
 // Ready returns a channel closed once the folder has been listed.
 func (f *Folder) Ready() <-chan struct{} { return f.ready }
 
@@ -580,10 +573,12 @@ func (v *AlbumView) Slides() ([]Slide, <-chan struct{}) {
 	return v.slides, changed
 }
 
-// Scanned reports whether the folder below has been listed yet.
-func (v *AlbumView) Scanned() bool {
-	if sc, ok := v.src.(interface{ Scanned() bool }); ok {
-		return sc.Scanned()
+// Ready returns a channel closed once the folder below has been listed.
+func (v *AlbumView) Ready() <-chan struct{} {
+	if r, ok := v.src.(interface{ Ready() <-chan struct{} }); ok {
+		return r.Ready()
 	}
-	return true
+	return closed
 }
+
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()

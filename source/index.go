@@ -160,8 +160,8 @@ func (x *Index) Slides() ([]Slide, <-chan struct{}) {
 	return listing, x.changed
 }
 
-// Scanned reports whether the folder has been listed yet.
-func (x *Index) Scanned() bool { return x.folder.Scanned() }
+// Ready returns a channel closed once the folder has been listed.
+func (x *Index) Ready() <-chan struct{} { return x.folder.Ready() }
 
 // Lookup returns what is known of this version of s, if it has been read.
 func (x *Index) Lookup(s Slide) (Info, error, bool) {

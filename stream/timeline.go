@@ -395,8 +395,43 @@ func (t *Timeline) publish(cur, next *Slot, nextAt time.Time, reason string) {
 	t.changed = make(chan struct{})
 }
 
+// ready returns a channel closed once the listing is known: a Lister that
+// lists in the background says when (a Ready method); others are ready.
+func (t *Timeline) ready() <-chan struct{} {
+	if r, ok := t.slides.(interface{ Ready() <-chan struct{} }); ok {
+		return r.Ready()
+	}
+	return nil
+}
+
+func (t *Timeline) hasListing() bool {
+	r := t.ready()
+	if r == nil {
+		return true
+	}
+	select {
+	case <-r:
+		return true
+	default:
+		return false
+	}
+}
+
+// firstListing bounds the wait for a first listing before the timeline
+// shows that it is reading the folder: a small folder is listed well
+// within it, and screens get its first slide without a notice first.
+const firstListing = 2 * time.Second
+
 // Run plays the slides until ctx ends.
 func (t *Timeline) Run(ctx context.Context) {
+	if r := t.ready(); r != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r:
+		case <-time.After(firstListing):
+		}
+	}
 	var cur *Slot
 	var shownAt time.Time
 	for ctx.Err() == nil {
@@ -464,7 +499,7 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 	list, wake := t.playlist()
 	t.forget(list)
 	if list.Len() == 0 {
-		if sc, ok := t.slides.(interface{ Scanned() bool }); ok && !sc.Scanned() {
+		if !t.hasListing() {
 			return nil, "reading the folder", wake // a large library takes a moment
 		}
 		return nil, t.empty, wake
