@@ -324,22 +324,20 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "multipart/x-mixed-replace; boundary="+Boundary)
-	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
-	hdr.Set("Pragma", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
+	if _, err := parseChannel(r.URL.Query(), h.def); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if r.Method == http.MethodHead {
-		if _, err := parseChannel(r.URL.Query(), h.def); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		}
-		return // the headers only: no stream, no viewer
+		streamHeaders(w.Header())
+		return // the headers only: no stream, no viewer, no channel started
 	}
 	tl, c, leave := h.channel(w, r)
 	if tl == nil {
 		return
 	}
 	defer leave()
+	streamHeaders(w.Header())
 	release := tl.Watch(width)
 	defer release()
 	n := h.clients.Add(1)
@@ -367,6 +365,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	} else {
 		log.Info("client dropped", "frames", sent, "reason", reason)
 	}
+}
+
+// streamHeaders are the headers of the stream's response.
+func streamHeaders(hdr http.Header) {
+	hdr.Set("Content-Type", "multipart/x-mixed-replace; boundary="+Boundary)
+	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	hdr.Set("Pragma", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
 }
 
 func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (sent int, err error) {
