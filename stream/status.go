@@ -272,7 +272,7 @@ a { color: #4a9eff; }
 <div class="thumb">{{if .Thumbnail}}<img src="{{slice .Thumbnail 1}}" alt="{{.Name}}" loading="lazy">{{else}}<span class="meta">skipped</span>{{end}}</div>
 <div class="info">
 <div class="name">{{.Name}}</div>
-<div class="meta">{{if .Format}}{{.Format}}{{if .Width}} {{.Width}}×{{.Height}}{{end}}, {{end}}{{size .Bytes}}{{if .Cached}}, cached{{end}}</div>
+<div class="meta">{{if .Format}}{{.Format}}{{if .Width}} {{.Width}}×{{.Height}}{{end}}, {{end}}{{size .Bytes}}{{if .Taken}}, taken {{.Taken.Format "2 Jan 2006 15:04"}}{{end}}{{if .Cached}}, cached{{end}}</div>
 {{- if .Reason}}
 <div class="reason">{{.Reason}}</div>
 {{- end}}
