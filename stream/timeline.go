@@ -576,16 +576,6 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, wi
 	}
 }
 
-// failure returns why this version of s could not be shown, or nil.
-func (t *Timeline) failure(s source.Slide) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if f, ok := t.failed[s.Name]; ok && f.slide.Same(s) {
-		return f.err
-	}
-	return nil
-}
-
 func (t *Timeline) knownBad(s source.Slide) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
