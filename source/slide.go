@@ -2,6 +2,7 @@ package source
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -66,3 +67,20 @@ func (l *List) Find(name string) (int, bool) {
 
 // Slides returns the slides in play order. The slice must not be modified.
 func (l *List) Slides() []Slide { return l.slides }
+
+// ValidName reports whether name could name a slide or an album: a
+// relative path that stays inside the folder, its parts separated by
+// single slashes, none of them empty, starting with a dot (".", "..", dot
+// files and folders) or holding a backslash or NUL. Names from peers and
+// URLs are checked with it before anything is looked up.
+func ValidName(name string) bool {
+	if name == "" || len(name) > 4096 {
+		return false
+	}
+	for c := range strings.SplitSeq(name, "/") {
+		if c == "" || c[0] == '.' || strings.ContainsAny(c, "\\\x00") {
+			return false
+		}
+	}
+	return true
+}

@@ -47,7 +47,7 @@ func parseChannel(q url.Values, def Channel) (Channel, error) {
 	c := def
 	if q.Has("album") {
 		a := strings.Trim(q.Get("album"), "/")
-		if a != "" && !validAlbum(a) {
+		if a != "" && !source.ValidName(a) {
 			return c, fmt.Errorf("album %q: want a subfolder's path such as 2024/Italy", q.Get("album"))
 		}
 		c.Album = a
@@ -68,20 +68,6 @@ func parseChannel(q url.Values, def Channel) (Channel, error) {
 		c.Interval = d
 	}
 	return c, nil
-}
-
-// validAlbum reports whether a is a relative folder path the folder could
-// list: no empty, dot or backslash parts.
-func validAlbum(a string) bool {
-	if len(a) > 1024 {
-		return false
-	}
-	for p := range strings.SplitSeq(a, "/") {
-		if p == "" || p[0] == '.' || strings.ContainsAny(p, "\\\x00") {
-			return false
-		}
-	}
-	return true
 }
 
 // query is the URL query that asks for c where def is the default: only

@@ -105,7 +105,7 @@ type reportQuery struct {
 
 func parseReportQuery(q url.Values) (reportQuery, error) {
 	rq := reportQuery{album: strings.Trim(q.Get("album"), "/"), status: q.Get("status"), limit: DefaultPageSize}
-	if rq.album != "" && !validAlbum(rq.album) {
+	if rq.album != "" && !source.ValidName(rq.album) {
 		return rq, fmt.Errorf("album %q: want a subfolder's path such as 2024/Italy", q.Get("album"))
 	}
 	if rq.status != "" && rq.status != "skipped" && rq.status != "ok" && rq.status != "pending" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"slidestream/source"
 	"strconv"
 	"strings"
 )
@@ -73,24 +74,8 @@ func ParseKey(s string) (Key, error) {
 		return bad("quality out of range")
 	case k.Size < 0:
 		return bad("negative file size")
-	case !RelativeName(k.Name):
+	case !source.ValidName(k.Name):
 		return bad("not a file name inside the folder")
 	}
 	return k, nil
-}
-
-// RelativeName reports whether name is a slide name that stays inside the
-// folder: components separated by single slashes, none of them empty,
-// starting with a dot (".", "..", dot files and folders) or holding a
-// backslash or NUL.
-func RelativeName(name string) bool {
-	if name == "" || len(name) > 4096 {
-		return false
-	}
-	for c := range strings.SplitSeq(name, "/") {
-		if c == "" || c[0] == '.' || strings.ContainsAny(c, "\\\x00") {
-			return false
-		}
-	}
-	return true
 }
