@@ -341,7 +341,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	release := tl.Watch(width)
 	defer release()
 	n := h.clients.Add(1)
-	defer h.clients.Add(-1)
+	counted := true
+	uncount := func() {
+		if counted {
+			counted = false
+			h.clients.Add(-1)
+		}
+	}
+	defer uncount()
 	log := h.log.With("client", r.RemoteAddr, "width", width)
 	if c != h.def {
 		log = log.With("channel", c.String())
@@ -359,6 +366,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	case h.shuttingDown.Load():
 		reason = "shutdown"
 	}
+	// The client leaves the count before its reason is counted, so anyone
+	// who sees the reason also sees the count without it.
+	uncount()
 	h.obs.ClientGone(reason)
 	if reason == "left" || reason == "shutdown" {
 		log.Info("client left", "frames", sent, "reason", reason)
