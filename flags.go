@@ -33,6 +33,8 @@ type pipelineFlags struct {
 	maxFileSize  sizeFlag
 	workers      int
 	decodeMemory sizeFlag
+	fill         string         // color or blur
+	caption      encode.Caption // from --caption; off when empty
 }
 
 func (p *pipelineFlags) register(fs *flag.FlagSet) {
@@ -49,6 +51,15 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.Var(&p.maxFileSize, "max-file-size", "largest file read, a `SIZE` such as 64MiB")
 	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "images transcoded at once")
 	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded at once, a `SIZE` (a larger image is decoded alone)")
+	fs.StringVar(&p.fill, "fill", "color", "with --fit, what fills the frame around a photo: color (--background) or blur (the photo itself, blurred and darkened)")
+	fs.Func("caption", "text drawn in each frame, a `TEMPLATE` with {name}, {album}, {taken:LAYOUT} (a Go time layout), {index} and {count}, e.g. \"{taken:2 January 2006} · {album}\"", func(v string) error {
+		c, err := encode.ParseCaption(v)
+		if err != nil {
+			return err
+		}
+		p.caption = c
+		return nil
+	})
 }
 
 // check validates the values once parsed: a one-line reason, or nil.
@@ -66,6 +77,10 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 		return errors.New("-max-file-size 0: want a size such as 64MiB")
 	case p.decodeMemory == 0:
 		return errors.New("-decode-memory 0: want a size such as 160MiB")
+	case p.fill != "color" && p.fill != "blur":
+		return fmt.Errorf("-fill %q: want color or blur", p.fill)
+	case p.fill == "blur" && p.fit == (boxFlag{}):
+		return errors.New("-fill blur: needs --fit, the frame to fill")
 	}
 	if p.fit != (boxFlag{}) {
 		widthSet := false
@@ -96,6 +111,7 @@ func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Tr
 		Limits:  p.limits(),
 		Workers: p.workers,
 		Memory:  int64(p.decodeMemory),
+		Caption: p.caption,
 		Observe: observe,
 	})
 }
@@ -103,7 +119,7 @@ func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Tr
 // frameSpec returns what every frame's key carries besides the file and
 // the width.
 func (p *pipelineFlags) frameSpec() frameSpec {
-	return frameSpec{quality: p.quality, bg: color.RGBA(p.background), fit: image.Point(p.fit)}
+	return frameSpec{quality: p.quality, bg: color.RGBA(p.background), fit: image.Point(p.fit), blur: p.fill == "blur", caption: p.caption}
 }
 
 // frameSpec is the settings that shape every frame.
@@ -111,6 +127,8 @@ type frameSpec struct {
 	quality int
 	bg      color.RGBA
 	fit     image.Point // the --fit box; zero when off
+	blur    bool        // --fill blur
+	caption encode.Caption
 }
 
 // maxFrameArea bounds a frame's pixels: 4096×4096, 64 MiB of RGBA. Without
@@ -129,7 +147,22 @@ func (f frameSpec) key(s source.Slide, width int) transcode.Key {
 		}
 	}
 	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: width,
-		Height: f.height(width), Quality: f.quality, Background: f.bg}
+		Height: f.height(width), Quality: f.quality, Background: f.bg, Blur: f.blur}
+}
+
+// captionKey is the caption part of the key of the frame of p: none outside
+// play order (thumbnails), and the place in play order only when the
+// caption shows it, so that other captions make one frame per photo.
+func (f frameSpec) captionKey(p stream.Picture) transcode.CaptionKey {
+	if !f.caption.On() || p.Count == 0 {
+		return transcode.CaptionKey{}
+	}
+	c := transcode.CaptionKey{Template: f.caption.Hash()}
+	if f.caption.Counts() {
+		c.Index, c.Count = p.Index, min(p.Count, transcode.MaxCount)
+		c.Index = min(c.Index, c.Count-1)
+	}
+	return c
 }
 
 // height is the frame height at width under --fit, or 0 without it.

@@ -17,6 +17,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
 
+	"slidestream/stream"
 	"slidestream/transcode"
 )
 
@@ -78,7 +79,7 @@ func TestFleetTranscodesEachKeyOnce(t *testing.T) {
 				defer wg.Done()
 				for _, s := range slides {
 					for _, w := range widths {
-						b, err := n.frames.Render(context.Background(), s, w)
+						b, err := n.frames.Render(context.Background(), stream.Picture{Slide: s}, w)
 						if err != nil {
 							t.Errorf("%s at %d: %v", s.Name, w, err)
 							return
@@ -123,7 +124,7 @@ func TestPeerPortOnlyServesFrames(t *testing.T) {
 	nodes := startFleet(t, 2, dir)
 	peerURL := "http://" + nodes[0].fleet.ln.Addr().String()
 	for _, m := range []string{"PUT", "DELETE", "POST"} {
-		req, _ := http.NewRequest(m, peerURL+peerPath+groupName+"/f1%2F64x0%2Fq80%2F000000%2F1%2F2%2Fa.png", strings.NewReader("x"))
+		req, _ := http.NewRequest(m, peerURL+peerPath+groupName+"/f2%2F64x0%2Fq80%2F000000%2Fcolor%2F-%2F1%2F2%2Fa.png", strings.NewReader("x"))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -162,7 +163,7 @@ func TestFleetBadFileIsTriedOnce(t *testing.T) {
 	width := remoteWidth(t, nodes[0], slide, 100, 300) // node 0 asks a peer
 	var errs []error
 	for _, n := range nodes {
-		_, err := n.frames.Render(context.Background(), slide, width)
+		_, err := n.frames.Render(context.Background(), stream.Picture{Slide: slide}, width)
 		errs = append(errs, err)
 	}
 	for i, err := range errs {
@@ -200,11 +201,11 @@ func TestFleetFetchOutlivesTheCaller(t *testing.T) {
 	defer cancel()
 	first := make(chan error, 1)
 	go func() {
-		_, err := nodes[0].frames.Render(ctx, slide, width)
+		_, err := nodes[0].frames.Render(ctx, stream.Picture{Slide: slide}, width)
 		first <- err
 	}()
 	time.Sleep(time.Millisecond)
-	b, err := nodes[0].frames.Render(context.Background(), slide, width)
+	b, err := nodes[0].frames.Render(context.Background(), stream.Picture{Slide: slide}, width)
 	if err != nil || len(b) == 0 {
 		t.Fatalf("the second viewer got %d bytes, %v; want the frame", len(b), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"slidestream/decode"
+	"slidestream/encode"
 	"slidestream/source"
 	"slidestream/stream"
 	"slidestream/transcode"
@@ -67,11 +68,13 @@ func (f *frames) frameKey(s source.Slide, width int) transcode.Key {
 	return k
 }
 
-func (f *frames) Render(ctx context.Context, s source.Slide, width int) ([]byte, error) {
+func (f *frames) Render(ctx context.Context, p stream.Picture, width int) ([]byte, error) {
 	if stream.Preparing(ctx) {
 		ctx = transcode.Urgent(ctx) // the timeline's own frames go first
 	}
-	return f.store.Get(ctx, f.frameKey(s, width).String())
+	k := f.frameKey(p.Slide, width)
+	k.Caption = f.captionKey(p)
+	return f.store.Get(ctx, k.String())
 }
 
 // Slides lists the folder, with a signal that also fires as the index
@@ -97,6 +100,12 @@ func (f *frames) Cached(s source.Slide, width int) bool {
 }
 
 func (f *frames) Kind(err error) string { return decode.Kind(err) }
+
+// Fade makes a crossfade's frames, at this instance's quality (a
+// stream.Fader).
+func (f *frames) Fade(from, to []byte, steps int, each func(int, []byte) bool) error {
+	return encode.Fade(from, to, steps, f.quality, f.bg, each)
+}
 
 // gcSlack is memory beyond cached frames and decodes: the runtime, client
 // buffers, goroutine stacks.

@@ -55,17 +55,20 @@ type config struct {
 	cacheSize    sizeFlag
 	interval     time.Duration
 	writeTimeout time.Duration
-	rescan       time.Duration // full rescans of the folder, besides notifications
-	order        string        // the default play order
-	maxChannels  int           // channels besides the default one
-	linger       time.Duration // how long a channel outlives its last client; not a flag
-	stateDir     string        // where the index of dates is kept; "" for nowhere
-	peers        string        // fleet mode: the other instances, a list or @FILE
-	self         string        // fleet mode: this instance's peer URL
-	peerAddr     string        // fleet mode: where to listen for peers
-	peerSecret   []byte        // fleet mode: from --peer-secret-file; nil when none
-	readTimeout  time.Duration // for reading a request, body included; not a flag
-	auth         *basicAuth    // from --auth or --auth-file; nil when off
+	rescan       time.Duration    // full rescans of the folder, besides notifications
+	order        string           // the default play order
+	maxChannels  int              // channels besides the default one
+	linger       time.Duration    // how long a channel outlives its last client; not a flag
+	stateDir     string           // where the index of dates is kept; "" for nowhere
+	peers        string           // fleet mode: the other instances, a list or @FILE
+	self         string           // fleet mode: this instance's peer URL
+	peerAddr     string           // fleet mode: where to listen for peers
+	peerSecret   []byte           // fleet mode: from --peer-secret-file; nil when none
+	readTimeout  time.Duration    // for reading a request, body included; not a flag
+	auth         *basicAuth       // from --auth or --auth-file; nil when off
+	fade         time.Duration    // crossfades between slides; 0 cuts
+	sleep        stream.Sleep     // daily hours of black screens
+	now          func() time.Time // the wall clock of the sleep hours; not a flag (tests set it)
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
@@ -88,6 +91,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.StringVar(&secretFile, "peer-secret-file", "", "fleet mode: a file with a secret shared by every instance; peers sign their requests with it and unsigned ones are refused")
 	fs.StringVar(&authFlag, "auth", "", "require HTTP Basic auth as USER:PASSWORD on every path but /healthz")
 	fs.StringVar(&authFile, "auth-file", "", "like --auth, read from the first line of this file (keeps the password out of ps)")
+	fs.DurationVar(&c.fade, "fade", 0, "crossfade between slides for this long, e.g. 1s (about 10 frames a second; at most half of --interval); 0 = cut")
+	var sleepFlag string
+	fs.StringVar(&sleepFlag, "sleep", "", "show black and transcode nothing during these hours, `HH:MM-HH:MM` in local time (may cross midnight, e.g. 23:00-07:00)")
 	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
 	if err := parse(fs, args, usage, stdout, stderr); err != nil {
 		return nil, err
@@ -110,6 +116,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-max-channels %d: want 0 or more", c.maxChannels)
 	case !slices.Contains(source.OrderNames, c.order):
 		return bad("-order %q: want one of %s", c.order, strings.Join(source.OrderNames, ", "))
+	case c.fade < 0 || c.fade > time.Minute:
+		return bad("-fade %v: want 0 (cut) to 1m", c.fade)
+	}
+	var err error
+	if c.sleep, err = stream.ParseSleep(sleepFlag); err != nil {
+		return bad("-%v", err)
 	}
 	switch {
 	case c.peers != "" && c.self == "":
@@ -291,6 +303,10 @@ func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
 		Empty:     empty,
 		Lookahead: s.cfg.workers,
 		Lasting:   transcode.Lasting,
+		Sleep:     s.cfg.sleep,
+		Now:       s.cfg.now,
+		Fade:      s.cfg.fade,
+		Fader:     s.frames,
 		Log:       log,
 	}), nil
 }
@@ -308,8 +324,11 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 		return errors.New("a width no client may ask for")
 	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
 		return errors.New("not this instance's frame height")
-	case k.Quality != spec.quality || k.Background != spec.bg:
-		return errors.New("not this instance's quality and background")
+	case k.Quality != spec.quality || k.Background != spec.bg || k.Blur != spec.blur:
+		return errors.New("not this instance's quality, background and fill")
+	case k.Caption.Template != 0 && k.Caption.Template != spec.caption.Hash(),
+		k.Caption.Count != 0 && !spec.caption.Counts():
+		return errors.New("not this instance's caption")
 	}
 	// A peer that started first may ask before this instance has listed
 	// a large folder.

@@ -22,6 +22,13 @@ type Options struct {
 	Quality int
 	// Background shows through transparent pixels. Its alpha is ignored.
 	Background color.RGBA
+	// Blur, with Width and Height, fills the frame around the fitted image
+	// with the image itself, scaled to cover the frame, blurred and
+	// darkened, instead of Background (--fill blur).
+	Blur bool
+	// Caption is text drawn in the lower left corner (--caption, filled
+	// in); "" draws nothing.
+	Caption string
 }
 
 func (o Options) quality() int {

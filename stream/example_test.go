@@ -20,7 +20,7 @@ import (
 // grey renders every slide as a plain grey frame of the asked width.
 type grey struct{}
 
-func (grey) Render(_ context.Context, _ source.Slide, width int) ([]byte, error) {
+func (grey) Render(_ context.Context, _ stream.Picture, width int) ([]byte, error) {
 	var b bytes.Buffer
 	err := jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, width, width*3/4)), nil)
 	return b.Bytes(), err

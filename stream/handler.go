@@ -113,6 +113,11 @@ func NewHandler(tl *Timeline, o HandlerOptions) *Handler {
 	h.mux.HandleFunc("GET /slideshow", h.serveStream)
 	h.mux.HandleFunc("GET /snapshot", h.serveSnapshot)
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	// Commands change what every screen of a channel shows: a page on
+	// another site must not send them through a viewer's browser.
+	h.mux.Handle("POST /api/{op}", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.serveCommand)))
+	h.mux.HandleFunc("GET /api/state", h.serveState)
+	h.mux.HandleFunc("GET /control", h.serveControl)
 	if h.inspect != nil {
 		h.mux.HandleFunc("GET /api/images", h.serveImagesJSON)
 		h.mux.HandleFunc("GET /images", h.serveImagesPage)
@@ -255,6 +260,9 @@ func (p *part) same(q *part) bool {
 // current returns the part to show for st at width, rendering it if need
 // be. It returns nil only when ctx ends first.
 func (h *Handler) current(ctx context.Context, st *State, width int) *part {
+	if st.Asleep {
+		return &part{width: width, b: h.placeholders.black(width)}
+	}
 	if st.Slide == nil {
 		return &part{width: width, b: h.placeholders.frame(st.Reason, width)}
 	}
@@ -392,12 +400,18 @@ func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (s
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		var fading fadeNow // the crossfade under way, if any
 		if st.Seq > 0 {
-			want := h.current(ctx, st, width)
-			if want == nil {
-				return sent, nil
+			if shown != nil {
+				fading = h.fading(st, width)
 			}
-			if !want.same(shown) {
+			want := fading.part
+			if want == nil && !fading.waiting() {
+				if want = h.current(ctx, st, width); want == nil {
+					return sent, nil
+				}
+			}
+			if want != nil && !want.same(shown) {
 				if pending != nil && !pending.same(want) {
 					c.body(pending) // a committed repeat or a slide that was replaced
 					sent++
@@ -411,10 +425,12 @@ func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (s
 				sent++
 				h.obs.FrameSent(len(want.b))
 			}
-			if pending == nil {
-				if next := h.upcoming(st, width, lastFull); next != nil {
+			if pending == nil && shown != nil {
+				if next := h.upcoming(st, width, lastFull, fading); next != nil {
 					c.headers(next)
 					pending = next
+				} else if fading.active() {
+					// The fade's next frame is on its way: no repeat.
 				} else if sent == 1 || !choosing(st) || time.Since(lastFull) >= chooseWait {
 					// A new client's first frame is committed at once:
 					// until it is, a browser shows nothing at all.
@@ -428,12 +444,16 @@ func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (s
 		}
 
 		// Sleep until the state changes, the wait for the timeline's choice
-		// is over, or the keep-alive is due.
+		// is over, the fade's next frame is due or made, or the keep-alive
+		// is due.
 		var timeout <-chan time.Time
 		if shown != nil {
 			wake := lastFull.Add(h.keepAlive)
-			if pending == nil {
+			if pending == nil && !fading.active() {
 				wake = lastFull.Add(chooseWait)
+			}
+			if !fading.nextAt.IsZero() && fading.nextAt.Before(wake) {
+				wake = fading.nextAt
 			}
 			timer.Reset(max(time.Until(wake), 0))
 			timeout = timer.C
@@ -443,6 +463,7 @@ func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (s
 			return sent, nil
 		case <-changed:
 			st, changed = tl.State()
+		case <-fading.made:
 		case <-timeout:
 			if time.Since(lastFull) >= h.keepAlive {
 				if pending == nil {
@@ -461,23 +482,77 @@ func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (s
 	}
 }
 
+// fadeNow is where a client is in a crossfade.
+type fadeNow struct {
+	fade   *Fade
+	step   int
+	part   *part           // the frame due now, once made
+	made   <-chan struct{} // closed when it is made, while it is not
+	nextAt time.Time       // when the frame after it is due
+}
+
+// active reports whether a fade is under way, with frames still to come.
+func (f fadeNow) active() bool { return f.fade != nil }
+
+// waiting reports whether the frame due is still being made.
+func (f fadeNow) waiting() bool { return f.fade != nil && f.part == nil }
+
+// fading finds the fade frame due now for a client at width. Outside a
+// fade, or once its last frame (the slide's own) is due, it is zero.
+func (h *Handler) fading(st *State, width int) fadeNow {
+	f := st.Fade
+	if f == nil {
+		return fadeNow{}
+	}
+	i, nextAt := f.step(time.Now())
+	if i >= f.Steps {
+		return fadeNow{}
+	}
+	b, made, err := f.frame(width, i)
+	if err != nil {
+		return fadeNow{} // cut to the slide
+	}
+	now := fadeNow{fade: f, step: i, made: made, nextAt: nextAt}
+	if b != nil {
+		now.part, now.made = &part{width: width, b: b}, nil
+	}
+	return now
+}
+
 // choosing reports whether the timeline is still choosing the slide that
 // follows the one on screen: it publishes a new slide first and the one
 // after it as soon as that is prepared.
 func choosing(st *State) bool { return st.Slide != nil && st.Next == nil }
 
-// upcoming returns the next slide's part if it is rendered at width and
-// takes over before the keep-alive would be due, so that its headers can be
-// sent now.
-func (h *Handler) upcoming(st *State, width int, lastFull time.Time) *part {
-	if st.Next == nil || st.NextAt.After(lastFull.Add(h.keepAlive)) {
+// upcoming returns the part that follows the one just sent if it is ready
+// and due before the keep-alive would be, so that its headers can be sent
+// now: the fade's next frame, or the next slide rendered at width.
+func (h *Handler) upcoming(st *State, width int, lastFull time.Time, fading fadeNow) *part {
+	if f := fading.fade; f != nil {
+		if fading.step+1 >= f.Steps {
+			return h.ready(st.Slide, width)
+		}
+		if b, _, err := f.frame(width, fading.step+1); err == nil && b != nil {
+			return &part{width: width, b: b}
+		}
 		return nil
 	}
-	b := st.Next.Ready(width)
+	if st.Next == nil || st.Paused || st.NextAt.IsZero() || st.NextAt.After(lastFull.Add(h.keepAlive)) {
+		return nil
+	}
+	return h.ready(st.Next, width)
+}
+
+// ready is s's part at width if it is rendered; nil otherwise.
+func (h *Handler) ready(s *Slot, width int) *part {
+	if s == nil {
+		return nil
+	}
+	b := s.Ready(width)
 	if b == nil {
 		return nil
 	}
-	return &part{slot: st.Next, width: width, b: b}
+	return &part{slot: s, width: width, b: b}
 }
 
 // conn writes parts with a deadline on every write, and remembers the first

@@ -81,7 +81,8 @@ func (r *fakeRenderer) frame(name string) []byte {
 	return buf.Bytes()
 }
 
-func (r *fakeRenderer) Render(ctx context.Context, s source.Slide, width int) ([]byte, error) {
+func (r *fakeRenderer) Render(ctx context.Context, p Picture, width int) ([]byte, error) {
+	s := p.Slide
 	r.mu.Lock()
 	r.calls[fmt.Sprintf("%s@%d", s.Name, width)]++
 	if Preparing(ctx) {

@@ -33,6 +33,20 @@ type placeholderKey struct {
 }
 
 func (p *placeholders) frame(reason string, width int) []byte {
+	return p.keep(reason, width, func(w, h int) []byte { return drawMessage(reason, w, h) })
+}
+
+// black is an all-black frame, shown during the sleep hours.
+func (p *placeholders) black(width int) []byte {
+	return p.keep("\x00black", width, func(w, h int) []byte {
+		var buf bytes.Buffer
+		jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h)), &jpeg.Options{Quality: 50})
+		return buf.Bytes()
+	})
+}
+
+// keep returns the frame kept under (reason, width), drawing it if need be.
+func (p *placeholders) keep(reason string, width int, paint func(w, h int) []byte) []byte {
 	if width <= 0 {
 		width = 1280
 	}
@@ -49,7 +63,7 @@ func (p *placeholders) frame(reason string, width int) []byte {
 	if p.fit.X > 0 {
 		height = max(1, (width*p.fit.Y+p.fit.X/2)/p.fit.X)
 	}
-	b := drawMessage(reason, width, height)
+	b := paint(width, height)
 	p.made[k] = b
 	return b
 }

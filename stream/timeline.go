@@ -17,7 +17,15 @@ import (
 // cache and deduplicate; the Timeline asks for each slide at each watched
 // width, and every client asks again when the slide changes.
 type Renderer interface {
-	Render(ctx context.Context, s source.Slide, width int) ([]byte, error)
+	Render(ctx context.Context, p Picture, width int) ([]byte, error)
+}
+
+// Picture is what one frame shows: a slide at its place in play order.
+type Picture struct {
+	Slide source.Slide
+	// Index (from 0) and Count place the slide in play order, for
+	// captions; Count is 0 outside it (thumbnails on the status page).
+	Index, Count int
 }
 
 // Lister gives the current listing of slides and a channel closed when it
@@ -37,8 +45,18 @@ type State struct {
 	Seq    uint64
 	Slide  *Slot     // the slide on screen; nil when there is none
 	Next   *Slot     // the slide that follows, once it is prepared
-	NextAt time.Time // when Next takes over
+	NextAt time.Time // when Slide gives way (to Next); zero while paused
 	Reason string    // why there is nothing to show, when Slide is nil
+	// Paused is set while the clock is stopped (OpPause); Left is then
+	// how long the slide has left once it runs again.
+	Paused bool
+	Left   time.Duration
+	// Asleep is set during the sleep hours, until Wake: screens show
+	// black and nothing is rendered.
+	Asleep bool
+	Wake   time.Time
+	// Fade, when set, is the crossfade into Slide from the slide before.
+	Fade *Fade
 }
 
 // Slot is one slide as the timeline shows it, with its frames at the
@@ -50,10 +68,11 @@ type State struct {
 // memory beyond the cache's bound. It is safe for concurrent use.
 type Slot struct {
 	Slide source.Slide
-	// Index is the slide's place in play order, from 0, when it was picked.
-	// Should the slide go, the one that takes its place follows it.
-	Index  int
-	render Renderer
+	// Index is the slide's place in play order, from 0, when it was picked,
+	// among Count slides. Should the slide go, the one that takes its place
+	// follows it.
+	Index, Count int
+	render       Renderer
 	// ctx is the timeline's: a render a client asked for runs on when that
 	// client leaves, because others will want the same frame.
 	ctx context.Context
@@ -85,11 +104,13 @@ func (s *Slot) start(width int) *future {
 	f := &future{done: make(chan struct{})}
 	s.frames[width] = f
 	go func() {
-		f.b, f.err = s.render.Render(s.ctx, s.Slide, width)
+		f.b, f.err = s.render.Render(s.ctx, s.picture(), width)
 		close(f.done)
 	}()
 	return f
 }
+
+func (s *Slot) picture() Picture { return Picture{Slide: s.Slide, Index: s.Index, Count: s.Count} }
 
 // Frame returns the slide's frame at width, waiting at most until ctx
 // ends. A width the timeline did not prepare is rendered for this caller
@@ -103,7 +124,7 @@ func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 		}
 		s.onDemand[width] = true
 		s.mu.Unlock()
-		return s.render.Render(ctx, s.Slide, width)
+		return s.render.Render(ctx, s.picture(), width)
 	}
 	if !ok {
 		f = s.nearest(width)
@@ -185,6 +206,12 @@ type Timeline struct {
 	width     int    // always prepared, even with no client
 	empty     string // the reason shown when there are no slides
 	log       *slog.Logger
+	sleep     Sleep
+	now       func() time.Time // the wall clock, for the sleep hours
+	fadeFor   time.Duration    // 0: no crossfades
+	fader     Fader
+	ctl       chan command
+	lastFade  *Fade // the latest fade; only Run's goroutine touches it
 
 	mu      sync.Mutex // protects everything below
 	state   *State
@@ -246,7 +273,19 @@ type TimelineOptions struct {
 	// in parallel, so that a cold folder uses every core. The renderer
 	// bounds how many transcodes really run at once.
 	Lookahead int
-	Log       *slog.Logger
+	// Sleep is the daily span during which screens show black and nothing
+	// is rendered (--sleep).
+	Sleep Sleep
+	// Now is the wall clock the sleep hours are read on (default
+	// time.Now); tests set their own.
+	Now func() time.Time
+	// Fade is how long a crossfade between slides lasts (--fade; 0, the
+	// default, cuts). It is at most half the interval, and there are no
+	// fades at interval 0. Fader makes the frames between; without one
+	// there are no fades.
+	Fade  time.Duration
+	Fader Fader
+	Log   *slog.Logger
 }
 
 // NewTimeline returns a timeline over slides; call Run to start it.
@@ -266,6 +305,12 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 	if o.Retry <= 0 {
 		o.Retry = 5 * time.Second
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Interval <= 0 || o.Fader == nil {
+		o.Fade = 0
+	}
 	return &Timeline{
 		slides:    slides,
 		order:     o.Order,
@@ -277,6 +322,11 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 		width:     o.Width,
 		empty:     o.Empty,
 		log:       o.Log,
+		sleep:     o.Sleep,
+		now:       o.Now,
+		fadeFor:   min(o.Fade, o.Interval/2),
+		fader:     o.Fader,
+		ctl:       make(chan command),
 		state:     &State{Reason: "starting"},
 		changed:   make(chan struct{}),
 		widths:    make(map[int]int),
@@ -348,7 +398,7 @@ func after(list *source.List, cur *Slot) int {
 // Thumbnail renders slide s at width through the timeline's renderer,
 // outside the play order.
 func (t *Timeline) Thumbnail(ctx context.Context, s source.Slide, width int) ([]byte, error) {
-	return t.render.Render(ctx, s, width)
+	return t.render.Render(ctx, Picture{Slide: s}, width)
 }
 
 // Skipped returns the files that cannot be shown, by name, with the reason.
@@ -383,13 +433,14 @@ func (t *Timeline) preparedWidths() []int {
 	return append([]int{t.width}, ws[:min(len(ws), maxPreparedWidths-1)]...)
 }
 
-func (t *Timeline) publish(cur, next *Slot, nextAt time.Time, reason string) {
+func (t *Timeline) publish(st *State) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.state = &State{Seq: t.state.Seq + 1, Slide: cur, Next: next, NextAt: nextAt, Reason: reason}
+	st.Seq = t.state.Seq + 1
+	t.state = st
 	t.showing = ""
-	if cur != nil {
-		t.showing = cur.Slide.Name
+	if st.Slide != nil {
+		t.showing = st.Slide.Slide.Name
 	}
 	close(t.changed)
 	t.changed = make(chan struct{})
@@ -422,6 +473,70 @@ func (t *Timeline) hasListing() bool {
 // within it, and screens get its first slide without a notice first.
 const firstListing = 2 * time.Second
 
+// Op is a remote-control command (POST /api/next, and so on).
+type Op int
+
+const (
+	OpNext   Op = iota // show the next slide now
+	OpPrev             // go back to the slide shown before this one
+	OpPause            // stop the clock: the slide on screen stays
+	OpResume           // start the clock again
+)
+
+// Errors of Control.
+var (
+	// ErrNothingBefore: there is no slide to go back to.
+	ErrNothingBefore = errors.New("no slide was shown before this one")
+	// ErrAsleep: next and previous do nothing during the sleep hours.
+	ErrAsleep = errors.New("the slideshow is sleeping")
+)
+
+type command struct {
+	op   Op
+	done chan error // gets the outcome once the change is published
+}
+
+// Control applies a remote-control command and returns once what screens
+// show has changed (or ctx ends). Next while paused shows the next slide
+// and stays paused; so does Prev.
+func (t *Timeline) Control(ctx context.Context, op Op) error {
+	c := command{op: op, done: make(chan error, 1)}
+	select {
+	case t.ctl <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxHistory bounds how far back OpPrev can go.
+const maxHistory = 100
+
+// player is the state of Run: what is on screen, what comes next, and the
+// clock. Only Run's goroutine touches it.
+type player struct {
+	cur, next *Slot
+	shownAt   time.Time     // when cur took over
+	paused    bool          // the clock is stopped
+	left      time.Duration // while paused, what is left of cur's time
+	history   []source.Slide
+	// wake is the listing's change channel.
+	wake <-chan struct{}
+}
+
+// due is when p.cur gives way; zero while paused.
+func (p *player) due(interval time.Duration) time.Time {
+	if p.paused {
+		return time.Time{}
+	}
+	return p.shownAt.Add(interval)
+}
+
 // Run plays the slides until ctx ends.
 func (t *Timeline) Run(ctx context.Context) {
 	if r := t.ready(); r != nil {
@@ -432,64 +547,216 @@ func (t *Timeline) Run(ctx context.Context) {
 		case <-time.After(firstListing):
 		}
 	}
-	var cur *Slot
-	var shownAt time.Time
+	p := &player{}
 	for ctx.Err() == nil {
-		next, reason, wake := t.pick(ctx, cur)
+		if asleep, until := t.sleep.At(t.now()); asleep {
+			t.sleepUntil(ctx, p, until)
+			if p.cur != nil {
+				// On waking the slide after the last one shown comes
+				// up at once.
+				p.shownAt = time.Now().Add(-t.interval)
+				p.left = 0
+			}
+			continue
+		}
+		next, reason, wake := t.pick(ctx, p.cur)
 		if ctx.Err() != nil {
 			return
 		}
+		p.wake = wake
 		if next == nil {
-			t.publish(nil, nil, time.Time{}, reason)
-			cur = nil
-			select {
-			case <-ctx.Done():
-				return
-			case <-wake:
-			}
+			t.publish(&State{Reason: reason, Paused: p.paused})
+			p.cur = nil
+			t.idle(ctx, p)
 			continue
 		}
-		if cur == nil {
-			cur, shownAt = next, time.Now()
-			t.publish(cur, nil, time.Time{}, "")
+		if p.cur == nil {
+			p.cur, p.shownAt, p.left = next, time.Now(), t.interval
+			t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left})
 			continue
 		}
-		due := shownAt.Add(t.interval)
-		t.publish(cur, next, due, "")
-		next = t.waitUntil(ctx, due, cur, next, wake)
-		if next == nil {
-			continue // the folder changed under the prepared slide; pick again
-		}
-		if now := time.Now(); now.Sub(due) > 50*time.Millisecond {
-			shownAt = now // late: give this slide its full interval
-		} else {
-			shownAt = due // on time: no drift
-		}
-		cur = next
-		t.publish(cur, nil, time.Time{}, "")
+		p.next = next
+		t.play(ctx, p)
 	}
 }
 
-// waitUntil waits for due and returns next, or nil if the folder changed
-// so that next is no longer the slide that should follow cur.
-func (t *Timeline) waitUntil(ctx context.Context, due time.Time, cur, next *Slot, wake <-chan struct{}) *Slot {
-	timer := time.NewTimer(time.Until(due))
+// play shows p.cur until its time is up, a command moves on, the folder
+// changes under the prepared slide, or the sleep hours begin.
+func (t *Timeline) play(ctx context.Context, p *player) {
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var answer chan error // a pause or resume, answered once published
 	for {
+		due := p.due(t.interval)
+		if !p.paused {
+			timer.Reset(max(time.Until(due), 0))
+		} else {
+			timer.Stop()
+		}
+		t.publish(&State{Slide: p.cur, Next: p.next, NextAt: due, Paused: p.paused, Left: p.left, Fade: t.fadeOf(p.cur)})
+		if answer != nil {
+			answer <- nil
+			answer = nil
+		}
+		_, sleepAt := t.sleep.At(t.now())
 		select {
 		case <-ctx.Done():
-			return nil
+			return
+		case <-t.clockCheck(sleepAt):
+			if asleep, _ := t.sleep.At(t.now()); asleep {
+				return
+			}
 		case <-timer.C:
-			return next
-		case <-wake:
+			now := time.Now()
+			shownAt := due // on time: no drift
+			if now.Sub(due) > 50*time.Millisecond {
+				shownAt = now // late: give this slide its full interval
+			}
+			t.advance(p, shownAt)
+			return
+		case c := <-t.ctl:
+			switch c.op {
+			case OpNext:
+				t.advance(p, time.Now())
+				c.done <- nil
+				return
+			case OpPrev:
+				c.done <- t.back(ctx, p)
+				return
+			case OpPause:
+				if !p.paused {
+					p.paused, p.left = true, max(time.Until(due), 0)
+				}
+				answer = c.done
+			case OpResume:
+				if p.paused {
+					p.paused = false
+					p.shownAt = time.Now().Add(p.left - t.interval)
+				}
+				answer = c.done
+			}
+		case <-p.wake:
 			var list *source.List
-			list, wake = t.playlist()
-			if list.Len() == 0 || !list.At(after(list, cur)%list.Len()).Same(next.Slide) {
-				t.publish(cur, nil, time.Time{}, "")
-				return nil
+			list, p.wake = t.playlist()
+			if list.Len() == 0 || !list.At(after(list, p.cur)%list.Len()).Same(p.next.Slide) {
+				p.next = nil
+				t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.fadeOf(p.cur)})
+				return // pick again
 			}
 		}
 	}
+}
+
+// advance makes p.next the slide on screen, fading from p.cur.
+func (t *Timeline) advance(p *player, shownAt time.Time) {
+	from := p.cur
+	p.history = append(p.history, from.Slide)
+	if len(p.history) > maxHistory {
+		p.history = slices.Delete(p.history, 0, len(p.history)-maxHistory)
+	}
+	p.cur, p.next, p.shownAt, p.left = p.next, nil, shownAt, t.interval
+	t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.newFade(from, p.cur)})
+}
+
+// back shows the slide shown before p.cur, skipping those the folder no
+// longer lists.
+func (t *Timeline) back(ctx context.Context, p *player) error {
+	list, _ := t.playlist()
+	for len(p.history) > 0 {
+		s := p.history[len(p.history)-1]
+		p.history = p.history[:len(p.history)-1]
+		i, ok := list.Find(s.Name)
+		if !ok {
+			continue
+		}
+		slot := t.newSlot(ctx, list.At(i), i, list.Len())
+		for _, w := range t.preparedWidths() {
+			slot.start(w)
+		}
+		if _, err := slot.Frame(ctx, t.width); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			t.fail(slot.Slide, err)
+			continue
+		}
+		from := p.cur
+		p.cur, p.next, p.shownAt, p.left = slot, nil, time.Now(), t.interval
+		t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.newFade(from, p.cur)})
+		return nil
+	}
+	return ErrNothingBefore
+}
+
+// idle waits, with nothing to show, for the folder to change or the sleep
+// hours to begin, answering commands meanwhile.
+func (t *Timeline) idle(ctx context.Context, p *player) {
+	for {
+		_, sleepAt := t.sleep.At(t.now())
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+			return
+		case <-t.clockCheck(sleepAt):
+			if asleep, _ := t.sleep.At(t.now()); asleep {
+				return
+			}
+		case c := <-t.ctl:
+			t.pauseOrNot(c, p, nil)
+		}
+	}
+}
+
+// sleepUntil shows the sleep state until the sleep hours end, answering
+// commands meanwhile: pause and resume are remembered for the morning.
+func (t *Timeline) sleepUntil(ctx context.Context, p *player, until time.Time) {
+	p.next = nil
+	t.publish(&State{Asleep: true, Wake: until, Paused: p.paused, Reason: "sleeping until " + until.Format("15:04")})
+	t.log.Info("sleeping", "until", until.Format("15:04"))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.clockCheck(until):
+			asleep, u := t.sleep.At(t.now())
+			if !asleep {
+				t.log.Info("waking up")
+				return
+			}
+			until = u
+		case c := <-t.ctl:
+			t.pauseOrNot(c, p, ErrAsleep)
+			st, _ := t.State()
+			t.publish(&State{Asleep: true, Wake: st.Wake, Paused: p.paused, Reason: st.Reason})
+		}
+	}
+}
+
+// pauseOrNot answers a command when no slide is showing: pause and resume
+// set the flag, the others get refused (nil: they do nothing).
+func (t *Timeline) pauseOrNot(c command, p *player, refused error) {
+	switch c.op {
+	case OpPause:
+		p.paused = true
+		c.done <- nil
+	case OpResume:
+		p.paused = false
+		c.done <- nil
+	default:
+		c.done <- refused
+	}
+}
+
+// clockCheck fires when the wall clock should be looked at again: at the
+// next sleep boundary, and at least once a minute, since the clock may be
+// set or jump (a suspended machine, a test's clock). Nil without sleep
+// hours.
+func (t *Timeline) clockCheck(at time.Time) <-chan time.Time {
+	if !t.sleep.On() {
+		return nil
+	}
+	return time.After(min(max(at.Sub(t.now()), 0), time.Minute))
 }
 
 // pick renders the first good slide after cur (the first of all when cur
@@ -528,8 +795,7 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		}
 		slot := cur
 		if cur == nil || !cur.Slide.Same(s) {
-			slot = &Slot{Slide: s, Index: i, render: t.render, ctx: context.WithValue(ctx, preparingKey{}, true),
-				frames: make(map[int]*future)}
+			slot = t.newSlot(ctx, s, i, list.Len())
 		}
 		for _, w := range widths {
 			slot.start(w)
@@ -551,11 +817,19 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 	return nil, fmt.Sprintf("none of the %d images can be shown (see the log)", list.Len()), wake
 }
 
+// newSlot returns a slot for s at place i of n in play order. Its renders
+// run under the timeline's ctx, marked as the timeline's own.
+func (t *Timeline) newSlot(ctx context.Context, s source.Slide, i, n int) *Slot {
+	return &Slot{Slide: s, Index: i, Count: n, render: t.render, ctx: context.WithValue(ctx, preparingKey{}, true),
+		frames: make(map[int]*future)}
+}
+
 // renderAhead starts rendering the lookahead slides after the one at start
 // in the background; their frames wait in the renderer's cache.
 func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, width int) {
 	for k := 1; k <= min(t.lookahead, list.Len()-1); k++ {
-		s := list.At((start + k) % list.Len())
+		i := (start + k) % list.Len()
+		s := list.At(i)
 		key := aheadKey{s.Name, width}
 		t.mu.Lock()
 		busy := t.ahead[key]
@@ -568,7 +842,7 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, wi
 		go func() {
 			// The timeline's own work, like the slots' renders: when the
 			// slide comes up, its render is already in the urgent line.
-			t.render.Render(context.WithValue(ctx, preparingKey{}, true), s, width) // errors are reported when the slide comes up
+			t.render.Render(context.WithValue(ctx, preparingKey{}, true), Picture{Slide: s, Index: i, Count: list.Len()}, width) // errors are reported when the slide comes up
 			t.mu.Lock()
 			delete(t.ahead, key)
 			t.mu.Unlock()

@@ -23,20 +23,47 @@ type Key struct {
 	Width, Height int
 	Quality       int
 	Background    color.RGBA
+	// Blur fills the frame around the fitted picture with the picture
+	// blurred (--fill blur) instead of Background.
+	Blur bool
+	// Caption names the caption drawn in the frame, if any.
+	Caption CaptionKey
 }
+
+// CaptionKey is what shapes a frame's caption beyond the file: which
+// template (a hash of it; 0 for no caption) and, when the template shows
+// it, the photo's place in play order.
+type CaptionKey struct {
+	Template uint32
+	// Index (from 0) and Count are 0 unless the template shows them.
+	Index, Count int
+}
+
+// MaxCount bounds CaptionKey.Count: more photos than any library holds.
+const MaxCount = 1 << 24
 
 // keyVersion starts every key, so that instances of different releases
 // never take each other's keys for their own.
-const keyVersion = "f1"
+const keyVersion = "f2"
 
 // MaxSide is the largest frame width or height a key may ask for.
 const MaxSide = 16384
 
 // String writes the key as ParseKey reads it:
-// f1/WIDTHxHEIGHT/qQUALITY/RRGGBB/SIZE/MODTIME/NAME.
+// f2/WIDTHxHEIGHT/qQUALITY/RRGGBB/FILL/CAPTION/SIZE/MODTIME/NAME, where
+// FILL is "color" or "blur" and CAPTION "-" or TEMPLATE.INDEX.COUNT
+// (the template's hash in hex).
 func (k Key) String() string {
-	return fmt.Sprintf("%s/%dx%d/q%d/%02x%02x%02x/%d/%d/%s", keyVersion, k.Width, k.Height, k.Quality,
-		k.Background.R, k.Background.G, k.Background.B, k.Size, k.ModTime, k.Name)
+	fill := "color"
+	if k.Blur {
+		fill = "blur"
+	}
+	caption := "-"
+	if c := k.Caption; c.Template != 0 {
+		caption = fmt.Sprintf("%08x.%d.%d", c.Template, c.Index, c.Count)
+	}
+	return fmt.Sprintf("%s/%dx%d/q%d/%02x%02x%02x/%s/%s/%d/%d/%s", keyVersion, k.Width, k.Height, k.Quality,
+		k.Background.R, k.Background.G, k.Background.B, fill, caption, k.Size, k.ModTime, k.Name)
 }
 
 // ParseKey reads a key written by String. A peer sends it, so it is
@@ -47,10 +74,12 @@ func (k Key) String() string {
 // check.
 func ParseKey(s string) (Key, error) {
 	bad := func(why string) (Key, error) { return Key{}, fmt.Errorf("transcode: bad frame key %q: %s", s, why) }
-	parts := strings.SplitN(s, "/", 7)
-	if len(parts) != 7 || parts[0] != keyVersion {
+	parts := strings.SplitN(s, "/", 9)
+	if len(parts) != 9 || parts[0] != keyVersion {
 		return bad("not a " + keyVersion + " key")
 	}
+	fill, caption := parts[4], parts[5]
+	parts = append(parts[:4], parts[6:]...)
 	var k Key
 	w, h, ok := strings.Cut(parts[1], "x")
 	q, okq := strings.CutPrefix(parts[2], "q")
@@ -67,6 +96,20 @@ func ParseKey(s string) (Key, error) {
 		return bad("malformed")
 	}
 	k.Background = color.RGBA{uint8(rgb >> 16), uint8(rgb >> 8), uint8(rgb), 255}
+	switch fill {
+	case "color":
+	case "blur":
+		k.Blur = true
+	default:
+		return bad("fill is neither color nor blur")
+	}
+	if caption != "-" {
+		c, err := parseCaptionKey(caption)
+		if err != nil {
+			return bad(err.Error())
+		}
+		k.Caption = c
+	}
 	switch {
 	case k.Width < 0 || k.Width > MaxSide || k.Height < 0 || k.Height > MaxSide:
 		return bad("frame size out of range")
@@ -78,4 +121,22 @@ func ParseKey(s string) (Key, error) {
 		return bad("not a file name inside the folder")
 	}
 	return k, nil
+}
+
+// parseCaptionKey reads TEMPLATE.INDEX.COUNT.
+func parseCaptionKey(s string) (CaptionKey, error) {
+	f := strings.Split(s, ".")
+	if len(f) != 3 || len(f[0]) != 8 {
+		return CaptionKey{}, errors.New("malformed caption")
+	}
+	h, err1 := strconv.ParseUint(f[0], 16, 32)
+	i, err2 := strconv.Atoi(f[1])
+	n, err3 := strconv.Atoi(f[2])
+	switch {
+	case errors.Join(err1, err2, err3) != nil || h == 0:
+		return CaptionKey{}, errors.New("malformed caption")
+	case n < 0 || n > MaxCount || i < 0 || (n > 0 && i >= n) || (n == 0 && i != 0):
+		return CaptionKey{}, errors.New("caption place out of range")
+	}
+	return CaptionKey{Template: uint32(h), Index: i, Count: n}, nil
 }

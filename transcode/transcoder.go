@@ -37,6 +37,9 @@ type Options struct {
 	// (--decode-memory): each reserves what its header says it will hold
 	// before decoding, and one larger than the whole budget runs alone.
 	Memory int64
+	// Caption is the --caption template; keys with a caption name it by
+	// its hash.
+	Caption encode.Caption
 	// Observe, when set, is told of every transcode. It must be quick and
 	// safe for concurrent use.
 	Observe func(Report)
@@ -66,6 +69,7 @@ type Transcoder struct {
 	memory  *semaphore.Weighted
 	budget  int64
 	observe func(Report)
+	caption encode.Caption
 	running atomic.Int32 // transcodes holding a slot
 
 	mu sync.Mutex // protects failed
@@ -87,7 +91,7 @@ func New(o Options) *Transcoder {
 		o.Memory = DefaultMemory
 	}
 	return &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers},
-		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe}
+		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe, caption: o.Caption}
 }
 
 // Load makes the JPEG frame k names. It waits for a worker (urgent loads,
@@ -146,6 +150,15 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 		r.Err = fmt.Errorf("%s is not the version asked for (changed, or a different copy)", k.Name)
 		return nil, r
 	}
+	var caption string
+	if k.Caption.Template != 0 {
+		if k.Caption.Template != t.caption.Hash() {
+			r.Err = errors.New("the key names another caption than this instance's --caption")
+			return nil, r
+		}
+		taken, _ := f.Taken()
+		caption = t.caption.Text(encode.CaptionFields{Name: k.Name, Taken: taken, Index: k.Caption.Index, Count: k.Caption.Count})
+	}
 	o := decode.Options{Fit: image.Pt(k.Width, k.Height), Rows: true}
 	mem := min(f.Memory(o), t.budget)
 	w0 := time.Now()
@@ -160,7 +173,8 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 		r.Err = err
 		return nil, r
 	}
-	b, err := encode.Frame(img, encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background})
+	b, err := encode.Frame(img, encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background,
+		Blur: k.Blur, Caption: caption})
 	r.Err = err
 	return b, r
 }
