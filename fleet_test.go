@@ -261,6 +261,8 @@ func TestPeerPortRefusesWhatNoClientCouldAsk(t *testing.T) {
 			return k
 		}(), testPeerSecret},
 		"a way up and down": {func() transcode.Key { k := good; k.Name = "album/../a.png"; return k }(), testPeerSecret},
+		"a blurred fill":    {func() transcode.Key { k := good; k.Blur = true; return k }(), testPeerSecret},
+		"a caption":         {func() transcode.Key { k := good; k.Caption.Template = 0x1234; return k }(), testPeerSecret},
 	}
 	for what, r := range refused {
 		start := time.Now()
@@ -301,5 +303,38 @@ func TestFleetWithoutSecretWarns(t *testing.T) {
 	k := s.frames.key(s.timeline.Slides()[0], 32)
 	if code, body := peerGet(t, s, k.String(), ""); code != http.StatusOK {
 		t.Errorf("unsigned peer request without a secret configured: %d %.80q; want 200", code, body)
+	}
+}
+
+// Frames with a blurred fill and a caption that counts are shared like any
+// other: a peer accepts keys with this fleet's caption and places in play
+// order, and refuses other captions.
+func TestFleetSharesCaptionedFrames(t *testing.T) {
+	dir := t.TempDir()
+	halves(t, filepath.Join(dir, "a.png"), 90, 160, color.RGBA{200, 30, 30, 255}, color.RGBA{30, 30, 200, 255})
+	solid(t, filepath.Join(dir, "b.png"), 160, 90, color.RGBA{10, 120, 200, 255})
+	nodes := startFleet(t, 2, dir, "--fit", "320x180", "--fill", "blur", "--caption", "{name} ({index} of {count})", "--interval", "1h")
+	for _, n := range nodes {
+		waitHealth(t, n, "showing a.png")
+	}
+	if a, b := snapshot(t, nodes[0], ""), snapshot(t, nodes[1], ""); !bytes.Equal(a, b) {
+		t.Errorf("the two instances show different frames for the same slide")
+	}
+	s := nodes[0]
+	slide := s.timeline.Slides()[1]
+	k := s.frames.key(slide, 320)
+	k.Caption = s.frames.captionKey(stream.Picture{Slide: slide, Index: 1, Count: 2})
+	if code, body := peerGet(t, s, k.String(), testPeerSecret); code != http.StatusOK {
+		t.Errorf("a captioned frame this fleet makes: %d %.80q; want 200", code, body)
+	}
+	other := k
+	other.Caption.Template++
+	if code, _ := peerGet(t, s, other.String(), testPeerSecret); code != http.StatusForbidden {
+		t.Errorf("another caption: %d; want 403", code)
+	}
+	plain := k
+	plain.Blur = false
+	if code, _ := peerGet(t, s, plain.String(), testPeerSecret); code != http.StatusForbidden {
+		t.Errorf("a frame without the blurred fill: %d; want 403", code)
 	}
 }
