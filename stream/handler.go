@@ -426,7 +426,7 @@ func (h *Handler) play(ctx context.Context, tl *Timeline, c *conn, width int) (s
 				h.obs.FrameSent(len(want.b))
 			}
 			if pending == nil && shown != nil {
-				if next := h.upcoming(st, width, lastFull, fading); next != nil {
+				if next := h.upcoming(st, width, lastFull, fading, tl.fadeFor > 0); next != nil {
 					c.headers(next)
 					pending = next
 				} else if fading.active() {
@@ -526,8 +526,10 @@ func choosing(st *State) bool { return st.Slide != nil && st.Next == nil }
 
 // upcoming returns the part that follows the one just sent if it is ready
 // and due before the keep-alive would be, so that its headers can be sent
-// now: the fade's next frame, or the next slide rendered at width.
-func (h *Handler) upcoming(st *State, width int, lastFull time.Time, fading fadeNow) *part {
+// now: the fade's next frame, or the next slide rendered at width. When
+// slides fade into each other, the next slide's frame comes after its fade,
+// so it is not sent ahead.
+func (h *Handler) upcoming(st *State, width int, lastFull time.Time, fading fadeNow, fades bool) *part {
 	if f := fading.fade; f != nil {
 		if fading.step+1 >= f.Steps {
 			return h.ready(st.Slide, width)
@@ -537,7 +539,7 @@ func (h *Handler) upcoming(st *State, width int, lastFull time.Time, fading fade
 		}
 		return nil
 	}
-	if st.Next == nil || st.Paused || st.NextAt.IsZero() || st.NextAt.After(lastFull.Add(h.keepAlive)) {
+	if fades || st.Next == nil || st.Paused || st.NextAt.IsZero() || st.NextAt.After(lastFull.Add(h.keepAlive)) {
 		return nil
 	}
 	return h.ready(st.Next, width)
