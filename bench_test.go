@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -422,4 +423,59 @@ func TestBenchModeReportsEveryFormat(t *testing.T) {
 	if err := run(context.Background(), []string{"bench", "--dir", t.TempDir()}, io.Discard, io.Discard); err == nil {
 		t.Error("bench on an empty folder succeeded; want an error")
 	}
+}
+
+// BenchmarkPresentation: the decoded photo to its 1280x720 frame under
+// --fit, plain (--background bars), with --fill blur, with a --caption,
+// and with both: what the photo-frame options add to a slide's transcode.
+func BenchmarkPresentation(b *testing.B) {
+	img := mustDecode(b, inputs(b)[0])
+	caption, _ := encode.ParseCaption("{taken:2 January 2006} · {album}")
+	text := caption.Text(encode.CaptionFields{Name: "2024/Italy/IMG_0412.jpg", Taken: time.Date(2024, 8, 3, 18, 4, 0, 0, time.UTC)})
+	for _, c := range []struct {
+		name string
+		o    encode.Options
+	}{
+		{"plain", encode.Options{Width: 1280, Height: 720}},
+		{"blur", encode.Options{Width: 1280, Height: 720, Blur: true}},
+		{"caption", encode.Options{Width: 1280, Height: 720, Caption: text}},
+		{"blur+caption", encode.Options{Width: 1280, Height: 720, Blur: true, Caption: text}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := encode.Frame(img, c.o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFade: the frames of a one-second crossfade between two 1280x720
+// frames (nine frames between, at the default quality), made once per
+// channel and width; bytes/fade is what each client is sent for them.
+func BenchmarkFade(b *testing.B) {
+	img := mustDecode(b, inputs(b)[0])
+	from, err := encode.Frame(img, encode.Options{Width: 1280, Height: 720, Blur: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	to, err := encode.Frame(img, encode.Options{Width: 1280, Height: 720})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sent := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		sent = 0
+		err := encode.Fade(from, to, 10, 0, color.RGBA{0, 0, 0, 255}, func(_ int, f []byte) bool {
+			sent += len(f)
+			return true
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(sent), "bytes/fade")
 }
