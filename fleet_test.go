@@ -124,7 +124,7 @@ func TestPeerPortOnlyServesFrames(t *testing.T) {
 	nodes := startFleet(t, 2, dir)
 	peerURL := "http://" + nodes[0].fleet.ln.Addr().String()
 	for _, m := range []string{"PUT", "DELETE", "POST"} {
-		req, _ := http.NewRequest(m, peerURL+peerPath+groupName+"/f2%2F64x0%2Fq80%2F000000%2Fcolor%2F-%2F1%2F2%2Fa.png", strings.NewReader("x"))
+		req, _ := http.NewRequest(m, peerURL+peerPath+groupName+"/f2%2F64x0%2Fq80%2F000000%2Fcolor%2F-%2F-%2F1%2F2%2Fa.png", strings.NewReader("x"))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -263,6 +263,11 @@ func TestPeerPortRefusesWhatNoClientCouldAsk(t *testing.T) {
 		"a way up and down": {func() transcode.Key { k := good; k.Name = "album/../a.png"; return k }(), testPeerSecret},
 		"a blurred fill":    {func() transcode.Key { k := good; k.Blur = true; return k }(), testPeerSecret},
 		"a caption":         {func() transcode.Key { k := good; k.Caption.Template = 0x1234; return k }(), testPeerSecret},
+		"a pair": {func() transcode.Key {
+			k := good
+			k.Pair = transcode.PairKey{Name: "a.png", Size: good.Size, ModTime: good.ModTime}
+			return k
+		}(), testPeerSecret},
 	}
 	for what, r := range refused {
 		start := time.Now()

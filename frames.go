@@ -32,7 +32,7 @@ type frames struct {
 // readInfo reads what the index keeps of a slide: its header and date.
 func (f *frames) readInfo(s source.Slide) (source.Info, error) {
 	m, err := f.tr.Inspect(s.Name, s.Size, s.ModTime)
-	return source.Info{Format: string(m.Format), Width: m.Width, Height: m.Height, Taken: m.Taken}, err
+	return source.Info{Format: string(m.Format), Width: m.Width, Height: m.Height, Taken: m.Taken, Turned: m.Turned}, err
 }
 
 // store keeps frames by key and calls the transcoder on a miss: the
@@ -74,6 +74,9 @@ func (f *frames) Render(ctx context.Context, p stream.Picture, width int) ([]byt
 	}
 	k := f.frameKey(p.Slide, width)
 	k.Caption = f.captionKey(p)
+	if p.Pair.Name != "" && k.Height > 0 {
+		k.Pair = transcode.PairKey{Name: p.Pair.Name, Size: p.Pair.Size, ModTime: p.Pair.ModTime.UnixNano()}
+	}
 	return f.store.Get(ctx, k.String())
 }
 

@@ -67,6 +67,7 @@ type config struct {
 	readTimeout  time.Duration    // for reading a request, body included; not a flag
 	auth         *basicAuth       // from --auth or --auth-file; nil when off
 	fade         time.Duration    // crossfades between slides; 0 cuts
+	pairs        bool             // --pair-portraits
 	sleep        stream.Sleep     // daily hours of black screens
 	now          func() time.Time // the wall clock of the sleep hours; not a flag (tests set it)
 }
@@ -92,6 +93,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.StringVar(&authFlag, "auth", "", "require HTTP Basic auth as USER:PASSWORD on every path but /healthz")
 	fs.StringVar(&authFile, "auth-file", "", "like --auth, read from the first line of this file (keeps the password out of ps)")
 	fs.DurationVar(&c.fade, "fade", 0, "crossfade between slides for this long, e.g. 1s (about 10 frames a second; at most half of --interval); 0 = cut")
+	fs.BoolVar(&c.pairs, "pair-portraits", false, "with a landscape --fit, show two portrait photos that follow each other side by side in one frame")
 	var sleepFlag string
 	fs.StringVar(&sleepFlag, "sleep", "", "show black and transcode nothing during these hours, `HH:MM-HH:MM` in local time (may cross midnight, e.g. 23:00-07:00)")
 	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
@@ -118,6 +120,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-order %q: want one of %s", c.order, strings.Join(source.OrderNames, ", "))
 	case c.fade < 0 || c.fade > time.Minute:
 		return bad("-fade %v: want 0 (cut) to 1m", c.fade)
+	case c.pairs && c.fit.X <= c.fit.Y:
+		return bad("-pair-portraits: needs a landscape --fit, such as 1920x1080, to put two portraits side by side in")
 	}
 	var err error
 	if c.sleep, err = stream.ParseSleep(sleepFlag); err != nil {
@@ -307,6 +311,7 @@ func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
 		Now:       s.cfg.now,
 		Fade:      s.cfg.fade,
 		Fader:     s.frames,
+		Portrait:  s.portrait(),
 		Log:       log,
 	}), nil
 }
@@ -329,6 +334,8 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 	case k.Caption.Template != 0 && k.Caption.Template != spec.caption.Hash(),
 		k.Caption.Count != 0 && !spec.caption.Counts():
 		return errors.New("not this instance's caption")
+	case k.Pair.Name != "" && !s.cfg.pairs:
+		return errors.New("this instance pairs no portraits")
 	}
 	// A peer that started first may ask before this instance has listed
 	// a large folder.
@@ -340,7 +347,26 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 	if err != nil || sl.Size != k.Size || sl.ModTime.UnixNano() != k.ModTime {
 		return errors.New("not a slide at that version")
 	}
+	if k.Pair.Name != "" {
+		p, err := s.folder.Stat(k.Pair.Name)
+		if err != nil || p.Size != k.Pair.Size || p.ModTime.UnixNano() != k.Pair.ModTime {
+			return errors.New("not a slide at that version")
+		}
+	}
 	return nil
+}
+
+// portrait tells the timelines which slides are portraits, from the index,
+// when --pair-portraits is on; a slide the index has not read yet is shown
+// alone.
+func (s *server) portrait() func(source.Slide) bool {
+	if !s.cfg.pairs {
+		return nil
+	}
+	return func(sl source.Slide) bool {
+		i, err := s.index.Get(sl)
+		return err == nil && i.Portrait()
+	}
 }
 
 // readTimeout bounds the reading of a request, body included, on both

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -390,5 +391,46 @@ func TestSleepHoursShowBlack(t *testing.T) {
 		"--dir", dir, "--width", "64", "--interval", "1h", "--sleep", "22:00-06:30")
 	if c := mean(decodeFrame(t, snapshot(t, day, "")), image.Rect(0, 0, 64, 36)); c[0] < 250 {
 		t.Errorf("at 07:30 the frame is %v; want the white slide", c)
+	}
+}
+
+func TestPortraitsArePaired(t *testing.T) {
+	dir := t.TempDir()
+	red, green, blue := color.RGBA{210, 30, 30, 255}, color.RGBA{30, 190, 60, 255}, color.RGBA{30, 60, 210, 255}
+	solid(t, filepath.Join(dir, "a.png"), 90, 160, red)
+	solid(t, filepath.Join(dir, "b.png"), 90, 160, green)
+	copyFixture(t, dir, "orient-6.jpg", "c.jpg") // stored 48x64, upright 64x48: no portrait
+	solid(t, filepath.Join(dir, "d.png"), 90, 160, blue)
+	solid(t, filepath.Join(dir, "e.png"), 160, 90, color.RGBA{220, 200, 40, 255})
+	s := startServer(t, "--dir", dir, "--fit", "320x180", "--pair-portraits", "--interval", "1h")
+	// Pairs are made as the index learns which slides are portraits.
+	deadline := time.Now().Add(10 * time.Second)
+	for value(scrape(t, s.url), "slidestream_index_pending") != 0 || s.index.Pending() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the index did not read the folder within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	type shown struct{ slide, pair string }
+	var seen []shown
+	for range 9 {
+		post(t, s, "/api/next")
+		r := state(t, s, "")
+		seen = append(seen, shown{r.Showing, r.Pair})
+		if r.Showing == "a.png" && r.Pair == "b.png" {
+			m := decodeFrame(t, snapshot(t, s, ""))
+			l, rt := mean(m, image.Rect(40, 40, 120, 140)), mean(m, image.Rect(200, 40, 280, 140))
+			if l[0] < 180 || l[1] > 60 || rt[1] < 160 || rt[0] > 60 {
+				t.Errorf("the pair's frame: left %v, right %v; want a.png's red left and b.png's green right", l, rt)
+			}
+		}
+	}
+	want := []shown{{"a.png", "b.png"}, {"c.jpg", ""}, {"d.png", ""}, {"e.png", ""}, {"a.png", "b.png"}}
+	found := false
+	for i := 0; i+len(want) <= len(seen) && !found; i++ {
+		found = slices.Equal(seen[i:i+len(want)], want)
+	}
+	if !found {
+		t.Errorf("frames shown: %v; want the cycle %v (the two portraits a and b together, the lone portrait d alone)", seen, want)
 	}
 }

@@ -194,6 +194,9 @@ func (f *File) fill(n int64) error {
 // Header returns what the file's header says.
 func (f *File) Header() Header { return f.header }
 
+// Orientation is the file's EXIF orientation, read from its header.
+func (f *File) Orientation() Orientation { return orientation(f.format, f.data) }
+
 // Memory estimates the bytes Decode with o will hold at once: the file,
 // the pixels in the decoder's layout (none for a PNG read by rows) and the
 // decoder's working memory, such as a progressive JPEG's coefficients. A

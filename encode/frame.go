@@ -121,6 +121,15 @@ func onBackdrop(m *image.RGBA, w, h int) *image.RGBA {
 	return out
 }
 
+// Beside puts two frames of one height side by side, a on the left.
+func Beside(a, b *image.RGBA) *image.RGBA {
+	ab, bb := a.Bounds(), b.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, ab.Dx()+bb.Dx(), max(ab.Dy(), bb.Dy())))
+	draw.Draw(out, ab.Sub(ab.Min), a, ab.Min, draw.Src)
+	draw.Draw(out, bb.Sub(bb.Min).Add(image.Pt(ab.Dx(), 0)), b, bb.Min, draw.Src)
+	return out
+}
+
 // pad centres m on a w×h frame of colour bg.
 func pad(m *image.RGBA, w, h int, bg color.RGBA) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, w, h))

@@ -19,8 +19,19 @@ import (
 // was taken.
 type Info struct {
 	Format        string
-	Width, Height int
+	Width, Height int       // as stored
 	Taken         time.Time // zero when the file gives none
+	// Turned is set when the picture is stored on its side (EXIF
+	// orientation): upright, it is Height wide and Width high.
+	Turned bool
+}
+
+// Portrait reports whether the picture, upright, is taller than wide.
+func (i Info) Portrait() bool {
+	if i.Turned {
+		return i.Width > i.Height
+	}
+	return i.Height > i.Width
 }
 
 // Index reads the metadata of every slide of a Folder in the background:
@@ -52,6 +63,7 @@ type entry struct {
 	width, height int32
 	zone          int32 // the date's offset from UTC, in seconds
 	format        uint8 // a place in formatNames
+	turned        bool
 }
 
 // failure is why a version of a file could not be read, and when.
@@ -62,7 +74,7 @@ type failure struct {
 
 func newEntry(s Slide, info Info) entry {
 	e := entry{size: s.Size, modTime: s.ModTime.UnixNano(), width: int32(info.Width), height: int32(info.Height),
-		format: formatCode(info.Format)}
+		format: formatCode(info.Format), turned: info.Turned}
 	if !info.Taken.IsZero() {
 		_, off := info.Taken.Zone()
 		e.taken, e.zone = info.Taken.Unix(), int32(off)
@@ -73,7 +85,7 @@ func newEntry(s Slide, info Info) entry {
 func (e entry) is(s Slide) bool { return e.size == s.Size && e.modTime == s.ModTime.UnixNano() }
 
 func (e entry) info() Info {
-	i := Info{Format: formatName(e.format), Width: int(e.width), Height: int(e.height)}
+	i := Info{Format: formatName(e.format), Width: int(e.width), Height: int(e.height), Turned: e.turned}
 	if e.taken != 0 {
 		i.Taken = time.Unix(e.taken, 0).In(time.FixedZone("", int(e.zone)))
 	}
@@ -324,11 +336,12 @@ type record struct {
 	Format        string
 	Width, Height int
 	Taken         time.Time
+	Turned        bool
 }
 
 // stateHeader starts the state file; another header means another layout,
 // and the file is read again from the photos.
-const stateHeader = "slidestream index 1"
+const stateHeader = "slidestream index 2"
 
 // load reads the state file into the index.
 func (x *Index) load() (int, error) {
@@ -352,7 +365,7 @@ func (x *Index) load() (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, r := range recs {
-		e := newEntry(Slide{Size: r.Size}, Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken})
+		e := newEntry(Slide{Size: r.Size}, Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken, Turned: r.Turned})
 		e.modTime = r.ModTime
 		x.entries[r.Name] = e
 	}
@@ -373,7 +386,7 @@ func (x *Index) save() {
 		if _, bad := x.failed[name]; !bad {
 			i := e.info()
 			recs = append(recs, record{Name: name, Size: e.size, ModTime: e.modTime, Format: i.Format,
-				Width: i.Width, Height: i.Height, Taken: i.Taken})
+				Width: i.Width, Height: i.Height, Taken: i.Taken, Turned: i.Turned})
 		}
 	}
 	x.dirty = false

@@ -22,7 +22,9 @@ type StateReport struct {
 	Channel ChannelReport `json:"channel"`
 	// Showing is the slide on screen, at Index (from 1) of Count.
 	Showing string `json:"showing,omitempty"`
-	Index   int    `json:"index,omitempty"`
+	// Pair is the portrait shown beside it (--pair-portraits).
+	Pair  string `json:"pair,omitempty"`
+	Index int    `json:"index,omitempty"`
 	Count   int    `json:"count"`
 	// Next is the slide that follows, when it is known.
 	Next   string `json:"next,omitempty"`
@@ -122,7 +124,7 @@ func (h *Handler) stateReport(tl *Timeline, c Channel) StateReport {
 	if st.Slide == nil {
 		return r
 	}
-	r.Showing = st.Slide.Slide.Name
+	r.Showing, r.Pair = st.Slide.Slide.Name, st.Slide.Pair.Name
 	r.Index = st.Slide.Index + 1
 	if i, ok := list.Find(r.Showing); ok {
 		r.Index = i + 1

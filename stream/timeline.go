@@ -23,6 +23,10 @@ type Renderer interface {
 // Picture is what one frame shows: a slide at its place in play order.
 type Picture struct {
 	Slide source.Slide
+	// Pair, with --pair-portraits, is the portrait that follows Slide in
+	// play order and shares its frame, on the right; its Name is "" when
+	// Slide is shown alone.
+	Pair source.Slide
 	// Index (from 0) and Count place the slide in play order, for
 	// captions; Count is 0 outside it (thumbnails on the status page).
 	Index, Count int
@@ -68,6 +72,9 @@ type State struct {
 // memory beyond the cache's bound. It is safe for concurrent use.
 type Slot struct {
 	Slide source.Slide
+	// Pair is the portrait shown beside Slide (--pair-portraits); its
+	// Name is "" when there is none.
+	Pair source.Slide
 	// Index is the slide's place in play order, from 0, when it was picked,
 	// among Count slides. Should the slide go, the one that takes its place
 	// follows it.
@@ -110,7 +117,17 @@ func (s *Slot) start(width int) *future {
 	return f
 }
 
-func (s *Slot) picture() Picture { return Picture{Slide: s.Slide, Index: s.Index, Count: s.Count} }
+func (s *Slot) picture() Picture {
+	return Picture{Slide: s.Slide, Pair: s.Pair, Index: s.Index, Count: s.Count}
+}
+
+// last is the slide of s that comes last in play order.
+func (s *Slot) last() source.Slide {
+	if s.Pair.Name != "" {
+		return s.Pair
+	}
+	return s.Slide
+}
 
 // Frame returns the slide's frame at width, waiting at most until ctx
 // ends. A width the timeline did not prepare is rendered for this caller
@@ -208,7 +225,8 @@ type Timeline struct {
 	log       *slog.Logger
 	sleep     Sleep
 	now       func() time.Time // the wall clock, for the sleep hours
-	fadeFor   time.Duration    // 0: no crossfades
+	portrait  func(source.Slide) bool // nil: no pairs
+	fadeFor   time.Duration           // 0: no crossfades
 	fader     Fader
 	ctl       chan command
 	lastFade  *Fade // the latest fade; only Run's goroutine touches it
@@ -285,7 +303,11 @@ type TimelineOptions struct {
 	// there are no fades.
 	Fade  time.Duration
 	Fader Fader
-	Log   *slog.Logger
+	// Portrait, when set, pairs portraits (--pair-portraits): two that
+	// follow each other in play order share a frame. It reports whether a
+	// slide is upright taller than wide, as far as is known yet.
+	Portrait func(source.Slide) bool
+	Log      *slog.Logger
 }
 
 // NewTimeline returns a timeline over slides; call Run to start it.
@@ -326,6 +348,7 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 		now:       o.Now,
 		fadeFor:   min(o.Fade, o.Interval/2),
 		fader:     o.Fader,
+		portrait:  o.Portrait,
 		ctl:       make(chan command),
 		state:     &State{Reason: "starting"},
 		changed:   make(chan struct{}),
@@ -386,13 +409,28 @@ func (t *Timeline) newPass() *source.List {
 }
 
 // after returns the place in list of the slide that follows cur: the next
-// one after cur's own place or, if cur is gone, the one that took its
-// place. It may be list.Len(), the end of the pass.
+// one after cur's own place (after its pair's, when it has one) or, if cur
+// is gone, the one that took its place. It may be list.Len(), the end of
+// the pass.
 func after(list *source.List, cur *Slot) int {
-	if i, ok := list.Find(cur.Slide.Name); ok {
+	if i, ok := list.Find(cur.last().Name); ok {
 		return i + 1
 	}
 	return min(cur.Index, list.Len())
+}
+
+// pairAt returns the portrait that shares a frame with the slide at place
+// i of list, when pairing is on, that slide is a portrait, and so is the
+// next one in the same pass (and it is not known to be bad).
+func (t *Timeline) pairAt(list *source.List, i int) (source.Slide, bool) {
+	if t.portrait == nil || i+1 >= list.Len() {
+		return source.Slide{}, false
+	}
+	p := list.At(i + 1)
+	if !t.portrait(list.At(i)) || !t.portrait(p) || t.knownBad(p) {
+		return source.Slide{}, false
+	}
+	return p, true
 }
 
 // Thumbnail renders slide s at width through the timeline's renderer,
@@ -638,13 +676,26 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 		case <-p.wake:
 			var list *source.List
 			list, p.wake = t.playlist()
-			if list.Len() == 0 || !list.At(after(list, p.cur)%list.Len()).Same(p.next.Slide) {
+			if !stillNext(list, p.cur, p.next) {
 				p.next = nil
 				t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.fadeOf(p.cur)})
 				return // pick again
 			}
 		}
 	}
+}
+
+// stillNext reports whether next is still the frame that follows cur in
+// list: the same slide, and the same pair if it has one.
+func stillNext(list *source.List, cur, next *Slot) bool {
+	if list.Len() == 0 {
+		return false
+	}
+	i := after(list, cur) % list.Len()
+	if !list.At(i).Same(next.Slide) {
+		return false
+	}
+	return next.Pair.Name == "" || (i+1 < list.Len() && list.At(i+1).Same(next.Pair))
 }
 
 // advance makes p.next the slide on screen, fading from p.cur.
@@ -670,10 +721,19 @@ func (t *Timeline) back(ctx context.Context, p *player) error {
 			continue
 		}
 		slot := t.newSlot(ctx, list.At(i), i, list.Len())
+		slot.Pair, _ = t.pairAt(list, i)
 		for _, w := range t.preparedWidths() {
 			slot.start(w)
 		}
-		if _, err := slot.Frame(ctx, t.width); err != nil {
+		_, err := slot.Frame(ctx, t.width)
+		if err != nil && slot.Pair.Name != "" && ctx.Err() == nil {
+			slot = t.newSlot(ctx, list.At(i), i, list.Len()) // alone, as pick does
+			for _, w := range t.preparedWidths() {
+				slot.start(w)
+			}
+			_, err = slot.Frame(ctx, t.width)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
@@ -793,14 +853,25 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		if t.knownBad(s) {
 			continue
 		}
+		pair, _ := t.pairAt(list, i)
 		slot := cur
-		if cur == nil || !cur.Slide.Same(s) {
+		if cur == nil || !cur.Slide.Same(s) || !cur.Pair.Same(pair) {
 			slot = t.newSlot(ctx, s, i, list.Len())
+			slot.Pair = pair
 		}
 		for _, w := range widths {
 			slot.start(w)
 		}
 		_, err := slot.Frame(ctx, widths[0])
+		if err != nil && slot.Pair.Name != "" && ctx.Err() == nil {
+			// One of the two cannot be shown: this one goes alone, and
+			// the other is tried alone in its turn.
+			slot = t.newSlot(ctx, s, i, list.Len())
+			for _, w := range widths {
+				slot.start(w)
+			}
+			_, err = slot.Frame(ctx, widths[0])
+		}
 		if ctx.Err() != nil {
 			return nil, "", wake
 		}
@@ -827,9 +898,18 @@ func (t *Timeline) newSlot(ctx context.Context, s source.Slide, i, n int) *Slot 
 // renderAhead starts rendering the lookahead slides after the one at start
 // in the background; their frames wait in the renderer's cache.
 func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, width int) {
-	for k := 1; k <= min(t.lookahead, list.Len()-1); k++ {
-		i := (start + k) % list.Len()
+	j := start + 1 // where the frame after the one at start begins
+	if _, ok := t.pairAt(list, start%list.Len()); ok {
+		j++
+	}
+	for k := 1; k <= min(t.lookahead, list.Len()-1) && j < start+list.Len(); k++ {
+		i := j % list.Len()
 		s := list.At(i)
+		pair, _ := t.pairAt(list, i)
+		if pair.Name != "" {
+			j++
+		}
+		j++
 		key := aheadKey{s.Name, width}
 		t.mu.Lock()
 		busy := t.ahead[key]
@@ -842,7 +922,7 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, wi
 		go func() {
 			// The timeline's own work, like the slots' renders: when the
 			// slide comes up, its render is already in the urgent line.
-			t.render.Render(context.WithValue(ctx, preparingKey{}, true), Picture{Slide: s, Index: i, Count: list.Len()}, width) // errors are reported when the slide comes up
+			t.render.Render(context.WithValue(ctx, preparingKey{}, true), Picture{Slide: s, Pair: pair, Index: i, Count: list.Len()}, width) // errors are reported when the slide comes up
 			t.mu.Lock()
 			delete(t.ahead, key)
 			t.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"net/url"
 	"slidestream/source"
 	"strconv"
 	"strings"
@@ -28,6 +29,15 @@ type Key struct {
 	Blur bool
 	// Caption names the caption drawn in the frame, if any.
 	Caption CaptionKey
+	// Pair is the portrait shown beside this one (--pair-portraits), if
+	// any: the frame's right half.
+	Pair PairKey
+}
+
+// PairKey names the second file of a frame of two portraits, at a version.
+type PairKey struct {
+	Name          string // "" for none
+	Size, ModTime int64
 }
 
 // CaptionKey is what shapes a frame's caption beyond the file: which
@@ -50,9 +60,10 @@ const keyVersion = "f2"
 const MaxSide = 16384
 
 // String writes the key as ParseKey reads it:
-// f2/WIDTHxHEIGHT/qQUALITY/RRGGBB/FILL/CAPTION/SIZE/MODTIME/NAME, where
-// FILL is "color" or "blur" and CAPTION "-" or TEMPLATE.INDEX.COUNT
-// (the template's hash in hex).
+// f2/WIDTHxHEIGHT/qQUALITY/RRGGBB/FILL/CAPTION/PAIR/SIZE/MODTIME/NAME,
+// where FILL is "color" or "blur", CAPTION "-" or TEMPLATE.INDEX.COUNT
+// (the template's hash in hex) and PAIR "-" or SIZE.MODTIME.NAME with the
+// name path-escaped.
 func (k Key) String() string {
 	fill := "color"
 	if k.Blur {
@@ -62,8 +73,12 @@ func (k Key) String() string {
 	if c := k.Caption; c.Template != 0 {
 		caption = fmt.Sprintf("%08x.%d.%d", c.Template, c.Index, c.Count)
 	}
-	return fmt.Sprintf("%s/%dx%d/q%d/%02x%02x%02x/%s/%s/%d/%d/%s", keyVersion, k.Width, k.Height, k.Quality,
-		k.Background.R, k.Background.G, k.Background.B, fill, caption, k.Size, k.ModTime, k.Name)
+	pair := "-"
+	if p := k.Pair; p.Name != "" {
+		pair = fmt.Sprintf("%d.%d.%s", p.Size, p.ModTime, url.PathEscape(p.Name))
+	}
+	return fmt.Sprintf("%s/%dx%d/q%d/%02x%02x%02x/%s/%s/%s/%d/%d/%s", keyVersion, k.Width, k.Height, k.Quality,
+		k.Background.R, k.Background.G, k.Background.B, fill, caption, pair, k.Size, k.ModTime, k.Name)
 }
 
 // ParseKey reads a key written by String. A peer sends it, so it is
@@ -74,12 +89,12 @@ func (k Key) String() string {
 // check.
 func ParseKey(s string) (Key, error) {
 	bad := func(why string) (Key, error) { return Key{}, fmt.Errorf("transcode: bad frame key %q: %s", s, why) }
-	parts := strings.SplitN(s, "/", 9)
-	if len(parts) != 9 || parts[0] != keyVersion {
+	parts := strings.SplitN(s, "/", 10)
+	if len(parts) != 10 || parts[0] != keyVersion {
 		return bad("not a " + keyVersion + " key")
 	}
-	fill, caption := parts[4], parts[5]
-	parts = append(parts[:4], parts[6:]...)
+	fill, caption, pair := parts[4], parts[5], parts[6]
+	parts = append(parts[:4], parts[7:]...)
 	var k Key
 	w, h, ok := strings.Cut(parts[1], "x")
 	q, okq := strings.CutPrefix(parts[2], "q")
@@ -110,6 +125,13 @@ func ParseKey(s string) (Key, error) {
 		}
 		k.Caption = c
 	}
+	if pair != "-" {
+		p, err := parsePairKey(pair)
+		if err != nil {
+			return bad(err.Error())
+		}
+		k.Pair = p
+	}
 	switch {
 	case k.Width < 0 || k.Width > MaxSide || k.Height < 0 || k.Height > MaxSide:
 		return bad("frame size out of range")
@@ -139,4 +161,24 @@ func parseCaptionKey(s string) (CaptionKey, error) {
 		return CaptionKey{}, errors.New("caption place out of range")
 	}
 	return CaptionKey{Template: uint32(h), Index: i, Count: n}, nil
+}
+
+// parsePairKey reads SIZE.MODTIME.NAME.
+func parsePairKey(s string) (PairKey, error) {
+	f := strings.SplitN(s, ".", 3)
+	if len(f) != 3 {
+		return PairKey{}, errors.New("malformed pair")
+	}
+	size, err1 := strconv.ParseInt(f[0], 10, 64)
+	mod, err2 := strconv.ParseInt(f[1], 10, 64)
+	name, err3 := url.PathUnescape(f[2])
+	switch {
+	case errors.Join(err1, err2, err3) != nil:
+		return PairKey{}, errors.New("malformed pair")
+	case size < 0:
+		return PairKey{}, errors.New("negative file size")
+	case !source.ValidName(name):
+		return PairKey{}, errors.New("the pair is not a file name inside the folder")
+	}
+	return PairKey{Name: name, Size: size, ModTime: mod}, nil
 }

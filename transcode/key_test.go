@@ -3,6 +3,7 @@ package transcode
 import (
 	"image/color"
 	"path"
+	"slidestream/source"
 	"strings"
 	"testing"
 	"time"
@@ -20,38 +21,43 @@ func TestKeyRoundTrip(t *testing.T) {
 		t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
 	}
 	k.Blur, k.Caption = true, CaptionKey{Template: 0xabcd, Index: 4, Count: 120} // --fill blur --caption
+	k.Pair = PairKey{Name: "2024/Italy/IMG 0413 ü.jpg", Size: 99, ModTime: 1234} // --pair-portraits
 	if got, err := ParseKey(k.String()); err != nil || got != k {
 		t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
 	}
 	// A peer's key never reaches outside the folder or asks for silly sizes.
 	for _, bad := range []string{
-		"f2/640x0/q80/000000/color/-/1/2/../../etc/passwd",
-		"f2/640x0/q80/000000/color/-/1/2/sub/../../x.jpg",
-		"f2/640x0/q80/000000/color/-/1/2//etc/passwd",
-		"f2/640x0/q80/000000/color/-/1/2/.hidden/a.jpg",
-		"f2/640x0/q80/000000/color/-/1/2/a/.b.jpg",
-		"f2/640x0/q80/000000/color/-/1/2/a//b.jpg",
-		"f2/640x0/q80/000000/color/-/1/2/a/",
-		"f2/640x0/q80/000000/color/-/1/2/a\\..\\b.jpg",
-		"f2/640x0/q80/000000/color/-/1/2/..",
-		"f2/99999x0/q80/000000/color/-/1/2/a.jpg",
-		"f2/640x0/q101/000000/color/-/1/2/a.jpg",
-		"f2/640x0/q80/zzzzzz/color/-/1/2/a.jpg",
-		"f2/640x0/q80/00000/color/-/1/2/a.jpg",
-		"f2/640x0/80/000000/color/-/1/2/a.jpg",
-		"f2/640x0/q80/000000/color/-/-1/2/a.jpg",
+		"f2/640x0/q80/000000/color/-/-/1/2/../../etc/passwd",
+		"f2/640x0/q80/000000/color/-/-/1/2/sub/../../x.jpg",
+		"f2/640x0/q80/000000/color/-/-/1/2//etc/passwd",
+		"f2/640x0/q80/000000/color/-/-/1/2/.hidden/a.jpg",
+		"f2/640x0/q80/000000/color/-/-/1/2/a/.b.jpg",
+		"f2/640x0/q80/000000/color/-/-/1/2/a//b.jpg",
+		"f2/640x0/q80/000000/color/-/-/1/2/a/",
+		"f2/640x0/q80/000000/color/-/-/1/2/a\\..\\b.jpg",
+		"f2/640x0/q80/000000/color/-/-/1/2/..",
+		"f2/99999x0/q80/000000/color/-/-/1/2/a.jpg",
+		"f2/640x0/q101/000000/color/-/-/1/2/a.jpg",
+		"f2/640x0/q80/zzzzzz/color/-/-/1/2/a.jpg",
+		"f2/640x0/q80/00000/color/-/-/1/2/a.jpg",
+		"f2/640x0/80/000000/color/-/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/color/-/-/-1/2/a.jpg",
 		"f1/640x0/q80/000000/1/2/a.jpg", // the previous release's
-		"f2/640x0/q80/000000/red/-/1/2/a.jpg",
-		"f2/640x0/q80/000000/blur/0/1/2/a.jpg",
-		"f2/640x0/q80/000000/blur/00000000.0.0/1/2/a.jpg",
-		"f2/640x0/q80/000000/blur/0000abcd.5.5/1/2/a.jpg",
-		"f2/640x0/q80/000000/blur/0000abcd.1.0/1/2/a.jpg",
-		"f2/640x0/q80/000000/blur/0000abcd.-1.3/1/2/a.jpg",
-		"f2/640x0/q80/000000/blur/0000abcd.0.99999999/1/2/a.jpg",
-		"f2/640x0/q80/000000/blur/abcd.0.1/1/2/a.jpg",
-		"f2/640x0/q80/000000/color/-/1/2/",
-		"f2/640x0/q80/000000/color/-/1/2/a\x00.jpg",
-		"f2/0x0/q0/000000/color/-/0/0//", // found by FuzzParseKey
+		"f2/640x0/q80/000000/red/-/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/color/-/1.2.%2E%2E%2Fx.jpg/1/2/a.jpg",
+		"f2/640x0/q80/000000/color/-/1.2.%ZZ/1/2/a.jpg",
+		"f2/640x0/q80/000000/color/-/-1.2.b.jpg/1/2/a.jpg",
+		"f2/640x0/q80/000000/color/-/1.2/1/2/a.jpg",
+		"f2/640x0/q80/000000/blur/0/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/blur/00000000.0.0/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/blur/0000abcd.5.5/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/blur/0000abcd.1.0/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/blur/0000abcd.-1.3/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/blur/0000abcd.0.99999999/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/blur/abcd.0.1/-/1/2/a.jpg",
+		"f2/640x0/q80/000000/color/-/-/1/2/",
+		"f2/640x0/q80/000000/color/-/-/1/2/a\x00.jpg",
+		"f2/0x0/q0/000000/color/-/-/0/0//", // found by FuzzParseKey
 	} {
 		if _, err := ParseKey(bad); err == nil {
 			t.Errorf("ParseKey(%q) accepted it", bad)
@@ -65,8 +71,8 @@ func TestKeyRoundTrip(t *testing.T) {
 func FuzzParseKey(f *testing.F) {
 	f.Add(Key{Size: 1, ModTime: 2, Width: 640, Quality: 80, Name: "a.jpg"}.String())
 	f.Add("f1/640x360/q80/ffffff/12345/1777636800000000007/holiday.jpg")
-	f.Add("f2/640x0/q80/000000/color/-/1/2/../../etc/passwd")
-	f.Add("f2/640x0/q80/000000/color/-/1/2/2024/Italy/IMG_0412.jpg")
+	f.Add("f2/640x0/q80/000000/color/-/-/1/2/../../etc/passwd")
+	f.Add("f2/640x0/q80/000000/color/-/-/1/2/2024/Italy/IMG_0412.jpg")
 	f.Add("f1/+640x-0/q080/0x0000/1/2/a")
 	f.Fuzz(func(t *testing.T, s string) {
 		k, err := ParseKey(s)
@@ -75,6 +81,9 @@ func FuzzParseKey(f *testing.F) {
 				t.Fatalf("ParseKey error %q does not say what it is", err)
 			}
 			return
+		}
+		if k.Pair.Name != "" && !source.ValidName(k.Pair.Name) {
+			t.Fatalf("ParseKey(%q) accepted the pair %q", s, k.Pair.Name)
 		}
 		if path.IsAbs(k.Name) || path.Clean(k.Name) != k.Name || strings.HasPrefix(k.Name, ".") ||
 			strings.Contains(k.Name, "/.") || strings.ContainsAny(k.Name, "\\\x00") {

@@ -137,46 +137,83 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 	start := time.Now()
 	var waited time.Duration
 	defer func() { r.Took = time.Since(start) - waited }()
-	f, err := decode.Open(t.path(k.Name), t.lim)
-	if err != nil {
-		r.Err = err
-		return nil, r
-	}
-	defer f.Close()
-	r.Header = f.Header()
-	if r.Header.Size != k.Size || r.Header.ModTime.UnixNano() != k.ModTime {
-		// Changed since it was listed (or, for a peer, this copy
-		// differs): the next listing brings the new version, a new key.
-		r.Err = fmt.Errorf("%s is not the version asked for (changed, or a different copy)", k.Name)
-		return nil, r
-	}
-	var caption string
-	if k.Caption.Template != 0 {
-		if k.Caption.Template != t.caption.Hash() {
-			r.Err = errors.New("the key names another caption than this instance's --caption")
+	o := encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background, Blur: k.Blur}
+	if k.Pair.Name == "" {
+		m, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, o, &r.Header, &waited)
+		if err != nil {
+			r.Err = err
 			return nil, r
 		}
-		taken, _ := f.Taken()
-		caption = t.caption.Text(encode.CaptionFields{Name: k.Name, Taken: taken, Index: k.Caption.Index, Count: k.Caption.Count})
-	}
-	o := decode.Options{Fit: image.Pt(k.Width, k.Height), Rows: true}
-	mem := min(f.Memory(o), t.budget)
-	w0 := time.Now()
-	if err := t.memory.Acquire(ctx, mem); err != nil {
+		b, err := encode.JPEG(m, k.Quality)
 		r.Err = err
+		return b, r
+	}
+	// Two portraits side by side, each fitted into its half of the frame
+	// as a frame of its own, made one after the other.
+	if k.Width <= 1 || k.Height == 0 {
+		r.Err = errors.New("a pair of portraits needs a --fit frame")
 		return nil, r
 	}
-	defer t.memory.Release(mem)
-	waited = time.Since(w0)
-	img, err := f.Decode(o)
+	left, right := o, o
+	left.Width, right.Width = k.Width/2, k.Width-k.Width/2
+	a, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, left, &r.Header, &waited)
 	if err != nil {
 		r.Err = err
 		return nil, r
 	}
-	b, err := encode.Frame(img, encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background,
-		Blur: k.Blur, Caption: caption})
+	c := k.Caption
+	if c.Count > 0 {
+		c.Index = min(c.Index+1, c.Count-1)
+	}
+	var h decode.Header
+	b, err := t.picture(ctx, k.Pair.Name, k.Pair.Size, k.Pair.ModTime, c, right, &h, &waited)
+	if err != nil {
+		r.Err = named(k.Pair.Name, err)
+		return nil, r
+	}
+	out, err := encode.JPEG(encode.Beside(a, b), k.Quality)
 	r.Err = err
-	return b, r
+	return out, r
+}
+
+// picture makes the pixels of one file's frame (o, with the caption c
+// names filled in for it): it opens the file, refuses a version other
+// than the one named, reserves the decode's memory and decodes. It sets
+// *h to the file's header and adds the time spent waiting for memory to
+// *waited.
+func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int64, c CaptionKey, o encode.Options,
+	h *decode.Header, waited *time.Duration) (*image.RGBA, error) {
+	f, err := decode.Open(t.path(name), t.lim)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	*h = f.Header()
+	if h.Size != size || h.ModTime.UnixNano() != modTime {
+		// Changed since it was listed (or, for a peer, this copy
+		// differs): the next listing brings the new version, a new key.
+		return nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", name)
+	}
+	if c.Template != 0 {
+		if c.Template != t.caption.Hash() {
+			return nil, errors.New("the key names another caption than this instance's --caption")
+		}
+		taken, _ := f.Taken()
+		o.Caption = t.caption.Text(encode.CaptionFields{Name: name, Taken: taken, Index: c.Index, Count: c.Count})
+	}
+	do := decode.Options{Fit: image.Pt(o.Width, o.Height), Rows: true}
+	mem := min(f.Memory(do), t.budget)
+	w0 := time.Now()
+	if err := t.memory.Acquire(ctx, mem); err != nil {
+		return nil, err
+	}
+	defer t.memory.Release(mem)
+	*waited += time.Since(w0)
+	img, err := f.Decode(do)
+	if err != nil {
+		return nil, err
+	}
+	return encode.Scale(img, o)
 }
 
 func (t *Transcoder) path(name string) string { return filepath.Join(t.dir, filepath.FromSlash(name)) }
@@ -185,6 +222,9 @@ func (t *Transcoder) path(name string) string { return filepath.Join(t.dir, file
 type Meta struct {
 	decode.Header
 	Taken time.Time // when the photo was taken (EXIF); zero when unknown
+	// Turned is set when the picture is stored on its side (an EXIF
+	// orientation with a quarter turn): upright, it is Height wide.
+	Turned bool
 }
 
 // Inspect reads the header and the date taken of a file at a version, as
@@ -203,6 +243,7 @@ func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (Meta, 
 		return Meta{}, &decode.Error{File: name, Err: decode.ErrUnreadable, Reason: "the file changed while being read"}
 	}
 	m.Taken, _ = f.Taken()
+	m.Turned = f.Orientation().SwapsAxes()
 	return m, nil
 }
 

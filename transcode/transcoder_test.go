@@ -260,8 +260,8 @@ func ExampleTranscoder_Load() {
 	}
 	cfg, _ := jpeg.DecodeConfig(bytes.NewReader(frame))
 	fmt.Printf("%dx%d JPEG\n", cfg.Width, cfg.Height)
-	fmt.Println(k.String()[:len("f2/640x0/q80/000000/color/-")])
+	fmt.Println(k.String()[:len("f2/640x0/q80/000000/color/-/-")])
 	// Output:
 	// 640x400 JPEG
-	// f2/640x0/q80/000000/color/-
+	// f2/640x0/q80/000000/color/-/-
 }
