@@ -149,7 +149,7 @@ var controlPage = template.Must(template.New("control").Parse(`<!doctype html>
 <style>
 body { font: 18px system-ui, sans-serif; margin: 0; padding: 1rem; background: #111; color: #eee; }
 .row { display: flex; gap: .5rem; margin: 1rem 0; }
-button { flex: 1; font-size: 1.6rem; padding: 1rem 0; border: 0; border-radius: .6rem; background: #333; color: #fff; }
+button { flex: 1; font-size: 1.2rem; padding: 1rem 0; border: 0; border-radius: .6rem; background: #333; color: #fff; }
 button:active { background: #555; }
 img { width: 100%; border-radius: .4rem; background: #000; }
 #state { color: #aaa; min-height: 3em; word-break: break-all; }
@@ -158,10 +158,10 @@ img { width: 100%; border-radius: .4rem; background: #000; }
 <body>
 <img id="shot" alt="">
 <div class="row">
-<button data-op="prev" title="previous">&#x23EE;</button>
-<button data-op="pause" title="pause">&#x23F8;</button>
-<button data-op="resume" title="resume">&#x25B6;</button>
-<button data-op="next" title="next">&#x23ED;</button>
+<button data-op="prev">&lsaquo; Back</button>
+<button data-op="pause">Pause</button>
+<button data-op="resume">Play</button>
+<button data-op="next">Next &rsaquo;</button>
 </div>
 <div id="state"></div>
 <script>
