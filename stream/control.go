@@ -25,7 +25,7 @@ type StateReport struct {
 	// Pair is the portrait shown beside it (--pair-portraits).
 	Pair  string `json:"pair,omitempty"`
 	Index int    `json:"index,omitempty"`
-	Count   int    `json:"count"`
+	Count int    `json:"count"`
 	// Next is the slide that follows, when it is known.
 	Next   string `json:"next,omitempty"`
 	Paused bool   `json:"paused"`

@@ -224,7 +224,7 @@ type Timeline struct {
 	empty     string // the reason shown when there are no slides
 	log       *slog.Logger
 	sleep     Sleep
-	now       func() time.Time // the wall clock, for the sleep hours
+	now       func() time.Time        // the wall clock, for the sleep hours
 	portrait  func(source.Slide) bool // nil: no pairs
 	fadeFor   time.Duration           // 0: no crossfades
 	fader     Fader
