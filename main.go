@@ -283,6 +283,9 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 // newTimeline makes the timeline of a channel: the album's slides (all of
 // them for ""), in the channel's order, at its interval.
 func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
+	if c.Album != "" {
+		s.listed() // a screen asking just after start must not get a 404
+	}
 	if c.Album != "" && !s.folder.HasAlbum(c.Album) {
 		return nil, fmt.Errorf("%w %q", stream.ErrNoAlbum, c.Album)
 	}
@@ -339,10 +342,7 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 	}
 	// A peer that started first may ask before this instance has listed
 	// a large folder.
-	select {
-	case <-s.folder.Ready():
-	case <-time.After(10 * time.Second):
-	}
+	s.listed()
 	sl, err := s.folder.Stat(k.Name)
 	if err != nil || sl.Size != k.Size || sl.ModTime.UnixNano() != k.ModTime {
 		return errors.New("not a slide at that version")
@@ -355,6 +355,18 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 	}
 	return nil
 }
+
+// listed waits, up to listWait, for the first listing of the folder: the
+// albums and files a request names are known only then.
+func (s *server) listed() {
+	select {
+	case <-s.folder.Ready():
+	case <-time.After(listWait):
+	}
+}
+
+// listWait bounds how long a request waits for the folder's first listing.
+const listWait = 10 * time.Second
 
 // portrait tells the timelines which slides are portraits, from the index,
 // when --pair-portraits is on; a slide the index has not read yet is shown

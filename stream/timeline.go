@@ -563,6 +563,7 @@ type player struct {
 	paused    bool          // the clock is stopped
 	left      time.Duration // while paused, what is left of cur's time
 	history   []source.Slide
+	dark      bool // p.cur was shown before the sleep hours: no fade from it
 	// wake is the listing's change channel.
 	wake <-chan struct{}
 }
@@ -593,7 +594,7 @@ func (t *Timeline) Run(ctx context.Context) {
 				// On waking the slide after the last one shown comes
 				// up at once.
 				p.shownAt = time.Now().Add(-t.interval)
-				p.left = 0
+				p.left, p.dark = 0, true
 			}
 			continue
 		}
@@ -700,13 +701,16 @@ func stillNext(list *source.List, cur, next *Slot) bool {
 
 // advance makes p.next the slide on screen, fading from p.cur.
 func (t *Timeline) advance(p *player, shownAt time.Time) {
-	from := p.cur
+	from, fadeFrom := p.cur, p.cur
+	if p.dark {
+		fadeFrom, p.dark = nil, false // screens were black, not showing it
+	}
 	p.history = append(p.history, from.Slide)
 	if len(p.history) > maxHistory {
 		p.history = slices.Delete(p.history, 0, len(p.history)-maxHistory)
 	}
 	p.cur, p.next, p.shownAt, p.left = p.next, nil, shownAt, t.interval
-	t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.newFade(from, p.cur)})
+	t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.newFade(fadeFrom, p.cur)})
 }
 
 // back shows the slide shown before p.cur, skipping those the folder no
