@@ -1,0 +1,95 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func control(t *testing.T, tl *Timeline, op Op) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return tl.Control(ctx, op)
+}
+
+func showing(tl *Timeline) string {
+	st, _ := tl.State()
+	if st.Slide == nil {
+		return ""
+	}
+	return st.Slide.Slide.Name
+}
+
+// Next, previous, pause and resume, as the timeline sees them: each has
+// taken effect when Control returns.
+func TestTimelineControl(t *testing.T) {
+	src := newSource("a", "b", "c", "d")
+	tl := NewTimeline(src, newRenderer(), TimelineOptions{Interval: time.Hour, Width: 64})
+	run(t, tl)
+	waitFor(t, tl, "a", func(st *State) bool { return st.Slide != nil && st.Slide.Slide.Name == "a" })
+	for _, want := range []string{"b", "c"} {
+		if err := control(t, tl, OpNext); err != nil || showing(tl) != want {
+			t.Fatalf("next: %v, showing %q; want %q", err, showing(tl), want)
+		}
+	}
+	// Pause: the clock stops, the slide stays; next still moves and stays
+	// paused.
+	if err := control(t, tl, OpPause); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := tl.State(); !st.Paused || !st.NextAt.IsZero() || st.Left <= 0 {
+		t.Errorf("paused state: paused %v, next at %v, left %v", st.Paused, st.NextAt, st.Left)
+	}
+	control(t, tl, OpNext)
+	if st, _ := tl.State(); showing(tl) != "d" || !st.Paused {
+		t.Errorf("next while paused shows %q, paused %v; want d, still paused", showing(tl), st.Paused)
+	}
+	// Back through what was shown, skipping a slide deleted meanwhile.
+	src.set("a", "c", "d")
+	if err := control(t, tl, OpPrev); err != nil || showing(tl) != "c" {
+		t.Fatalf("prev: %v, showing %q; want c", err, showing(tl))
+	}
+	if err := control(t, tl, OpPrev); err != nil || showing(tl) != "a" {
+		t.Fatalf("prev past the deleted b: %v, showing %q; want a", err, showing(tl))
+	}
+	if err := control(t, tl, OpPrev); !errors.Is(err, ErrNothingBefore) {
+		t.Errorf("prev with nothing before: %v; want ErrNothingBefore", err)
+	}
+	if err := control(t, tl, OpResume); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := tl.State(); st.Paused || time.Until(st.NextAt) < 50*time.Minute {
+		t.Errorf("resumed: paused %v, next in %v; want a full interval again", st.Paused, time.Until(st.NextAt))
+	}
+}
+
+// During the sleep hours the timeline shows nothing, renders nothing and
+// refuses next and previous; pause is remembered.
+func TestTimelineSleeps(t *testing.T) {
+	sleep, _ := ParseSleep("22:00-06:00")
+	night := time.Date(2026, 1, 10, 23, 0, 0, 0, time.UTC)
+	r := newRenderer()
+	tl := NewTimeline(newSource("a", "b"), r, TimelineOptions{Interval: time.Hour, Width: 64, Sleep: sleep,
+		Now: func() time.Time { return night }})
+	run(t, tl)
+	st := waitFor(t, tl, "asleep", func(st *State) bool { return st.Asleep })
+	if st.Slide != nil || st.Wake.Hour() != 6 {
+		t.Errorf("asleep state: slide %v, wake %v", st.Slide, st.Wake)
+	}
+	if err := control(t, tl, OpNext); !errors.Is(err, ErrAsleep) {
+		t.Errorf("next while asleep: %v; want ErrAsleep", err)
+	}
+	if err := control(t, tl, OpPause); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := tl.State(); !st.Paused || !st.Asleep {
+		t.Errorf("pause while asleep: paused %v, asleep %v", st.Paused, st.Asleep)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.calls) != 0 {
+		t.Errorf("rendered %v while asleep; want nothing", r.calls)
+	}
+}
