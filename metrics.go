@@ -119,6 +119,10 @@ var (
 		"Place of the slide on screen in play order, from 0; -1 when nothing can be shown.", nil, nil)
 	descChannels = prometheus.NewDesc("slidestream_channels",
 		"Channels (?album=, ?order=, ?interval=) running besides the default one.", nil, nil)
+	descPaused = prometheus.NewDesc("slidestream_paused",
+		"1 while the default channel is paused (POST /api/pause), else 0.", nil, nil)
+	descAsleep = prometheus.NewDesc("slidestream_asleep",
+		"1 during the --sleep hours, else 0.", nil, nil)
 	descPending = prometheus.NewDesc("slidestream_index_pending",
 		"Files whose header and date the background index has not read yet.", nil, nil)
 	descSkipped = prometheus.NewDesc("slidestream_skipped_files",
@@ -153,7 +157,7 @@ type stateCollector struct {
 }
 
 func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descClients, descSlides, descSlideIndex, descSkipped, descChannels, descPending} {
+	for _, d := range []*prometheus.Desc{descClients, descSlides, descSlideIndex, descSkipped, descChannels, descPending, descPaused, descAsleep} {
 		ch <- d
 	}
 }
@@ -167,10 +171,19 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descPending, float64(s.x.Pending()))
 	gauge(descSlides, float64(len(s.tl.Slides())))
 	idx := -1.0
-	if st, _ := s.tl.State(); st.Slide != nil {
+	st, _ := s.tl.State()
+	if st.Slide != nil {
 		idx = float64(st.Slide.Index)
 	}
 	gauge(descSlideIndex, idx)
+	flag := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	gauge(descPaused, flag(st.Paused))
+	gauge(descAsleep, flag(st.Asleep))
 	kinds := make(map[string]int, len(skipKinds))
 	for _, k := range skipKinds {
 		kinds[k] = 0

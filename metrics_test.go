@@ -59,6 +59,8 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	check("slides", value(fams, "slidestream_slides"), value(fams, "slidestream_slides") == 4, "4")
 	check("channels", value(fams, "slidestream_channels"), value(fams, "slidestream_channels") == 0, "0 besides the default")
 	check("index_pending", value(fams, "slidestream_index_pending"), value(fams, "slidestream_index_pending") == 0, "0")
+	check("paused", value(fams, "slidestream_paused"), value(fams, "slidestream_paused") == 0, "0")
+	check("asleep", value(fams, "slidestream_asleep"), value(fams, "slidestream_asleep") == 0, "0")
 	idx := value(fams, "slidestream_slide_index")
 	check("slide_index", idx, idx >= 0 && idx <= 2, "0..2 (d-cut.jpg is never shown)")
 	check("skipped_files{corrupt}", value(fams, "slidestream_skipped_files", "kind", "corrupt"),

@@ -305,6 +305,9 @@ func TestRemoteControl(t *testing.T) {
 	}
 	r = state(t, fast, "")
 	held := r.Showing
+	if v := value(scrape(t, fast.url), "slidestream_paused"); v != 1 {
+		t.Errorf("slidestream_paused = %v while paused; want 1", v)
+	}
 	if !r.Paused || held == "" {
 		t.Fatalf("state after pause: %+v", r)
 	}
@@ -377,6 +380,9 @@ func TestSleepHoursShowBlack(t *testing.T) {
 	}
 	if code, _ := post(t, s, "/api/next"); code != http.StatusConflict {
 		t.Errorf("next while asleep: %d; want 409", code)
+	}
+	if v := value(scrape(t, s.url), "slidestream_asleep"); v != 1 {
+		t.Errorf("slidestream_asleep = %v while asleep; want 1", v)
 	}
 	// A stream stays open and keeps to black.
 	st := openStream(t, s.url+"/slideshow")
