@@ -32,7 +32,8 @@ type frames struct {
 // readInfo reads what the index keeps of a slide: its header and date.
 func (f *frames) readInfo(s source.Slide) (source.Info, error) {
 	m, err := f.tr.Inspect(s.Name, s.Size, s.ModTime)
-	return source.Info{Format: string(m.Format), Width: m.Width, Height: m.Height, Taken: m.Taken, Turned: m.Turned}, err
+	return source.Info{Format: string(m.Format), Width: m.Width, Height: m.Height, Taken: m.Taken, Turned: m.Turned,
+		Profile: m.Profile, ProfileNote: m.ProfileNote}, err
 }
 
 // store keeps frames by key and calls the transcoder on a miss: the
@@ -95,7 +96,8 @@ func (f *frames) Inspect(s source.Slide) (stream.FileInfo, error) {
 	if err == nil {
 		err = f.lim.Check(s.Name, decode.Header{Size: s.Size, Width: h.Width, Height: h.Height})
 	}
-	return stream.FileInfo{Format: h.Format, Width: h.Width, Height: h.Height, Taken: h.Taken}, err
+	return stream.FileInfo{Format: h.Format, Width: h.Width, Height: h.Height, Taken: h.Taken,
+		Profile: h.Profile, ProfileNote: h.ProfileNote}, err
 }
 
 func (f *frames) Cached(s source.Slide, width int) bool {

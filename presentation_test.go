@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -438,5 +440,70 @@ func TestPortraitsArePaired(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("frames shown: %v; want the cycle %v (the two portraits a and b together, the lone portrait d alone)", seen, want)
+	}
+}
+
+// withAPP2 inserts a colour profile into a JPEG as one APP2 segment.
+func withAPP2(jpg, profile []byte) []byte {
+	p := append([]byte("ICC_PROFILE\x00\x01\x01"), profile...)
+	seg := append([]byte{0xff, 0xe2, byte((len(p) + 2) >> 8), byte(len(p) + 2)}, p...)
+	return append(append([]byte{0xff, 0xd8}, seg...), jpg[2:]...)
+}
+
+// Photos with a colour profile show converted to sRGB (here a profile that
+// swaps red and green, so it cannot pass unnoticed), and /images names the
+// profile; one that cannot be applied is noted and the photo still shows.
+func TestColourProfilesAreApplied(t *testing.T) {
+	dir := t.TempDir()
+	swapped := copyFixture(t, dir, "icc-swapped.jpg", "a-swapped.jpg")
+	// A device link profile: a transform between devices, not a photo's
+	// colours.
+	link := make([]byte, 132)
+	binary.BigEndian.PutUint32(link, 132)
+	copy(link[12:], "linkRGB RGB ")
+	copy(link[36:], "acsp")
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 32, 24)), nil)
+	os.WriteFile(filepath.Join(dir, "b-link.jpg"), withAPP2(buf.Bytes(), link), 0o644)
+	s := startServer(t, "--dir", dir, "--width", "0", "--interval", "1h")
+
+	raw, _ := os.ReadFile(swapped)
+	orig, err := jpeg.Decode(bytes.NewReader(raw)) // the numbers as stored, no profile applied
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := decodeFrame(t, snapshot(t, s, ""))
+	o, f := mean(orig, orig.Bounds()), mean(frame, frame.Bounds())
+	t.Logf("stored mean %.0f, shown mean %.0f", o, f)
+	if math.Abs(f[0]-o[1]) > 4 || math.Abs(f[1]-o[0]) > 4 || math.Abs(f[2]-o[2]) > 4 {
+		t.Errorf("the photo with the swapping profile shows mean %.0f; want red and green of %.0f swapped", f, o)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var rep stream.ImagesReport
+	for {
+		getJSON(t, s.url+"/api/images", &rep)
+		if rep.Pending == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	byName := map[string]stream.ImageStatus{}
+	for _, im := range rep.Images {
+		byName[im.Name] = im
+	}
+	if a := byName["a-swapped.jpg"]; a.Profile != "Swapped Red and Green" || a.ProfileNote != "" {
+		t.Errorf("a-swapped.jpg: profile %q, note %q", a.Profile, a.ProfileNote)
+	}
+	if b := byName["b-link.jpg"]; b.Status != "ok" || b.Profile != "" || !strings.Contains(b.ProfileNote, "not applied") {
+		t.Errorf("b-link.jpg: status %s, profile %q, note %q; want ok and a note that the profile is not applied", b.Status, b.Profile, b.ProfileNote)
+	}
+	resp, err := http.Get(s.url + "/images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "colour profile Swapped Red and Green") {
+		t.Errorf("/images does not name the colour profile")
 	}
 }

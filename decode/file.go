@@ -47,6 +47,9 @@ type Image struct {
 	Format Format
 	// Orientation is the EXIF orientation, not yet applied to Pixels.
 	Orientation Orientation
+	// Profile, when set, is the colour profile the pixels are in; nil
+	// means sRGB. It is applied once the picture is made small.
+	Profile *Profile
 }
 
 // File is an image file opened for decoding: its header has been read and
@@ -194,6 +197,20 @@ func (f *File) fill(n int64) error {
 // Header returns what the file's header says.
 func (f *File) Header() Header { return f.header }
 
+// Profile reads the file's colour profile: nil without one (the pixels
+// are sRGB), or a *ProfileError saying why the profile it has is not
+// applied.
+func (f *File) Profile() (*Profile, error) {
+	if f.format.icc == nil {
+		return nil, nil
+	}
+	b := f.format.icc(f.data)
+	if b == nil {
+		return nil, nil
+	}
+	return ParseICC(b)
+}
+
 // Orientation is the file's EXIF orientation, read from its header.
 func (f *File) Orientation() Orientation { return orientation(f.format, f.data) }
 
@@ -230,7 +247,11 @@ func (f *File) Decode(o Options) (img *Image, err error) {
 		return nil, reject(f.name, ErrCorrupt, "header says %dx%d but the %s data is %dx%d",
 			f.layout.width, f.layout.height, f.format.name, b.Dx(), b.Dy())
 	}
-	return &Image{Pixels: m, Format: f.format.id, Orientation: orientation(f.format, f.data)}, nil
+	img = &Image{Pixels: m, Format: f.format.id, Orientation: orientation(f.format, f.data)}
+	if p, err := f.Profile(); err == nil && p != nil {
+		img.Profile = p
+	}
+	return img, nil
 }
 
 // Close releases the open file, if it is still open.

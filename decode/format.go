@@ -41,6 +41,9 @@ type format struct {
 	// exifAt, where set, finds an EXIF block that exif may miss because
 	// it follows the pixels, reading no more than the chunk headers.
 	exifAt func(r io.ReaderAt, size int64) []byte
+	// icc returns the file's colour profile, if any, from the start of the
+	// file read for its header (formats put it before the pixels).
+	icc func(data []byte) []byte
 }
 
 // layout is what a format's header says about the pixels.

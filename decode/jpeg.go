@@ -32,6 +32,7 @@ var jpegFormat = &format{
 		return jpeg.Decode(bytes.NewReader(data))
 	},
 	exif: jpegExif,
+	icc:  jpegICC,
 }
 
 // jpegHeader reads the frame header with image/jpeg itself, so that the

@@ -32,6 +32,7 @@ var pngFormat = &format{
 		return png.Decode(bytes.NewReader(data))
 	},
 	exif: func(data []byte) []byte { return pngChunk(data, "eXIf") },
+	icc:  pngICC,
 	exifAt: func(r io.ReaderAt, size int64) []byte {
 		return chunkAt(r, size, int64(len(pngSignature)), "eXIf", func(h []byte, off int64) (string, int64, int64, int64) {
 			n := int64(binary.BigEndian.Uint32(h))

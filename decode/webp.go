@@ -32,6 +32,7 @@ var webpFormat = &format{
 		return m, nil // lossless VP8L: *image.NRGBA
 	},
 	exif: func(data []byte) []byte { return webpChunk(data, "EXIF") },
+	icc:  webpICC,
 	exifAt: func(r io.ReaderAt, size int64) []byte {
 		return chunkAt(r, size, 12, "EXIF", func(h []byte, off int64) (string, int64, int64, int64) {
 			n := int64(binary.LittleEndian.Uint32(h[4:]))

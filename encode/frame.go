@@ -64,6 +64,9 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 		m = imaging.Resize(flat, tw, th, imaging.Lanczos)
 	}
 	out := asRGBA(orient(m, img.Orientation))
+	// The colour profile is applied to the small picture: the same result
+	// as at full size, for a fraction of the work.
+	img.Profile.ToSRGB(out)
 	if fit && (fw != o.Width || fh != o.Height) {
 		if o.Blur {
 			out = onBackdrop(out, o.Width, o.Height)

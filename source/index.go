@@ -24,6 +24,9 @@ type Info struct {
 	// Turned is set when the picture is stored on its side (EXIF
 	// orientation): upright, it is Height wide and Width high.
 	Turned bool
+	// Profile names the colour profile converted from; ProfileNote says
+	// why the one the file has is not applied. Both "" for sRGB.
+	Profile, ProfileNote string
 }
 
 // Portrait reports whether the picture, upright, is taller than wide.
@@ -62,8 +65,9 @@ type entry struct {
 	taken         int64 // Unix seconds; 0 when unknown
 	width, height int32
 	zone          int32 // the date's offset from UTC, in seconds
-	format        uint8 // a place in formatNames
+	format        uint8 // a code in formatNames
 	turned        bool
+	profile, note uint8 // codes in profileNames
 }
 
 // failure is why a version of a file could not be read, and when.
@@ -74,7 +78,8 @@ type failure struct {
 
 func newEntry(s Slide, info Info) entry {
 	e := entry{size: s.Size, modTime: s.ModTime.UnixNano(), width: int32(info.Width), height: int32(info.Height),
-		format: formatCode(info.Format), turned: info.Turned}
+		format: formatNames.code(info.Format), turned: info.Turned,
+		profile: profileNames.code(info.Profile), note: profileNames.code(info.ProfileNote)}
 	if !info.Taken.IsZero() {
 		_, off := info.Taken.Zone()
 		e.taken, e.zone = info.Taken.Unix(), int32(off)
@@ -85,35 +90,40 @@ func newEntry(s Slide, info Info) entry {
 func (e entry) is(s Slide) bool { return e.size == s.Size && e.modTime == s.ModTime.UnixNano() }
 
 func (e entry) info() Info {
-	i := Info{Format: formatName(e.format), Width: int(e.width), Height: int(e.height), Turned: e.turned}
+	i := Info{Format: formatNames.name(e.format), Width: int(e.width), Height: int(e.height), Turned: e.turned,
+		Profile: profileNames.name(e.profile), ProfileNote: profileNames.name(e.note)}
 	if e.taken != 0 {
 		i.Taken = time.Unix(e.taken, 0).In(time.FixedZone("", int(e.zone)))
 	}
 	return i
 }
 
-var (
-	formatMu    sync.Mutex
-	formatNames = []string{""} // the formats seen, by code
-)
-
-func formatCode(f string) uint8 {
-	formatMu.Lock()
-	defer formatMu.Unlock()
-	if i := slices.Index(formatNames, f); i >= 0 {
-		return uint8(i)
-	}
-	if len(formatNames) == 256 {
-		return 0 // no room: the format goes unnamed
-	}
-	formatNames = append(formatNames, f)
-	return uint8(len(formatNames) - 1)
+// interned keeps strings that few files differ in (formats, colour profiles)
+// once, as one-byte codes in the entries.
+type interned struct {
+	mu   sync.Mutex
+	list []string // by code; code 0 is ""
 }
 
-func formatName(c uint8) string {
-	formatMu.Lock()
-	defer formatMu.Unlock()
-	return formatNames[c]
+var formatNames, profileNames = &interned{list: []string{""}}, &interned{list: []string{""}}
+
+func (n *interned) code(s string) uint8 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if i := slices.Index(n.list, s); i >= 0 {
+		return uint8(i)
+	}
+	if len(n.list) == 256 {
+		return 0 // no room: the string goes unnamed
+	}
+	n.list = append(n.list, s)
+	return uint8(len(n.list) - 1)
+}
+
+func (n *interned) name(c uint8) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.list[c]
 }
 
 // IndexOptions configures an Index.
@@ -337,11 +347,12 @@ type record struct {
 	Width, Height int
 	Taken         time.Time
 	Turned        bool
+	Profile, Note string
 }
 
 // stateHeader starts the state file; another header means another layout,
 // and the file is read again from the photos.
-const stateHeader = "slidestream index 2"
+const stateHeader = "slidestream index 3"
 
 // load reads the state file into the index.
 func (x *Index) load() (int, error) {
@@ -365,7 +376,8 @@ func (x *Index) load() (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, r := range recs {
-		e := newEntry(Slide{Size: r.Size}, Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken, Turned: r.Turned})
+		e := newEntry(Slide{Size: r.Size}, Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken, Turned: r.Turned,
+			Profile: r.Profile, ProfileNote: r.Note})
 		e.modTime = r.ModTime
 		x.entries[r.Name] = e
 	}
@@ -386,7 +398,7 @@ func (x *Index) save() {
 		if _, bad := x.failed[name]; !bad {
 			i := e.info()
 			recs = append(recs, record{Name: name, Size: e.size, ModTime: e.modTime, Format: i.Format,
-				Width: i.Width, Height: i.Height, Taken: i.Taken, Turned: i.Turned})
+				Width: i.Width, Height: i.Height, Taken: i.Taken, Turned: i.Turned, Profile: i.Profile, Note: i.ProfileNote})
 		}
 	}
 	x.dirty = false

@@ -37,6 +37,9 @@ type FileInfo struct {
 	Format        string
 	Width, Height int
 	Taken         time.Time // when the photo was taken; zero when unknown
+	// Profile names the colour profile the photo is converted from to
+	// sRGB; ProfileNote says why the one it has is not applied.
+	Profile, ProfileNote string
 	// Pending is set while the file's header has not been read yet.
 	Pending bool
 }
@@ -50,6 +53,11 @@ type ImageStatus struct {
 	Bytes    int64      `json:"bytes"`
 	Modified time.Time  `json:"modified"`
 	Taken    *time.Time `json:"taken,omitempty"`
+	// Profile names the colour profile converted from to sRGB;
+	// ProfileNote says why the file's profile is not applied (the photo
+	// is shown as it is).
+	Profile     string `json:"profile,omitempty"`
+	ProfileNote string `json:"profile_note,omitempty"`
 	// Status is "ok", "skipped", or "pending" while the file's header
 	// has not been read yet.
 	Status string `json:"status"`
@@ -168,6 +176,7 @@ func (h *Handler) report(rq reportQuery, path string) ImagesReport {
 			Showing: s.Name == rep.Showing}
 		info, err := h.inspect.Inspect(s)
 		is.Format, is.Width, is.Height = info.Format, info.Width, info.Height
+		is.Profile, is.ProfileNote = info.Profile, info.ProfileNote
 		if !info.Taken.IsZero() {
 			is.Taken = &info.Taken
 		}
@@ -272,7 +281,10 @@ a { color: #4a9eff; }
 <div class="thumb">{{if .Thumbnail}}<img src="{{slice .Thumbnail 1}}" alt="{{.Name}}" loading="lazy">{{else}}<span class="meta">skipped</span>{{end}}</div>
 <div class="info">
 <div class="name">{{.Name}}</div>
-<div class="meta">{{if .Format}}{{.Format}}{{if .Width}} {{.Width}}×{{.Height}}{{end}}, {{end}}{{size .Bytes}}{{if .Taken}}, taken {{.Taken.Format "2 Jan 2006 15:04"}}{{end}}{{if .Cached}}, cached{{end}}</div>
+<div class="meta">{{if .Format}}{{.Format}}{{if .Width}} {{.Width}}×{{.Height}}{{end}}, {{end}}{{size .Bytes}}{{if .Taken}}, taken {{.Taken.Format "2 Jan 2006 15:04"}}{{end}}{{if .Profile}}, colour profile {{.Profile}}{{end}}{{if .Cached}}, cached{{end}}</div>
+{{- if .ProfileNote}}
+<div class="meta">{{.ProfileNote}}</div>
+{{- end}}
 {{- if .Reason}}
 <div class="reason">{{.Reason}}</div>
 {{- end}}

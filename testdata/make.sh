@@ -91,3 +91,18 @@ mkdir -p bench
 $IM /usr/share/wallpapers/EveningGlow/contents/images/2560x1600.jpg -filter Lanczos -resize 4480x2800! \
     -attenuate 0.25 +noise Gaussian "$tmp/big.ppm"
 cwebp -quiet -q 80 "$tmp/big.ppm" -o bench/photo-12mp.webp
+
+# Colour profiles: the same crop stored as if it were in another colour
+# space (its numbers unchanged, the profile embedded), and lcms's conversion
+# of each to sRGB (through libvips) as the reference. Needs libvips-tools
+# and colord-data (whose profiles are CC0).
+icc=/usr/share/color/icc/colord
+vips crop ../images/1-evening-glow.jpg "$tmp/crop.v" 400 200 640 480
+vips resize "$tmp/crop.v" "$tmp/small.v" 0.1
+vips jpegsave "$tmp/small.v" icc-adobergb.jpg --Q 95 --profile "$icc/AdobeRGB1998.icc"
+vips jpegsave "$tmp/small.v" icc-swapped.jpg --Q 95 --profile "$icc/SwappedRedAndGreen.icc"
+vips pngsave "$tmp/small.v" icc-prophoto.png --profile "$icc/ProPhotoRGB.icc"
+vips webpsave "$tmp/small.v" icc-widegamut.webp --lossless --profile "$icc/WideGamutRGB.icc" # lossless: decoders agree to the level
+for f in icc-adobergb.jpg icc-swapped.jpg icc-prophoto.png icc-widegamut.webp; do
+  vips icc_transform "$f" "ref/${f%.*}.png" srgb --embedded --intent relative
+done

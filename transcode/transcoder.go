@@ -225,6 +225,9 @@ type Meta struct {
 	// Turned is set when the picture is stored on its side (an EXIF
 	// orientation with a quarter turn): upright, it is Height wide.
 	Turned bool
+	// Profile names the colour profile the picture is converted from;
+	// ProfileNote says why the profile it has is not applied.
+	Profile, ProfileNote string
 }
 
 // Inspect reads the header and the date taken of a file at a version, as
@@ -244,6 +247,15 @@ func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (Meta, 
 	}
 	m.Taken, _ = f.Taken()
 	m.Turned = f.Orientation().SwapsAxes()
+	switch p, err := f.Profile(); {
+	case err != nil:
+		m.ProfileNote = err.Error()
+	case p != nil:
+		m.Profile = p.Name
+		if m.Profile == "" {
+			m.Profile = "unnamed"
+		}
+	}
 	return m, nil
 }
 
