@@ -343,8 +343,18 @@ type colourTransform struct {
 	lin  [3][256]int32
 	m    [3][3]int32 // Q14
 	gray bool
-	enc  [1 << 14]uint8
+	enc  *[1 << 14]uint8 // srgbTable, shared
 }
+
+// srgbTable encodes 14-bit linear light with sRGB's curve, the same for
+// every profile.
+var srgbTable = sync.OnceValue(func() *[1 << 14]uint8 {
+	var t [1 << 14]uint8
+	for i := range t {
+		t[i] = uint8(math.Round(srgbEncode(float64(i)/float64(len(t)-1)) * 255))
+	}
+	return &t
+})
 
 // sRGB reports whether the profile is sRGB in all but name (or close
 // enough that converting would change no pixel by more than rounding).
@@ -390,9 +400,7 @@ func (p *Profile) transform() *colourTransform {
 				t.m[row][col] = int32(math.Round(m[row][col] * (1 << 14)))
 			}
 		}
-		for i := range t.enc {
-			t.enc[i] = uint8(math.Round(srgbEncode(float64(i)/float64(len(t.enc)-1)) * 255))
-		}
+		t.enc = srgbTable()
 		p.t = t
 	})
 	return p.t
@@ -408,19 +416,20 @@ func (p *Profile) ToSRGB(m *image.RGBA) {
 	if t == nil {
 		return
 	}
+	enc, lr, lg, lb, k := t.enc, &t.lin[0], &t.lin[1], &t.lin[2], t.m
 	b := m.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		row := m.Pix[m.PixOffset(b.Min.X, y) : m.PixOffset(b.Min.X, y)+4*b.Dx()]
 		for i := 0; i+3 < len(row); i += 4 {
 			if t.gray {
-				v := t.enc[t.lin[0][row[i]]>>2]
+				v := enc[lr[row[i]]>>2]
 				row[i], row[i+1], row[i+2] = v, v, v
 				continue
 			}
-			r, g, bl := t.lin[0][row[i]], t.lin[1][row[i+1]], t.lin[2][row[i+2]]
-			row[i] = t.enc[clampLin((t.m[0][0]*r+t.m[0][1]*g+t.m[0][2]*bl+1<<13)>>14)>>2]
-			row[i+1] = t.enc[clampLin((t.m[1][0]*r+t.m[1][1]*g+t.m[1][2]*bl+1<<13)>>14)>>2]
-			row[i+2] = t.enc[clampLin((t.m[2][0]*r+t.m[2][1]*g+t.m[2][2]*bl+1<<13)>>14)>>2]
+			r, g, bl := lr[row[i]], lg[row[i+1]], lb[row[i+2]]
+			row[i] = enc[clampLin((k[0][0]*r+k[0][1]*g+k[0][2]*bl+1<<13)>>14)>>2]
+			row[i+1] = enc[clampLin((k[1][0]*r+k[1][1]*g+k[1][2]*bl+1<<13)>>14)>>2]
+			row[i+2] = enc[clampLin((k[2][0]*r+k[2][1]*g+k[2][2]*bl+1<<13)>>14)>>2]
 		}
 	}
 }
