@@ -507,3 +507,34 @@ func TestColourProfilesAreApplied(t *testing.T) {
 		t.Errorf("/images does not name the colour profile")
 	}
 }
+
+// A portrait whose partner cannot be shown is shown alone, and the broken
+// one is skipped in its turn.
+func TestPairWithABrokenPortrait(t *testing.T) {
+	dir := t.TempDir()
+	solid(t, filepath.Join(dir, "a.png"), 90, 160, color.RGBA{210, 30, 30, 255})
+	solid(t, filepath.Join(dir, "b.png"), 90, 160, color.RGBA{30, 190, 60, 255})
+	raw, _ := os.ReadFile(filepath.Join(dir, "b.png"))
+	os.WriteFile(filepath.Join(dir, "b.png"), raw[:len(raw)/2], 0o644) // the header says a portrait; the pixels end early
+	solid(t, filepath.Join(dir, "c.png"), 160, 90, color.RGBA{30, 60, 210, 255})
+	s := startServer(t, "--dir", dir, "--fit", "320x180", "--pair-portraits", "--interval", "1h")
+	deadline := time.Now().Add(10 * time.Second)
+	for s.index.Pending() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var seen []string
+	for range 6 {
+		post(t, s, "/api/next")
+		r := state(t, s, "")
+		seen = append(seen, r.Showing+"+"+r.Pair)
+	}
+	for _, v := range seen {
+		if strings.HasPrefix(v, "b.png") || strings.HasSuffix(v, "+b.png") {
+			t.Errorf("frames shown %v: the broken b.png was shown", seen)
+			break
+		}
+	}
+	if !slices.Contains(seen, "a.png+") || !slices.Contains(seen, "c.png+") {
+		t.Errorf("frames shown %v; want a.png alone and c.png", seen)
+	}
+}

@@ -724,19 +724,7 @@ func (t *Timeline) back(ctx context.Context, p *player) error {
 		if !ok {
 			continue
 		}
-		slot := t.newSlot(ctx, list.At(i), i, list.Len())
-		slot.Pair, _ = t.pairAt(list, i)
-		for _, w := range t.preparedWidths() {
-			slot.start(w)
-		}
-		_, err := slot.Frame(ctx, t.width)
-		if err != nil && slot.Pair.Name != "" && ctx.Err() == nil {
-			slot = t.newSlot(ctx, list.At(i), i, list.Len()) // alone, as pick does
-			for _, w := range t.preparedWidths() {
-				slot.start(w)
-			}
-			_, err = slot.Frame(ctx, t.width)
-		}
+		slot, err := t.prepare(ctx, list, i, nil, t.preparedWidths())
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
@@ -857,25 +845,7 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		if t.knownBad(s) {
 			continue
 		}
-		pair, _ := t.pairAt(list, i)
-		slot := cur
-		if cur == nil || !cur.Slide.Same(s) || !cur.Pair.Same(pair) {
-			slot = t.newSlot(ctx, s, i, list.Len())
-			slot.Pair = pair
-		}
-		for _, w := range widths {
-			slot.start(w)
-		}
-		_, err := slot.Frame(ctx, widths[0])
-		if err != nil && slot.Pair.Name != "" && ctx.Err() == nil {
-			// One of the two cannot be shown: this one goes alone, and
-			// the other is tried alone in its turn.
-			slot = t.newSlot(ctx, s, i, list.Len())
-			for _, w := range widths {
-				slot.start(w)
-			}
-			_, err = slot.Frame(ctx, widths[0])
-		}
+		slot, err := t.prepare(ctx, list, i, cur, widths)
 		if ctx.Err() != nil {
 			return nil, "", wake
 		}
@@ -890,6 +860,32 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		return slot, "", wake
 	}
 	return nil, fmt.Sprintf("none of the %d images can be shown (see the log)", list.Len()), wake
+}
+
+// prepare makes the slot for the frame at place i of list (with its pair,
+// if it has one; cur itself if it is that frame), starts rendering it at
+// widths and waits for the first. When a pair cannot be shown, the slide at
+// i is prepared alone: the other is tried alone in its turn.
+func (t *Timeline) prepare(ctx context.Context, list *source.List, i int, cur *Slot, widths []int) (*Slot, error) {
+	s := list.At(i)
+	pair, _ := t.pairAt(list, i)
+	try := func(pair source.Slide) (*Slot, error) {
+		slot := cur
+		if cur == nil || !cur.Slide.Same(s) || !cur.Pair.Same(pair) {
+			slot = t.newSlot(ctx, s, i, list.Len())
+			slot.Pair = pair
+		}
+		for _, w := range widths {
+			slot.start(w)
+		}
+		_, err := slot.Frame(ctx, widths[0])
+		return slot, err
+	}
+	slot, err := try(pair)
+	if err != nil && pair.Name != "" && ctx.Err() == nil {
+		slot, err = try(source.Slide{})
+	}
+	return slot, err
 }
 
 // newSlot returns a slot for s at place i of n in play order. Its renders
