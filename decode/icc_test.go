@@ -24,6 +24,12 @@ func converted(t *testing.T, name string) (*image.RGBA, *Image) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return toSRGB(t, name, b)
+}
+
+// toSRGB decodes a file held in memory and converts it with its profile.
+func toSRGB(t *testing.T, name string, b []byte) (*image.RGBA, *Image) {
+	t.Helper()
 	f, err := OpenBytes(name, b, Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -208,17 +214,7 @@ func withICC(t *testing.T, c color.RGBA, profile []byte, chunk int, seqs []int) 
 
 func centre(t *testing.T, b []byte) color.RGBA {
 	t.Helper()
-	f, err := OpenBytes("x.jpg", b, Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := f.Decode(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := image.NewRGBA(img.Pixels.Bounds())
-	draw.Draw(m, m.Rect, img.Pixels, image.Point{}, draw.Src)
-	img.Profile.ToSRGB(m)
+	m, _ := toSRGB(t, "x.jpg", b)
 	return m.RGBAAt(8, 8)
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/jpeg"
 )
 
@@ -58,22 +57,12 @@ func mixer(a, b image.Image, bg color.RGBA) func(i, n int) image.Image {
 	}
 	ab, bb := a.Bounds(), b.Bounds()
 	r := image.Rect(0, 0, max(ab.Dx(), bb.Dx()), max(ab.Dy(), bb.Dy()))
-	ca, cb := canvas(a, r, bg), canvas(b, r, bg)
+	ca, cb := pad(a, r.Dx(), r.Dy(), bg), pad(b, r.Dx(), r.Dy(), bg)
 	out := image.NewRGBA(r)
 	return func(i, n int) image.Image {
 		mixBytes(out.Pix, ca.Pix, cb.Pix, i, n)
 		return out
 	}
-}
-
-// canvas centres m on an r-sized canvas filled with bg.
-func canvas(m image.Image, r image.Rectangle, bg color.RGBA) *image.RGBA {
-	c := image.NewRGBA(r)
-	draw.Draw(c, r, image.NewUniform(bg), image.Point{}, draw.Src)
-	b := m.Bounds()
-	at := image.Pt((r.Dx()-b.Dx())/2, (r.Dy()-b.Dy())/2)
-	draw.Draw(c, b.Sub(b.Min).Add(at), m, b.Min, draw.Src)
-	return c
 }
 
 // mixBytes sets dst to a and b mixed i/n of the way, rounded.

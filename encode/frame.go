@@ -134,7 +134,7 @@ func Beside(a, b *image.RGBA) *image.RGBA {
 }
 
 // pad centres m on a w×h frame of colour bg.
-func pad(m *image.RGBA, w, h int, bg color.RGBA) *image.RGBA {
+func pad(m image.Image, w, h int, bg color.RGBA) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(out, out.Rect, image.NewUniform(bg), image.Point{}, draw.Src)
 	b := m.Bounds()

@@ -93,3 +93,20 @@ func TestTimelineSleeps(t *testing.T) {
 		t.Errorf("rendered %v while asleep; want nothing", r.calls)
 	}
 }
+
+// With nothing to show, pause and resume are still taken, and published
+// before Control returns; next does nothing.
+func TestTimelineControlWithNothingToShow(t *testing.T) {
+	tl := NewTimeline(newSource(), newRenderer(), TimelineOptions{Interval: time.Hour, Width: 64, Empty: "no images here"})
+	run(t, tl)
+	waitFor(t, tl, "the empty reason", func(st *State) bool { return st.Reason == "no images here" })
+	if err := control(t, tl, OpPause); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := tl.State(); !st.Paused || st.Reason != "no images here" {
+		t.Errorf("after pause: paused %v, reason %q", st.Paused, st.Reason)
+	}
+	if err := control(t, tl, OpNext); err != nil || showing(tl) != "" {
+		t.Errorf("next with nothing to show: %v, showing %q", err, showing(tl))
+	}
+}

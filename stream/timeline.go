@@ -604,9 +604,8 @@ func (t *Timeline) Run(ctx context.Context) {
 		}
 		p.wake = wake
 		if next == nil {
-			t.publish(&State{Reason: reason, Paused: p.paused})
 			p.cur = nil
-			t.idle(ctx, p)
+			t.idle(ctx, p, reason)
 			continue
 		}
 		if p.cur == nil {
@@ -740,9 +739,10 @@ func (t *Timeline) back(ctx context.Context, p *player) error {
 	return ErrNothingBefore
 }
 
-// idle waits, with nothing to show, for the folder to change or the sleep
-// hours to begin, answering commands meanwhile.
-func (t *Timeline) idle(ctx context.Context, p *player) {
+// idle shows that there is nothing to show, and why, until the folder
+// changes or the sleep hours begin, answering commands meanwhile.
+func (t *Timeline) idle(ctx context.Context, p *player, reason string) {
+	t.publish(&State{Reason: reason, Paused: p.paused})
 	for {
 		_, sleepAt := t.sleep.At(t.now())
 		select {
@@ -755,7 +755,9 @@ func (t *Timeline) idle(ctx context.Context, p *player) {
 				return
 			}
 		case c := <-t.ctl:
-			t.pauseOrNot(c, p, nil)
+			err := p.pauseOrNot(c.op, nil)
+			t.publish(&State{Reason: reason, Paused: p.paused})
+			c.done <- err
 		}
 	}
 }
@@ -764,7 +766,10 @@ func (t *Timeline) idle(ctx context.Context, p *player) {
 // commands meanwhile: pause and resume are remembered for the morning.
 func (t *Timeline) sleepUntil(ctx context.Context, p *player, until time.Time) {
 	p.next = nil
-	t.publish(&State{Asleep: true, Wake: until, Paused: p.paused, Reason: "sleeping until " + until.Format("15:04")})
+	publish := func() {
+		t.publish(&State{Asleep: true, Wake: until, Paused: p.paused, Reason: "sleeping until " + until.Format("15:04")})
+	}
+	publish()
 	t.log.Info("sleeping", "until", until.Format("15:04"))
 	for {
 		select {
@@ -776,28 +781,30 @@ func (t *Timeline) sleepUntil(ctx context.Context, p *player, until time.Time) {
 				t.log.Info("waking up")
 				return
 			}
-			until = u
+			if !u.Equal(until) {
+				until = u
+				publish()
+			}
 		case c := <-t.ctl:
-			t.pauseOrNot(c, p, ErrAsleep)
-			st, _ := t.State()
-			t.publish(&State{Asleep: true, Wake: st.Wake, Paused: p.paused, Reason: st.Reason})
+			err := p.pauseOrNot(c.op, ErrAsleep)
+			publish()
+			c.done <- err // after the change is published, as in play
 		}
 	}
 }
 
-// pauseOrNot answers a command when no slide is showing: pause and resume
-// set the flag, the others get refused (nil: they do nothing).
-func (t *Timeline) pauseOrNot(c command, p *player, refused error) {
-	switch c.op {
+// pauseOrNot applies a command when no slide is showing: pause and resume
+// set the flag; the others are refused (nil: they do nothing).
+func (p *player) pauseOrNot(op Op, refused error) error {
+	switch op {
 	case OpPause:
 		p.paused = true
-		c.done <- nil
 	case OpResume:
 		p.paused = false
-		c.done <- nil
 	default:
-		c.done <- refused
+		return refused
 	}
+	return nil
 }
 
 // clockCheck fires when the wall clock should be looked at again: at the
