@@ -111,8 +111,13 @@ type Channels struct {
 	o   ChannelsOptions
 	def *Timeline
 
-	mu   sync.Mutex // protects ctx and open
-	ctx  context.Context
+	// life is the context channels run in: it exists from the start, so
+	// a client arriving before Serve is called is not refused, and ends
+	// when Serve's context does.
+	life context.Context
+	end  context.CancelFunc
+
+	mu   sync.Mutex // protects open
 	open map[Channel]*running
 }
 
@@ -125,7 +130,8 @@ type running struct {
 }
 
 // NewChannels returns the channels besides def, the default channel's
-// timeline, which the caller runs. Channels start once Serve is called.
+// timeline, which the caller runs. Channels may be acquired before Serve
+// is called; they stop when its context ends.
 func NewChannels(def *Timeline, o ChannelsOptions) *Channels {
 	if o.Linger <= 0 {
 		o.Linger = time.Minute
@@ -133,7 +139,8 @@ func NewChannels(def *Timeline, o ChannelsOptions) *Channels {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Channels{o: o, def: def, open: map[Channel]*running{}}
+	life, end := context.WithCancel(context.Background())
+	return &Channels{o: o, def: def, life: life, end: end, open: map[Channel]*running{}}
 }
 
 // Default returns the default channel and its timeline.
@@ -141,10 +148,8 @@ func (cs *Channels) Default() (Channel, *Timeline) { return cs.o.Default, cs.def
 
 // Serve lets channels run until ctx ends, then stops them all.
 func (cs *Channels) Serve(ctx context.Context) {
-	cs.mu.Lock()
-	cs.ctx = ctx
-	cs.mu.Unlock()
 	<-ctx.Done()
+	cs.end()
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	for c, r := range cs.open {
@@ -170,7 +175,7 @@ func (cs *Channels) Acquire(c Channel) (*Timeline, func(), error) {
 	defer cs.mu.Unlock()
 	r := cs.open[c]
 	if r == nil {
-		if cs.ctx == nil || cs.ctx.Err() != nil {
+		if cs.life.Err() != nil {
 			return nil, nil, errors.New("the server is not serving")
 		}
 		tl, err := cs.o.New(c) // an unknown album says so, whatever the limit
@@ -181,7 +186,7 @@ func (cs *Channels) Acquire(c Channel) (*Timeline, func(), error) {
 			return nil, nil, fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",
 				ErrTooManyChannels, len(cs.open), cs.o.Max)
 		}
-		ctx, stop := context.WithCancel(cs.ctx)
+		ctx, stop := context.WithCancel(cs.life)
 		go tl.Run(ctx)
 		r = &running{tl: tl, stop: stop}
 		cs.open[c] = r
