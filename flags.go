@@ -41,7 +41,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	p.background = colorFlag{0, 0, 0, 255}
 	p.maxFileSize = decode.DefaultMaxFileSize
 	p.decodeMemory = transcode.DefaultMemory
-	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF), subfolders included")
+	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF, HEIC, AVIF), subfolders included")
 	fs.BoolVar(&p.recursive, "recursive", true, "include the images in subfolders of --dir (albums); false: the top folder only")
 	fs.IntVar(&p.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
 	fs.IntVar(&p.quality, "quality", encode.DefaultQuality, "JPEG quality, 1-100")

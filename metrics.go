@@ -147,7 +147,7 @@ var (
 
 // skipKinds are the skipped_files kinds always reported, at zero when no
 // file has that problem.
-var skipKinds = []string{"not-regular", "too-large", "too-many-pixels", "unknown-format", "animated", "corrupt", "unreadable", "other"}
+var skipKinds = []string{"not-regular", "too-large", "too-many-pixels", "unknown-format", "animated", "unsupported", "corrupt", "unreadable", "other"}
 
 type stateCollector struct {
 	tl *stream.Timeline

@@ -13,6 +13,7 @@ var (
 	ErrTooManyPixels = errors.New("decode: too many pixels")
 	ErrUnknownFormat = errors.New("decode: unknown format")
 	ErrAnimated      = errors.New("decode: animated image")
+	ErrUnsupported   = errors.New("decode: unsupported kind of image")
 	ErrCorrupt       = errors.New("decode: corrupt image")
 	ErrUnreadable    = errors.New("decode: cannot read file")
 )
@@ -32,7 +33,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Kind returns a short, stable word for the kind of rejection, suitable as a
 // metrics label: "not-regular", "too-large", "too-many-pixels",
-// "unknown-format", "animated", "corrupt", "unreadable" or "other".
+// "unknown-format", "animated", "unsupported", "corrupt", "unreadable" or
+// "other".
 func Kind(err error) string {
 	switch {
 	case errors.Is(err, ErrNotRegular):
@@ -45,6 +47,8 @@ func Kind(err error) string {
 		return "unknown-format"
 	case errors.Is(err, ErrAnimated):
 		return "animated"
+	case errors.Is(err, ErrUnsupported):
+		return "unsupported"
 	case errors.Is(err, ErrCorrupt):
 		return "corrupt"
 	case errors.Is(err, ErrUnreadable):

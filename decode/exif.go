@@ -23,6 +23,9 @@ func (o Orientation) SwapsAxes() bool { return o >= 5 && o <= 8 }
 // returns Upright when there is none or it makes no sense. It never fails:
 // a broken EXIF block must not hide an otherwise good photo.
 func orientation(f *format, b []byte) Orientation {
+	if f.orient != nil {
+		return f.orient(b)
+	}
 	// Some writers keep JPEG's "Exif\0\0" prefix in PNG and WebP chunks too.
 	tiff := bytes.TrimPrefix(f.exif(b), []byte("Exif\x00\x00"))
 	if o := tiffOrientation(tiff); o >= 1 && o <= 8 {

@@ -201,6 +201,9 @@ func (f *File) Header() Header { return f.header }
 // are sRGB), or a *ProfileError saying why the profile it has is not
 // applied.
 func (f *File) Profile() (*Profile, error) {
+	if f.format.colour != nil {
+		return f.format.colour(f.data)
+	}
 	if f.format.icc == nil {
 		return nil, nil
 	}

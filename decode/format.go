@@ -16,6 +16,8 @@ const (
 	PNG  Format = "png"
 	WebP Format = "webp"
 	GIF  Format = "gif"
+	HEIC Format = "heic" // HEIF with HEVC pictures, as phones write
+	AVIF Format = "avif" // HEIF with AV1 pictures
 )
 
 // format is one row of the table of formats: everything decode knows about
@@ -44,6 +46,12 @@ type format struct {
 	// icc returns the file's colour profile, if any, from the start of the
 	// file read for its header (formats put it before the pixels).
 	icc func(data []byte) []byte
+	// colour, where set instead of icc, reads the colour profile or the
+	// colour description the format keeps, from the same bytes.
+	colour func(data []byte) (*Profile, error)
+	// orient, where set, says how the decoded pixels must be turned,
+	// instead of the EXIF orientation.
+	orient func(data []byte) Orientation
 }
 
 // layout is what a format's header says about the pixels.
@@ -59,7 +67,7 @@ type layout struct {
 }
 
 // formats is the table: sniffing tries the rows in this order.
-var formats = []*format{jpegFormat, pngFormat, webpFormat, gifFormat}
+var formats = []*format{jpegFormat, pngFormat, webpFormat, gifFormat, heicFormat, avifFormat}
 
 // sniff finds the format of a file from its first bytes.
 func sniff(b []byte) (*format, bool) {
@@ -96,7 +104,7 @@ func formatName(id Format) string {
 	return string(id)
 }
 
-// formatList names every format: "JPEG, PNG, WebP or GIF".
+// formatList names every format: "JPEG, PNG, WebP, GIF, HEIC or AVIF".
 func formatList() string {
 	names := make([]string, len(formats))
 	for i, f := range formats {

@@ -8,7 +8,7 @@ import (
 func TestIsImageName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"a.jpg": true, "b.JPEG": true, "c.png": true, "d.WebP": true, "e.gif": true, "2024/f.jpg": true,
-		"notes.txt": false, "g.jpg~": false, "jpg": false, "h.heic": false,
+		"notes.txt": false, "g.jpg~": false, "jpg": false, "h.heic": true, "i.HIF": true, "j.avif": true, "k.heics": false,
 	} {
 		if got := IsImageName(name); got != want {
 			t.Errorf("IsImageName(%q) = %v; want %v", name, got, want)
@@ -25,7 +25,7 @@ func TestDescribeNamesEveryFormat(t *testing.T) {
 			t.Errorf("describe says %q and %q; want both to name %s", text, binary, f.name)
 		}
 	}
-	if text != "it is text, not a JPEG, PNG, WebP or GIF image" {
+	if text != "it is text, not a JPEG, PNG, WebP, GIF, HEIC or AVIF image" {
 		t.Errorf("describe(text) = %q", text)
 	}
 }

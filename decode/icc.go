@@ -264,11 +264,15 @@ func (c curve) at(x float64) float64 {
 
 // srgbToXYZ50 is sRGB's own matrix: linear sRGB to XYZ under the D50
 // illuminant that profiles connect in, made from sRGB's primaries and
-// white (IEC 61966-2-1) and adapted from D65 to D50 with the Bradford
-// transform, as ICC profiles do.
-var srgbToXYZ50 = func() [3][3]float64 {
-	xyz := func(x, y float64) [3]float64 { return [3]float64{x / y, 1, (1 - x - y) / y} }
-	r, g, b, w := xyz(0.64, 0.33), xyz(0.30, 0.60), xyz(0.15, 0.06), xyz(0.3127, 0.3290)
+// white (IEC 61966-2-1).
+var srgbToXYZ50 = primariesToXYZ50([4][2]float64{{0.64, 0.33}, {0.30, 0.60}, {0.15, 0.06}, {0.3127, 0.3290}})
+
+// primariesToXYZ50 makes the matrix from linear RGB to D50 XYZ for the
+// chromaticities (x, y) of red, green, blue and white, adapted from the
+// white to D50 with the Bradford transform, as ICC profiles are.
+func primariesToXYZ50(c [4][2]float64) [3][3]float64 {
+	xyz := func(p [2]float64) [3]float64 { return [3]float64{p[0] / p[1], 1, (1 - p[0] - p[1]) / p[1]} }
+	r, g, b, w := xyz(c[0]), xyz(c[1]), xyz(c[2]), xyz(c[3])
 	prim := [3][3]float64{{r[0], g[0], b[0]}, {r[1], g[1], b[1]}, {r[2], g[2], b[2]}}
 	s := mulVec(invert(prim), w) // each primary's share of white
 	var m [3][3]float64
@@ -283,7 +287,7 @@ var srgbToXYZ50 = func() [3][3]float64 {
 	scale := [3][3]float64{{cd[0] / cw[0]}, {0, cd[1] / cw[1]}, {0, 0, cd[2] / cw[2]}}
 	adapt := mul(invert(bradford), mul(scale, bradford))
 	return mul(adapt, m)
-}()
+}
 
 func mul(a, b [3][3]float64) (c [3][3]float64) {
 	for i := range 3 {

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 IM=/usr/bin/convert # /usr/local/bin/convert may be a stand-in
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-rm -f -- *.jpg *.png *.webp *.gif ref/*.png; mkdir -p ref
+rm -f -- *.jpg *.png *.webp *.gif *.heic *.avif ref/*.png; mkdir -p ref
 
 # A photo crop with skin tones, saturated reds and deep shadows.
 $IM /usr/share/wallpapers/FallenLeaf/contents/images/2560x1600.jpg -crop 1200x900+700+350 -resize 160x120! "$tmp/photo.ppm"
@@ -106,3 +106,56 @@ vips webpsave "$tmp/small.v" icc-widegamut.webp --lossless --profile "$icc/WideG
 for f in icc-adobergb.jpg icc-swapped.jpg icc-prophoto.png icc-widegamut.webp; do
   vips icc_transform "$f" "ref/${f%.*}.png" srgb --embedded --intent relative
 done
+
+# HEIF: HEIC (libheif's heif-enc with x265) and AVIF (libavif's avifenc
+# with aom), and libheif's decode of each (through libvips) as the
+# reference. Needs libheif-examples, libavif-bin and ffmpeg. ImageMagick writes
+# small pictures as palette PNGs, which heif-enc misreads: png24 first.
+$IM "$tmp/photo.ppm" png24:"$tmp/photo.png"
+heif-enc -q 90 -o heic-photo.heic "$tmp/photo.png" >/dev/null
+avifenc -s 6 --min 8 --max 8 "$tmp/photo.png" avif-photo.avif >/dev/null
+# Limited range and the BT.709 matrix, which the planes libheif returns do
+# not say by themselves: coded by ffmpeg, said by an nclx box (heif-enc
+# 1.15 ignores its own nclx options), and ffmpeg's decode as reference.
+ffmpeg -v error -i "$tmp/photo.png" -vf scale=128:128,scale=out_color_matrix=bt709:out_range=tv \
+    -pix_fmt yuv420p -strict -1 "$tmp/709.y4m"
+heif-enc -q 92 -o "$tmp/709.heic" "$tmp/709.y4m" >/dev/null
+go run heifgrid.go -cols 1 -width 128 -height 128 -nclx 1,13,1,0 -o heic-709-limited.heic "$tmp/709.heic"
+ffmpeg -v error -i "$tmp/709.y4m" -vf scale=in_color_matrix=bt709:in_range=tv ref/heic-709-limited.png
+# A colour profile in each: Adobe RGB in HEIC, red and green swapped in
+# AVIF; and Display P3 given as nclx code points, not a profile.
+# (HEIC pictures narrower than 128 pixels are refused: decode/heic.go.)
+vips resize "$tmp/crop.v" "$tmp/medium.v" 0.2
+vips pngsave "$tmp/medium.v" "$tmp/adobe.png" --profile "$icc/AdobeRGB1998.icc"
+heif-enc -q 95 -o heic-adobergb.heic "$tmp/adobe.png" >/dev/null
+vips pngsave "$tmp/small.v" "$tmp/small.png"
+avifenc -s 6 --min 0 --max 0 -y 444 --icc "$icc/SwappedRedAndGreen.icc" "$tmp/small.png" avif-swapped.avif >/dev/null 2>&1
+avifenc -s 6 --min 0 --max 0 -y 444 --cicp 12/13/6 "$tmp/small.png" avif-p3.avif >/dev/null 2>&1
+for f in heic-photo.heic avif-photo.avif; do vips copy "$f" "ref/${f%.*}.png" 2>/dev/null; done
+for f in heic-adobergb.heic avif-swapped.avif; do
+  vips icc_transform "$f" "ref/${f%.*}.png" srgb --embedded --intent relative 2>/dev/null
+done
+# AVIF turned by irot and imir into each of the EXIF orientations: the
+# quadrants stored so that, turned, they stand upright.
+$IM "$tmp/corners.ppm" png24:"$tmp/corners.png"
+turns=(x "" "--imir 1" "--irot 2" "--imir 0" "--irot 1 --imir 0" "--irot 3" "--irot 1 --imir 1" "--irot 1")
+for o in 1 2 3 4 5 6 7 8; do
+  $IM "$tmp/corners.png" ${inverse[$o]} png24:"$tmp/turned.png"
+  avifenc -s 8 --min 0 --max 0 ${turns[$o]} "$tmp/turned.png" "avif-orient-$o.avif" >/dev/null 2>&1
+done
+# Alpha: the three stripes.
+avifenc -s 8 --min 0 --max 0 "$tmp/alpha.png" avif-alpha.avif >/dev/null 2>&1
+$IM "$tmp/alpha.png" -scale 200% png32:"$tmp/alpha2.png"
+heif-enc -q 95 -o heic-alpha.heic "$tmp/alpha2.png" >/dev/null
+# A HEIC stored as iPhones store photos: a grid of 64x64 tiles, cropped to
+# 96x128, turned a quarter clockwise (irot 3) to show 128x96, with an Exif
+# item whose orientation (8) must not be applied on top, and a date taken.
+$IM -size 64x48 xc:'#ff0000' -size 64x48 xc:'#00ff00' +append \
+    \( -size 64x48 xc:'#0000ff' -size 64x48 xc:'#ffff00' +append \) -append -rotate 270 \
+    -background gray -extent 128x128 +repage -crop 64x64 +repage +adjoin png24:"$tmp/tile_%d.png"
+for i in 0 1 2 3; do heif-enc -q 95 -o "$tmp/tile$i.heic" "$tmp/tile_$i.png" >/dev/null; done
+$IM -size 8x8 xc:white "$tmp/exif.jpg"
+exiftool -q -overwrite_original -n -Orientation=8 "-DateTimeOriginal=2023:07:14 18:30:05" "-OffsetTimeOriginal=+02:00" "$tmp/exif.jpg"
+exiftool -q -b -Exif "$tmp/exif.jpg" > "$tmp/exif.tiff"
+go run heifgrid.go -cols 2 -width 96 -height 128 -irot 3 -exif "$tmp/exif.tiff" -o heic-grid.heic "$tmp"/tile{0,1,2,3}.heic
+vips copy heic-grid.heic ref/heic-grid.png

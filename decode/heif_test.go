@@ -1,0 +1,285 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// HEIC and AVIF decode as libheif decodes them (the references are its
+// decodes through libvips, or ffmpeg's where libheif gets it wrong;
+// testdata/make.sh), colour profiles applied as Little CMS applies them.
+func TestHEIFMatchesReferences(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		format  Format
+		w, h    int
+		profile string
+		limit   float64 // mean difference, levels of 255
+	}{
+		{"heic-photo.heic", HEIC, 160, 120, "", 1.5},
+		{"avif-photo.avif", AVIF, 160, 120, "", 1},
+		// A grid of four tiles, cropped and turned a quarter (irot).
+		{"heic-grid.heic", HEIC, 128, 96, "", 1},
+		// Limited range, BT.709 matrix, said only by the nclx box.
+		{"heic-709-limited.heic", HEIC, 128, 128, "", 1.5},
+		{"heic-adobergb.heic", HEIC, 128, 96, "Compatible with Adobe RGB (1998)", 1.5},
+		{"avif-swapped.avif", AVIF, 64, 48, "Swapped Red and Green", 1.5},
+	} {
+		m, img := converted(t, c.file)
+		if img.Format != c.format || m.Rect.Dx() != c.w || m.Rect.Dy() != c.h {
+			t.Errorf("%s: %s %v; want %s %dx%d", c.file, img.Format, m.Rect.Size(), c.format, c.w, c.h)
+			continue
+		}
+		if name := ""; img.Profile != nil || c.profile != "" {
+			if img.Profile != nil {
+				name = img.Profile.Name
+			}
+			if name != c.profile {
+				t.Errorf("%s: profile %q; want %q", c.file, name, c.profile)
+			}
+		}
+		// libheif 1.15, the reference, upsamples the outermost chroma
+		// samples unlike the interior's: differences of up to 40 levels
+		// line the edges (measured). The two outermost rows and columns
+		// are left out.
+		border := 0
+		if c.format == HEIC {
+			border = 2
+		}
+		mean, worst := compareRef(t, m, c.file, 1, border)
+		t.Logf("%s: mean difference %.2f levels, worst %.0f", c.file, mean, worst)
+		if mean > c.limit {
+			t.Errorf("%s: mean difference %.2f levels from the reference; want at most %.1f", c.file, mean, c.limit)
+		}
+	}
+}
+
+// A profile that swaps red and green swaps them.
+func TestHEIFSwappedProfileSwaps(t *testing.T) {
+	m, img := converted(t, "avif-swapped.avif")
+	raw := img.Pixels.(*image.RGBA)
+	var moved int
+	for y := range m.Rect.Dy() {
+		for x := range m.Rect.Dx() {
+			a, b := raw.RGBAAt(x, y), m.RGBAAt(x, y)
+			if int(a.R)-int(a.G) > 40 || int(a.G)-int(a.R) > 40 {
+				if !near(color.RGBA{a.G, a.R, a.B, 255}, b, 6) {
+					t.Fatalf("at %d,%d the coded %v shows as %v; want red and green swapped", x, y, a, b)
+				}
+				moved++
+			}
+		}
+	}
+	if moved < 100 {
+		t.Fatalf("only %d pixels where red and green differ: the fixture tells nothing", moved)
+	}
+}
+
+// Display P3 given as nclx code points converts as the published P3 to
+// sRGB matrix says.
+func TestHEIFNclxDisplayP3(t *testing.T) {
+	m, img := converted(t, "avif-p3.avif")
+	if img.Profile == nil || img.Profile.Name != "Display P3 (nclx)" {
+		t.Fatalf("profile %+v; want Display P3 (nclx)", img.Profile)
+	}
+	raw := img.Pixels.(*image.RGBA)
+	toSRGB := [3][3]float64{{1.2249, -0.2247, 0}, {-0.0420, 1.0419, 0}, {-0.0197, -0.0786, 1.0979}}
+	var sum float64
+	for y := range m.Rect.Dy() {
+		for x := range m.Rect.Dx() {
+			c := raw.RGBAAt(x, y)
+			lin := [3]float64{srgbDecode(float64(c.R) / 255), srgbDecode(float64(c.G) / 255), srgbDecode(float64(c.B) / 255)}
+			got := m.RGBAAt(x, y)
+			for i, v := range mulVec(toSRGB, lin) {
+				want := math.Round(srgbEncode(min(max(v, 0), 1)) * 255)
+				sum += math.Abs(want - float64([]uint8{got.R, got.G, got.B}[i]))
+			}
+		}
+	}
+	if mean := sum / float64(3*m.Rect.Dx()*m.Rect.Dy()); mean > 0.6 {
+		t.Errorf("mean difference %.2f levels from the published matrix; want at most 0.6", mean)
+	}
+	for _, c := range []struct {
+		code cicp
+		name string
+		err  string
+	}{
+		{cicp{primaries: 9, transfer: 14, matrix: 9}, "BT.2020 (nclx)", ""},
+		{cicp{primaries: 1, transfer: 1, matrix: 6, full: true}, "BT.709 (nclx)", ""},
+		{cicp{primaries: 9, transfer: 16, matrix: 9}, "", "HDR picture (PQ)"},
+		{cicp{primaries: 200, transfer: 13}, "", "primaries 200"},
+	} {
+		p, err := cicpProfile(c.code)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("cicpProfile(%+v) = %v; want an error saying %q", c.code, err, c.err)
+		case c.err == "" && (err != nil || p.Name != c.name):
+			t.Errorf("cicpProfile(%+v) = %+v, %v; want %q", c.code, p, err, c.name)
+		}
+	}
+}
+
+// AVIF's rotations and mirrors (irot, imir) become the orientation the
+// picture is turned by once small; HEIC comes turned by libheif, and the
+// EXIF orientation either carries is never applied on top.
+func TestHEIFOrientation(t *testing.T) {
+	for o := Orientation(1); o <= 8; o++ {
+		name := "avif-orient-" + string(rune('0'+o)) + ".avif"
+		img, err := read(fixture(name), Limits{}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Orientation != o {
+			t.Errorf("%s: orientation %d; want %d", name, img.Orientation, o)
+		}
+	}
+	f, err := Open(fixture("heic-grid.heic"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if o := f.Orientation(); o != Upright {
+		t.Errorf("heic-grid.heic (irot 3, EXIF orientation 8): orientation %d; want 1, libheif turns it", o)
+	}
+	img, err := f.Decode(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		x, y int
+		want color.RGBA
+	}{{8, 8, color.RGBA{255, 0, 0, 255}}, {120, 8, color.RGBA{0, 255, 0, 255}}, {8, 88, color.RGBA{0, 0, 255, 255}}, {120, 88, color.RGBA{255, 255, 0, 255}}} {
+		r, g, b, _ := img.Pixels.At(c.x, c.y).RGBA()
+		if got := (color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}); !near(got, c.want, 8) {
+			t.Errorf("heic-grid.heic at %d,%d: %v; want %v", c.x, c.y, got, c.want)
+		}
+	}
+	taken, ok := f.Taken()
+	want := time.Date(2023, 7, 14, 18, 30, 5, 0, time.FixedZone("", 2*3600))
+	if !ok || !taken.Equal(want) {
+		t.Errorf("heic-grid.heic taken %v, %v; want %v from its Exif item", taken, ok, want)
+	}
+}
+
+// AVIF's alpha is kept (premultiplied), to be flattened like PNG's.
+func TestHEIFAlpha(t *testing.T) {
+	img, err := read(fixture("avif-alpha.avif"), Limits{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		x    int
+		want color.RGBA
+	}{{5, color.RGBA{255, 0, 0, 255}}, {30, color.RGBA{128, 0, 0, 128}}, {50, color.RGBA{}}} {
+		r, g, b, a := img.Pixels.At(c.x, 10).RGBA()
+		got := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
+		if !near(got, c.want, 3) || int(got.A)-int(c.want.A) > 3 || int(c.want.A)-int(got.A) > 3 {
+			t.Errorf("avif-alpha.avif at x=%d: %v; want %v", c.x, got, c.want)
+		}
+	}
+}
+
+// setISPE rewrites every ispe box of a HEIF file to claim w×h.
+func setISPE(b []byte, w, h uint32) []byte {
+	out := bytes.Clone(b)
+	for i := 0; ; {
+		j := bytes.Index(out[i:], []byte("ispe"))
+		if j < 0 {
+			return out
+		}
+		i += j
+		binary.BigEndian.PutUint32(out[i+8:], w)
+		binary.BigEndian.PutUint32(out[i+12:], h)
+		i += 4
+	}
+}
+
+// A HEIF file is refused from its boxes, before the decoder starts: too
+// many pixels, or no picture this package can decode. Every refusal is an
+// *Error naming the file, and none takes long.
+func TestHEIFRefusedFromItsHeader(t *testing.T) {
+	grid := readFixture(t, "heic-grid.heic")
+	photo := readFixture(t, "avif-photo.avif")
+	hvc1 := bytes.Index(grid, []byte("grid\x00"))
+	other := bytes.Clone(grid)
+	copy(other[hvc1:], "jpeg")
+	for _, c := range []struct {
+		name string
+		data []byte
+		kind error
+		says string
+	}{
+		{"huge.heic", setISPE(grid, 100000, 100000), ErrTooManyPixels, "100000x100000 is 10000 megapixels"},
+		{"huge.avif", setISPE(photo, 100000, 100000), ErrTooManyPixels, "100000x100000"},
+		{"truncated.heic", grid[:300], ErrCorrupt, "HEIC"},
+		{"ftyp-only.avif", photo[:32], ErrCorrupt, "AVIF"},
+		{"other.heic", other, ErrCorrupt, `"jpeg" item`},
+		{"no-size.heic", bytes.ReplaceAll(grid, []byte("ispe"), []byte("xxxx")), ErrCorrupt, "no size (ispe)"},
+	} {
+		start := time.Now()
+		_, err := readBytes(c.name, c.data, Limits{}, Options{})
+		var de *Error
+		if !errors.As(err, &de) || !errors.Is(err, c.kind) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: %v; want a %v saying %q", c.name, err, c.kind, c.says)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s took %v to refuse", c.name, d)
+		}
+	}
+	// The refusal comes from Open, before any decode.
+	if _, err := OpenBytes("huge.heic", setISPE(grid, 100000, 100000), Limits{}); !errors.Is(err, ErrTooManyPixels) {
+		t.Errorf("OpenBytes of a HEIC claiming 100000x100000: %v; want ErrTooManyPixels", err)
+	}
+}
+
+// The brands decide, not the name: a HEIC named .jpg is a HEIC, an AVIF
+// whose brands are only the generic ones is decoded by its item type.
+func TestHEIFByContent(t *testing.T) {
+	heic := readFixture(t, "heic-photo.heic")
+	if img, err := readBytes("photo.jpg", heic, Limits{}, Options{}); err != nil || img.Format != HEIC {
+		t.Errorf("a HEIC named .jpg: %v", err)
+	}
+	avif := bytes.Clone(readFixture(t, "avif-photo.avif"))
+	n := int(binary.BigEndian.Uint32(avif))
+	for i := 8; i+4 <= n; i += 4 {
+		if string(avif[i:i+4]) == "avif" {
+			copy(avif[i:], "mif1")
+		}
+	}
+	img, err := readBytes("generic", avif, Limits{}, Options{})
+	if err != nil || img.Pixels.Bounds().Dx() != 160 {
+		t.Errorf("an AVIF with only generic brands: %v", err)
+	}
+}
+
+func FuzzHEIF(f *testing.F) {
+	for _, name := range []string{"heic-grid.heic", "heic-photo.heic", "avif-orient-7.avif", "avif-swapped.avif", "heic-709-limited.heic"} {
+		f.Add(readFixture(f, name))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseHEIF(b, true)
+		if err == nil {
+			if m.width < 0 || m.height < 0 {
+				t.Fatalf("size %dx%d", m.width, m.height)
+			}
+			x0, y0, w, h := m.cropRect()
+			if x0 < 0 || y0 < 0 || x0+w > m.width || y0+h > m.height {
+				t.Fatalf("crop %d,%d %dx%d outside %dx%d", x0, y0, w, h, m.width, m.height)
+			}
+			if o := m.orientation(); o < 1 || o > 8 {
+				t.Fatalf("orientation %d", o)
+			}
+		}
+		heifHeader("fuzz", b)
+		heifExif(b)
+		heifProfile(b)
+		heifExifAt(bytes.NewReader(b), int64(len(b)))
+	})
+}
