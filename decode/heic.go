@@ -60,6 +60,7 @@ var avifFormat = &format{
 // picture keeps until it is dropped.
 const (
 	heicBytesPerPixel   = 14
+	heicAlphaPerPixel   = 6 // a second instance, for the alpha plane
 	avifBytesPerPixel   = 24
 	avif16BytesPerPixel = 44
 )
@@ -86,7 +87,11 @@ func heifHeader(name string, b []byte) (layout, error) {
 		if w < heicMinWidth {
 			return layout{}, reject(name, ErrUnsupported, "HEIC pictures narrower than %d pixels are not decoded (this one is %d)", heicMinWidth, w)
 		}
-		return layout{width: w, height: h, whole: heicBytesPerPixel * int64(m.width) * int64(m.height)}, nil
+		per := int64(heicBytesPerPixel)
+		if m.alpha != 0 {
+			per += heicAlphaPerPixel
+		}
+		return layout{width: w, height: h, whole: per * int64(m.width) * int64(m.height)}, nil
 	}
 	per := int64(avifBytesPerPixel)
 	if m.depth > 8 {
@@ -106,7 +111,11 @@ func decodeHEIF(_ string, data []byte, l layout, _ Options) (image.Image, error)
 			return nil, err
 		}
 		mendFreed(img)
-		return heicColours(img, m.nclx), nil
+		img = heicColours(img, m.nclx)
+		if m.alpha != 0 {
+			img = withAlpha(img, heicAlpha(m, data))
+		}
+		return img, nil
 	}
 	if !slices.Contains(ftypBrands(data), "avif") {
 		// libavif wants the avif brand; a file with only the generic
@@ -184,6 +193,50 @@ func rebase(m image.Image) image.Image {
 		return &image.RGBA64{Pix: m.Pix, Stride: m.Stride, Rect: image.Rect(0, 0, m.Rect.Dx(), m.Rect.Dy())}
 	}
 	return m
+}
+
+// heicAlpha decodes the alpha plane of a HEIC as a picture of its own;
+// nil when it cannot be had, and the picture is shown opaque.
+func heicAlpha(m *heifMeta, data []byte) *image.Gray {
+	f := m.alphaFile(data)
+	if f == nil {
+		return nil
+	}
+	a, err := heic.Decode(bytes.NewReader(f))
+	if err != nil {
+		return nil
+	}
+	mendFreed(a)
+	switch a := a.(type) {
+	case *image.Gray:
+		return a
+	case *image.YCbCr: // coded as colour: the luma is the alpha
+		return &image.Gray{Pix: a.Y, Stride: a.YStride, Rect: a.Rect}
+	}
+	return nil
+}
+
+// withAlpha joins colour planes and an alpha plane of the same size, not
+// premultiplied, as HEIF stores them.
+func withAlpha(img image.Image, a *image.Gray) image.Image {
+	if a == nil || a.Rect.Size() != img.Bounds().Size() {
+		return img
+	}
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return &image.NYCbCrA{YCbCr: *m, A: a.Pix, AStride: a.Stride}
+	case *VideoYCbCr:
+		return &VideoNYCbCrA{&image.NYCbCrA{YCbCr: *m.YCbCr, A: a.Pix, AStride: a.Stride}}
+	case *image.RGBA: // opaque, converted from another matrix
+		out := &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+		for y := range m.Rect.Dy() {
+			for x := range m.Rect.Dx() {
+				out.Pix[y*out.Stride+4*x+3] = a.Pix[y*a.Stride+x]
+			}
+		}
+		return out
+	}
+	return img
 }
 
 // heifOrientation is how the decoded picture must be turned: not at all

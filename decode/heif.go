@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -240,7 +241,14 @@ type heifMeta struct {
 	icc   []byte
 	nclx  *cicp
 	depth int // bits per channel (pixi), 8 when not said
-	alpha bool
+	// alpha is the item of the primary picture's alpha plane, 0 for none.
+	alpha uint32
+	// items is the meta box's item structure, kept to copy the alpha
+	// plane out.
+	items *heifItems
+	// transforms are the primary picture's clap, irot and imir boxes, as
+	// stored, in order.
+	transforms []box
 	exif  []extent // the Exif item's bytes, nil without one
 	idat  []byte
 }
@@ -354,6 +362,7 @@ func parseHEIF(b []byte, partial bool) (*heifMeta, error) {
 	if !havePitm {
 		return nil, errors.New("no primary picture (pitm)")
 	}
+	m.items = &heifItems{types: types, locs: locs, refs: refs, props: props, assoc: assoc}
 	m.codec = types[primary]
 	switch m.codec {
 	case "hvc1", "av01":
@@ -388,9 +397,12 @@ func parseHEIF(b []byte, partial bool) (*heifMeta, error) {
 			m.width, m.height, haveSize = int(min(w, 1<<30)), int(min(h, 1<<30)), true
 		case "irot":
 			m.turns = append(m.turns, int(pr.u8()&3))
+			m.transforms = append(m.transforms, p)
 		case "imir":
 			m.turns = append(m.turns, 4+int(pr.u8()&1))
+			m.transforms = append(m.transforms, p)
 		case "clap":
+			m.transforms = append(m.transforms, p)
 			c := &clap{wN: pr.u32(), wD: pr.u32(), hN: pr.u32(), hD: pr.u32(),
 				hoN: int32(pr.u32()), hoD: int32(pr.u32()), voN: int32(pr.u32()), voD: int32(pr.u32())}
 			if pr.err == nil {
@@ -430,10 +442,10 @@ func parseHEIF(b []byte, partial bool) (*heifMeta, error) {
 			continue
 		}
 		switch {
-		case ref.typ == "auxl":
+		case ref.typ == "auxl" && m.alpha == 0:
 			for _, i := range assoc[ref.from] {
-				if i >= 1 && i <= len(props) && props[i-1].typ == "auxC" && strings.Contains(string(props[i-1].body), "alpha") {
-					m.alpha = true
+				if i >= 1 && i <= len(props) && props[i-1].typ == "auxC" && isAlphaURN(props[i-1].body) {
+					m.alpha = ref.from
 				}
 			}
 		case ref.typ == "cdsc" && types[ref.from] == "Exif" && m.exif == nil:
@@ -441,6 +453,153 @@ func parseHEIF(b []byte, partial bool) (*heifMeta, error) {
 		}
 	}
 	return m, nil
+}
+
+// isAlphaURN reads an auxC box: whether the auxiliary picture is an alpha
+// plane, by the generic URN (MPEG-B) or HEVC's (auxiliary picture type 1).
+func isAlphaURN(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	urn, _, _ := strings.Cut(string(b[4:]), "\x00")
+	return urn == "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha" || urn == "urn:mpeg:hevc:2015:auxid:1"
+}
+
+// heifItems is the item structure of a meta box.
+type heifItems struct {
+	types map[uint32]string
+	locs  map[uint32][]extent
+	refs  []iref
+	props []box
+	assoc map[uint32][]int
+}
+
+// bytes returns a box as it is stored: its header and body.
+func (b box) bytes() []byte {
+	out := binary.BigEndian.AppendUint32(nil, uint32(8+len(b.body)))
+	return append(append(out, b.typ...), b.body...)
+}
+
+// alphaFile makes a HEIC file whose primary picture is the alpha plane of
+// m's (with its tiles, when it is a grid), turned and cropped as m's is,
+// for libheif to decode on its own: the API github.com/gen2brain/heic
+// calls returns the colour planes of a picture with alpha, not the alpha.
+// nil when the plane's bytes are not all within data.
+func (m *heifMeta) alphaFile(data []byte) []byte {
+	it := m.items
+	ids := []uint32{m.alpha}
+	for _, r := range it.refs {
+		if r.typ == "dimg" && r.from == m.alpha {
+			ids = append(ids, r.to...)
+		}
+	}
+	if len(ids) > 1<<12 {
+		return nil
+	}
+	be16 := func(v uint32) []byte { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
+	be32 := func(v int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(v)) }
+	mk := func(typ string, parts ...[]byte) []byte {
+		var body []byte
+		for _, p := range parts {
+			body = append(body, p...)
+		}
+		return box{typ: typ, body: body}.bytes()
+	}
+	// Each item's coded bytes, gathered into the new file's mdat; items
+	// in idat keep their place, idat being copied whole.
+	var mdat []byte
+	type loc struct{ off, n int }
+	var locs []loc
+	for _, id := range ids {
+		ext := it.locs[id]
+		if len(ext) == 1 && ext[0].idat {
+			locs = append(locs, loc{-1 - int(ext[0].off), int(ext[0].n)})
+			continue
+		}
+		coded := m.itemBytes(data, ext, uint64(len(data)))
+		if coded == nil {
+			return nil
+		}
+		locs = append(locs, loc{len(mdat), len(coded)})
+		mdat = append(mdat, coded...)
+	}
+	// Properties: every item's own (the auxC saying "alpha" dropped, so
+	// that the plane is a picture), and the colour picture's transforms
+	// on the plane.
+	var ipco, ipma []byte
+	index := map[int]byte{}
+	add := func(b box) byte {
+		ipco = append(ipco, b.bytes()...)
+		return byte(len(index) + 1)
+	}
+	ipma = append(ipma, be32(len(ids))...)
+	for n, id := range ids {
+		var a []byte
+		for _, i := range it.assoc[id] {
+			if i < 1 || i > len(it.props) || it.props[i-1].typ == "auxC" {
+				continue
+			}
+			if _, ok := index[i]; !ok {
+				p := it.props[i-1]
+				if p.typ == "hvcC" && len(p.body) > 16 && p.body[16]&3 == 0 {
+					// A monochrome plane, said to be 4:2:0: libheif then
+					// returns it as YCbCr planes, the only kind the glue
+					// takes; the luma is the plane.
+					p.body = bytes.Clone(p.body)
+					p.body[16] |= 1
+				}
+				index[i] = add(p)
+			}
+			a = append(a, 0x80|index[i])
+		}
+		if n == 0 {
+			for j, t := range m.transforms {
+				index[-1-j] = add(t)
+				a = append(a, 0x80|index[-1-j])
+			}
+		}
+		if len(index) > 127 || len(a) > 255 {
+			return nil
+		}
+		ipma = append(append(append(ipma, be16(uint32(n+1))...), byte(len(a))), a...)
+	}
+	var infe, dimg []byte
+	for n, id := range ids {
+		infe = append(infe, mk("infe", be32(2<<24), be16(uint32(n+1)), []byte{0, 0}, []byte(it.types[id]), []byte{0})...)
+		if n > 0 {
+			dimg = append(dimg, be16(uint32(n+1))...)
+		}
+	}
+	ftyp := mk("ftyp", []byte("heic"), be32(0), []byte("mif1heic"))
+	meta := func(start int) []byte {
+		// iloc version 1: 4-byte offsets and lengths, one extent each.
+		iloc := append(be32(1<<24), 0x44, 0)
+		iloc = append(iloc, be16(uint32(len(ids)))...)
+		for n, l := range locs {
+			method, off := 0, start+l.off
+			if l.off < 0 {
+				method, off = 1, -1-l.off
+			}
+			iloc = append(append(iloc, be16(uint32(n+1))...), 0, byte(method), 0, 0, 0, 1)
+			iloc = append(append(iloc, be32(off)...), be32(l.n)...)
+		}
+		parts := [][]byte{be32(0),
+			mk("hdlr", be32(0), be32(0), []byte("pict"), make([]byte, 13)),
+			mk("pitm", be32(0), be16(1)),
+			mk("iinf", be32(0), be16(uint32(len(ids))), infe),
+			box{typ: "iloc", body: iloc}.bytes(),
+			mk("iprp", mk("ipco", ipco), mk("ipma", be32(0), ipma))}
+		if len(ids) > 1 {
+			parts = append(parts, mk("iref", be32(0), mk("dimg", be16(1), be16(uint32(len(ids)-1)), dimg)))
+		}
+		if m.idat != nil {
+			parts = append(parts, mk("idat", m.idat))
+		}
+		return mk("meta", parts...)
+	}
+	start := len(ftyp) + len(meta(0)) + 8
+	out := append(ftyp, meta(start)...)
+	return append(out, mk("mdat", mdat)...)
 }
 
 // iref is one reference: from an item to others, of a type such as dimg

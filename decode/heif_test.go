@@ -283,3 +283,24 @@ func FuzzHEIF(f *testing.F) {
 		heifExifAt(bytes.NewReader(b), int64(len(b)))
 	})
 }
+
+// HEIC's alpha plane, a picture of its own, is joined to the colour.
+func TestHEICAlpha(t *testing.T) {
+	img, err := read(fixture("heic-alpha.heic"), Limits{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img.Pixels.(*image.NYCbCrA); !ok {
+		t.Fatalf("heic-alpha.heic decodes to %T; want *image.NYCbCrA", img.Pixels)
+	}
+	for _, c := range []struct {
+		x    int
+		want color.NRGBA
+	}{{10, color.NRGBA{255, 0, 0, 255}}, {60, color.NRGBA{255, 0, 0, 128}}, {100, color.NRGBA{A: 0}}} {
+		got := color.NRGBAModel.Convert(img.Pixels.At(c.x, 20)).(color.NRGBA)
+		d := func(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }
+		if d(got.A, c.want.A) > 4 || (c.want.A > 0 && (d(got.R, c.want.R) > 8 || d(got.G, c.want.G) > 8 || d(got.B, c.want.B) > 8)) {
+			t.Errorf("heic-alpha.heic at x=%d: %v; want %v", c.x, got, c.want)
+		}
+	}
+}

@@ -100,14 +100,29 @@ func main() {
 		}
 		props = append(props, fullBox("ispe", 0, 0, u32(uint32(tw)), u32(uint32(th))))
 		props = append(props, fullBox("ispe", 0, 0, u32(uint32(*width)), u32(uint32(*height))))
-		gridProps := []byte{byte(n + 2)}
+		// Property indices take 7 bits, or 15 with ipma's flag 1.
+		wide := n+5 > 127
+		ref := func(i int, essential bool) []byte {
+			if wide {
+				v := uint16(i)
+				if essential {
+					v |= 0x8000
+				}
+				return u16(v)
+			}
+			if essential {
+				return []byte{0x80 | byte(i)}
+			}
+			return []byte{byte(i)}
+		}
+		gridProps := [][]byte{ref(n+2, false)}
 		if *irot >= 0 {
 			props = append(props, box("irot", []byte{byte(*irot)}))
-			gridProps = append(gridProps, 0x80|byte(len(props)))
+			gridProps = append(gridProps, ref(len(props), true))
 		}
 		if *imir >= 0 {
 			props = append(props, box("imir", []byte{byte(*imir)}))
-			gridProps = append(gridProps, 0x80|byte(len(props)))
+			gridProps = append(gridProps, ref(len(props), true))
 		}
 		if *nclx != "" {
 			var p, t, m, f int
@@ -115,15 +130,20 @@ func main() {
 				log.Fatalf("-nclx %q: %v", *nclx, err)
 			}
 			props = append(props, box("colr", []byte("nclx"), u16(uint16(p)), u16(uint16(t)), u16(uint16(m)), []byte{byte(f << 7)}))
-			gridProps = append(gridProps, byte(len(props)))
+			gridProps = append(gridProps, ref(len(props), false))
 		}
 		var ipma [][]byte
 		ipma = append(ipma, u32(uint32(n+1)))
 		for i := range n {
-			ipma = append(ipma, u16(uint16(i+1)), []byte{2, 0x80 | byte(i+1), byte(n + 1)})
+			ipma = append(ipma, u16(uint16(i+1)), []byte{2}, ref(i+1, true), ref(n+1, false))
 		}
-		ipma = append(ipma, u16(gridID), []byte{byte(len(gridProps))}, gridProps)
-		iprp := box("iprp", box("ipco", props...), fullBox("ipma", 0, 0, ipma...))
+		ipma = append(ipma, u16(gridID), []byte{byte(len(gridProps))})
+		ipma = append(ipma, gridProps...)
+		flags := uint32(0)
+		if wide {
+			flags = 1
+		}
+		iprp := box("iprp", box("ipco", props...), fullBox("ipma", 0, flags, ipma...))
 
 		grid := []byte{0, 0, byte(rows - 1), byte(*cols - 1)}
 		grid = append(grid, u16(uint16(*width))...)
