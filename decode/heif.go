@@ -249,8 +249,8 @@ type heifMeta struct {
 	// transforms are the primary picture's clap, irot and imir boxes, as
 	// stored, in order.
 	transforms []box
-	exif  []extent // the Exif item's bytes, nil without one
-	idat  []byte
+	exif       []extent // the Exif item's bytes, nil without one
+	idat       []byte
 }
 
 // maxHEIFItems bounds the items and properties a meta box may declare.
