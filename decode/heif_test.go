@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -302,5 +303,60 @@ func TestHEICAlpha(t *testing.T) {
 		if d(got.A, c.want.A) > 4 || (c.want.A > 0 && (d(got.R, c.want.R) > 8 || d(got.G, c.want.G) > 8 || d(got.B, c.want.B) > 8)) {
 			t.Errorf("heic-alpha.heic at x=%d: %v; want %v", c.x, got, c.want)
 		}
+	}
+}
+
+// HEIC and AVIF are decoded in a child process, kept for the next file:
+// the pictures are those a decode in this process makes, a file the
+// decoder refuses costs no child, and a child that dies is replaced.
+func TestHEIFDecodedInAChild(t *testing.T) {
+	started := func() int {
+		heifChildren.Lock()
+		defer heifChildren.Unlock()
+		return heifChildren.started
+	}
+	before := started()
+	for _, name := range []string{"heic-photo.heic", "avif-photo.avif", "heic-alpha.heic", "heic-709-limited.heic"} {
+		data := readFixture(t, name)
+		img, err := readBytes(name, data, Limits{}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		here, err := decodeHEIFHere(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%T", img.Pixels) != fmt.Sprintf("%T", here) {
+			t.Fatalf("%s: the child sent a %T; decoded here it is a %T", name, img.Pixels, here)
+		}
+		samePixels(t, img.Pixels, here)
+	}
+	heifChildren.Lock()
+	idle := len(heifChildren.free)
+	heifChildren.Unlock()
+	if n := started() - before; n > 1 || idle < 1 {
+		t.Errorf("%d children started for four files decoded one after another, %d idle after; want at most 1, and 1 idle", n, idle)
+	}
+	// A file whose boxes are sound but whose coded picture ends early.
+	photo := readFixture(t, "heic-photo.heic")
+	bad := photo[:len(photo)-100]
+	n := started()
+	if _, err := readBytes("bad.heic", bad, Limits{}, Options{}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a HEIC with damaged coded data: %v; want ErrCorrupt", err)
+	}
+	if _, err := readBytes("ok.heic", readFixture(t, "heic-photo.heic"), Limits{}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if started() != n {
+		t.Errorf("a file the decoder refused cost its child")
+	}
+	// Kill the idle child: the next decode starts another.
+	heifChildren.Lock()
+	for _, c := range heifChildren.free {
+		c.cmd.Process.Kill()
+	}
+	heifChildren.Unlock()
+	if _, err := readBytes("again.heic", readFixture(t, "heic-photo.heic"), Limits{}, Options{}); err != nil {
+		t.Errorf("after its child was killed: %v", err)
 	}
 }
