@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"slidestream/cache"
+	"slidestream/decode"
 	"slidestream/source"
 	"slidestream/stream"
 	"slidestream/transcode"
@@ -438,6 +439,9 @@ func (s *server) serve(ctx context.Context) error {
 	go func() { errc <- hs.Serve(s.ln) }()
 	s.log.Info("slidestream is serving", "url", s.url(), "dir", s.cfg.dir, "width", s.cfg.width,
 		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize.String())
+	if libs := decode.SystemLibraries(); libs != "" {
+		s.log.Info("HEIC and AVIF are decoded by the system's "+libs+" instead of the built-in decoders (a static build uses the built-in ones)")
+	}
 	if s.cfg.auth == nil {
 		s.log.Info("authentication is off: anyone who can reach the address can watch (see --auth)")
 	} else {

@@ -8,6 +8,7 @@ import (
 	"image"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/gen2brain/avif"
 	"github.com/gen2brain/heic"
@@ -435,4 +436,19 @@ func ycbcrToRGBA(m *image.YCbCr, gbr bool, kr, kb float64, full bool) *image.RGB
 		}
 	}
 	return out
+}
+
+// SystemLibraries names the system libraries that decode HEIC and AVIF
+// instead of the built-in WebAssembly, or "" when none do. The decoder
+// modules load libheif.so and libavif.so when a dynamically linked
+// executable finds them (a static build never does).
+func SystemLibraries() string {
+	var libs []string
+	if heic.Dynamic() == nil {
+		libs = append(libs, "libheif")
+	}
+	if avif.Dynamic() == nil {
+		libs = append(libs, "libavif")
+	}
+	return strings.Join(libs, " and ")
 }

@@ -223,6 +223,7 @@ func TestHEIFRefusedFromItsHeader(t *testing.T) {
 		{"ftyp-only.avif", photo[:32], ErrCorrupt, "AVIF"},
 		{"other.heic", other, ErrCorrupt, `"jpeg" item`},
 		{"no-size.heic", bytes.ReplaceAll(grid, []byte("ispe"), []byte("xxxx")), ErrCorrupt, "no size (ispe)"},
+		{"narrow.heic", setISPE(grid, 64, 48), ErrUnsupported, "narrower than 128 pixels"},
 	} {
 		start := time.Now()
 		_, err := readBytes(c.name, c.data, Limits{}, Options{})
