@@ -440,7 +440,7 @@ func (s *server) serve(ctx context.Context) error {
 	s.log.Info("slidestream is serving", "url", s.url(), "dir", s.cfg.dir, "width", s.cfg.width,
 		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize.String())
 	if libs := decode.SystemLibraries(); libs != "" {
-		s.log.Info("HEIC and AVIF are decoded by the system's "+libs+" instead of the built-in decoders (a static build uses the built-in ones)")
+		s.log.Info("HEIC and AVIF are decoded by system libraries, not the built-in ones (a static build always uses its own)", "libraries", libs)
 	}
 	if s.cfg.auth == nil {
 		s.log.Info("authentication is off: anyone who can reach the address can watch (see --auth)")
