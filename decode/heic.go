@@ -30,30 +30,26 @@ import (
 // package returns are turned accordingly: HEIC comes upright, AVIF with
 // an Orientation, applied once the picture is small.
 
-var heicFormat = &format{
-	id:     HEIC,
-	name:   "HEIC",
-	exts:   []string{".heic", ".heif", ".hif"},
-	magic:  func(b []byte) bool { return heifBrand(b) == HEIC },
-	header: heifHeader,
-	decode: decodeHEIF,
-	exif:   heifExif,
-	exifAt: heifExifAt,
-	colour: heifProfile,
-	orient: heifOrientation,
-}
+var (
+	heicFormat = heifFormat(HEIC, "HEIC", ".heic", ".heif", ".hif")
+	avifFormat = heifFormat(AVIF, "AVIF", ".avif")
+)
 
-var avifFormat = &format{
-	id:     AVIF,
-	name:   "AVIF",
-	exts:   []string{".avif"},
-	magic:  func(b []byte) bool { return heifBrand(b) == AVIF },
-	header: heifHeader,
-	decode: decodeHEIF,
-	exif:   heifExif,
-	exifAt: heifExifAt,
-	colour: heifProfile,
-	orient: heifOrientation,
+// heifFormat is the row of HEIC or AVIF: the same container, told apart
+// by its brands.
+func heifFormat(id Format, name string, exts ...string) *format {
+	return &format{
+		id:     id,
+		name:   name,
+		exts:   exts,
+		magic:  func(b []byte) bool { return heifBrand(b) == id },
+		header: heifHeader,
+		decode: decodeHEIF,
+		exif:   heifExif,
+		exifAt: heifExifAt,
+		colour: heifProfile,
+		orient: heifOrientation,
+	}
 }
 
 // Bytes per pixel a decode holds at its peak: the child process's

@@ -244,18 +244,23 @@ func readImage(r *bufio.Reader, w, h int) (image.Image, error) {
 		default:
 			img = &VideoNYCbCrA{m}
 		}
-	case kindGray:
-		m := image.NewGray(rect)
-		img, err = m, read(m.Pix)
-	case kindRGBA:
-		m := image.NewRGBA(rect)
-		img, err = m, read(m.Pix)
-	case kindNRGBA:
-		m := image.NewNRGBA(rect)
-		img, err = m, read(m.Pix)
-	case kindRGBA64:
-		m := image.NewRGBA64(rect)
-		img, err = m, read(m.Pix)
+	case kindGray, kindRGBA, kindNRGBA, kindRGBA64:
+		var pix []byte
+		switch kind {
+		case kindGray:
+			m := image.NewGray(rect)
+			img, pix = m, m.Pix
+		case kindRGBA:
+			m := image.NewRGBA(rect)
+			img, pix = m, m.Pix
+		case kindNRGBA:
+			m := image.NewNRGBA(rect)
+			img, pix = m, m.Pix
+		default:
+			m := image.NewRGBA64(rect)
+			img, pix = m, m.Pix
+		}
+		err = read(pix)
 	default:
 		return nil, fmt.Errorf("the decoder sent a picture of kind %d", kind)
 	}
