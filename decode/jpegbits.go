@@ -1,0 +1,141 @@
+package decode
+
+import "errors"
+
+// bitReader reads the entropy-coded data of a scan (F.2.2.5): bytes FF 00
+// stand for FF, and a marker (FF followed by anything else) ends the data.
+// Past the end it supplies zero bits, as decoders do, counting them, so
+// that a scan cut short is caught within a few blocks.
+type bitReader struct {
+	data   []byte
+	pos    int    // next byte to read
+	acc    uint64 // bits not yet consumed, the next one highest
+	n      int    // how many
+	padded int    // zero bytes supplied past the end
+}
+
+func (b *bitReader) fill() {
+	for b.n <= 56 {
+		var c byte
+		switch {
+		case b.pos >= len(b.data):
+			b.padded++
+		case b.data[b.pos] != 0xff:
+			c = b.data[b.pos]
+			b.pos++
+		case b.pos+1 < len(b.data) && b.data[b.pos+1] == 0x00:
+			c = 0xff
+			b.pos += 2
+		default: // a marker: the data ends here
+			b.padded++
+		}
+		b.acc |= uint64(c) << (56 - b.n)
+		b.n += 8
+	}
+}
+
+// peek returns the next 16 bits without consuming them.
+func (b *bitReader) peek16() uint32 {
+	if b.n < 16 {
+		b.fill()
+	}
+	return uint32(b.acc >> 48)
+}
+
+func (b *bitReader) consume(n int) {
+	b.acc <<= n
+	b.n -= n
+}
+
+// read consumes n bits (at most 16).
+func (b *bitReader) read(n int) uint32 {
+	if n == 0 {
+		return 0
+	}
+	if b.n < n {
+		b.fill()
+	}
+	v := uint32(b.acc >> (64 - n))
+	b.consume(n)
+	return v
+}
+
+func (b *bitReader) skip(n int) {
+	if b.n < n {
+		b.fill()
+	}
+	b.consume(n)
+}
+
+// over reports whether the data ran out more than a little while ago: a
+// decoder reads a few bytes ahead, so some padding is normal at the end.
+func (b *bitReader) over() bool { return b.padded > 16 }
+
+// end is where the next marker search starts: the reader never passes a
+// marker, so no byte of the next segment has been read.
+func (b *bitReader) end() int { return b.pos }
+
+// huffman is a Huffman table (C.2): codes of up to 16 bits, looked up 9
+// bits at a time, longer ones by their length.
+type huffman struct {
+	lut     [1 << 9]uint16 // symbol<<8 | length, 0 when longer than 9 bits
+	maxcode [18]int32      // the largest code of each length, -1 for none
+	valptr  [17]int32      // index in vals of the first code of each length
+	mincode [17]int32
+	vals    []byte
+}
+
+func (h *huffman) ok() bool { return h.vals != nil }
+
+var errBadHuffman = errors.New("a bad Huffman code")
+
+func (h *huffman) build(counts [16]int, vals []byte) error {
+	*h = huffman{vals: append([]byte(nil), vals...)}
+	code, k := int32(0), 0
+	for l := 1; l <= 16; l++ {
+		n := counts[l-1]
+		h.valptr[l] = int32(k)
+		h.mincode[l] = code
+		h.maxcode[l] = -1
+		if n > 0 {
+			h.maxcode[l] = code + int32(n) - 1
+		}
+		for range n {
+			if code >= 1<<l {
+				return errors.New("a Huffman table with more codes than its lengths allow")
+			}
+			if l <= 9 {
+				shift := 9 - l
+				for i := code << shift; i < (code+1)<<shift; i++ {
+					h.lut[i] = uint16(vals[k])<<8 | uint16(l)
+				}
+			}
+			code++
+			k++
+		}
+		code <<= 1
+	}
+	h.maxcode[17] = 1 << 30 // ends the search
+	return nil
+}
+
+// decode reads one symbol.
+func (h *huffman) decode(b *bitReader) (byte, error) {
+	bits := b.peek16()
+	if e := h.lut[bits>>7]; e != 0 {
+		b.consume(int(e & 0xff))
+		return byte(e >> 8), nil
+	}
+	for l := 10; l <= 16; l++ {
+		code := int32(bits >> (16 - l))
+		if code <= h.maxcode[l] {
+			b.consume(l)
+			i := h.valptr[l] + code - h.mincode[l]
+			if i < 0 || int(i) >= len(h.vals) {
+				return 0, errBadHuffman
+			}
+			return h.vals[i], nil
+		}
+	}
+	return 0, errBadHuffman
+}

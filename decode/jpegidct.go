@@ -1,0 +1,143 @@
+package decode
+
+import "math"
+
+// Inverse DCTs (A.3.3) at full size and reduced. The 8-point transform is
+// split into its even and odd halves; the reduced ones, N = 4 or 2 points
+// from a block's top-left N×N coefficients, are the N-point inverse DCT of
+// those coefficients, scaled so that each pixel is the average of the
+// (8/N)² full-size pixels it replaces: g(n) = ½ Σ C(k) F(k) cos((2n+1)kπ/2N)
+// with C(0) = 1/√2. Fixed point: constants carry 13 fractional bits, the
+// first pass keeps 2 more than the output needs.
+
+const (
+	idctBits  = 13
+	idctPass1 = 2
+)
+
+func fix(v float64) int32 { return int32(math.Round(v * (1 << idctBits))) }
+
+var (
+	c1, c2, c3 = fix(math.Cos(1 * math.Pi / 16)), fix(math.Cos(2 * math.Pi / 16)), fix(math.Cos(3 * math.Pi / 16))
+	c4, c5, c6 = fix(math.Cos(4 * math.Pi / 16)), fix(math.Cos(5 * math.Pi / 16)), fix(math.Cos(6 * math.Pi / 16))
+	c7         = fix(math.Cos(7 * math.Pi / 16))
+)
+
+// idct8 is the 8-point inverse DCT of in (stride apart) into out, times
+// 2^idctBits, without the factor ½.
+func idct8(x0, x1, x2, x3, x4, x5, x6, x7 int32) (o [8]int32) {
+	a0, a1 := (x0+x4)*c4, (x0-x4)*c4
+	b0, b1 := x2*c2+x6*c6, x2*c6-x6*c2
+	e0, e1, e2, e3 := a0+b0, a1+b1, a1-b1, a0-b0
+	d0 := x1*c1 + x3*c3 + x5*c5 + x7*c7
+	d1 := x1*c3 - x3*c7 - x5*c1 - x7*c5
+	d2 := x1*c5 - x3*c1 + x5*c7 + x7*c3
+	d3 := x1*c7 - x3*c5 + x5*c3 - x7*c1
+	return [8]int32{e0 + d0, e1 + d1, e2 + d2, e3 + d3, e3 - d3, e2 - d2, e1 - d1, e0 - d0}
+}
+
+// reduced holds the N-point matrices: [n][k] = ½ C(k) cos((2n+1)kπ/2N),
+// in fixed point.
+var reduced4, reduced2 = reducedMatrix(4), reducedMatrix(2)
+
+func reducedMatrix(n int) [][]int32 {
+	m := make([][]int32, n)
+	for i := range m {
+		m[i] = make([]int32, n)
+		for k := range n {
+			c := 1.0
+			if k == 0 {
+				c = 1 / math.Sqrt2
+			}
+			m[i][k] = fix(0.5 * c * math.Cos(float64(2*i+1)*float64(k)*math.Pi/float64(2*n)))
+		}
+	}
+	return m
+}
+
+func clampPixel(v int32) byte {
+	if uint32(v) > 255 {
+		if v < 0 {
+			return 0
+		}
+		return 255
+	}
+	return byte(v)
+}
+
+// idct turns a dequantised block (row-major) into its pixels at the
+// decode's scale, in the component's plane.
+func (d *jpegDec) idct(c *jcomp, bx, by int, b *[64]int32) {
+	s := 8 >> d.shift
+	dst := c.pix[by*s*c.stride+bx*s:]
+	switch s {
+	case 1:
+		dst[0] = clampPixel((b[0]+4)>>3 + 128)
+	case 8:
+		idctFull(b, dst, c.stride)
+	default:
+		m := reduced4
+		if s == 2 {
+			m = reduced2
+		}
+		idctReduced(b, m, dst, c.stride)
+	}
+}
+
+func idctFull(b *[64]int32, dst []byte, stride int) {
+	var tmp [64]int32
+	// Columns: each keeps idctPass1 bits more than a pixel, and the ½.
+	const shift1 = idctBits - idctPass1 + 1
+	for u := range 8 {
+		if b[8+u]|b[16+u]|b[24+u]|b[32+u]|b[40+u]|b[48+u]|b[56+u] == 0 {
+			v := b[u] * c4 // only DC: the column is flat
+			v = (v + 1<<(shift1-1)) >> shift1
+			for y := range 8 {
+				tmp[y*8+u] = v
+			}
+			continue
+		}
+		o := idct8(b[u], b[8+u], b[16+u], b[24+u], b[32+u], b[40+u], b[48+u], b[56+u])
+		for y := range 8 {
+			tmp[y*8+u] = (o[y] + 1<<(shift1-1)) >> shift1
+		}
+	}
+	// Rows, to pixels.
+	const shift2 = idctBits + idctPass1 + 1
+	const round = 1<<(shift2-1) + 128<<shift2
+	for y := range 8 {
+		r := tmp[y*8:][:8]
+		o := idct8(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+		row := dst[y*stride:][:8]
+		for x := range 8 {
+			row[x] = clampPixel((o[x] + round) >> shift2)
+		}
+	}
+}
+
+func idctReduced(b *[64]int32, m [][]int32, dst []byte, stride int) {
+	n := len(m)
+	var tmp [16]int32
+	const shift1 = idctBits - idctPass1
+	for u := range n { // columns
+		for y := range n {
+			var sum int32
+			for v := range n {
+				sum += m[y][v] * b[v*8+u]
+			}
+			tmp[y*n+u] = (sum + 1<<(shift1-1)) >> shift1
+		}
+	}
+	const shift2 = idctBits + idctPass1
+	const round = 1<<(shift2-1) + 128<<shift2
+	for y := range n {
+		row := dst[y*stride:][:n]
+		for x := range n {
+			var sum int32
+			for u := range n {
+				sum += m[x][u] * tmp[y*n+u]
+			}
+			row[x] = clampPixel((sum + round) >> shift2)
+		}
+	}
+}
