@@ -11,8 +11,8 @@ import (
 // baseline and progressive Huffman-coded frames of 8-bit samples, one
 // component (grey) or three (YCbCr), any sampling factors Go's image.YCbCr
 // can hold, with restart intervals. It decodes at 1/1, 1/2, 1/4 or 1/8 of
-// the size, in the DCT domain: a block's top-left N×N coefficients make
-// its N×N pixels, each the average of the full-size pixels it stands for.
+// the size, in the DCT domain: a block becomes N×N pixels, each the
+// average of the full-size pixels it stands for, without making those.
 // At 1/8 a progressive file needs only its DC scans; its AC scans are
 // stepped over without being decoded, and only one coefficient per block
 // is kept. Anything else (arithmetic coding, 12-bit samples, lossless or
@@ -536,8 +536,15 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
 	return nil
 }
 
-// lastCoef is the highest row or column of coefficients this scale uses.
-func (d *jpegDec) lastCoef() int { return 7 >> d.shift }
+// lastCoef is the highest row or column of coefficients this scale uses:
+// only the DC at 1/8; every one at the others, whose pixels average the
+// full-size ones.
+func (d *jpegDec) lastCoef() int {
+	if d.shift == 3 {
+		return 0
+	}
+	return 7
+}
 
 // progressiveBlock decodes one block's part of a progressive scan (G.1.2)
 // into the kept coefficients.

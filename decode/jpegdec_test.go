@@ -2,8 +2,10 @@ package decode
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/jpeg"
+	"os/exec"
 	"testing"
 )
 
@@ -62,6 +64,57 @@ func TestScaledJPEGFullSizeMatchesImageJPEG(t *testing.T) {
 		t.Logf("%s: worst %d, mean %.3f", name, worst, mean)
 		if worst > 1 {
 			t.Errorf("%s: differs from image/jpeg by up to %d levels; want at most 1", name, worst)
+		}
+	}
+}
+
+// djpegLuma runs libjpeg's djpeg at 1/2^shift, keeping only the luma (or
+// grey) plane; the test is skipped where djpeg is not installed.
+func djpegLuma(t *testing.T, data []byte, shift int) *image.Gray {
+	t.Helper()
+	path, err := exec.LookPath("djpeg")
+	if err != nil {
+		t.Skip("djpeg (libjpeg-turbo-progs) is not installed")
+	}
+	cmd := exec.Command(path, "-grayscale", "-scale", fmt.Sprintf("1/%d", 1<<shift), "-dct", "int", "-pnm")
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("djpeg: %v", err)
+	}
+	var w, h, maxv int
+	n, err := fmt.Sscanf(string(out), "P5\n%d %d\n%d\n", &w, &h, &maxv)
+	if err != nil || n != 3 {
+		t.Fatalf("djpeg's output: %v", err)
+	}
+	pix := out[len(out)-w*h:]
+	return &image.Gray{Pix: pix, Stride: w, Rect: image.Rect(0, 0, w, h)}
+}
+
+func lumaOf(m image.Image) *image.Gray {
+	switch m := m.(type) {
+	case *image.Gray:
+		return m
+	case *image.YCbCr:
+		return &image.Gray{Pix: m.Y, Stride: m.YStride, Rect: m.Rect}
+	}
+	return nil
+}
+
+// At each reduced scale the luma is libjpeg's reduced decode, near enough.
+func TestScaledJPEGMatchesLibjpeg(t *testing.T) {
+	for _, name := range []string{"jpeg-420.jpg", "jpeg-444.jpg", "jpeg-progressive.jpg", "jpeg-gray.jpg", "jpeg-large.jpg"} {
+		data := readFixture(t, name)
+		for shift := 1; shift <= 3; shift++ {
+			got, err := decodeJPEGScaled(data, shift)
+			if err != nil {
+				t.Fatalf("%s at 1/%d: %v", name, 1<<shift, err)
+			}
+			worst, mean := planesDiff(t, lumaOf(got), djpegLuma(t, data, shift))
+			t.Logf("%s at 1/%d: worst %d, mean %.3f", name, 1<<shift, worst, mean)
+			if worst > 1 {
+				t.Errorf("%s at 1/%d: differs from libjpeg by up to %d levels; want at most 1", name, 1<<shift, worst)
+			}
 		}
 	}
 }

@@ -3,12 +3,13 @@ package decode
 import "math"
 
 // Inverse DCTs (A.3.3) at full size and reduced. The 8-point transform is
-// split into its even and odd halves; the reduced ones, N = 4 or 2 points
-// from a block's top-left N×N coefficients, are the N-point inverse DCT of
-// those coefficients, scaled so that each pixel is the average of the
-// (8/N)² full-size pixels it replaces: g(n) = ½ Σ C(k) F(k) cos((2n+1)kπ/2N)
-// with C(0) = 1/√2. Fixed point: constants carry 13 fractional bits, the
-// first pass keeps 2 more than the output needs.
+// split into its even and odd halves. A reduced one makes N = 4 or 2
+// pixels a side, each exactly the average of the s = 8/N full-size pixels
+// it replaces (before their rounding): g(n) = ½ Σ C(k) F(k) · (1/s) Σ_j
+// cos((2(sn+j)+1)kπ/16), C(0) = 1/√2, over all eight coefficients (some
+// weigh nothing: row and column 4 at 1/2), as libjpeg's reduced transforms
+// do. Fixed point: constants carry 13 fractional bits, the first pass keeps
+// 2 more than the output needs.
 
 const (
 	idctBits  = 13
@@ -36,20 +37,24 @@ func idct8(x0, x1, x2, x3, x4, x5, x6, x7 int32) (o [8]int32) {
 	return [8]int32{e0 + d0, e1 + d1, e2 + d2, e3 + d3, e3 - d3, e2 - d2, e1 - d1, e0 - d0}
 }
 
-// reduced holds the N-point matrices: [n][k] = ½ C(k) cos((2n+1)kπ/2N),
-// in fixed point.
+// reduced4 and reduced2 are the averaging transforms, [n][k], in fixed
+// point.
 var reduced4, reduced2 = reducedMatrix(4), reducedMatrix(2)
 
-func reducedMatrix(n int) [][]int32 {
-	m := make([][]int32, n)
+func reducedMatrix(n int) [][8]int32 {
+	s := 8 / n
+	m := make([][8]int32, n)
 	for i := range m {
-		m[i] = make([]int32, n)
-		for k := range n {
+		for k := range 8 {
 			c := 1.0
 			if k == 0 {
 				c = 1 / math.Sqrt2
 			}
-			m[i][k] = fix(0.5 * c * math.Cos(float64(2*i+1)*float64(k)*math.Pi/float64(2*n)))
+			var sum float64
+			for j := range s {
+				sum += math.Cos(float64(2*(s*i+j)+1) * float64(k) * math.Pi / 16)
+			}
+			m[i][k] = fix(0.5 * c * sum / float64(s))
 		}
 	}
 	return m
@@ -115,27 +120,32 @@ func idctFull(b *[64]int32, dst []byte, stride int) {
 	}
 }
 
-func idctReduced(b *[64]int32, m [][]int32, dst []byte, stride int) {
+func idctReduced(b *[64]int32, m [][8]int32, dst []byte, stride int) {
 	n := len(m)
-	var tmp [16]int32
+	var tmp [4 * 8]int32 // n rows of 8 columns
 	const shift1 = idctBits - idctPass1
-	for u := range n { // columns
+	for u := range 8 { // columns
+		col := [8]int32{b[u], b[8+u], b[16+u], b[24+u], b[32+u], b[40+u], b[48+u], b[56+u]}
+		if col == [8]int32{} {
+			continue
+		}
 		for y := range n {
 			var sum int32
-			for v := range n {
-				sum += m[y][v] * b[v*8+u]
+			for v, x := range col {
+				sum += m[y][v] * x
 			}
-			tmp[y*n+u] = (sum + 1<<(shift1-1)) >> shift1
+			tmp[y*8+u] = (sum + 1<<(shift1-1)) >> shift1
 		}
 	}
 	const shift2 = idctBits + idctPass1
 	const round = 1<<(shift2-1) + 128<<shift2
 	for y := range n {
+		r := tmp[y*8:][:8]
 		row := dst[y*stride:][:n]
 		for x := range n {
 			var sum int32
-			for u := range n {
-				sum += m[x][u] * tmp[y*n+u]
+			for u, v := range r {
+				sum += m[x][u] * v
 			}
 			row[x] = clampPixel((sum + round) >> shift2)
 		}
