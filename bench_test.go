@@ -168,10 +168,13 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, width := range []int{1280, 640} {
 		for _, in := range inputs(b) {
 			b.Run(fmt.Sprintf("%s/width=%d", in.format, width), func(b *testing.B) {
-				mp := megapixels(mustDecode(b, in).Pixels)
+				full := mustDecode(b, in)
+				mp := megapixels(full.Pixels)
+				o := encode.Options{Width: width}
+				do := decode.Options{Shrink: encode.Shrink(full.Stored.X, full.Stored.Y, full.Orientation, o), Rows: true}
 				b.ReportAllocs()
 				for b.Loop() {
-					img, err := decodeBytes(in.format, in.data, decode.Options{Fit: image.Pt(width, 0), Rows: true})
+					img, err := decodeBytes(in.format, in.data, do)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -191,11 +191,13 @@ func expected(t *testing.T, path string, width int) []byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	img, err := f.Decode(decode.Options{})
+	o := encode.Options{Width: width, Background: color.RGBA{0, 0, 0, 255}}
+	h := f.Header()
+	img, err := f.Decode(decode.Options{Shrink: encode.Shrink(h.Width, h.Height, f.Orientation(), o), Rows: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := encode.Frame(img, encode.Options{Width: width, Background: color.RGBA{0, 0, 0, 255}})
+	b, err := encode.Frame(img, o)
 	if err != nil {
 		t.Fatal(err)
 	}

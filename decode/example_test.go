@@ -26,7 +26,7 @@ func ExampleOpen() {
 	}
 	defer f.Close()
 	h := f.Header()
-	o := decode.Options{Fit: image.Pt(1280, 0), Rows: true}
+	o := decode.Options{Shrink: 3, Rows: true}
 	fmt.Printf("%s %dx%d; a whole decode holds %d MiB, by rows only the file: %v\n",
 		h.Format, h.Width, h.Height, f.Memory(decode.Options{})>>20, f.Memory(o) == h.Size)
 	img, err := f.Decode(o)

@@ -13,11 +13,13 @@ import (
 // Options says how the caller will use the pixels, so that a decoder can do
 // less. The zero value asks for the whole picture, decoded in full.
 type Options struct {
-	// Fit is the size the picture will be scaled down to fit, upright
-	// (after EXIF orientation); 0 in a dimension leaves it free. A decoder
-	// may use it to decode fewer pixels. None does yet: every picture comes
-	// back at its full size.
-	Fit image.Point
+	// Shrink is how many times smaller, in each dimension, the caller
+	// will first make the picture by averaging blocks of pixels (encode's
+	// Shrink says how much); 0 or 1 for not at all. A decoder may do part
+	// of it while decoding, by a power of two: the JPEG decoder decodes at
+	// 1/2, 1/4 or 1/8 of the size in the DCT domain, the same averages for
+	// far less work and memory. Image.Shrunk says by how much it did.
+	Shrink int
 	// Rows says the caller reads the pixels once, top to bottom, as the
 	// encoder does. A PNG that is not interlaced then comes back as
 	// *PNGRows, still compressed: a fault in its compressed data is
@@ -50,6 +52,11 @@ type Image struct {
 	// Profile, when set, is the colour profile the pixels are in; nil
 	// means sRGB. It is applied once the picture is made small.
 	Profile *Profile
+	// Stored is the size of the stored picture, and Shrunk how many times
+	// smaller Pixels are (Options.Shrink): 1, 2, 4 or 8. Each side of
+	// Pixels is Stored's divided by Shrunk, rounded up.
+	Stored image.Point
+	Shrunk int
 }
 
 // File is an image file opened for decoding: its header has been read and
@@ -223,10 +230,26 @@ func (f *File) Orientation() Orientation { return orientation(f.format, f.data) 
 // caller can budget decodes before starting them.
 func (f *File) Memory(o Options) int64 {
 	m := f.header.Size // Decode holds the whole file
-	if !o.Rows || !f.layout.rows {
+	switch {
+	case f.layout.shrunk != nil && f.shift(o) > 0:
+		m += f.layout.shrunk(f.shift(o))
+	case !o.Rows || !f.layout.rows:
 		m += f.layout.whole
 	}
 	return m
+}
+
+// shift is the power of two a decode with o shrinks the picture by, 0 for
+// none.
+func (f *File) shift(o Options) int {
+	if f.layout.shrunk == nil {
+		return 0
+	}
+	s := 0
+	for s < 3 && 2<<s <= o.Shrink {
+		s++
+	}
+	return s
 }
 
 // Decode reads the rest of the file and decodes it. A panic inside a
@@ -241,16 +264,28 @@ func (f *File) Decode(o Options) (img *Image, err error) {
 			img, err = nil, reject(f.name, ErrCorrupt, "the %s decoder crashed on this file: %v", f.format.name, p)
 		}
 	}()
-	m, err := f.format.decode(f.name, f.data, f.layout, o)
+	shift := f.shift(o)
+	var m image.Image
+	if shift > 0 {
+		m, err = f.format.decodeShrunk(f.data, shift)
+		if errors.Is(err, errNotScaled) {
+			shift = 0
+		}
+	}
+	if shift == 0 {
+		m, err = f.format.decode(f.name, f.data, f.layout, o)
+	}
 	if err != nil {
 		return nil, corrupt(f.name, f.format.id, err)
 	}
-	if b := m.Bounds(); b.Dx() != f.layout.width || b.Dy() != f.layout.height {
+	div := 1 << shift
+	if b := m.Bounds(); b.Dx() != (f.layout.width+div-1)/div || b.Dy() != (f.layout.height+div-1)/div {
 		// Never trust pixels whose size differs from the checked header.
-		return nil, reject(f.name, ErrCorrupt, "header says %dx%d but the %s data is %dx%d",
-			f.layout.width, f.layout.height, f.format.name, b.Dx(), b.Dy())
+		return nil, reject(f.name, ErrCorrupt, "header says %dx%d but the %s data is %dx%d at 1/%d",
+			f.layout.width, f.layout.height, f.format.name, b.Dx(), b.Dy(), div)
 	}
-	img = &Image{Pixels: m, Format: f.format.id, Orientation: orientation(f.format, f.data)}
+	img = &Image{Pixels: m, Format: f.format.id, Orientation: orientation(f.format, f.data),
+		Stored: image.Pt(f.layout.width, f.layout.height), Shrunk: div}
 	if p, err := f.Profile(); err == nil && p != nil {
 		img.Profile = p
 	}

@@ -37,6 +37,10 @@ type format struct {
 	header func(name string, b []byte) (layout, error)
 	// decode turns the whole file into pixels of the size header read.
 	decode func(name string, data []byte, l layout, o Options) (image.Image, error)
+	// decodeShrunk, where the layout says the file can be (shrunk is
+	// set), decodes it at 1/2^shift of its size, each side rounded up;
+	// errNotScaled hands it to decode.
+	decodeShrunk func(data []byte, shift int) (image.Image, error)
 	// exif returns the file's EXIF block (a TIFF structure), if any,
 	// from the start of the file read for its header.
 	exif func(data []byte) []byte
@@ -64,6 +68,9 @@ type layout struct {
 	// rows is set when Decode with Options.Rows returns the pixels still
 	// compressed, to be read by rows with no full-size picture in memory.
 	rows bool
+	// shrunk, when set, is the memory a decode at 1/2^shift holds (shift
+	// 1 to 3), for a file the format's decodeShrunk can decode so.
+	shrunk func(shift int) int64
 }
 
 // formats is the table: sniffing tries the rows in this order.

@@ -31,8 +31,9 @@ var jpegFormat = &format{
 		}
 		return jpeg.Decode(bytes.NewReader(data))
 	},
-	exif: jpegExif,
-	icc:  jpegICC,
+	decodeShrunk: decodeJPEGScaled,
+	exif:         jpegExif,
+	icc:          jpegICC,
 }
 
 // jpegHeader reads the frame header with image/jpeg itself, so that the
@@ -57,7 +58,8 @@ func jpegHeader(_ string, b []byte) (layout, error) {
 		// scan: 4 bytes per sample.
 		perPixel += 4 * perPixel
 	}
-	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel}, nil
+	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel,
+		shrunk: jpegShrinkable(b)}, nil
 }
 
 // jpegSegments calls fn with each marker segment before the first scan

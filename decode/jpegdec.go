@@ -56,6 +56,7 @@ type jpegDec struct {
 	bits          bitReader
 	scans         int
 	adobeRGB      bool
+	probe         bool // read the frame header only: allocate nothing
 }
 
 // zigzag maps the order coefficients are coded in to their place in the
@@ -213,26 +214,73 @@ func (d *jpegDec) frame(p []byte, progressive bool) error {
 	}
 	d.mcusX = (d.width + 8*d.hmax - 1) / (8 * d.hmax)
 	d.mcusY = (d.height + 8*d.vmax - 1) / (8 * d.vmax)
-	s := 8 >> d.shift // pixels per block side
 	for i := range d.comps {
 		c := &d.comps[i]
 		c.bw, c.bh = d.mcusX*c.h, d.mcusY*c.v
 		c.cw = (d.width*c.h + 8*d.hmax - 1) / (8 * d.hmax)
 		c.ch = (d.height*c.v + 8*d.vmax - 1) / (8 * d.vmax)
+	}
+	d.k = 64
+	if d.shift == 3 {
+		d.k = 1 // the DC coefficient is all a pixel of 1/8 needs
+	}
+	if d.probe {
+		return nil
+	}
+	s := 8 >> d.shift // pixels per block side
+	for i := range d.comps {
+		c := &d.comps[i]
 		c.stride = c.bw * s
 		c.pix = make([]byte, c.stride*c.bh*s)
-	}
-	if progressive {
-		d.k = 64
-		if d.shift == 3 {
-			d.k = 1 // the DC coefficient is all a pixel of 1/8 needs
-		}
-		for i := range d.comps {
-			c := &d.comps[i]
+		if progressive {
 			c.coef = make([]int16, c.bw*c.bh*d.k)
 		}
 	}
 	return nil
+}
+
+// memory is what a decode at 1/2^shift holds: the planes at that scale
+// and, for a progressive file, the coefficients kept until its last scan.
+func (d *jpegDec) memory(shift int) int64 {
+	var m int64
+	s := int64(8 >> shift)
+	for _, c := range d.comps {
+		blocks := int64(c.bw) * int64(c.bh)
+		m += blocks * s * s
+		if d.progressive {
+			k := int64(64)
+			if shift == 3 {
+				k = 1
+			}
+			m += blocks * k * 2
+		}
+	}
+	return m
+}
+
+// jpegShrinkable reads the segments before the first scan and, for a file
+// this decoder handles, returns the memory a decode at each scale holds.
+func jpegShrinkable(b []byte) func(shift int) int64 {
+	d := &jpegDec{probe: true}
+	ok := false
+	jpegSegments(b, func(marker byte, p []byte) bool {
+		switch {
+		case marker == 0xc0 || marker == 0xc1 || marker == 0xc2:
+			ok = d.frame(p, marker == 0xc2) == nil
+		case marker >= 0xc3 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8:
+			ok = false
+			return false
+		case marker == 0xee:
+			if len(p) >= 12 && string(p[:5]) == "Adobe" && p[11] == 0 {
+				d.adobeRGB = true
+			}
+		}
+		return true
+	})
+	if !ok || (d.adobeRGB && len(d.comps) != 1) {
+		return nil
+	}
+	return d.memory
 }
 
 // subsample names the chroma ratio of a three-component frame, -1 for

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/jpeg"
 	"os/exec"
+	"slices"
 	"testing"
 )
 
@@ -114,6 +115,92 @@ func TestScaledJPEGMatchesLibjpeg(t *testing.T) {
 			t.Logf("%s at 1/%d: worst %d, mean %.3f", name, 1<<shift, worst, mean)
 			if worst > 1 {
 				t.Errorf("%s at 1/%d: differs from libjpeg by up to %d levels; want at most 1", name, 1<<shift, worst)
+			}
+		}
+	}
+}
+
+// benchJPEG is the 12.5-megapixel benchmark photo as a baseline 4:2:0
+// JPEG at quality 90, and as a progressive one when djpeg's sibling
+// jpegtran is installed.
+func benchJPEG(b *testing.B, progressive bool) []byte {
+	b.Helper()
+	f, err := Open(fixture("bench/photo-12mp.webp"), Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	img, err := f.Decode(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img.Pixels, &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	if !progressive {
+		return buf.Bytes()
+	}
+	path, err := exec.LookPath("jpegtran")
+	if err != nil {
+		b.Skip("jpegtran (libjpeg-turbo-progs) is not installed")
+	}
+	cmd := exec.Command(path, "-progressive")
+	cmd.Stdin = &buf
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkJPEGDecode: the benchmark photo decoded by image/jpeg and by
+// this package's decoder at each scale, baseline and progressive.
+func BenchmarkJPEGDecode(b *testing.B) {
+	for _, progressive := range []bool{false, true} {
+		kind := "baseline"
+		if progressive {
+			kind = "progressive"
+		}
+		data := benchJPEG(b, progressive)
+		b.Run(kind+"/image-jpeg", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		for shift := range 4 {
+			b.Run(fmt.Sprintf("%s/1:%d", kind, 1<<shift), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := decodeJPEGScaled(data, shift); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// The reduced transforms' zeros are where idctReduced skips them, and
+// their symmetry is what it assumes.
+func TestReducedTransformShape(t *testing.T) {
+	for _, c := range []struct {
+		m     [][8]int32
+		evens []int
+	}{{reduced4, evens4}, {reduced2, evens2}} {
+		n := len(c.m)
+		for i := range n {
+			for k := range 8 {
+				a, b := c.m[i][k], c.m[n-1-i][k]
+				if k%2 == 0 && a != b || k%2 == 1 && a != -b {
+					t.Errorf("%d-point: [%d][%d] = %d, [%d][%d] = %d: not (anti)symmetric", n, i, k, a, n-1-i, k, b)
+				}
+				if k%2 == 0 && !slices.Contains(c.evens, k) && a != 0 {
+					t.Errorf("%d-point: [%d][%d] = %d is skipped but not zero", n, i, k, a)
+				}
 			}
 		}
 	}

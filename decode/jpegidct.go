@@ -120,34 +120,54 @@ func idctFull(b *[64]int32, dst []byte, stride int) {
 	}
 }
 
+// idctReduced averages through m, which is symmetric in n for even k and
+// antisymmetric for odd k, so the outputs come in pairs n, N-1-n from an
+// even and an odd sum. Entries that are zero (k = 4 at 1/2; every even k
+// but 0 at 1/4) are skipped by listing the even coefficients used.
 func idctReduced(b *[64]int32, m [][8]int32, dst []byte, stride int) {
 	n := len(m)
+	even := evens4
+	if n == 2 {
+		even = evens2
+	}
+	half := n / 2
+	// kernel does one 1-D transform of x into out (n values).
+	kernel := func(x *[8]int32, out []int32) {
+		for i := range half {
+			r := &m[i]
+			var e int32
+			for _, k := range even {
+				e += r[k] * x[k]
+			}
+			o := r[1]*x[1] + r[3]*x[3] + r[5]*x[5] + r[7]*x[7]
+			out[i], out[n-1-i] = e+o, e-o
+		}
+	}
 	var tmp [4 * 8]int32 // n rows of 8 columns
+	var col [8]int32
+	var out [4]int32
 	const shift1 = idctBits - idctPass1
 	for u := range 8 { // columns
-		col := [8]int32{b[u], b[8+u], b[16+u], b[24+u], b[32+u], b[40+u], b[48+u], b[56+u]}
+		col = [8]int32{b[u], b[8+u], b[16+u], b[24+u], b[32+u], b[40+u], b[48+u], b[56+u]}
 		if col == [8]int32{} {
 			continue
 		}
+		kernel(&col, out[:n])
 		for y := range n {
-			var sum int32
-			for v, x := range col {
-				sum += m[y][v] * x
-			}
-			tmp[y*8+u] = (sum + 1<<(shift1-1)) >> shift1
+			tmp[y*8+u] = (out[y] + 1<<(shift1-1)) >> shift1
 		}
 	}
 	const shift2 = idctBits + idctPass1
 	const round = 1<<(shift2-1) + 128<<shift2
 	for y := range n {
-		r := tmp[y*8:][:8]
+		r := (*[8]int32)(tmp[y*8:])
+		kernel(r, out[:n])
 		row := dst[y*stride:][:n]
 		for x := range n {
-			var sum int32
-			for u, v := range r {
-				sum += m[x][u] * v
-			}
-			row[x] = clampPixel((sum + round) >> shift2)
+			row[x] = clampPixel((out[x] + round) >> shift2)
 		}
 	}
 }
+
+// The even coefficients that weigh anything in the reduced transforms.
+var evens4, evens2 = []int{0, 2, 6}, []int{0}

@@ -44,16 +44,13 @@ func Frame(img *decode.Image, o Options) ([]byte, error) {
 // from pixels that were still compressed (Rows) and turned out bad.
 func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	src := img.Pixels.Bounds()
-	fw, fh := Size(src.Dx(), src.Dy(), img.Orientation, o.Width)
+	stored := img.Stored
+	if stored == (image.Point{}) {
+		stored = src.Size()
+	}
+	fw, fh, tw, th := target(stored.X, stored.Y, img.Orientation, o)
 	fit := o.Width > 0 && o.Height > 0
-	if fit {
-		fw, fh = FitSize(src.Dx(), src.Dy(), img.Orientation, o.Width, o.Height)
-	}
-	// tw×th is the target in stored (not yet turned) orientation.
-	tw, th := fw, fh
-	if img.Orientation.SwapsAxes() {
-		tw, th = fh, fw
-	}
+	// What the decoder did not shrink while decoding is shrunk here.
 	k := max(1, min(src.Dx()/(3*tw), src.Dy()/(3*th)))
 	flat, err := flatten(img.Pixels, o.Background, k)
 	if err != nil {
@@ -76,6 +73,28 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	}
 	drawCaption(out, o.Caption)
 	return out, nil
+}
+
+// target is the frame's size (fw×fh, upright) and the same in the stored
+// orientation (tw×th) for a stored picture of w×h.
+func target(w, h int, or decode.Orientation, o Options) (fw, fh, tw, th int) {
+	fw, fh = Size(w, h, or, o.Width)
+	if o.Width > 0 && o.Height > 0 {
+		fw, fh = FitSize(w, h, or, o.Width, o.Height)
+	}
+	tw, th = fw, fh
+	if or.SwapsAxes() {
+		tw, th = fh, fw
+	}
+	return fw, fh, tw, th
+}
+
+// Shrink is how many times Scale will shrink a stored picture of w×h by
+// averaging blocks before resizing it: what a decoder may do instead
+// (decode.Options.Shrink).
+func Shrink(w, h int, or decode.Orientation, o Options) int {
+	_, _, tw, th := target(w, h, or, o)
+	return max(1, min(w/(3*tw), h/(3*th)))
 }
 
 // FitSize returns the size of an image of w×h stored pixels with the given

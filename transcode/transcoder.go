@@ -201,7 +201,7 @@ func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int
 		taken, _ := f.Taken()
 		o.Caption = t.caption.Text(encode.CaptionFields{Name: name, Taken: taken, Index: c.Index, Count: c.Count})
 	}
-	do := decode.Options{Fit: image.Pt(o.Width, o.Height), Rows: true}
+	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, f.Orientation(), o), Rows: true}
 	mem := min(f.Memory(do), t.budget)
 	w0 := time.Now()
 	if err := t.memory.Acquire(ctx, mem); err != nil {
