@@ -421,7 +421,10 @@ func (s *server) serve(ctx context.Context) error {
 	// them forever.
 	hs.BaseContext = func(net.Listener) context.Context { return streams }
 	go s.folder.Watch(streams, s.cfg.rescan)
-	go s.index.Run(streams)
+	// The index saves its state when it stops: serve returns once it has.
+	var indexed sync.WaitGroup
+	indexed.Go(func() { s.index.Run(streams) })
+	defer indexed.Wait()
 	go s.channels.Serve(streams)
 	go limitMemory(streams, s.held, s.budget)
 	go s.reloadOnHangup(streams)
