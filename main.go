@@ -424,7 +424,10 @@ func (s *server) serve(ctx context.Context) error {
 	// The index saves its state when it stops: serve returns once it has.
 	var indexed sync.WaitGroup
 	indexed.Go(func() { s.index.Run(streams) })
-	defer indexed.Wait()
+	defer func() {
+		stopStreams()
+		indexed.Wait()
+	}()
 	go s.channels.Serve(streams)
 	go limitMemory(streams, s.held, s.budget)
 	go s.reloadOnHangup(streams)
