@@ -184,13 +184,13 @@ func BenchmarkJPEGDecode(b *testing.B) {
 	}
 }
 
-// The reduced transforms' zeros are where idctReduced skips them, and
+// The reduced transforms' zeros are where idctReduced leaves them out, and
 // their symmetry is what it assumes.
 func TestReducedTransformShape(t *testing.T) {
 	for _, c := range []struct {
 		m     [][8]int32
 		evens []int
-	}{{reduced4, evens4}, {reduced2, evens2}} {
+	}{{reduced4, []int{0, 2, 6}}, {reduced2, []int{0}}} {
 		n := len(c.m)
 		for i := range n {
 			for k := range 8 {

@@ -123,51 +123,58 @@ func idctFull(b *[64]int32, dst []byte, stride int) {
 // idctReduced averages through m, which is symmetric in n for even k and
 // antisymmetric for odd k, so the outputs come in pairs n, N-1-n from an
 // even and an odd sum. Entries that are zero (k = 4 at 1/2; every even k
-// but 0 at 1/4) are skipped by listing the even coefficients used.
+// but 0 at 1/4) are left out.
 func idctReduced(b *[64]int32, m [][8]int32, dst []byte, stride int) {
 	n := len(m)
-	even := evens4
-	if n == 2 {
-		even = evens2
-	}
-	half := n / 2
-	// kernel does one 1-D transform of x into out (n values).
-	kernel := func(x *[8]int32, out []int32) {
-		for i := range half {
-			r := &m[i]
-			var e int32
-			for _, k := range even {
-				e += r[k] * x[k]
-			}
-			o := r[1]*x[1] + r[3]*x[3] + r[5]*x[5] + r[7]*x[7]
-			out[i], out[n-1-i] = e+o, e-o
-		}
-	}
 	var tmp [4 * 8]int32 // n rows of 8 columns
-	var col [8]int32
-	var out [4]int32
 	const shift1 = idctBits - idctPass1
-	for u := range 8 { // columns
-		col = [8]int32{b[u], b[8+u], b[16+u], b[24+u], b[32+u], b[40+u], b[48+u], b[56+u]}
-		if col == [8]int32{} {
-			continue
+	const r1 = 1 << (shift1 - 1)
+	if n == 4 {
+		for u := range 8 {
+			x0, x1, x2, x3, x5, x6, x7 := b[u], b[8+u], b[16+u], b[24+u], b[40+u], b[48+u], b[56+u]
+			if x1|x2|x3|x5|x6|x7 == 0 {
+				if x0 != 0 {
+					v := (m[0][0]*x0 + r1) >> shift1
+					tmp[u], tmp[8+u], tmp[16+u], tmp[24+u] = v, v, v, v
+				}
+				continue
+			}
+			o := reduce4(m, x0, x1, x2, x3, x5, x6, x7)
+			tmp[u], tmp[8+u], tmp[16+u], tmp[24+u] = (o[0]+r1)>>shift1, (o[1]+r1)>>shift1, (o[2]+r1)>>shift1, (o[3]+r1)>>shift1
 		}
-		kernel(&col, out[:n])
-		for y := range n {
-			tmp[y*8+u] = (out[y] + 1<<(shift1-1)) >> shift1
+	} else {
+		for u := range 8 {
+			x0, x1, x3, x5, x7 := b[u], b[8+u], b[24+u], b[40+u], b[56+u]
+			e := m[0][0] * x0
+			o := m[0][1]*x1 + m[0][3]*x3 + m[0][5]*x5 + m[0][7]*x7
+			tmp[u], tmp[8+u] = (e+o+r1)>>shift1, (e-o+r1)>>shift1
 		}
 	}
 	const shift2 = idctBits + idctPass1
 	const round = 1<<(shift2-1) + 128<<shift2
 	for y := range n {
-		r := (*[8]int32)(tmp[y*8:])
-		kernel(r, out[:n])
+		r := tmp[y*8:][:8]
 		row := dst[y*stride:][:n]
-		for x := range n {
-			row[x] = clampPixel((out[x] + round) >> shift2)
+		if n == 4 {
+			o := reduce4(m, r[0], r[1], r[2], r[3], r[5], r[6], r[7])
+			row[0], row[1], row[2], row[3] = clampPixel((o[0]+round)>>shift2), clampPixel((o[1]+round)>>shift2),
+				clampPixel((o[2]+round)>>shift2), clampPixel((o[3]+round)>>shift2)
+			continue
 		}
+		e := m[0][0] * r[0]
+		o := m[0][1]*r[1] + m[0][3]*r[3] + m[0][5]*r[5] + m[0][7]*r[7]
+		row[0], row[1] = clampPixel((e+o+round)>>shift2), clampPixel((e-o+round)>>shift2)
 	}
 }
 
-// The even coefficients that weigh anything in the reduced transforms.
-var evens4, evens2 = []int{0, 2, 6}, []int{0}
+// reduce4 is the 1-D transform to 4 averages (coefficient 4 weighs
+// nothing).
+func reduce4(m [][8]int32, x0, x1, x2, x3, x5, x6, x7 int32) [4]int32 {
+	a, c := &m[0], &m[1]
+	dc := a[0] * x0
+	e0 := dc + a[2]*x2 + a[6]*x6
+	e1 := dc + c[2]*x2 + c[6]*x6
+	o0 := a[1]*x1 + a[3]*x3 + a[5]*x5 + a[7]*x7
+	o1 := c[1]*x1 + c[3]*x3 + c[5]*x5 + c[7]*x7
+	return [4]int32{e0 + o0, e1 + o1, e1 - o1, e0 - o0}
+}
