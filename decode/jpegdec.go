@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,6 +71,12 @@ var zigzag = [64]uint8{
 
 // decodeJPEGScaled decodes data at 1/2^shift of its size (shift 0 to 3).
 func decodeJPEGScaled(data []byte, shift int) (image.Image, error) {
+	// Each scan walks every block: a file with thousands of tiny scans
+	// is refused before the first (FF DA cannot occur inside
+	// entropy-coded data).
+	if n := bytes.Count(data, []byte{0xff, 0xda}); n > MaxJPEGScans {
+		return nil, fmt.Errorf("the JPEG has %d scans, over the %d a real photo could need (a decoding bomb?)", n, MaxJPEGScans)
+	}
 	d := &jpegDec{data: data, shift: shift}
 	if err := d.decode(); err != nil {
 		return nil, err

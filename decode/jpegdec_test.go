@@ -2,12 +2,15 @@ package decode
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // planesDiff compares two pictures of the same kind plane by plane: the
@@ -204,4 +207,181 @@ func TestReducedTransformShape(t *testing.T) {
 			}
 		}
 	}
+}
+
+// cjpeg runs libjpeg's encoder on a PPM with the given flags.
+func cjpeg(t *testing.T, ppm []byte, flags ...string) []byte {
+	t.Helper()
+	path, err := exec.LookPath("cjpeg")
+	if err != nil {
+		t.Skip("cjpeg (libjpeg-turbo-progs) is not installed")
+	}
+	cmd := exec.Command(path, flags...)
+	cmd.Stdin = bytes.NewReader(ppm)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("cjpeg %v: %v", flags, err)
+	}
+	return out
+}
+
+// testPPM is a w×h picture with gradients, edges and noise, as PPM.
+func testPPM(w, h int, seed uint32) []byte {
+	b := fmt.Appendf(nil, "P6\n%d %d\n255\n", w, h)
+	for y := range h {
+		for x := range w {
+			seed = seed*1664525 + 1013904223
+			n := int(seed>>24) / 8
+			r := (x*255/max(w-1, 1) + n) % 256
+			g := (y*255/max(h-1, 1) + 2*n) % 256
+			bl := 40
+			if (x/7+y/5)%2 == 0 {
+				bl = 220
+			}
+			b = append(b, byte(r), byte(g), byte(bl))
+		}
+	}
+	return b
+}
+
+// Over a corpus made by libjpeg's own encoder (every sampling factor
+// image.YCbCr holds, progressive scripts with spectral selection and
+// successive approximation, restart intervals, odd sizes, grey): at full
+// size within a level of image/jpeg, at each reduced scale within a level
+// of libjpeg's; and what the decoder does not handle says so, for
+// image/jpeg to take.
+func TestScaledJPEGCorpus(t *testing.T) {
+	sizes := [][2]int{{1, 1}, {17, 9}, {9, 17}, {301, 203}, {65500, 1}} // libjpeg writes at most 65500 a side
+	variants := [][]string{
+		{"-sample", "1x1"}, {"-sample", "2x1"}, {"-sample", "1x2"}, {"-sample", "2x2"},
+		{"-sample", "4x1"}, {"-sample", "4x2"}, {"-sample", "2x2,2x1,2x1"},
+		{"-grayscale"}, {"-progressive"}, {"-progressive", "-sample", "1x1"}, {"-progressive", "-grayscale"},
+		{"-restart", "1"}, {"-restart", "3B"}, {"-progressive", "-restart", "2B"},
+		{"-optimize", "-quality", "100"}, {"-quality", "5"},
+	}
+	for _, sz := range sizes {
+		ppm := testPPM(sz[0], sz[1], uint32(sz[0]*31+sz[1]))
+		for _, v := range variants {
+			data := cjpeg(t, ppm, v...)
+			name := fmt.Sprintf("%dx%d %v", sz[0], sz[1], v)
+			got, err := decodeJPEGScaled(data, 0)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if want, err := jpeg.Decode(bytes.NewReader(data)); err == nil {
+				if worst, _ := planesDiff(t, got, want); worst > 1 {
+					t.Errorf("%s at 1/1: differs from image/jpeg by up to %d", name, worst)
+				}
+			} else if worst, _ := planesDiff(t, lumaOf(got), djpegLuma(t, data, 0)); worst > 1 {
+				// image/jpeg cannot read progressive files with
+				// restart markers ("missing 0xff00 sequence"): libjpeg
+				// is the reference there.
+				t.Errorf("%s at 1/1: differs from libjpeg by up to %d", name, worst)
+			}
+			for shift := 1; shift <= 3; shift++ {
+				got, err := decodeJPEGScaled(data, shift)
+				if err != nil {
+					t.Errorf("%s at 1/%d: %v", name, 1<<shift, err)
+					continue
+				}
+				if worst, _ := planesDiff(t, lumaOf(got), djpegLuma(t, data, shift)); worst > 1 {
+					t.Errorf("%s at 1/%d: differs from libjpeg by up to %d", name, 1<<shift, worst)
+				}
+			}
+		}
+	}
+	// What image/jpeg decodes instead.
+	ppm := testPPM(64, 48, 7)
+	for _, v := range [][]string{{"-arithmetic"}, {"-sample", "3x1"}, {"-rgb"}} {
+		data := cjpeg(t, ppm, v...)
+		if _, err := decodeJPEGScaled(data, 1); !errors.Is(err, errNotScaled) {
+			t.Errorf("%v: %v; want errNotScaled", v, err)
+		}
+	}
+}
+
+// Hostile files fail quickly with a reason: thousands of scans, scans cut
+// short, Huffman tables that make no sense, restart markers missing.
+func TestScaledJPEGHostile(t *testing.T) {
+	base := readFixture(t, "jpeg-420.jpg")
+	prog := readFixture(t, "jpeg-progressive.jpg")
+	sos := bytes.Index(prog, []byte{0xff, 0xda})
+	lastSOS := bytes.LastIndex(prog, []byte{0xff, 0xda})
+	bomb := append([]byte(nil), prog[:lastSOS]...)
+	scan := prog[sos:lastSOS]
+	for len(bomb) < 1<<20 {
+		bomb = append(bomb, scan...)
+	}
+	bomb = append(bomb, 0xff, 0xd9)
+	dht := bytes.Index(base, []byte{0xff, 0xc4})
+	badHuff := bytes.Clone(base)
+	for i := dht + 5; i < dht+21; i++ {
+		badHuff[i] = 0xff // 255 codes of every length
+	}
+	// A restart interval of one MCU, in a file that has no markers.
+	dri := []byte{0xff, 0xdd, 0, 4, 0, 1}
+	noRST := append(append(append([]byte(nil), base[:2]...), dri...), base[2:]...)
+	for _, c := range []struct {
+		name string
+		data []byte
+		says string
+	}{
+		{"scan bomb", bomb, "scans"},
+		{"truncated baseline", base[:len(base)/2], "ends too early"},
+		{"truncated progressive", prog[:len(prog)*2/3], ""},
+		{"bad Huffman table", badHuff, "Huffman"},
+		{"restart markers missing", noRST, "restart marker"},
+		{"empty", nil, ""},
+	} {
+		for shift := range 4 {
+			start := time.Now()
+			_, err := decodeJPEGScaled(c.data, shift)
+			if c.name == "truncated progressive" && err == nil {
+				continue // the scans that came are a picture: libjpeg shows it too
+			}
+			if err == nil || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("%s at 1/%d: %v; want an error saying %q", c.name, 1<<shift, err, c.says)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("%s at 1/%d took %v", c.name, 1<<shift, d)
+			}
+		}
+	}
+}
+
+func FuzzScaledJPEG(f *testing.F) {
+	for _, name := range []string{"jpeg-420.jpg", "jpeg-422.jpg", "jpeg-444.jpg", "jpeg-progressive.jpg", "jpeg-gray.jpg", "orient-6.jpg"} {
+		f.Add(readFixture(f, name), uint8(0))
+		f.Add(readFixture(f, name), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, shift uint8) {
+		shift %= 4
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil || int64(cfg.Width)*int64(cfg.Height) > 1<<20 {
+			return // what the header check refuses never reaches a decoder
+		}
+		got, err := decodeJPEGScaled(data, int(shift))
+		if err != nil {
+			return
+		}
+		div := 1 << shift
+		if b := got.Bounds(); b.Dx() != (cfg.Width+div-1)/div || b.Dy() != (cfg.Height+div-1)/div {
+			t.Fatalf("decoded %v at 1/%d of %dx%d", b, div, cfg.Width, cfg.Height)
+		}
+		probe := &jpegDec{data: data}
+		probe.decode()
+		if shift != 0 || probe.progressive {
+			// A progressive file's component that no scan reached is
+			// grey here and black in image/jpeg: garbage either way.
+			// The corpus tests compare progressive files.
+			return
+		}
+		if want, err := jpeg.Decode(bytes.NewReader(data)); err == nil && want.Bounds() == got.Bounds() &&
+			fmt.Sprintf("%T", want) == fmt.Sprintf("%T", got) {
+			if worst, _ := planesDiff(t, got, want); worst > 1 {
+				t.Fatalf("differs from image/jpeg by %d", worst)
+			}
+		}
+	})
 }
