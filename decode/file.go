@@ -231,7 +231,7 @@ func (f *File) Orientation() Orientation { return orientation(f.format, f.data) 
 func (f *File) Memory(o Options) int64 {
 	m := f.header.Size // Decode holds the whole file
 	switch {
-	case f.layout.shrunk != nil && f.shift(o) > 0:
+	case f.layout.shrunk != nil:
 		m += f.layout.shrunk(f.shift(o))
 	case !o.Rows || !f.layout.rows:
 		m += f.layout.whole
@@ -266,13 +266,12 @@ func (f *File) Decode(o Options) (img *Image, err error) {
 	}()
 	shift := f.shift(o)
 	var m image.Image
-	if shift > 0 {
+	err = errNotScaled
+	if f.layout.shrunk != nil {
 		m, err = f.format.decodeShrunk(f.data, shift)
-		if errors.Is(err, errNotScaled) {
-			shift = 0
-		}
 	}
-	if shift == 0 {
+	if errors.Is(err, errNotScaled) {
+		shift = 0
 		m, err = f.format.decode(f.name, f.data, f.layout, o)
 	}
 	if err != nil {

@@ -199,9 +199,19 @@ func TestMemoryEstimates(t *testing.T) {
 	if base.Format != JPEG || base.Width != 160 || base.Height != 120 {
 		t.Errorf("Header(jpeg-420.jpg) = %+v; want a 160x120 JPEG", base)
 	}
-	// A progressive JPEG keeps 4-byte coefficients for every sample.
-	if progMem < 3*baseMem {
+	// A progressive JPEG keeps 2-byte coefficients for every sample until
+	// its last scan, unless it is decoded at 1/8, which needs only the DC.
+	if progMem < 2*baseMem {
 		t.Errorf("Memory: progressive %d, baseline %d; want the progressive one to need far more", progMem, baseMem)
+	}
+	f, err := Open(fixture("jpeg-progressive.jpg"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := os.Stat(fixture("jpeg-progressive.jpg"))
+	if eighth := f.Memory(Options{Shrink: 8}) - st.Size(); eighth*32 > progMem-st.Size() {
+		t.Errorf("Memory of a progressive JPEG at 1/8: %d beside the file; want a small part of the %d at full size", eighth, progMem-st.Size())
 	}
 	_, png16 := memory(t, "png-rgba16.png")
 	_, png8 := memory(t, "png-rgba.png")

@@ -38,8 +38,8 @@ type format struct {
 	// decode turns the whole file into pixels of the size header read.
 	decode func(name string, data []byte, l layout, o Options) (image.Image, error)
 	// decodeShrunk, where the layout says the file can be (shrunk is
-	// set), decodes it at 1/2^shift of its size, each side rounded up;
-	// errNotScaled hands it to decode.
+	// set), decodes it at 1/2^shift of its size (shift 0 to 3), each
+	// side rounded up; errNotScaled hands it to decode.
 	decodeShrunk func(data []byte, shift int) (image.Image, error)
 	// exif returns the file's EXIF block (a TIFF structure), if any,
 	// from the start of the file read for its header.
@@ -69,7 +69,7 @@ type layout struct {
 	// compressed, to be read by rows with no full-size picture in memory.
 	rows bool
 	// shrunk, when set, is the memory a decode at 1/2^shift holds (shift
-	// 1 to 3), for a file the format's decodeShrunk can decode so.
+	// 0 to 3), for a file the format's decodeShrunk can decode.
 	shrunk func(shift int) int64
 }
 

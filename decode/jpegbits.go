@@ -1,6 +1,16 @@
 package decode
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// hasFF reports whether any byte of w is 0xFF.
+func hasFF(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	v := ^w // FF bytes become 00
+	return (v-lo)&^v&hi != 0
+}
 
 // bitReader reads the entropy-coded data of a scan (F.2.2.5): bytes FF 00
 // stand for FF, and a marker (FF followed by anything else) ends the data.
@@ -15,6 +25,17 @@ type bitReader struct {
 }
 
 func (b *bitReader) fill() {
+	// Whole bytes at once while none of the next eight is FF, the usual
+	// case; byte by byte near FF and at the end.
+	if b.pos+8 <= len(b.data) {
+		if w := binary.BigEndian.Uint64(b.data[b.pos:]); !hasFF(w) {
+			k := (64 - b.n) / 8
+			b.acc |= (w >> (64 - 8*k)) << (64 - 8*k - b.n)
+			b.n += 8 * k
+			b.pos += k
+			return
+		}
+	}
 	for b.n <= 56 {
 		var c byte
 		switch {
@@ -83,6 +104,10 @@ type huffman struct {
 	valptr  [17]int32      // index in vals of the first code of each length
 	mincode [17]int32
 	vals    []byte
+	// fastAC, for an AC table, holds for each 9 bits the code and the
+	// value after it when both fit: value<<8 | run<<4 | bits used, 0
+	// where they do not.
+	fastAC [1 << 9]int32
 }
 
 func (h *huffman) ok() bool { return h.vals != nil }
@@ -116,6 +141,18 @@ func (h *huffman) build(counts [16]int, vals []byte) error {
 		code <<= 1
 	}
 	h.maxcode[17] = 1 << 30 // ends the search
+	for i, e := range h.lut {
+		sym, l := int32(e>>8), int32(e&0xff)
+		r, s := sym>>4, sym&15
+		if l == 0 || s == 0 || l+s > 9 {
+			continue
+		}
+		v := int32(i) >> (9 - l - s) & (1<<s - 1)
+		if v < 1<<(s-1) {
+			v += -1<<s + 1
+		}
+		h.fastAC[i] = v<<8 | r<<4 | (l + s)
+	}
 	return nil
 }
 

@@ -563,6 +563,17 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
 	last := d.lastCoef()
 	ac := &d.ac[c.ta]
 	for k := 1; k < 64; k++ {
+		if f := ac.fastAC[d.bits.peek16()>>7]; f != 0 {
+			// The code and its value in one look.
+			d.bits.consume(int(f & 15))
+			if k += int(f >> 4 & 15); k > 63 {
+				return errors.New("AC coefficients run past the block")
+			}
+			if z := int(zigzag[k]); z&7 <= last && z>>3 <= last {
+				block[z] = (f >> 8) * q[z]
+			}
+			continue
+		}
 		rs, err := ac.decode(&d.bits)
 		if err != nil {
 			return err
