@@ -58,7 +58,7 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	}
 	var m image.Image = flat
 	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
-		m = imaging.Resize(flat, tw, th, imaging.Lanczos)
+		m = resize(flat, tw, th)
 	}
 	out := asRGBA(orient(m, img.Orientation))
 	// The colour profile is applied to the small picture: the same result
