@@ -546,10 +546,9 @@ func (d *jpegDec) receive(s int) int32 {
 	return v
 }
 
-// baselineBlock decodes one block of a sequential scan and writes its
-// pixels at this scale.
-func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
-	*block = [64]int32{}
+// dcDiff decodes a block's DC difference (F.2.2.1) into the component's
+// prediction.
+func (d *jpegDec) dcDiff(c *jcomp) error {
 	s, err := d.dc[c.td].decode(&d.bits)
 	if err != nil {
 		return err
@@ -558,6 +557,16 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
 		return errors.New("a DC difference of more than 11 bits")
 	}
 	c.pred += int(d.receive(int(s)))
+	return nil
+}
+
+// baselineBlock decodes one block of a sequential scan and writes its
+// pixels at this scale.
+func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
+	*block = [64]int32{}
+	if err := d.dcDiff(c); err != nil {
+		return err
+	}
 	q := &d.quant[c.tq]
 	block[0] = int32(c.pred) * q[0]
 	last := d.lastCoef()
@@ -621,14 +630,9 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 	coef := c.coef[(by*c.bw+bx)*d.k:][:d.k]
 	if ss == 0 { // DC
 		if ah == 0 {
-			s, err := d.dc[c.td].decode(&d.bits)
-			if err != nil {
+			if err := d.dcDiff(c); err != nil {
 				return err
 			}
-			if s > 11 {
-				return errors.New("a DC difference of more than 11 bits")
-			}
-			c.pred += int(d.receive(int(s)))
 			coef[0] = int16(c.pred << al)
 		} else if d.bits.read(1) != 0 {
 			coef[0] |= int16(1 << al)
