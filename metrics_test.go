@@ -28,7 +28,10 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		fams = scrape(t, s.url)
-		if value(fams, "slidestream_clients_gone_total", "reason", "left") == 1 || time.Now().After(deadline) {
+		// A scrape gathers its collectors concurrently: one may still
+		// see the client another already counts as gone. Wait for both.
+		settled := value(fams, "slidestream_clients_gone_total", "reason", "left") == 1 && value(fams, "slidestream_clients") == 0
+		if settled || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
