@@ -22,7 +22,10 @@ type frames struct {
 	// cached reports whether a frame is held here; nil in fleet mode,
 	// where groupcache cannot be asked without loading.
 	cached func(key string) bool
-	tr     *transcode.Transcoder
+	// hold counts a frame kept outside the store in its bound
+	// (cache.Cache.Hold); nil in fleet mode.
+	hold func(key string, frame []byte) (release func())
+	tr   *transcode.Transcoder
 	// index knows each slide's header, read in the background.
 	index *source.Index
 	lim   decode.Limits
@@ -73,12 +76,27 @@ func (f *frames) Render(ctx context.Context, p stream.Picture, width int) ([]byt
 	if stream.Preparing(ctx) {
 		ctx = transcode.Urgent(ctx) // the timeline's own frames go first
 	}
+	return f.store.Get(ctx, f.pictureKey(p, width))
+}
+
+// pictureKey is the key of the frame that shows p at width.
+func (f *frames) pictureKey(p stream.Picture, width int) string {
 	k := f.frameKey(p.Slide, width)
 	k.Caption = f.captionKey(p)
 	if p.Pair.Name != "" && k.Height > 0 {
 		k.Pair = transcode.PairKey{Name: p.Pair.Name, Size: p.Pair.Size, ModTime: p.Pair.ModTime.UnixNano()}
 	}
-	return f.store.Get(ctx, k.String())
+	return k.String()
+}
+
+// Hold counts a frame a timeline keeps in the cache's bound (a
+// stream.Holder): a rendered frame pins its cache entry, and a fade's
+// frame, which has no key, is counted beside the cache.
+func (f *frames) Hold(p stream.Picture, width int, frame []byte) (release func()) {
+	if p.Slide.Name == "" {
+		return f.hold("", frame)
+	}
+	return f.hold(f.pictureKey(p, width), frame)
 }
 
 // Slides lists the folder, with a signal that also fires as the index

@@ -79,7 +79,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("slidestream", flag.ContinueOnError)
 	c.pipelineFlags.register(fs)
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address, HOST:PORT")
-	fs.Var(&c.cacheSize, "cache-size", "memory for encoded frames, a `SIZE` such as 256MiB or 1GiB")
+	fs.Var(&c.cacheSize, "cache-size", "memory for encoded frames (those cached, and those on screen, next and fading), a `SIZE` such as 256MiB or 1GiB")
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
 	fs.StringVar(&c.order, "order", "name", "play order: name (natural, album by album), shuffle (each photo once per pass), taken (oldest first, by EXIF date) or newest")
@@ -247,6 +247,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		c := cache.New(cache.Options{MaxBytes: int64(cfg.cacheSize)}, load(tr))
 		s.cache, f.store = c, c
 		f.cached = func(key string) bool { _, ok := c.Peek(key); return ok }
+		f.hold = c.Hold
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
@@ -304,7 +305,12 @@ func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
 		empty = "no images in album " + c.Album
 		log = log.With("album", c.Album)
 	}
+	var holder stream.Holder
+	if s.frames.hold != nil {
+		holder = s.frames
+	}
 	return stream.NewTimeline(lister, s.frames, stream.TimelineOptions{
+		Holder:    holder,
 		Order:     order,
 		Interval:  c.Interval,
 		Width:     s.cfg.width,

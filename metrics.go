@@ -138,7 +138,9 @@ var (
 	descCacheEvictions = prometheus.NewDesc("slidestream_cache_evictions_total",
 		"Frames dropped to stay within --cache-size.", nil, nil)
 	descCacheBytes = prometheus.NewDesc("slidestream_cache_bytes",
-		"Bytes of frames in the cache.", nil, nil)
+		"Bytes of frames counted against --cache-size: those cached and those the slideshow holds beside them.", nil, nil)
+	descCacheHeld = prometheus.NewDesc("slidestream_cache_held_bytes",
+		"Of slidestream_cache_bytes, the frames the slideshow holds (slides on screen and next, crossfades), which are not evicted.", nil, nil)
 	descCacheMaxBytes = prometheus.NewDesc("slidestream_cache_max_bytes",
 		"The cache's bound, --cache-size.", nil, nil)
 	descCacheItems = prometheus.NewDesc("slidestream_cache_frames",
@@ -200,7 +202,7 @@ type cacheCollector struct{ c *cache.Cache }
 
 func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCacheHits, descCacheShared, descCacheMisses, descCacheErrors,
-		descCacheEvictions, descCacheBytes, descCacheMaxBytes, descCacheItems} {
+		descCacheEvictions, descCacheBytes, descCacheHeld, descCacheMaxBytes, descCacheItems} {
 		ch <- d
 	}
 }
@@ -219,6 +221,7 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descCacheErrors, st.LoadErrs)
 	counter(descCacheEvictions, st.Evictions)
 	gauge(descCacheBytes, float64(st.Bytes))
+	gauge(descCacheHeld, float64(st.Held))
 	gauge(descCacheMaxBytes, float64(st.MaxBytes))
 	gauge(descCacheItems, float64(st.Items))
 }

@@ -86,6 +86,8 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	check("cache_misses_total", miss, miss >= 3, ">= 3")
 	cb := value(fams, "slidestream_cache_bytes")
 	check("cache_bytes", cb, cb > 0 && cb < 1<<20, "> 0")
+	held := value(fams, "slidestream_cache_held_bytes")
+	check("cache_held_bytes", held, held > 0 && held <= cb, "> 0 and within cache_bytes (the slides on screen and next)")
 	check("cache_frames", value(fams, "slidestream_cache_frames"), value(fams, "slidestream_cache_frames") == 3, "3")
 	check("go_goroutines", value(fams, "go_goroutines"), value(fams, "go_goroutines") > 0, "present")
 	check("process_resident_memory_bytes", value(fams, "process_resident_memory_bytes"),

@@ -39,9 +39,14 @@ type Stats struct {
 	Misses    int64 // Get started a load
 	LoadErrs  int64 // loads that failed (their errors are not cached)
 	Evictions int64 // entries dropped to stay within MaxBytes
-	Bytes     int64 // current size of the cached values
-	Items     int   // current number of entries
-	MaxBytes  int64 // the bound
+	// Bytes is what counts against the bound: the cached values and
+	// the frames held beside them (Hold).
+	Bytes int64
+	// Held is the part of Bytes that Hold keeps: pinned entries and
+	// frames that are not cached.
+	Held     int64
+	Items    int   // current number of entries
+	MaxBytes int64 // the bound
 }
 
 // Cache is a byte-bounded LRU with single-flight loading. It is safe for
@@ -60,6 +65,11 @@ type Cache struct {
 type entry struct {
 	key string
 	val []byte
+	// pins counts the Holds on this entry; a pinned entry is not evicted.
+	pins int
+	// held is set when Hold put the entry here (it had been evicted, or
+	// was never kept): it goes with its last Hold.
+	held bool
 }
 
 // call is one load in progress; done closes when val and err are set.
@@ -138,6 +148,53 @@ func (c *Cache) Peek(key string) ([]byte, bool) {
 	return nil, false
 }
 
+// Hold counts val, the bytes a caller keeps for key, against the bound
+// until release is called, so that one bound covers the frames cached and
+// those held beside the cache (the slides on screen, a crossfade's frames).
+// The entry for key is pinned meanwhile: it is not evicted, and is put
+// back if it had been. With key "" the bytes are counted without being
+// cached. Other entries are evicted to make room; pinned bytes alone may
+// exceed the bound, since they are in memory either way. release may be
+// called more than once.
+func (c *Cache) Hold(key string, val []byte) (release func()) {
+	size := int64(len(val))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stats.Held += size
+	if key == "" {
+		c.stats.Bytes += size
+		c.evict()
+		return sync.OnceFunc(func() {
+			c.mu.Lock()
+			c.stats.Bytes -= size
+			c.stats.Held -= size
+			c.mu.Unlock()
+		})
+	}
+	el, ok := c.items[key]
+	if !ok {
+		el = c.ll.PushFront(&entry{key: key, val: val, held: true})
+		c.items[key] = el
+		c.stats.Bytes += size
+	}
+	e := el.Value.(*entry)
+	e.pins++
+	c.evict()
+	return sync.OnceFunc(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.stats.Held -= size
+		if e.pins--; e.pins > 0 {
+			return
+		}
+		if e.held {
+			c.remove(el)
+			return
+		}
+		c.evict()
+	})
+}
+
 func (c *Cache) run(ctx context.Context, key string, cl *call) {
 	func() {
 		defer func() {
@@ -168,21 +225,35 @@ func (c *Cache) add(key string, val []byte) {
 	if size > c.maxBytes {
 		return
 	}
-	if el, ok := c.items[key]; ok { // cannot happen while calls dedupe, but stay exact
-		c.stats.Bytes -= int64(len(el.Value.(*entry).val))
-		c.ll.Remove(el)
-		delete(c.items, key)
+	if el, ok := c.items[key]; ok { // Hold put it back while it loaded
+		el.Value.(*entry).held = false // now it is cached like any other
+		c.ll.MoveToFront(el)
+		return
 	}
-	c.items[key] = c.ll.PushFront(&entry{key, val})
+	c.items[key] = c.ll.PushFront(&entry{key: key, val: val})
 	c.stats.Bytes += size
-	for c.stats.Bytes > c.maxBytes {
-		el := c.ll.Back()
-		e := el.Value.(*entry)
-		c.ll.Remove(el)
-		delete(c.items, e.key)
-		c.stats.Bytes -= int64(len(e.val))
-		c.stats.Evictions++
+	c.evict()
+}
+
+// evict drops the least recently used entries that are not pinned until
+// the bound holds or only pinned ones are left. c.mu must be held.
+func (c *Cache) evict() {
+	for el := c.ll.Back(); el != nil && c.stats.Bytes > c.maxBytes; {
+		prev := el.Prev()
+		if el.Value.(*entry).pins == 0 {
+			c.remove(el)
+			c.stats.Evictions++
+		}
+		el = prev
 	}
+}
+
+// remove drops an entry. c.mu must be held.
+func (c *Cache) remove(el *list.Element) {
+	e := el.Value.(*entry)
+	c.ll.Remove(el)
+	delete(c.items, e.key)
+	c.stats.Bytes -= int64(len(e.val))
 }
 
 // Stats returns a snapshot of the counters.

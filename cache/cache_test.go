@@ -203,3 +203,62 @@ func TestLoadIsCancelledWhenEveryCallerLeaves(t *testing.T) {
 		t.Error("a cancelled load was cached")
 	}
 }
+
+func TestHeldFramesCountInTheBound(t *testing.T) {
+	c := New(Options{MaxBytes: 1000}, func(_ context.Context, k string) ([]byte, error) { return bytesOf(300, k[0]), nil })
+	ctx := context.Background()
+	a, _ := c.Get(ctx, "a")
+	releaseA := c.Hold("a", a) // the slide on screen
+	c.Get(ctx, "b")
+	c.Get(ctx, "c")
+	// A crossfade's frames, which are not cached, need 400 bytes: b, the
+	// least recent entry not held, makes room; a is pinned.
+	releaseFade := c.Hold("", bytesOf(400, 'f'))
+	if _, ok := c.Peek("a"); !ok {
+		t.Fatal("the held entry a was evicted")
+	}
+	if _, ok := c.Peek("b"); ok {
+		t.Error("b is still cached; want it evicted to make room for the held bytes")
+	}
+	if s := c.Stats(); s.Bytes != 1000 || s.Held != 700 {
+		t.Errorf("Stats = %+v; want 1000 bytes, 700 of them held", s)
+	}
+	// More loads evict around the pinned entry, never it.
+	for _, k := range []string{"d", "e", "g"} {
+		c.Get(ctx, k)
+		if _, ok := c.Peek("a"); !ok {
+			t.Fatalf("after loading %s the held entry a was evicted", k)
+		}
+		if s := c.Stats(); s.Bytes > 1000 {
+			t.Fatalf("after loading %s: %d bytes against a bound of 1000", k, s.Bytes)
+		}
+	}
+	releaseFade()
+	releaseFade() // a second release changes nothing
+	releaseA()
+	if s := c.Stats(); s.Held != 0 || s.Bytes > 1000 {
+		t.Errorf("after release: Stats = %+v; want nothing held", s)
+	}
+}
+
+func TestHoldPutsBackAnEvictedFrame(t *testing.T) {
+	c := New(Options{MaxBytes: 600}, func(_ context.Context, k string) ([]byte, error) { return bytesOf(300, k[0]), nil })
+	ctx := context.Background()
+	a, _ := c.Get(ctx, "a")
+	c.Get(ctx, "b")
+	c.Get(ctx, "c") // evicts a, which a slot still keeps
+	release := c.Hold("a", a)
+	if _, ok := c.Peek("a"); !ok {
+		t.Fatal("Hold did not count the evicted frame a slot keeps")
+	}
+	if s := c.Stats(); s.Bytes != 600 || s.Held != 300 {
+		t.Errorf("Stats = %+v; want 600 bytes, 300 held", s)
+	}
+	release()
+	if _, ok := c.Peek("a"); ok {
+		t.Error("a frame that Hold put back stayed after its release")
+	}
+	if s := c.Stats(); s.Bytes != 300 || s.Held != 0 {
+		t.Errorf("after release: Stats = %+v; want 300 bytes, none held", s)
+	}
+}

@@ -31,6 +31,8 @@ type Fade struct {
 
 	ctx   context.Context // the timeline's
 	fader Fader
+	hold  Holder // nil: the frames are not counted
+	held  held
 
 	mu   sync.Mutex // protects runs
 	runs map[int][]*future
@@ -42,12 +44,13 @@ func (t *Timeline) newFade(from, to *Slot) *Fade {
 		return nil
 	}
 	f := &Fade{From: from, To: to, Start: time.Now(), Duration: t.fadeFor,
-		Steps: max(2, int(t.fadeFor.Seconds()*fadeSteps+0.5)), ctx: to.ctx, fader: t.fader}
+		Steps: max(2, int(t.fadeFor.Seconds()*fadeSteps+0.5)), ctx: to.ctx, fader: t.fader, hold: t.hold}
 	// The frames go once the fade is over and every client has moved on.
 	time.AfterFunc(2*f.Duration+time.Second, func() {
 		f.mu.Lock()
 		f.runs = nil
 		f.mu.Unlock()
+		f.held.letGo()
 	})
 	t.lastFade = f
 	return f
@@ -133,6 +136,9 @@ func (f *Fade) make(width int, run []*future) {
 			return false
 		}
 		run[next].b = b
+		if f.hold != nil {
+			f.held.add(f.hold.Hold(Picture{}, width, b))
+		}
 		close(run[next].done)
 		next++
 		return ctx.Err() == nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -18,6 +19,47 @@ import (
 // width, and every client asks again when the slide changes.
 type Renderer interface {
 	Render(ctx context.Context, p Picture, width int) ([]byte, error)
+}
+
+// A Holder counts the frames a timeline keeps in memory against the same
+// bound as its Renderer's cache (--cache-size), so that one setting bounds
+// them all: the frames of the slide on screen and the next one at the
+// prepared widths, and a crossfade's frames. Hold is given the picture and
+// width a frame was rendered for, or the zero Picture for a frame made here
+// (a fade's); release ends the count, and may be called more than once.
+type Holder interface {
+	Hold(p Picture, width int, frame []byte) (release func())
+}
+
+// held are the counts of the frames one slot or fade keeps. Once let go,
+// it ends every count, and any taken after at once.
+type held struct {
+	mu      sync.Mutex
+	gone    bool
+	release []func()
+}
+
+func (h *held) add(release func()) {
+	h.mu.Lock()
+	if !h.gone {
+		h.release = append(h.release, release)
+		release = nil
+	}
+	h.mu.Unlock()
+	if release != nil {
+		release()
+	}
+}
+
+func (h *held) letGo() {
+	h.mu.Lock()
+	h.gone = true
+	rs := h.release
+	h.release = nil
+	h.mu.Unlock()
+	for _, r := range rs {
+		r()
+	}
 }
 
 // Picture is what one frame shows: a slide at its place in play order.
@@ -84,6 +126,11 @@ type Slot struct {
 	// client leaves, because others will want the same frame.
 	ctx context.Context
 
+	// hold counts the frames kept here (nil: not counted); held ends the
+	// counts once the slot is no longer on screen, next or fading.
+	hold Holder
+	held *held
+
 	mu     sync.Mutex // protects frames and onDemand
 	frames map[int]*future
 	// onDemand are the other widths asked for, up to maxOnDemandWidths;
@@ -112,6 +159,9 @@ func (s *Slot) start(width int) *future {
 	s.frames[width] = f
 	go func() {
 		f.b, f.err = s.render.Render(s.ctx, s.picture(), width)
+		if f.err == nil && s.hold != nil {
+			s.held.add(s.hold.Hold(s.picture(), width, f.b))
+		}
 		close(f.done)
 	}()
 	return f
@@ -218,6 +268,7 @@ type Timeline struct {
 	lasting   func(error) bool
 	retry     time.Duration
 	render    Renderer
+	hold      Holder
 	interval  time.Duration
 	lookahead int    // slides rendered ahead, beyond the next one
 	width     int    // always prepared, even with no client
@@ -303,6 +354,9 @@ type TimelineOptions struct {
 	// there are no fades.
 	Fade  time.Duration
 	Fader Fader
+	// Holder, when set, counts the frames the timeline keeps against the
+	// Renderer cache's bound.
+	Holder Holder
 	// Portrait, when set, pairs portraits (--pair-portraits): two that
 	// follow each other in play order share a frame. It reports whether a
 	// slide is upright taller than wide, as far as is known yet.
@@ -339,6 +393,7 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 		lasting:   o.Lasting,
 		retry:     o.Retry,
 		render:    render,
+		hold:      o.Holder,
 		interval:  o.Interval,
 		lookahead: o.Lookahead,
 		width:     o.Width,
@@ -473,8 +528,8 @@ func (t *Timeline) preparedWidths() []int {
 
 func (t *Timeline) publish(st *State) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	st.Seq = t.state.Seq + 1
+	old := t.state
+	st.Seq = old.Seq + 1
 	t.state = st
 	t.showing = ""
 	if st.Slide != nil {
@@ -482,6 +537,25 @@ func (t *Timeline) publish(st *State) {
 	}
 	close(t.changed)
 	t.changed = make(chan struct{})
+	t.mu.Unlock()
+	// The frames of slots that left the screen are no longer counted as
+	// held: the cache may keep or evict them like any other.
+	keep := st.slots()
+	for _, s := range old.slots() {
+		if s.held != nil && !slices.Contains(keep, s) {
+			s.held.letGo()
+		}
+	}
+}
+
+// slots are the slots whose frames st keeps: on screen, next, and those
+// of its fade.
+func (st *State) slots() []*Slot {
+	s := []*Slot{st.Slide, st.Next}
+	if st.Fade != nil {
+		s = append(s, st.Fade.From, st.Fade.To)
+	}
+	return slices.DeleteFunc(s, func(s *Slot) bool { return s == nil })
 }
 
 // ready returns a channel closed once the listing is known: a Lister that
@@ -898,8 +972,15 @@ func (t *Timeline) prepare(ctx context.Context, list *source.List, i int, cur *S
 // newSlot returns a slot for s at place i of n in play order. Its renders
 // run under the timeline's ctx, marked as the timeline's own.
 func (t *Timeline) newSlot(ctx context.Context, s source.Slide, i, n int) *Slot {
-	return &Slot{Slide: s, Index: i, Count: n, render: t.render, ctx: context.WithValue(ctx, preparingKey{}, true),
-		frames: make(map[int]*future)}
+	slot := &Slot{Slide: s, Index: i, Count: n, render: t.render, ctx: context.WithValue(ctx, preparingKey{}, true),
+		frames: make(map[int]*future), hold: t.hold}
+	if t.hold != nil {
+		// A slot dropped before it was ever shown (the listing changed,
+		// the channel stopped) lets go of its frames when collected.
+		slot.held = &held{}
+		runtime.AddCleanup(slot, (*held).letGo, slot.held)
+	}
+	return slot
 }
 
 // renderAhead starts rendering the lookahead slides after the one at start

@@ -226,3 +226,63 @@ func TestOnDemandWidthsAreBounded(t *testing.T) {
 		t.Errorf("the prepared widths were rendered %d times; want once each", n)
 	}
 }
+
+// countingHolder records the frames held, by "name@width" ("fade@width"
+// for a fade's), and how many times each.
+type countingHolder struct {
+	mu   sync.Mutex
+	held map[string]int
+}
+
+func (h *countingHolder) Hold(p Picture, width int, frame []byte) func() {
+	name := p.Slide.Name
+	if name == "" {
+		name = "fade"
+	}
+	k := fmt.Sprintf("%s@%d", name, width)
+	h.mu.Lock()
+	h.held[k]++
+	h.mu.Unlock()
+	return sync.OnceFunc(func() {
+		h.mu.Lock()
+		if h.held[k]--; h.held[k] == 0 {
+			delete(h.held, k)
+		}
+		h.mu.Unlock()
+	})
+}
+
+func (h *countingHolder) now() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return fmt.Sprint(h.held)
+}
+
+// The frames a timeline keeps are counted while it keeps them, and only
+// then: the slide on screen and the next at every prepared width, so that
+// --cache-size bounds them with the cache.
+func TestTimelineCountsTheFramesItHolds(t *testing.T) {
+	h := &countingHolder{held: map[string]int{}}
+	tl := NewTimeline(newSource("a", "b", "c", "d"), newRenderer(), TimelineOptions{Interval: time.Hour, Width: 64, Holder: h})
+	release := tl.Watch(320)
+	defer release()
+	run(t, tl)
+	for _, want := range []string{
+		"map[a@320:1 a@64:1 b@320:1 b@64:1]",
+		"map[b@320:1 b@64:1 c@320:1 c@64:1]",
+		"map[c@320:1 c@64:1 d@320:1 d@64:1]",
+		"map[a@320:1 a@64:1 d@320:1 d@64:1]",
+	} {
+		waitFor(t, tl, "with a next slide", func(st *State) bool { return st.Next != nil })
+		deadline := time.Now().Add(5 * time.Second)
+		for h.now() != want && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := h.now(); got != want {
+			t.Fatalf("held %s; want %s", got, want)
+		}
+		if err := tl.Control(context.Background(), OpNext); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
