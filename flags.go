@@ -50,7 +50,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&p.maxPixels, "max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels (checked before decoding)")
 	fs.Var(&p.maxFileSize, "max-file-size", "largest file read, a `SIZE` such as 64MiB")
 	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "images transcoded at once")
-	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded at once, a `SIZE` (a larger image is decoded alone)")
+	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded and scaled at once, a `SIZE` (a larger image is decoded alone)")
 	fs.StringVar(&p.fill, "fill", "color", "with --fit, what fills the frame around a photo: color (--background) or blur (the photo itself, blurred and darkened)")
 	fs.Func("caption", "text drawn in each frame, a `TEMPLATE` with {name}, {album}, {taken:LAYOUT} (a Go time layout), {index} and {count}, e.g. \"{taken:2 January 2006} · {album}\"", func(v string) error {
 		c, err := encode.ParseCaption(v)

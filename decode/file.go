@@ -239,6 +239,10 @@ func (f *File) Memory(o Options) int64 {
 	return m
 }
 
+// Shrinks is how many times a decode with o shrinks the picture in each
+// direction (Image.Shrunk): 1, or 2, 4 or 8 for a format decoded shrunk.
+func (f *File) Shrinks(o Options) int { return 1 << f.shift(o) }
+
 // shift is the power of two a decode with o shrinks the picture by, 0 for
 // none.
 func (f *File) shift(o Options) int {

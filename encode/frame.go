@@ -97,6 +97,30 @@ func Shrink(w, h int, or decode.Orientation, o Options) int {
 	return max(1, min(w/(3*tw), h/(3*th)))
 }
 
+// Memory is what Scale holds besides the decoded picture, for a stored
+// picture of w×h decoded shrunk shrink times (decode.Image.Shrunk): the
+// averaged picture, the resize's two passes, a turned copy and the padded
+// frame. The decode-memory budget counts it with the decode's own.
+func Memory(w, h int, or decode.Orientation, o Options, shrink int) int64 {
+	shrink = max(1, shrink)
+	sw, sh := (w+shrink-1)/shrink, (h+shrink-1)/shrink
+	fw, fh, tw, th := target(w, h, or, o)
+	k := max(1, min(sw/(3*tw), sh/(3*th)))
+	bw, bh := int64((sw+k-1)/k), int64((sh+k-1)/k)
+	frame := 4 * int64(fw) * int64(fh)
+	m := 4 * bw * bh
+	if bw != int64(tw) || bh != int64(th) {
+		m += 4*int64(tw)*bh + frame
+	}
+	if or > decode.Upright {
+		m += frame
+	}
+	if o.Width > 0 && o.Height > 0 {
+		m += 4 * int64(o.Width) * int64(o.Height)
+	}
+	return m
+}
+
 // FitSize returns the size of an image of w×h stored pixels with the given
 // orientation, turned upright and scaled up or down to fit inside bw×bh
 // keeping its aspect ratio.

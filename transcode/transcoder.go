@@ -33,9 +33,10 @@ type Options struct {
 	// requests waits for a turn instead of decoding dozens of photos
 	// together.
 	Workers int
-	// Memory bounds the estimated bytes of the decodes running at once
-	// (--decode-memory): each reserves what its header says it will hold
-	// before decoding, and one larger than the whole budget runs alone.
+	// Memory bounds the estimated bytes of the transcodes running at
+	// once (--decode-memory): each reserves what its header says the
+	// decode and the scaling after it will hold before decoding, and one
+	// larger than the whole budget runs alone.
 	Memory int64
 	// Caption is the --caption template; keys with a caption name it by
 	// its hash.
@@ -202,7 +203,9 @@ func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int
 		o.Caption = t.caption.Text(encode.CaptionFields{Name: name, Taken: taken, Index: c.Index, Count: c.Count})
 	}
 	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, f.Orientation(), o), Rows: true}
-	mem := min(f.Memory(do), t.budget)
+	// The reservation covers the decode and what Scale makes from it,
+	// which lives as long.
+	mem := min(f.Memory(do)+encode.Memory(h.Width, h.Height, f.Orientation(), o, f.Shrinks(do)), t.budget)
 	w0 := time.Now()
 	if err := t.memory.Acquire(ctx, mem); err != nil {
 		return nil, err
