@@ -75,6 +75,8 @@ func (f *frames) frameKey(s source.Slide, width int) transcode.Key {
 func (f *frames) Render(ctx context.Context, p stream.Picture, width int) ([]byte, error) {
 	if stream.Preparing(ctx) {
 		ctx = transcode.Urgent(ctx) // the timeline's own frames go first
+	} else {
+		ctx = transcode.Promotable(ctx) // unless the timeline joins it
 	}
 	return f.store.Get(ctx, f.pictureKey(p, width))
 }
@@ -87,6 +89,15 @@ func (f *frames) pictureKey(p stream.Picture, width int) string {
 		k.Pair = transcode.PairKey{Name: p.Pair.Name, Size: p.Pair.Size, ModTime: p.Pair.ModTime.UnixNano()}
 	}
 	return k.String()
+}
+
+// promote moves a load a client started up to the urgent line when the
+// timeline joins it (cache.Options.Join): a width a client asked for that
+// the timeline has come to prepare.
+func promote(load, caller context.Context) {
+	if transcode.IsUrgent(caller) {
+		transcode.Promote(load)
+	}
 }
 
 // Hold counts a frame a timeline keeps in the cache's bound (a

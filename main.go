@@ -244,7 +244,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.fleet, f.store, s.held = fl, fl, fl.held
 		m.watchFleet(fl)
 	} else {
-		c := cache.New(cache.Options{MaxBytes: int64(cfg.cacheSize)}, load(tr))
+		c := cache.New(cache.Options{MaxBytes: int64(cfg.cacheSize), Join: promote}, load(tr))
 		s.cache, f.store = c, c
 		f.cached = func(key string) bool { _, ok := c.Peek(key); return ok }
 		f.hold = c.Hold

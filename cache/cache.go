@@ -30,6 +30,11 @@ type Loader func(ctx context.Context, key string) ([]byte, error)
 type Options struct {
 	// MaxBytes bounds the total size of the cached values (--cache-size).
 	MaxBytes int64
+	// Join, when set, is called when a caller joins a load another caller
+	// started, with the load's context and the joining caller's: a loader
+	// that queues work can move the load up for a caller who needs it
+	// sooner.
+	Join func(load, caller context.Context)
 }
 
 // Stats are counters since the cache was made.
@@ -54,6 +59,7 @@ type Stats struct {
 type Cache struct {
 	maxBytes int64
 	load     Loader
+	join     func(load, caller context.Context)
 
 	mu    sync.Mutex // protects everything below
 	ll    *list.List // front is most recently used; values are *entry
@@ -74,6 +80,7 @@ type entry struct {
 
 // call is one load in progress; done closes when val and err are set.
 type call struct {
+	ctx     context.Context // the load's
 	done    chan struct{}
 	val     []byte
 	err     error
@@ -89,6 +96,7 @@ func New(o Options, load Loader) *Cache {
 	return &Cache{
 		maxBytes: o.MaxBytes,
 		load:     load,
+		join:     o.Join,
 		ll:       list.New(),
 		items:    make(map[string]*list.Element),
 		calls:    make(map[string]*call),
@@ -117,12 +125,15 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 		// The load keeps the starter's values but not its cancellation:
 		// it ends only when nobody waits any more.
 		loadCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		cl = &call{done: make(chan struct{}), cancel: cancel}
+		cl = &call{ctx: loadCtx, done: make(chan struct{}), cancel: cancel}
 		c.calls[key] = cl
 		go c.run(loadCtx, key, cl)
 	}
 	cl.waiters++
 	c.mu.Unlock()
+	if ok && c.join != nil {
+		c.join(cl.ctx, ctx)
+	}
 
 	select {
 	case <-cl.done:

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,5 +261,37 @@ func TestHoldPutsBackAnEvictedFrame(t *testing.T) {
 	}
 	if s := c.Stats(); s.Bytes != 300 || s.Held != 0 {
 		t.Errorf("after release: Stats = %+v; want 300 bytes, none held", s)
+	}
+}
+
+func TestJoinSeesTheLoadAndTheCaller(t *testing.T) {
+	type tag struct{}
+	release := make(chan struct{})
+	var joined []string
+	var mu sync.Mutex
+	c := New(Options{Join: func(load, caller context.Context) {
+		mu.Lock()
+		joined = append(joined, fmt.Sprint(load.Value(tag{}), "<-", caller.Value(tag{})))
+		mu.Unlock()
+	}}, func(ctx context.Context, k string) ([]byte, error) { <-release; return []byte(k), nil })
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		c.Get(context.WithValue(context.Background(), tag{}, "first"), "k")
+	}()
+	<-started
+	for c.Stats().Misses == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() { c.Get(context.WithValue(context.Background(), tag{}, "second"), "k"); close(done) }()
+	for c.Stats().Shared == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-done
+	c.Get(context.WithValue(context.Background(), tag{}, "third"), "k") // a hit joins nothing
+	if fmt.Sprint(joined) != "[first<-second]" {
+		t.Errorf("Join saw %v; want the second caller joining the first's load, once", joined)
 	}
 }

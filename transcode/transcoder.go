@@ -290,6 +290,45 @@ func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx,
 
 func urgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
 
+// IsUrgent reports whether ctx is marked by Urgent.
+func IsUrgent(ctx context.Context) bool { return urgent(ctx) }
+
+type promoteKey struct{}
+
+// promotion is closed when a load waiting in the normal line is to move
+// to the urgent one.
+type promotion struct {
+	once sync.Once
+	c    chan struct{}
+}
+
+// Promotable lets a load started without Urgent be made urgent while it
+// waits for a worker, by Promote on its context or one derived from it: a
+// frame a client asked for that the timeline comes to want now.
+func Promotable(ctx context.Context) context.Context {
+	if urgent(ctx) || ctx.Value(promoteKey{}) != nil {
+		return ctx
+	}
+	return context.WithValue(ctx, promoteKey{}, &promotion{c: make(chan struct{})})
+}
+
+// Promote makes a load waiting under ctx (made by Promotable) urgent. It
+// does nothing to a load already running, or one not made promotable.
+func Promote(ctx context.Context) {
+	if p, ok := ctx.Value(promoteKey{}).(*promotion); ok {
+		p.once.Do(func() { close(p.c) })
+	}
+}
+
+// promoted is closed when the load under ctx is promoted; nil (never)
+// when it cannot be.
+func promoted(ctx context.Context) <-chan struct{} {
+	if p, ok := ctx.Value(promoteKey{}).(*promotion); ok {
+		return p.c
+	}
+	return nil
+}
+
 // gate lets a fixed number of transcodes run at once; those waiting take
 // their turn urgent first, then in order of arrival.
 type gate struct {
@@ -299,7 +338,8 @@ type gate struct {
 	normal []chan struct{}
 }
 
-// acquire waits for a turn, or until ctx ends.
+// acquire waits for a turn, or until ctx ends. A load waiting in the
+// normal line moves to the urgent one if it is promoted meanwhile.
 func (g *gate) acquire(ctx context.Context, first bool) error {
 	g.mu.Lock()
 	if g.free > 0 && len(g.urgent) == 0 && (first || len(g.normal) == 0) {
@@ -308,26 +348,38 @@ func (g *gate) acquire(ctx context.Context, first bool) error {
 		return nil
 	}
 	turn := make(chan struct{})
+	var promote <-chan struct{}
 	if first {
 		g.urgent = append(g.urgent, turn)
 	} else {
 		g.normal = append(g.normal, turn)
+		promote = promoted(ctx)
 	}
 	g.mu.Unlock()
-	select {
-	case <-turn:
-		return nil
-	case <-ctx.Done():
-		g.mu.Lock()
-		defer g.mu.Unlock()
+	for {
 		select {
-		case <-turn: // given a turn meanwhile: pass it on
-			g.passOn()
-		default:
-			g.urgent = slices.DeleteFunc(g.urgent, func(c chan struct{}) bool { return c == turn })
-			g.normal = slices.DeleteFunc(g.normal, func(c chan struct{}) bool { return c == turn })
+		case <-turn:
+			return nil
+		case <-promote:
+			promote = nil
+			g.mu.Lock()
+			if i := slices.Index(g.normal, turn); i >= 0 {
+				g.normal = slices.Delete(g.normal, i, i+1)
+				g.urgent = append(g.urgent, turn)
+			}
+			g.mu.Unlock()
+		case <-ctx.Done():
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			select {
+			case <-turn: // given a turn meanwhile: pass it on
+				g.passOn()
+			default:
+				g.urgent = slices.DeleteFunc(g.urgent, func(c chan struct{}) bool { return c == turn })
+				g.normal = slices.DeleteFunc(g.normal, func(c chan struct{}) bool { return c == turn })
+			}
+			return ctx.Err()
 		}
-		return ctx.Err()
 	}
 }
 

@@ -265,3 +265,52 @@ func ExampleTranscoder_Load() {
 	// 640x400 JPEG
 	// f2/640x0/q80/000000/color/-/-
 }
+
+// A load that waits in the normal line (a width a client asked for) moves
+// to the urgent line when the timeline comes to want the same frame now.
+func TestPromotedLoadGoesFirst(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
+	var mu sync.Mutex
+	var order []int
+	tr := New(Options{Dir: dir, Workers: 1, Observe: func(r Report) {
+		mu.Lock()
+		order = append(order, r.Key.Width)
+		mu.Unlock()
+	}})
+	tr.workers.acquire(context.Background(), false) // the one worker is busy
+	var wg sync.WaitGroup
+	load := func(ctx context.Context, width, waiting int) {
+		wg.Add(1)
+		go func() { defer wg.Done(); tr.Load(ctx, keyOf(t, dir, "a.png", width)) }()
+		for n := 0; n < 1000; n++ { // until it waits in line
+			tr.workers.mu.Lock()
+			w := len(tr.workers.urgent) + len(tr.workers.normal)
+			tr.workers.mu.Unlock()
+			if w == waiting {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("load at %d did not queue", width)
+	}
+	load(context.Background(), 21, 1)
+	later := Promotable(context.Background())
+	load(later, 32, 2)
+	load(Urgent(context.Background()), 43, 3)
+	Promote(context.WithoutCancel(later)) // as the cache sees it: derived
+	for n := 0; n < 1000; n++ {
+		tr.workers.mu.Lock()
+		moved := len(tr.workers.urgent) == 2
+		tr.workers.mu.Unlock()
+		if moved {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	tr.workers.release()
+	wg.Wait()
+	if fmt.Sprint(order) != "[43 32 21]" {
+		t.Errorf("loads ran in the order %v (by width); want the urgent 43, then the promoted 32, then 21", order)
+	}
+}
