@@ -24,6 +24,7 @@ import (
 	"github.com/groupcache/groupcache-go/v3/transport"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
 
+	"slidestream/cache"
 	"slidestream/transcode"
 )
 
@@ -63,7 +64,10 @@ type fleetOptions struct {
 	accept func(transcode.Key) error
 	// load makes a frame from its key when this instance owns it; it
 	// bounds its own concurrency.
-	load        func(ctx context.Context, key string) ([]byte, error)
+	load func(ctx context.Context, key string) ([]byte, error)
+	// join is told when a caller joins a fetch under way (as
+	// cache.Options.Join).
+	join        func(load, caller context.Context)
 	readTimeout time.Duration // as the public server's
 	log         *slog.Logger
 }
@@ -73,11 +77,14 @@ type fleetOptions struct {
 type fleet struct {
 	inst  *groupcache.Instance
 	group groupcache.Group
-	self  string // this instance's peer address, host:port
-	peers string // the --peers value: a list, or @FILE
-	log   *slog.Logger
-	srv   *http.Server
-	ln    net.Listener
+	// flight shares this instance's fetches of a key between its callers
+	// and cancels one they have all left.
+	flight *cache.Cache
+	self   string // this instance's peer address, host:port
+	peers  string // the --peers value: a list, or @FILE
+	log    *slog.Logger
+	srv    *http.Server
+	ln     net.Listener
 
 	mu      sync.Mutex // protects current
 	current []string   // the peer addresses in use, sorted
@@ -108,9 +115,10 @@ func newFleet(o fleetOptions) (*fleet, error) {
 		BasePath: peerPath,
 		Client:   &http.Client{Timeout: peerTimeout, Transport: signer{o.secret, http.DefaultTransport}},
 		Logger:   log,
-		// A transcode a peer asked for runs to the end even if that peer
-		// gives up: the frame is cached and others are waiting for it.
-		Context: func(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) },
+		// A peer that gives up has no caller left for the frame: the
+		// transcode is dropped if it has not started. Should another
+		// caller have joined it here, that caller asks again (fetch).
+		Context: func(r *http.Request) context.Context { return r.Context() },
 	})
 	f := &fleet{
 		inst: groupcache.New(groupcache.Options{
@@ -138,6 +146,7 @@ func newFleet(o fleetOptions) (*fleet, error) {
 		ln.Close()
 		return nil, err
 	}
+	f.flight = cache.New(cache.Options{KeepNothing: true, Join: o.join}, f.fetch)
 	if o.secret == nil {
 		log.Warn("fleet mode without --peer-secret-file: anyone who can reach the peer port can make this instance transcode; give every instance the same secret")
 	}
@@ -389,28 +398,26 @@ func (f *fleet) close(ctx context.Context) {
 // every instance registers the same way: a key is enough to make its frame.
 //
 // As with the local cache, a caller that leaves does not cancel the fetch
-// or the transcode: groupcache hands one load's result to every caller
-// waiting for the key, and they must not all fail because the first left.
-func (f *fleet) Get(ctx context.Context, key string) ([]byte, error) {
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
+// while others here wait for the same key; once they have all left, it is
+// cancelled, and the owner drops the transcode if it has not started.
+func (f *fleet) Get(ctx context.Context, key string) ([]byte, error) { return f.flight.Get(ctx, key) }
+
+// fetch gets a frame from the group. groupcache runs one load per key for
+// this instance's callers and the peers asking it, under the context of
+// the first: when that one was cancelled, the others ask once more.
+func (f *fleet) fetch(ctx context.Context, key string) ([]byte, error) {
+	for try := 0; ; try++ {
 		var b []byte
-		err := f.group.Get(context.WithoutCancel(ctx), key, transport.AllocatingByteSliceSink(&b))
+		err := f.group.Get(ctx, key, transport.AllocatingByteSliceSink(&b))
 		var remote *transport.ErrRemoteCall
+		cancelled := errors.Is(err, context.Canceled)
 		if errors.As(err, &remote) {
+			cancelled = strings.Contains(remote.Msg, context.Canceled.Error())
 			err = fmt.Errorf("the peer that owns this frame could not make it: %s", remote.Msg)
 		}
-		done <- result{b, err}
-	}()
-	select {
-	case r := <-done:
-		return r.b, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		if !cancelled || try > 0 || ctx.Err() != nil {
+			return b, err
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
 
+	"slidestream/source"
 	"slidestream/stream"
 	"slidestream/transcode"
 )
@@ -341,5 +342,74 @@ func TestFleetSharesCaptionedFrames(t *testing.T) {
 	plain.Blur = false
 	if code, _ := peerGet(t, s, plain.String(), testPeerSecret); code != http.StatusForbidden {
 		t.Errorf("a frame without the blurred fill: %d; want 403", code)
+	}
+}
+
+// A frame nobody waits for any more is dropped before its transcode
+// starts, on whichever instance owns it: asked for here or by a peer.
+func TestFleetDropsAbandonedRenders(t *testing.T) {
+	dir := t.TempDir()
+	noisy(t, filepath.Join(dir, "big.png"), 4000, 3000, color.RGBA{90, 60, 30, 255})
+	solid(t, filepath.Join(dir, "small.png"), 1200, 800, color.RGBA{10, 120, 200, 255})
+	nodes := startFleet(t, 2, dir, "--width", "320", "--interval", "1h", "--workers", "1")
+	for _, n := range nodes {
+		waitHealth(t, n, "showing")
+	}
+	var big, small source.Slide
+	for _, s := range nodes[0].timeline.Slides() {
+		if s.Name == "big.png" {
+			big = s
+		} else {
+			small = s
+		}
+	}
+	for i, c := range []struct {
+		what       string
+		asker, own int
+	}{{"asked here", 1, 1}, {"asked by a peer", 0, 1}} {
+		t.Run(c.what, func(t *testing.T) {
+			owner := nodes[c.own]
+			other := nodes[1-c.own]
+			// Widths the owner owns: one for a long transcode that keeps
+			// its one worker busy, one for the frame given up on.
+			from := 400 + 200*i // widths no earlier case used
+			busyW := remoteWidth(t, other, big, from, from+200)
+			dropW := remoteWidth(t, other, small, from, from+200)
+			// The timelines have prepared both slides and rest.
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				st0, _ := nodes[0].timeline.State()
+				st1, _ := nodes[1].timeline.State()
+				if st0.Next != nil && st1.Next != nil && nodes[0].frames.tr.Running()+nodes[1].frames.tr.Running() == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the timelines did not settle")
+				}
+			}
+			before := transcodes(t, owner)
+			busy := make(chan error, 1)
+			go func() {
+				_, err := owner.frames.Render(context.Background(), stream.Picture{Slide: big}, busyW)
+				busy <- err
+			}()
+			for deadline := time.Now().Add(5 * time.Second); owner.frames.tr.Running() == 0; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the long transcode did not start")
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			_, err := nodes[c.asker].frames.Render(ctx, stream.Picture{Slide: small}, dropW)
+			cancel()
+			if err == nil {
+				t.Fatal("the frame came within 50ms, while the owner's one worker was busy")
+			}
+			if err := <-busy; err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond) // time enough for a queued transcode to have run
+			if n := transcodes(t, owner) - before; n != 1 {
+				t.Errorf("%v transcodes on the owner; want 1 (the long one), the abandoned frame dropped", n)
+			}
+		})
 	}
 }

@@ -236,7 +236,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	f.index = s.index
 	if cfg.peers != "" {
 		fl, err := newFleet(fleetOptions{addr: cfg.peerAddr, self: cfg.self, peers: cfg.peers,
-			cacheBytes: int64(cfg.cacheSize), secret: cfg.peerSecret, accept: s.acceptPeerKey, load: load(tr),
+			cacheBytes: int64(cfg.cacheSize), secret: cfg.peerSecret, accept: s.acceptPeerKey, load: load(tr), join: promote,
 			readTimeout: cfg.readTimeout, log: log})
 		if err != nil {
 			return nil, err

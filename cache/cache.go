@@ -35,6 +35,10 @@ type Options struct {
 	// that queues work can move the load up for a caller who needs it
 	// sooner.
 	Join func(load, caller context.Context)
+	// KeepNothing makes the cache only share loads between the callers
+	// of one key, and cancel a load once they have all left; another
+	// store keeps the values (fleet mode's groupcache).
+	KeepNothing bool
 }
 
 // Stats are counters since the cache was made.
@@ -60,6 +64,7 @@ type Cache struct {
 	maxBytes int64
 	load     Loader
 	join     func(load, caller context.Context)
+	keep     bool
 
 	mu    sync.Mutex // protects everything below
 	ll    *list.List // front is most recently used; values are *entry
@@ -97,6 +102,7 @@ func New(o Options, load Loader) *Cache {
 		maxBytes: o.MaxBytes,
 		load:     load,
 		join:     o.Join,
+		keep:     !o.KeepNothing,
 		ll:       list.New(),
 		items:    make(map[string]*list.Element),
 		calls:    make(map[string]*call),
@@ -233,7 +239,7 @@ func (c *Cache) run(ctx context.Context, key string, cl *call) {
 // c.mu must be held.
 func (c *Cache) add(key string, val []byte) {
 	size := int64(len(val))
-	if size > c.maxBytes {
+	if size > c.maxBytes || !c.keep {
 		return
 	}
 	if el, ok := c.items[key]; ok { // Hold put it back while it loaded

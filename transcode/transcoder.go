@@ -233,6 +233,9 @@ type Meta struct {
 	Profile, ProfileNote string
 }
 
+// Running is how many transcodes hold a worker now.
+func (t *Transcoder) Running() int { return int(t.running.Load()) }
+
 // Inspect reads the header and the date taken of a file at a version, as
 // Load opens it, and applies the limits that can be checked before
 // decoding: its format and size, or why it cannot be shown. A file it
