@@ -186,41 +186,83 @@ func TestLoadWaitingForAWorkerCanBeCancelled(t *testing.T) {
 	}
 }
 
+// queue is a transcoder with one worker, busy, and loads of one picture
+// that wait in line for it, known by their widths.
+type queue struct {
+	t   *testing.T
+	tr  *Transcoder
+	dir string
+	wg  sync.WaitGroup
+
+	mu    sync.Mutex
+	order []int // the widths, in the order they were transcoded
+}
+
+func newQueue(t *testing.T) *queue {
+	q := &queue{t: t, dir: t.TempDir()}
+	writePNG(t, filepath.Join(q.dir, "a.png"), 64, 48)
+	q.tr = New(Options{Dir: q.dir, Workers: 1, Observe: func(r Report) {
+		q.mu.Lock()
+		q.order = append(q.order, r.Key.Width)
+		q.mu.Unlock()
+	}})
+	q.tr.workers.acquire(context.Background(), false) // the one worker is busy
+	return q
+}
+
+// waitFor polls the line until ok holds.
+func (q *queue) waitFor(what string, ok func(g *gate) bool) {
+	for n := 0; n < 1000; n++ {
+		q.tr.workers.mu.Lock()
+		done := ok(q.tr.workers)
+		q.tr.workers.mu.Unlock()
+		if done {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	q.t.Fatal(what)
+}
+
+// load starts a load at width and returns once it is the waiting-th in
+// line.
+func (q *queue) load(ctx context.Context, width, waiting int) {
+	q.wg.Add(1)
+	go func() { defer q.wg.Done(); q.tr.Load(ctx, keyOf(q.t, q.dir, "a.png", width)) }()
+	q.waitFor(fmt.Sprintf("load at %d did not queue", width), func(g *gate) bool { return len(g.urgent)+len(g.normal) == waiting })
+}
+
+// run frees the worker and returns the widths in the order they ran.
+func (q *queue) run() string {
+	q.tr.workers.release()
+	q.wg.Wait()
+	return fmt.Sprint(q.order)
+}
+
 // Urgent loads (the slide on screen, the next one) take the next free
 // worker before loads that were waiting longer.
 func TestUrgentLoadsGoFirst(t *testing.T) {
-	dir := t.TempDir()
-	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
-	var mu sync.Mutex
-	var order []int
-	tr := New(Options{Dir: dir, Workers: 1, Observe: func(r Report) {
-		mu.Lock()
-		order = append(order, r.Key.Width)
-		mu.Unlock()
-	}})
-	tr.workers.acquire(context.Background(), false) // the one worker is busy
-	var wg sync.WaitGroup
-	load := func(ctx context.Context, width int) {
-		wg.Add(1)
-		go func() { defer wg.Done(); tr.Load(ctx, keyOf(t, dir, "a.png", width)) }()
-		for n := 0; n < 1000; n++ { // until it waits in line
-			tr.workers.mu.Lock()
-			waiting := len(tr.workers.urgent) + len(tr.workers.normal)
-			tr.workers.mu.Unlock()
-			if waiting == width%10 {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-		t.Fatalf("load at %d did not queue", width)
+	q := newQueue(t)
+	q.load(context.Background(), 21, 1)
+	q.load(context.Background(), 32, 2)
+	q.load(Urgent(context.Background()), 43, 3)
+	if got := q.run(); got != "[43 21 32]" {
+		t.Errorf("loads ran in the order %v (by width); want the urgent 43 first, then 21 and 32 as they came", got)
 	}
-	load(context.Background(), 21)
-	load(context.Background(), 32)
-	load(Urgent(context.Background()), 43)
-	tr.workers.release()
-	wg.Wait()
-	if fmt.Sprint(order) != "[43 21 32]" {
-		t.Errorf("loads ran in the order %v (by width); want the urgent 43 first, then 21 and 32 as they came", order)
+}
+
+// A load that waits in the normal line (a width a client asked for) moves
+// to the urgent line when the timeline comes to want the same frame now.
+func TestPromotedLoadGoesFirst(t *testing.T) {
+	q := newQueue(t)
+	q.load(context.Background(), 21, 1)
+	later := Promotable(context.Background())
+	q.load(later, 32, 2)
+	q.load(Urgent(context.Background()), 43, 3)
+	Promote(context.WithoutCancel(later)) // as the cache sees it: derived
+	q.waitFor("the promoted load did not move", func(g *gate) bool { return len(g.urgent) == 2 })
+	if got := q.run(); got != "[43 32 21]" {
+		t.Errorf("loads ran in the order %v (by width); want the urgent 43, then the promoted 32, then 21", got)
 	}
 }
 
@@ -264,53 +306,4 @@ func ExampleTranscoder_Load() {
 	// Output:
 	// 640x400 JPEG
 	// f2/640x0/q80/000000/color/-/-
-}
-
-// A load that waits in the normal line (a width a client asked for) moves
-// to the urgent line when the timeline comes to want the same frame now.
-func TestPromotedLoadGoesFirst(t *testing.T) {
-	dir := t.TempDir()
-	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
-	var mu sync.Mutex
-	var order []int
-	tr := New(Options{Dir: dir, Workers: 1, Observe: func(r Report) {
-		mu.Lock()
-		order = append(order, r.Key.Width)
-		mu.Unlock()
-	}})
-	tr.workers.acquire(context.Background(), false) // the one worker is busy
-	var wg sync.WaitGroup
-	load := func(ctx context.Context, width, waiting int) {
-		wg.Add(1)
-		go func() { defer wg.Done(); tr.Load(ctx, keyOf(t, dir, "a.png", width)) }()
-		for n := 0; n < 1000; n++ { // until it waits in line
-			tr.workers.mu.Lock()
-			w := len(tr.workers.urgent) + len(tr.workers.normal)
-			tr.workers.mu.Unlock()
-			if w == waiting {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-		t.Fatalf("load at %d did not queue", width)
-	}
-	load(context.Background(), 21, 1)
-	later := Promotable(context.Background())
-	load(later, 32, 2)
-	load(Urgent(context.Background()), 43, 3)
-	Promote(context.WithoutCancel(later)) // as the cache sees it: derived
-	for n := 0; n < 1000; n++ {
-		tr.workers.mu.Lock()
-		moved := len(tr.workers.urgent) == 2
-		tr.workers.mu.Unlock()
-		if moved {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	tr.workers.release()
-	wg.Wait()
-	if fmt.Sprint(order) != "[43 32 21]" {
-		t.Errorf("loads ran in the order %v (by width); want the urgent 43, then the promoted 32, then 21", order)
-	}
 }
