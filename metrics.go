@@ -25,6 +25,7 @@ type metrics struct {
 	clientsGone *prometheus.CounterVec
 	transcodes  *prometheus.CounterVec
 	transcodeS  *prometheus.HistogramVec
+	shared      prometheus.Counter
 }
 
 // goneReasons are the values of clients_gone_total's reason label, shown
@@ -50,6 +51,10 @@ func newMetrics() *metrics {
 			Name: "slidestream_transcodes_total",
 			Help: "Source images this process decoded and encoded, by format and result (ok or error).",
 		}, []string{"format", "result"}),
+		shared: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slidestream_transcodes_shared_decode_total",
+			Help: "Of slidestream_transcodes_total, the frames made from a decode shared with another frame of the same photo (several widths wanted at once).",
+		}),
 		transcodeS: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "slidestream_transcode_seconds",
 			Help:    "Time to turn one source file into one JPEG frame (read, decode, scale, encode), by source format.",
@@ -59,7 +64,7 @@ func newMetrics() *metrics {
 	for _, r := range goneReasons {
 		m.clientsGone.WithLabelValues(r)
 	}
-	m.reg.MustRegister(m.framesSent, m.bytesSent, m.clientsGone, m.transcodes, m.transcodeS,
+	m.reg.MustRegister(m.framesSent, m.bytesSent, m.clientsGone, m.transcodes, m.transcodeS, m.shared,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -87,6 +92,9 @@ func (m *metrics) transcoded(r transcode.Report) {
 	m.transcodes.WithLabelValues(f, result).Inc()
 	if r.Err == nil {
 		m.transcodeS.WithLabelValues(f).Observe(r.Took.Seconds())
+	}
+	if r.Shared {
+		m.shared.Inc()
 	}
 }
 

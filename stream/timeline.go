@@ -915,7 +915,7 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 	// At the start nothing shows yet: the first slide gets the machine to
 	// itself, since two large decodes at once each take far longer, and
 	// the first frame is what a new screen waits for.
-	ahead := sync.OnceFunc(func() { t.renderAhead(ctx, list, start, widths[0]) })
+	ahead := sync.OnceFunc(func() { t.renderAhead(ctx, list, start, widths) })
 	if cur != nil {
 		ahead()
 	}
@@ -984,8 +984,10 @@ func (t *Timeline) newSlot(ctx context.Context, s source.Slide, i, n int) *Slot 
 }
 
 // renderAhead starts rendering the lookahead slides after the one at start
-// in the background; their frames wait in the renderer's cache.
-func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, width int) {
+// in the background, at every prepared width at once (a renderer may
+// decode a photo once for all of them); their frames wait in the
+// renderer's cache.
+func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start int, widths []int) {
 	j := start + 1 // where the frame after the one at start begins
 	if _, ok := t.pairAt(list, start%list.Len()); ok {
 		j++
@@ -998,24 +1000,32 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start, wi
 			j++
 		}
 		j++
-		key := aheadKey{s.Name, width}
-		t.mu.Lock()
-		busy := t.ahead[key]
-		if f, ok := t.failed[s.Name]; busy || (ok && f.stands(s)) {
-			t.mu.Unlock()
-			continue
+		for _, width := range widths {
+			t.renderOneAhead(ctx, Picture{Slide: s, Pair: pair, Index: i, Count: list.Len()}, width)
 		}
-		t.ahead[key] = true
-		t.mu.Unlock()
-		go func() {
-			// The timeline's own work, like the slots' renders: when the
-			// slide comes up, its render is already in the urgent line.
-			t.render.Render(context.WithValue(ctx, preparingKey{}, true), Picture{Slide: s, Pair: pair, Index: i, Count: list.Len()}, width) // errors are reported when the slide comes up
-			t.mu.Lock()
-			delete(t.ahead, key)
-			t.mu.Unlock()
-		}()
 	}
+}
+
+// renderOneAhead starts rendering p at width in the background, unless it
+// is under way already or its slide cannot be shown.
+func (t *Timeline) renderOneAhead(ctx context.Context, p Picture, width int) {
+	key := aheadKey{p.Slide.Name, width}
+	t.mu.Lock()
+	busy := t.ahead[key]
+	if f, ok := t.failed[p.Slide.Name]; busy || (ok && f.stands(p.Slide)) {
+		t.mu.Unlock()
+		return
+	}
+	t.ahead[key] = true
+	t.mu.Unlock()
+	go func() {
+		// The timeline's own work, like the slots' renders: when the
+		// slide comes up, its render is already in the urgent line.
+		t.render.Render(context.WithValue(ctx, preparingKey{}, true), p, width) // errors are reported when the slide comes up
+		t.mu.Lock()
+		delete(t.ahead, key)
+		t.mu.Unlock()
+	}()
 }
 
 func (t *Timeline) knownBad(s source.Slide) bool {

@@ -286,3 +286,21 @@ func TestTimelineCountsTheFramesItHolds(t *testing.T) {
 		}
 	}
 }
+
+// Slides are rendered ahead at every prepared width at once, so that a
+// renderer can decode each photo once for all of them.
+func TestTimelineRendersAheadAtEveryPreparedWidth(t *testing.T) {
+	r := newRenderer()
+	tl := NewTimeline(newSource("a", "b", "c", "d"), r, TimelineOptions{Interval: time.Hour, Width: 64, Lookahead: 1})
+	release := tl.Watch(320)
+	defer release()
+	run(t, tl)
+	waitFor(t, tl, "with b next", func(st *State) bool { return st.Next != nil })
+	deadline := time.Now().Add(5 * time.Second)
+	for r.countPreparing("c@64") == 0 || r.countPreparing("c@320") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("c was not rendered ahead at 64 and the watched 320: %v", r.calls)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

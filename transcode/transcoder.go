@@ -55,7 +55,10 @@ type Report struct {
 	// Took is the time spent reading, decoding, scaling and encoding, not
 	// waiting for a worker or for memory.
 	Took time.Duration
-	Err  error
+	// Shared is set when the frame was made from a decode another load
+	// of the same file made for both.
+	Shared bool
+	Err    error
 }
 
 // Transcoder makes frames from the files keys name: it reads each file
@@ -73,7 +76,9 @@ type Transcoder struct {
 	caption encode.Caption
 	running atomic.Int32 // transcodes holding a slot
 
-	mu sync.Mutex // protects failed
+	mu sync.Mutex // protects failed and loads
+	// loads are the loads under way by file version, which share decodes.
+	loads map[version]*loads
 	// failed remembers lasting failures by key: a key names the file's
 	// version, so asking again would give the same answer. Peers in fleet
 	// mode ask an owner for a bad file once each; it decodes it once.
@@ -91,7 +96,7 @@ func New(o Options) *Transcoder {
 	if o.Memory <= 0 {
 		o.Memory = DefaultMemory
 	}
-	return &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers},
+	return &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers}, loads: make(map[version]*loads),
 		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe, caption: o.Caption}
 }
 
@@ -109,15 +114,39 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	if bad {
 		return nil, err
 	}
+	ws := k.wants()
+	t.register(ws) // before waiting: a decode may be made for this load too
+	defer t.unregister(ws)
 	if err := t.workers.acquire(ctx, urgent(ctx)); err != nil {
 		return nil, err
 	}
 	t.running.Add(1)
+	held := true
 	defer func() {
+		if held {
+			t.running.Add(-1)
+			t.workers.release()
+		}
+	}()
+	// wait gives the worker up while this load waits for another's
+	// decode, and takes a turn again after it.
+	wait := func(c <-chan struct{}) error {
 		t.running.Add(-1)
 		t.workers.release()
-	}()
-	b, r := t.transcode(ctx, k)
+		held = false
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := t.workers.acquire(ctx, urgent(ctx)); err != nil {
+			return err
+		}
+		held = true
+		t.running.Add(1)
+		return nil
+	}
+	b, r := t.transcode(ctx, k, wait)
 	r.Err = named(k.Name, r.Err)
 	if Lasting(r.Err) {
 		t.mu.Lock()
@@ -133,14 +162,27 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	return b, r.Err
 }
 
-func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) {
+// options are the encode options of k's frame.
+func (k Key) options() encode.Options {
+	return encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background, Blur: k.Blur}
+}
+
+// halves are the options of the two halves of a pair's frame, each fitted
+// into its half as a frame of its own.
+func halves(o encode.Options) (left, right encode.Options) {
+	left, right = o, o
+	left.Width, right.Width = o.Width/2, o.Width-o.Width/2
+	return left, right
+}
+
+func (t *Transcoder) transcode(ctx context.Context, k Key, wait func(<-chan struct{}) error) (_ []byte, r Report) {
 	r.Key = k
 	start := time.Now()
 	var waited time.Duration
 	defer func() { r.Took = time.Since(start) - waited }()
-	o := encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background, Blur: k.Blur}
+	o := k.options()
 	if k.Pair.Name == "" {
-		m, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, o, &r.Header, &waited)
+		m, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, o, &r, &waited, wait)
 		if err != nil {
 			r.Err = err
 			return nil, r
@@ -155,9 +197,8 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 		r.Err = errors.New("a pair of portraits needs a --fit frame")
 		return nil, r
 	}
-	left, right := o, o
-	left.Width, right.Width = k.Width/2, k.Width-k.Width/2
-	a, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, left, &r.Header, &waited)
+	left, right := halves(o)
+	a, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, left, &r, &waited, wait)
 	if err != nil {
 		r.Err = err
 		return nil, r
@@ -166,8 +207,8 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 	if c.Count > 0 {
 		c.Index = min(c.Index+1, c.Count-1)
 	}
-	var h decode.Header
-	b, err := t.picture(ctx, k.Pair.Name, k.Pair.Size, k.Pair.ModTime, c, right, &h, &waited)
+	rr := Report{}
+	b, err := t.picture(ctx, k.Pair.Name, k.Pair.Size, k.Pair.ModTime, c, right, &rr, &waited, wait)
 	if err != nil {
 		r.Err = named(k.Pair.Name, err)
 		return nil, r
@@ -179,16 +220,18 @@ func (t *Transcoder) transcode(ctx context.Context, k Key) (_ []byte, r Report) 
 
 // picture makes the pixels of one file's frame (o, with the caption c
 // names filled in for it): it opens the file, refuses a version other
-// than the one named, reserves the decode's memory and decodes. It sets
-// *h to the file's header and adds the time spent waiting for memory to
-// *waited.
+// than the one named, reserves the decode's memory and decodes, or takes
+// the picture another load of the file decoded for both. It sets r's
+// Header (and Shared) and adds the time spent waiting for memory or
+// another load's decode to *waited.
 func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int64, c CaptionKey, o encode.Options,
-	h *decode.Header, waited *time.Duration) (*image.RGBA, error) {
+	r *Report, waited *time.Duration, wait func(<-chan struct{}) error) (*image.RGBA, error) {
 	f, err := decode.Open(t.path(name), t.lim)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	h := &r.Header
 	*h = f.Header()
 	if h.Size != size || h.ModTime.UnixNano() != modTime {
 		// Changed since it was listed (or, for a peer, this copy
@@ -202,20 +245,12 @@ func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int
 		taken, _ := f.Taken()
 		o.Caption = t.caption.Text(encode.CaptionFields{Name: name, Taken: taken, Index: c.Index, Count: c.Count})
 	}
-	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, f.Orientation(), o), Rows: true}
-	// The reservation covers the decode and what Scale makes from it,
-	// which lives as long.
-	mem := min(f.Memory(do)+encode.Memory(h.Width, h.Height, f.Orientation(), o, f.Shrinks(do)), t.budget)
-	w0 := time.Now()
-	if err := t.memory.Acquire(ctx, mem); err != nil {
-		return nil, err
-	}
-	defer t.memory.Release(mem)
-	*waited += time.Since(w0)
-	img, err := f.Decode(do)
+	img, shared, done, err := t.decodeFor(ctx, version{name, size, modTime}, f, o, waited, wait)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
+	r.Shared = r.Shared || shared
 	return encode.Scale(img, o)
 }
 

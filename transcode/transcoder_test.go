@@ -194,16 +194,21 @@ type queue struct {
 	dir string
 	wg  sync.WaitGroup
 
-	mu    sync.Mutex
-	order []int // the widths, in the order they were transcoded
+	mu     sync.Mutex
+	order  []int // the widths, in the order they were transcoded
+	shared []int // the widths made from another load's decode
+	frames map[int][]byte
 }
 
 func newQueue(t *testing.T) *queue {
-	q := &queue{t: t, dir: t.TempDir()}
+	q := &queue{t: t, dir: t.TempDir(), frames: map[int][]byte{}}
 	writePNG(t, filepath.Join(q.dir, "a.png"), 64, 48)
 	q.tr = New(Options{Dir: q.dir, Workers: 1, Observe: func(r Report) {
 		q.mu.Lock()
 		q.order = append(q.order, r.Key.Width)
+		if r.Shared {
+			q.shared = append(q.shared, r.Key.Width)
+		}
 		q.mu.Unlock()
 	}})
 	q.tr.workers.acquire(context.Background(), false) // the one worker is busy
@@ -226,9 +231,21 @@ func (q *queue) waitFor(what string, ok func(g *gate) bool) {
 
 // load starts a load at width and returns once it is the waiting-th in
 // line.
-func (q *queue) load(ctx context.Context, width, waiting int) {
+func (q *queue) load(ctx context.Context, width, waiting int) { q.loadOf(ctx, "a.png", width, waiting) }
+
+// loadOf is load of another file of q.dir.
+func (q *queue) loadOf(ctx context.Context, name string, width, waiting int) {
 	q.wg.Add(1)
-	go func() { defer q.wg.Done(); q.tr.Load(ctx, keyOf(q.t, q.dir, "a.png", width)) }()
+	go func() {
+		defer q.wg.Done()
+		b, err := q.tr.Load(ctx, keyOf(q.t, q.dir, name, width))
+		if err != nil {
+			q.t.Errorf("%s at %d: %v", name, width, err)
+		}
+		q.mu.Lock()
+		q.frames[width] = b
+		q.mu.Unlock()
+	}()
 	q.waitFor(fmt.Sprintf("load at %d did not queue", width), func(g *gate) bool { return len(g.urgent)+len(g.normal) == waiting })
 }
 
@@ -306,4 +323,48 @@ func ExampleTranscoder_Load() {
 	// Output:
 	// 640x400 JPEG
 	// f2/640x0/q80/000000/color/-/-
+}
+
+// Frames of one photo wanted at once share one decode, made at the scale
+// the largest of them needs: the large frame is the one it would be alone.
+func TestWidthsWantedTogetherShareOneDecode(t *testing.T) {
+	q := newQueue(t)
+	m := image.NewRGBA(image.Rect(0, 0, 1000, 750))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i/4%251) ^ uint8(i/4000)
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, m, &jpeg.Options{Quality: 90})
+	if err := os.WriteFile(filepath.Join(q.dir, "b.jpg"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q.loadOf(context.Background(), "b.jpg", 160, 1) // alone it would decode at 1/2
+	q.loadOf(context.Background(), "b.jpg", 640, 2)
+	if got := q.run(); got != "[160 640]" {
+		t.Errorf("loads ran in the order %v", got)
+	}
+	if fmt.Sprint(q.shared) != "[640]" {
+		t.Errorf("frames made from another load's decode, by width: %v; want [640], from the 160 load's", q.shared)
+	}
+	alone := New(Options{Dir: q.dir})
+	for _, w := range []int{160, 640} {
+		want, err := alone.Load(context.Background(), keyOf(t, q.dir, "b.jpg", w))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := jpeg.Decode(bytes.NewReader(q.frames[w]))
+		ref, _ := jpeg.Decode(bytes.NewReader(want))
+		if got == nil || got.Bounds() != ref.Bounds() {
+			t.Fatalf("the %d frame is %v; want %v", w, got, ref.Bounds())
+		}
+		if w == 640 && !bytes.Equal(q.frames[w], want) {
+			t.Errorf("the 640 frame differs from the one made alone; want the decode at the scale it needs")
+		}
+	}
+	if len(q.tr.loads) != 0 {
+		t.Errorf("%d file versions still tracked after every load ended", len(q.tr.loads))
+	}
+	if !q.tr.memory.TryAcquire(q.tr.budget) {
+		t.Error("the decode budget was not all given back")
+	}
 }
