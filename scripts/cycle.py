@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times a cold cycle through the server against vipsthumbnail and Pillow.
 
-    scripts/cycle.py BINARY DIR [--width 640] [--runs 3]
+    scripts/cycle.py BINARY DIR [--width 640] [--runs 3] [--flags "--decode-memory 128MiB"] [--server-only]
 
 For each run, alternating: starts BINARY --dir DIR --interval 0 --width W on
 a free loopback port with an empty state folder, reads /slideshow until
@@ -54,12 +54,12 @@ def rss_tree(pid):
     return total
 
 
-def server_cycle(binary, folder, width, count):
+def server_cycle(binary, folder, width, count, extra=()):
     port = free_port()
     state = tempfile.mkdtemp()
     start = time.monotonic()
     proc = subprocess.Popen([binary, "--dir", folder, "--interval", "0", "--width", str(width),
-                             "--addr", f"127.0.0.1:{port}", "--state-dir", state],
+                             "--addr", f"127.0.0.1:{port}", "--state-dir", state, *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = [0]
     done = threading.Event()
@@ -137,11 +137,17 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--flags", default="", help="more server flags, e.g. '--decode-memory 128MiB'")
+    ap.add_argument("--server-only", action="store_true", help="time the server alone")
     a = ap.parse_args()
     files = sorted(f for f in glob.glob(os.path.join(a.dir, "*")) if os.path.isfile(f))
     server, firsts, peaks, vips, pil = [], [], [], [], []
     for r in range(a.runs):
-        t, f, p = server_cycle(os.path.abspath(a.binary), a.dir, a.width, len(files))
+        t, f, p = server_cycle(os.path.abspath(a.binary), a.dir, a.width, len(files), a.flags.split())
+        if a.server_only:
+            print(f"run {r + 1}: server {t:.2f} s (first frame {f:.2f} s, peak {p:.0f} MiB)", flush=True)
+            server.append(t); firsts.append(f); peaks.append(p)
+            continue
         v = vips_cycle(files, a.width)
         try:
             q = pillow_cycle(files, a.width)
@@ -150,6 +156,9 @@ def main():
         print(f"run {r + 1}: server {t:.2f} s (first frame {f:.2f} s, peak {p:.0f} MiB), "
               f"vipsthumbnail {v:.2f} s, Pillow {q:.2f} s, ratio {t / v:.2f}x", flush=True)
         server.append(t); firsts.append(f); peaks.append(p); vips.append(v); pil.append(q)
+    if a.server_only:
+        print(f"median: server {statistics.median(server):.2f} s; first frame {statistics.median(firsts):.2f} s; peak {max(peaks):.0f} MiB")
+        return
     m, mv = statistics.median(server), statistics.median(vips)
     print(f"median: server {m:.2f} s, vipsthumbnail {mv:.2f} s ({m / mv:.2f}x), Pillow {statistics.median(pil):.2f} s; "
           f"first frame {statistics.median(firsts):.2f} s; peak {max(peaks):.0f} MiB")
