@@ -91,6 +91,9 @@ type call struct {
 	err     error
 	waiters int                // callers still waiting; c.mu protects it
 	cancel  context.CancelFunc // ends the load's context
+	// abandoned is set, under c.mu, once every caller has left and the
+	// load was cancelled.
+	abandoned bool
 }
 
 // New returns an empty cache that calls load on a miss.
@@ -124,6 +127,11 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 		return el.Value.(*entry).val, nil
 	}
 	cl, ok := c.calls[key]
+	if ok && cl.abandoned {
+		// Every caller of that load left and it was cancelled: it
+		// cannot give this caller anything but the cancellation.
+		ok = false
+	}
 	if ok {
 		c.stats.Shared++
 	} else {
@@ -147,6 +155,7 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 	case <-ctx.Done():
 		c.mu.Lock()
 		if cl.waiters--; cl.waiters == 0 {
+			cl.abandoned = true
 			cl.cancel()
 		}
 		c.mu.Unlock()
@@ -224,7 +233,9 @@ func (c *Cache) run(ctx context.Context, key string, cl *call) {
 	cl.cancel()
 
 	c.mu.Lock()
-	delete(c.calls, key)
+	if c.calls[key] == cl { // not replaced after it was cancelled
+		delete(c.calls, key)
+	}
 	if cl.err != nil {
 		c.stats.LoadErrs++
 	} else {

@@ -295,3 +295,51 @@ func TestJoinSeesTheLoadAndTheCaller(t *testing.T) {
 		t.Errorf("Join saw %v; want the second caller joining the first's load, once", joined)
 	}
 }
+
+// A caller who comes after every caller of a load has left, while the
+// cancelled load is still winding down, gets a load of its own, not the
+// cancellation.
+func TestAnAbandonedLoadIsNotJoined(t *testing.T) {
+	var calls atomic.Int32
+	windDown := make(chan struct{})
+	cancelled := make(chan struct{})
+	c := New(Options{}, func(ctx context.Context, k string) ([]byte, error) {
+		if calls.Add(1) == 1 {
+			<-ctx.Done()
+			close(cancelled)
+			<-windDown
+			return nil, ctx.Err()
+		}
+		return []byte(k), nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Get(ctx, "k"); close(done) }()
+	for c.Stats().Misses == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	<-cancelled
+	got := make(chan error, 1)
+	go func() {
+		b, err := c.Get(context.Background(), "k")
+		if err == nil && string(b) != "k" {
+			err = fmt.Errorf("got %q", b)
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("the caller after an abandoned load got %v; want the value", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the caller after an abandoned load waited for it to wind down")
+	}
+	close(windDown)
+	time.Sleep(10 * time.Millisecond)
+	if v, ok := c.Peek("k"); !ok || string(v) != "k" {
+		t.Errorf("cached %q, %v after the abandoned load ended; want the new load's value kept", v, ok)
+	}
+}
