@@ -1000,15 +1000,19 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start int
 			j++
 		}
 		j++
-		for _, width := range widths {
-			t.renderOneAhead(ctx, Picture{Slide: s, Pair: pair, Index: i, Count: list.Len()}, width)
+		for k, width := range widths {
+			// The default width ahead is the timeline's own work; the
+			// others wait behind every slide's default width (and move
+			// up when their slide comes and asks for them).
+			t.renderOneAhead(ctx, Picture{Slide: s, Pair: pair, Index: i, Count: list.Len()}, width, k == 0)
 		}
 	}
 }
 
 // renderOneAhead starts rendering p at width in the background, unless it
-// is under way already or its slide cannot be shown.
-func (t *Timeline) renderOneAhead(ctx context.Context, p Picture, width int) {
+// is under way already or its slide cannot be shown; urgent marks it as
+// the timeline's own work (Preparing).
+func (t *Timeline) renderOneAhead(ctx context.Context, p Picture, width int, urgent bool) {
 	key := aheadKey{p.Slide.Name, width}
 	t.mu.Lock()
 	busy := t.ahead[key]
@@ -1019,9 +1023,8 @@ func (t *Timeline) renderOneAhead(ctx context.Context, p Picture, width int) {
 	t.ahead[key] = true
 	t.mu.Unlock()
 	go func() {
-		// The timeline's own work, like the slots' renders: when the
-		// slide comes up, its render is already in the urgent line.
-		t.render.Render(context.WithValue(ctx, preparingKey{}, true), p, width) // errors are reported when the slide comes up
+		// When the slide comes up, its render is already in line.
+		t.render.Render(context.WithValue(ctx, preparingKey{}, urgent), p, width) // errors are reported when the slide comes up
 		t.mu.Lock()
 		delete(t.ahead, key)
 		t.mu.Unlock()

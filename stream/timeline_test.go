@@ -297,7 +297,7 @@ func TestTimelineRendersAheadAtEveryPreparedWidth(t *testing.T) {
 	run(t, tl)
 	waitFor(t, tl, "with b next", func(st *State) bool { return st.Next != nil })
 	deadline := time.Now().Add(5 * time.Second)
-	for r.countPreparing("c@64") == 0 || r.countPreparing("c@320") == 0 {
+	for r.countPreparing("c@64") == 0 || r.count("c@320") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("c was not rendered ahead at 64 and the watched 320: %v", r.calls)
 		}
