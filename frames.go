@@ -141,9 +141,13 @@ func (f *frames) Fade(from, to []byte, steps int, each func(int, []byte) bool) e
 	return encode.Fade(from, to, steps, f.quality, f.bg, each)
 }
 
-// gcSlack is memory beyond cached frames and decodes: the runtime, client
-// buffers, goroutine stacks.
-const gcSlack = 48 << 20
+// gcSlack is memory beyond cached frames and decodes: the runtime and its
+// stacks, requests. Each client adds clientSlack (its goroutine, buffers
+// and parts: 200 streams held about 25 MB of heap in all).
+const (
+	gcSlack     = 16 << 20
+	clientSlack = 128 << 10
+)
 
 // setMemoryLimit sets the garbage collector's soft memory limit to what the
 // process needs: the frames held, the decode budget and some slack. By

@@ -435,7 +435,7 @@ func (s *server) serve(ctx context.Context) error {
 		indexed.Wait()
 	}()
 	go s.channels.Serve(streams)
-	go limitMemory(streams, s.held, s.budget)
+	go limitMemory(streams, func() int64 { return s.held() + s.handler.Clients()*clientSlack }, s.budget)
 	go s.reloadOnHangup(streams)
 	if s.fleet != nil {
 		go s.fleet.watch(streams)
