@@ -262,6 +262,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
 		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log, HideNames: cfg.auth != nil})
 	m.watch(s.timeline, s.handler, s.channels, s.index)
+	m.watchTranscoder(tr)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())

@@ -104,6 +104,14 @@ func (m *metrics) watch(tl *stream.Timeline, h *stream.Handler, cs *stream.Chann
 	m.reg.MustRegister(&stateCollector{tl: tl, h: h, cs: cs, x: x})
 }
 
+// watchTranscoder adds how many transcodes run now.
+func (m *metrics) watchTranscoder(tr *transcode.Transcoder) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "slidestream_transcodes_running",
+		Help: "Transcodes holding a worker now (at most --workers).",
+	}, func() float64 { return float64(tr.Running()) }))
+}
+
 // watchCache adds the local frame cache's state; fleet mode has none.
 func (m *metrics) watchCache(c *cache.Cache) {
 	m.reg.MustRegister(&cacheCollector{c})

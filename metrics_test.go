@@ -63,6 +63,8 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	check("channels", value(fams, "slidestream_channels"), value(fams, "slidestream_channels") == 0, "0 besides the default")
 	check("index_pending", value(fams, "slidestream_index_pending"), value(fams, "slidestream_index_pending") == 0, "0")
 	check("paused", value(fams, "slidestream_paused"), value(fams, "slidestream_paused") == 0, "0")
+	check("transcodes_running", value(fams, "slidestream_transcodes_running"),
+		value(fams, "slidestream_transcodes_running") >= 0, "present")
 	check("asleep", value(fams, "slidestream_asleep"), value(fams, "slidestream_asleep") == 0, "0")
 	idx := value(fams, "slidestream_slide_index")
 	check("slide_index", idx, idx >= 0 && idx <= 2, "0..2 (d-cut.jpg is never shown)")

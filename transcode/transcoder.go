@@ -117,7 +117,7 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	ws := k.wants()
 	t.register(ws) // before waiting: a decode may be made for this load too
 	defer t.unregister(ws)
-	if err := t.workers.acquire(ctx, urgent(ctx)); err != nil {
+	if err := t.workers.acquire(ctx, IsUrgent(ctx)); err != nil {
 		return nil, err
 	}
 	t.running.Add(1)
@@ -139,7 +139,7 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if err := t.workers.acquire(ctx, urgent(ctx)); err != nil {
+		if err := t.workers.acquire(ctx, IsUrgent(ctx)); err != nil {
 			return err
 		}
 		held = true
@@ -326,10 +326,8 @@ type urgentKey struct{}
 // load.
 func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
 
-func urgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
-
 // IsUrgent reports whether ctx is marked by Urgent.
-func IsUrgent(ctx context.Context) bool { return urgent(ctx) }
+func IsUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
 
 type promoteKey struct{}
 
@@ -344,7 +342,7 @@ type promotion struct {
 // waits for a worker, by Promote on its context or one derived from it: a
 // frame a client asked for that the timeline comes to want now.
 func Promotable(ctx context.Context) context.Context {
-	if urgent(ctx) || ctx.Value(promoteKey{}) != nil {
+	if IsUrgent(ctx) || ctx.Value(promoteKey{}) != nil {
 		return ctx
 	}
 	return context.WithValue(ctx, promoteKey{}, &promotion{c: make(chan struct{})})
