@@ -71,6 +71,9 @@ type layout struct {
 	// shrunk, when set, is the memory a decode at 1/2^shift holds (shift
 	// 0 to 3), for a file the format's decodeShrunk can decode.
 	shrunk func(shift int) int64
+	// planar is set when Decode returns opaque YCbCr planes (*image.YCbCr
+	// or *VideoYCbCr), which encode resizes plane by plane.
+	planar bool
 }
 
 // formats is the table: sniffing tries the rows in this order.

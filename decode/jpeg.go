@@ -59,7 +59,7 @@ func jpegHeader(_ string, b []byte) (layout, error) {
 		perPixel += 4 * perPixel
 	}
 	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel,
-		shrunk: jpegShrinkable(b)}, nil
+		shrunk: jpegShrinkable(b), planar: cfg.ColorModel == color.YCbCrModel}, nil
 }
 
 // jpegSegments calls fn with each marker segment before the first scan

@@ -61,10 +61,11 @@ func webpHeader(name string, b []byte) (layout, error) {
 		return layout{}, err
 	}
 	perPixel := int64(4) // NRGBA, or YCbCr with alpha
-	if cfg.ColorModel == color.YCbCrModel {
+	planar := cfg.ColorModel == color.YCbCrModel
+	if planar {
 		perPixel = 3
 	}
-	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel}, nil
+	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel, planar: planar}, nil
 }
 
 // webpChunk returns the data of the first RIFF chunk of the given type.

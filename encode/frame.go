@@ -39,7 +39,9 @@ func Frame(img *decode.Image, o Options) ([]byte, error) {
 // Scale makes the frame's pixels: composited onto the background while
 // averaging k×k blocks (k chosen so at least three times the target size
 // remains: with only twice, fine texture such as gravel or foliage drifts
-// from what Lanczos alone gives, by up to 30 dB PSNR), Lanczos-resized to the exact size, then turned upright. Turning
+// from what Lanczos alone gives, by up to 30 dB PSNR), Lanczos-resized to
+// the exact size (opaque YCbCr needing no averaging plane by plane, see
+// resizeYCbCr), then turned upright. Turning
 // last works on the small image instead of the large one. The error is
 // from pixels that were still compressed (Rows) and turned out bad.
 func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
@@ -52,13 +54,9 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	fit := o.Width > 0 && o.Height > 0
 	// What the decoder did not shrink while decoding is shrunk here.
 	k := max(1, min(src.Dx()/(3*tw), src.Dy()/(3*th)))
-	flat, err := flatten(img.Pixels, o.Background, k)
+	m, err := shrink(img.Pixels, o.Background, k, tw, th)
 	if err != nil {
 		return nil, err
-	}
-	var m image.Image = flat
-	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
-		m = resize(flat, tw, th)
 	}
 	out := asRGBA(orient(m, img.Orientation))
 	// The colour profile is applied to the small picture: the same result
@@ -73,6 +71,32 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	}
 	drawCaption(out, o.Caption)
 	return out, nil
+}
+
+// shrink makes the tw×th picture from the decoded pixels: averaged by k×k
+// blocks while flattened onto bg, then resized. Opaque YCbCr pixels that
+// need no averaging are resized plane by plane instead.
+func shrink(px image.Image, bg color.RGBA, k, tw, th int) (*image.RGBA, error) {
+	if b := px.Bounds(); k == 1 && (b.Dx() != tw || b.Dy() != th) {
+		switch m := px.(type) {
+		case *image.YCbCr:
+			if out, ok := resizeYCbCr(m, tw, th, color.YCbCrToRGB); ok {
+				return out, nil
+			}
+		case *decode.VideoYCbCr:
+			if out, ok := resizeYCbCr(m.YCbCr, tw, th, decode.VideoToRGB); ok {
+				return out, nil
+			}
+		}
+	}
+	flat, err := flatten(px, bg, k)
+	if err != nil {
+		return nil, err
+	}
+	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
+		return resize(flat, tw, th), nil
+	}
+	return flat, nil
 }
 
 // target is the frame's size (fw×fh, upright) and the same in the stored
@@ -98,19 +122,27 @@ func Shrink(w, h int, or decode.Orientation, o Options) int {
 }
 
 // Memory is what Scale holds besides the decoded picture, for a stored
-// picture of w×h decoded shrunk shrink times (decode.Image.Shrunk): the
-// averaged picture, the resize's two passes, a turned copy and the padded
-// frame. The decode-memory budget counts it with the decode's own.
-func Memory(w, h int, or decode.Orientation, o Options, shrink int) int64 {
+// picture of w×h decoded shrunk shrink times (decode.Image.Shrunk), planar
+// when it comes as opaque YCbCr planes (decode.File.Planar): the averaged
+// picture, the resize's two passes, a turned copy and the padded frame.
+// The decode-memory budget counts it with the decode's own.
+func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar bool) int64 {
 	shrink = max(1, shrink)
 	sw, sh := (w+shrink-1)/shrink, (h+shrink-1)/shrink
 	fw, fh, tw, th := target(w, h, or, o)
 	k := max(1, min(sw/(3*tw), sh/(3*th)))
 	bw, bh := int64((sw+k-1)/k), int64((sh+k-1)/k)
 	frame := 4 * int64(fw) * int64(fh)
-	m := 4 * bw * bh
-	if bw != int64(tw) || bh != int64(th) {
-		m += 4*int64(tw)*bh + frame
+	var m int64
+	switch {
+	case planar && k == 1 && (sw != tw || sh != th):
+		// Three planes across (chroma at most full height), the three
+		// resized planes and the RGB picture.
+		m = 3*int64(tw)*int64(sh) + 3*int64(tw)*int64(th) + frame
+	case bw != int64(tw) || bh != int64(th):
+		m = 4*bw*bh + 4*int64(tw)*bh + frame
+	default:
+		m = 4 * bw * bh
 	}
 	if or > decode.Upright {
 		m += frame

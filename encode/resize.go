@@ -36,7 +36,15 @@ func lanczos3(x float64) float64 {
 
 // weights computes the taps of each of dst outputs from src inputs.
 func weights(dst, src int) []taps {
-	ratio := float64(src) / float64(dst)
+	return weightsAt(dst, src, float64(src)/float64(dst))
+}
+
+// weightsAt computes the taps of each of dst outputs from src inputs
+// spaced ratio outputs' widths apart: output i is centred on input
+// (i+½)·ratio − ½. A plane subsampled by 2 has half the ratio of the full
+// plane over the same outputs, its samples centred between the full
+// plane's pairs.
+func weightsAt(dst, src int, ratio float64) []taps {
 	scale := max(ratio, 1)
 	reach := math.Ceil(3 * scale)
 	out := make([]taps, dst)
@@ -144,4 +152,141 @@ func resize(src *image.RGBA, w, h int) *image.RGBA {
 		}
 	})
 	return out
+}
+
+// plane is one 8-bit channel of a picture.
+type plane struct {
+	pix        []uint8
+	stride     int
+	w, h       int
+	subX, subY int // how many full-resolution pixels a sample spans: 1 or 2
+}
+
+// resizePlane resamples p to w×h through the taps tx (across) and ty
+// (down), into a new tightly packed plane.
+func resizePlane(p plane, w, h int, tx, ty []taps) []uint8 {
+	across := make([]uint8, w*p.h)
+	inParallel((p.h+1)/2, func(lo, hi int) {
+		for y := 2 * lo; y < min(2*hi, p.h); y += 2 {
+			if y+1 == p.h {
+				acrossRow(across[y*w:][:w], p.pix[y*p.stride:][:p.w], tx)
+				continue
+			}
+			acrossRows(across[y*w:][:w], across[(y+1)*w:][:w], p.pix[y*p.stride:][:p.w], p.pix[(y+1)*p.stride:][:p.w], tx)
+		}
+	})
+	out := make([]uint8, w*h)
+	inParallel(h, func(lo, hi int) {
+		acc := make([]int32, w)
+		for y := lo; y < hi; y++ {
+			t := ty[y]
+			clear(acc)
+			ws := t.weights
+			r := t.start
+			// Two rows at a time: half the passes over acc.
+			for ; len(ws) >= 2; ws, r = ws[2:], r+2 {
+				w0, w1 := ws[0], ws[1]
+				a, b := across[r*w:][:len(acc)], across[(r+1)*w:][:len(acc)]
+				for i := range acc {
+					acc[i] += w0*int32(a[i]) + w1*int32(b[i])
+				}
+			}
+			if len(ws) == 1 {
+				w0 := ws[0]
+				for i, v := range across[r*w:][:len(acc)] {
+					acc[i] += w0 * int32(v)
+				}
+			}
+			d := out[y*w:][:len(acc)]
+			for i, v := range acc {
+				d[i] = clamp8(v)
+			}
+		}
+	})
+	return out
+}
+
+// acrossRow resamples one row s into d through tx.
+func acrossRow(d, s []uint8, tx []taps) {
+	for x, t := range tx {
+		q := s[t.start:][:len(t.weights)]
+		var v int32
+		for j, wt := range t.weights {
+			v += wt * int32(q[j])
+		}
+		d[x] = clamp8(v)
+	}
+}
+
+// acrossRows resamples two rows at once, each weight loaded once for
+// both.
+func acrossRows(d0, d1, s0, s1 []uint8, tx []taps) {
+	for x, t := range tx {
+		q0 := s0[t.start:][:len(t.weights)]
+		q1 := s1[t.start:][:len(t.weights)]
+		var v0, v1 int32
+		for j, wt := range t.weights {
+			v0 += wt * int32(q0[j])
+			v1 += wt * int32(q1[j])
+		}
+		d0[x] = clamp8(v0)
+		d1[x] = clamp8(v1)
+	}
+}
+
+// resizeYCbCr scales an opaque YCbCr picture whose planes start at the
+// origin to w×h, resampling each plane at its own resolution and
+// converting only the result to RGB through toRGB. Resampling is linear,
+// and so is the conversion but for its clipping, so this is what
+// resampling the RGB picture gives, without converting and upsampling the
+// chroma of every source pixel, and with a third of the filtering for a
+// 4:2:0 picture. Subsampled chroma is taken as centred on the pixels it
+// covers, as JPEG and WebP place it. ok is false for other layouts.
+func resizeYCbCr(m *image.YCbCr, w, h int, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) (out *image.RGBA, ok bool) {
+	if m.Rect.Min != (image.Point{}) {
+		return nil, false
+	}
+	sx, sy := 1, 1
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio444:
+	case image.YCbCrSubsampleRatio422:
+		sx = 2
+	case image.YCbCrSubsampleRatio420:
+		sx, sy = 2, 2
+	case image.YCbCrSubsampleRatio440:
+		sy = 2
+	case image.YCbCrSubsampleRatio411:
+		sx = 4
+	case image.YCbCrSubsampleRatio410:
+		sx, sy = 4, 2
+	default:
+		return nil, false
+	}
+	sw, sh := m.Rect.Dx(), m.Rect.Dy()
+	cw, ch := (sw+sx-1)/sx, (sh+sy-1)/sy
+	rx, ry := float64(sw)/float64(w), float64(sh)/float64(h)
+	tx, ty := weightsAt(w, sw, rx), weightsAt(h, sh, ry)
+	ys := resizePlane(plane{pix: m.Y, stride: m.YStride, w: sw, h: sh}, w, h, tx, ty)
+	ctx, cty := tx, ty
+	if sx != 1 {
+		ctx = weightsAt(w, cw, rx/float64(sx))
+	}
+	if sy != 1 {
+		cty = weightsAt(h, ch, ry/float64(sy))
+	}
+	cbs := resizePlane(plane{pix: m.Cb, stride: m.CStride, w: cw, h: ch}, w, h, ctx, cty)
+	crs := resizePlane(plane{pix: m.Cr, stride: m.CStride, w: cw, h: ch}, w, h, ctx, cty)
+	out = image.NewRGBA(image.Rect(0, 0, w, h))
+	inParallel(h, func(lo, hi int) {
+		for y := lo; y < hi; y++ {
+			yr, br, rr := ys[y*w:][:w], cbs[y*w:][:w], crs[y*w:][:w]
+			d := out.Pix[y*out.Stride:][:4*w]
+			for x := range yr {
+				o := d[4*x : 4*x+4 : 4*x+4]
+				o[0], o[1], o[2] = toRGB(yr[x], br[x], rr[x])
+				o[3] = 0xff
+			}
+		}
+	})
+	return out, true
 }

@@ -7,7 +7,7 @@ For each run, alternating: starts BINARY --dir DIR --interval 0 --width W on
 a free loopback port with an empty state folder, reads /slideshow until
 every image of DIR has been seen once (distinct frames), and reports the
 time from process start to the last of them, the time to the first frame,
-and the peak resident memory of the server and its children. Then
+the CPU time the server used and the peak resident memory of the server and its children. Then
 vipsthumbnail and Pillow (draft + thumbnail) make the same widths from the
 same files. Prints each run and the medians.
 """
@@ -52,6 +52,13 @@ def rss_tree(pid):
         except OSError:
             pass
     return total
+
+
+def cpu_seconds(pid):
+    """User plus system CPU seconds pid has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def server_cycle(binary, folder, width, count, extra=()):
@@ -102,12 +109,13 @@ def server_cycle(binary, folder, width, count, extra=()):
                     first = time.monotonic() - start
                 seen.add(hashlib.sha1(body).digest())
         total = time.monotonic() - start
+        cpu = cpu_seconds(proc.pid)
     finally:
         done.set()
         proc.terminate()
         proc.wait()
         shutil.rmtree(state, ignore_errors=True)
-    return total, first, peak[0] / 1024
+    return total, first, peak[0] / 1024, cpu
 
 
 def vips_cycle(files, width):
@@ -143,9 +151,9 @@ def main():
     files = sorted(f for f in glob.glob(os.path.join(a.dir, "*")) if os.path.isfile(f))
     server, firsts, peaks, vips, pil = [], [], [], [], []
     for r in range(a.runs):
-        t, f, p = server_cycle(os.path.abspath(a.binary), a.dir, a.width, len(files), a.flags.split())
+        t, f, p, c = server_cycle(os.path.abspath(a.binary), a.dir, a.width, len(files), a.flags.split())
         if a.server_only:
-            print(f"run {r + 1}: server {t:.2f} s (first frame {f:.2f} s, peak {p:.0f} MiB)", flush=True)
+            print(f"run {r + 1}: server {t:.2f} s (first frame {f:.2f} s, peak {p:.0f} MiB, {c:.2f} s CPU)", flush=True)
             server.append(t); firsts.append(f); peaks.append(p)
             continue
         v = vips_cycle(files, a.width)
@@ -153,7 +161,7 @@ def main():
             q = pillow_cycle(files, a.width)
         except Exception:
             q = float("nan")
-        print(f"run {r + 1}: server {t:.2f} s (first frame {f:.2f} s, peak {p:.0f} MiB), "
+        print(f"run {r + 1}: server {t:.2f} s (first frame {f:.2f} s, peak {p:.0f} MiB, {c:.2f} s CPU), "
               f"vipsthumbnail {v:.2f} s, Pillow {q:.2f} s, ratio {t / v:.2f}x", flush=True)
         server.append(t); firsts.append(f); peaks.append(p); vips.append(v); pil.append(q)
     if a.server_only:

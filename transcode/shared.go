@@ -111,7 +111,7 @@ func (t *Transcoder) decodeFor(ctx context.Context, v version, f *decode.File, o
 			return nil, false, nil, err
 		}
 		if s.img != nil {
-			mem := min(encode.Memory(h.Width, h.Height, or, o, s.shrunk), t.budget)
+			mem := min(encode.Memory(h.Width, h.Height, or, o, s.shrunk, f.Planar()), t.budget)
 			if err := reserve(mem); err != nil {
 				return nil, false, nil, err
 			}
@@ -131,7 +131,7 @@ func (t *Transcoder) decodeFor(ctx context.Context, v version, f *decode.File, o
 
 	// The reservation covers the decode and what Scale makes from it,
 	// which lives as long.
-	mem := min(f.Memory(do)+encode.Memory(h.Width, h.Height, or, o, f.Shrinks(do)), t.budget)
+	mem := min(f.Memory(do)+encode.Memory(h.Width, h.Height, or, o, f.Shrinks(do), f.Planar()), t.budget)
 	err = reserve(mem)
 	if err == nil {
 		img, err = f.Decode(do)
