@@ -569,56 +569,70 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
 	}
 	q := &d.quant[c.tq]
 	block[0] = int32(c.pred) * q[0]
-	last := d.lastCoef()
+	keep := d.shift < 3 // at 1/8 only the DC is used
 	ac := &d.ac[c.ta]
+	// The reader's bits live in locals here, where most of a photo's
+	// decoding time goes, and are refilled to at least 32 so that a code
+	// (16 bits at most) and its value (15) never need another check.
+	br := &d.bits
+	acc, n := br.acc, br.n
 	for k := 1; k < 64; k++ {
-		if f := ac.fastAC[d.bits.peek16()>>7]; f != 0 {
+		if n < 32 {
+			br.acc, br.n = acc, n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+		if f := ac.fastAC[acc>>(64-lookBits)]; f != 0 {
 			// The code and its value in one look.
-			d.bits.consume(int(f & 15))
+			acc <<= f & 15
+			n -= int(f & 15)
 			if k += int(f >> 4 & 15); k > 63 {
 				return errors.New("AC coefficients run past the block")
 			}
-			if z := int(zigzag[k]); z&7 <= last && z>>3 <= last {
+			if keep {
+				z := zigzag[k]
 				block[z] = (f >> 8) * q[z]
 			}
 			continue
 		}
-		rs, err := ac.decode(&d.bits)
-		if err != nil {
-			return err
+		var rs, l int
+		if e := ac.lut[acc>>(64-lookBits)]; e != 0 {
+			rs, l = int(e>>8), int(e&0xff)
+		} else {
+			var ok bool
+			if rs, l, ok = ac.long(uint32(acc >> 48)); !ok {
+				return errBadHuffman
+			}
 		}
-		r, s := int(rs>>4), int(rs&15)
-		if s == 0 {
+		acc <<= l
+		n -= l
+		r, sz := rs>>4, rs&15
+		if sz == 0 {
 			if r != 15 {
 				break // end of block
 			}
 			k += 15
 			continue
 		}
-		k += r
-		if k > 63 {
+		if k += r; k > 63 {
 			return errors.New("AC coefficients run past the block")
 		}
-		if z := int(zigzag[k]); z&7 <= last && z>>3 <= last {
-			block[z] = d.receive(s) * q[z]
-		} else {
-			d.bits.skip(s)
+		v := int32(acc >> (64 - sz))
+		acc <<= sz
+		n -= sz
+		if keep {
+			if v < 1<<(sz-1) {
+				v += -1<<sz + 1
+			}
+			z := zigzag[k]
+			block[z] = v * q[z]
 		}
 	}
+	br.acc, br.n = acc, n
 	if bx < c.bw && by < c.bh {
 		d.idct(c, bx, by, block)
 	}
 	return nil
-}
-
-// lastCoef is the highest row or column of coefficients this scale uses:
-// only the DC at 1/8; every one at the others, whose pixels average the
-// full-size ones.
-func (d *jpegDec) lastCoef() int {
-	if d.shift == 3 {
-		return 0
-	}
-	return 7
 }
 
 // progressiveBlock decodes one block's part of a progressive scan (G.1.2)
