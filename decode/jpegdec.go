@@ -48,6 +48,8 @@ type jpegDec struct {
 	hmax, vmax    int
 	mcusX, mcusY  int
 	quant         [4][64]int32 // natural order
+	wq            [4][64]int32 // quant in coding order, weighted at a reduced scale (dequant)
+	slot          [64]uint8    // where each coefficient in coding order lands in a block (dequant)
 	haveQuant     [4]bool
 	dc, ac        [4]huffman
 	restart       int
@@ -464,7 +466,10 @@ func (d *jpegDec) scan(p []byte) error {
 	} else {
 		unitsX, unitsY = d.mcusX, d.mcusY
 	}
-	var block [64]int32
+	for _, c := range comps {
+		d.dequant(c.tq)
+	}
+	var block [65]int32
 	units := 0
 	for uy := range unitsY {
 		for ux := range unitsX {
@@ -562,14 +567,14 @@ func (d *jpegDec) dcDiff(c *jcomp) error {
 
 // baselineBlock decodes one block of a sequential scan and writes its
 // pixels at this scale.
-func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
-	*block = [64]int32{}
+func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
+	*block = [65]int32{}
 	if err := d.dcDiff(c); err != nil {
 		return err
 	}
-	q := &d.quant[c.tq]
+	q := &d.wq[c.tq]
 	block[0] = int32(c.pred) * q[0]
-	keep := d.shift < 3 // at 1/8 only the DC is used
+	slot := &d.slot
 	ac := &d.ac[c.ta]
 	// The reader's bits live in locals here, where most of a photo's
 	// decoding time goes, and are refilled to at least 32 so that a code
@@ -589,10 +594,7 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
 			if k += int(f >> 4 & 15); k > 63 {
 				return errors.New("AC coefficients run past the block")
 			}
-			if keep {
-				z := zigzag[k]
-				block[z] = (f >> 8) * q[z]
-			}
+			block[slot[k]] += (f >> 8) * q[k]
 			continue
 		}
 		var rs, l int
@@ -620,13 +622,10 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[64]int32) error {
 		v := int32(acc >> (64 - sz))
 		acc <<= sz
 		n -= sz
-		if keep {
-			if v < 1<<(sz-1) {
-				v += -1<<sz + 1
-			}
-			z := zigzag[k]
-			block[z] = v * q[z]
+		if v < 1<<(sz-1) {
+			v += -1<<sz + 1
 		}
+		block[slot[k]] += v * q[k]
 	}
 	br.acc, br.n = acc, n
 	if bx < c.bw && by < c.bh {
@@ -751,16 +750,17 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 
 // finishProgressive turns the kept coefficients into pixels.
 func (d *jpegDec) finishProgressive() {
-	var block [64]int32
+	var block [65]int32
 	for i := range d.comps {
 		c := &d.comps[i]
-		q := &d.quant[c.tq]
+		d.dequant(c.tq)
+		q, slot := &d.wq[c.tq], &d.slot
 		for by := range c.bh {
 			for bx := range c.bw {
 				coef := c.coef[(by*c.bw+bx)*d.k:][:d.k]
-				block = [64]int32{}
-				for z, v := range coef {
-					block[z] = int32(v) * q[z]
+				block = [65]int32{}
+				for k, z := range zigzag[:d.k] {
+					block[slot[k]] += int32(coef[z]) * q[k]
 				}
 				d.idct(c, bx, by, &block)
 			}

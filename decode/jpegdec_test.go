@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
+	"math/rand/v2"
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,24 +188,71 @@ func BenchmarkJPEGDecode(b *testing.B) {
 	}
 }
 
-// The reduced transforms' zeros are where idctReduced leaves them out, and
-// their symmetry is what it assumes.
-func TestReducedTransformShape(t *testing.T) {
-	for _, c := range []struct {
-		m     [][8]int32
-		evens []int
-	}{{reduced4, []int{0, 2, 6}}, {reduced2, []int{0}}} {
-		n := len(c.m)
-		for i := range n {
-			for k := range 8 {
-				a, b := c.m[i][k], c.m[n-1-i][k]
-				if k%2 == 0 && a != b || k%2 == 1 && a != -b {
-					t.Errorf("%d-point: [%d][%d] = %d, [%d][%d] = %d: not (anti)symmetric", n, i, k, a, n-1-i, k, b)
-				}
-				if k%2 == 0 && !slices.Contains(c.evens, k) && a != 0 {
-					t.Errorf("%d-point: [%d][%d] = %d is skipped but not zero", n, i, k, a)
+// At each reduced scale a block's pixels are the averages of its
+// full-size pixels, computed in floating point from the definition
+// (A.3.3), to within a level: random blocks, DC anywhere and AC smaller
+// toward the high frequencies, many of them zero.
+func TestFoldedTransformsAverage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for shift := 1; shift <= 3; shift++ {
+		s := 8 >> shift
+		d := &jpegDec{shift: shift}
+		for i := range 64 {
+			d.quant[0][i] = int32(1 + rng.IntN(24))
+		}
+		d.dequant(0)
+		worst := 0.0
+		for range 3000 {
+			var coef [64]int32 // natural order, quantised
+			coef[0] = int32(rng.IntN(160) - 80)
+			for z := 1; z < 64; z++ {
+				if f := z>>3 + z&7; rng.IntN(16) > f {
+					a := 24 - 3*f/2
+					coef[z] = int32(rng.IntN(2*a+1) - a)
 				}
 			}
+			var block [65]int32
+			for k, z := range zigzag {
+				block[d.slot[k]] += coef[z] * d.wq[0][k]
+			}
+			c := jcomp{stride: s, pix: make([]byte, s*s)}
+			d.idct(&c, 0, 0, &block)
+			var full [8][8]float64
+			for y := range 8 {
+				for x := range 8 {
+					for u := range 8 {
+						for v := range 8 {
+							cu, cv := 1.0, 1.0
+							if u == 0 {
+								cu = 1 / math.Sqrt2
+							}
+							if v == 0 {
+								cv = 1 / math.Sqrt2
+							}
+							f := float64(coef[8*u+v] * d.quant[0][8*u+v])
+							full[y][x] += cu * cv * f * math.Cos(float64(2*y+1)*float64(u)*math.Pi/16) *
+								math.Cos(float64(2*x+1)*float64(v)*math.Pi/16) / 4
+						}
+					}
+				}
+			}
+			for y := range s {
+				for x := range s {
+					var sum float64
+					for j := range 8 / s {
+						for i := range 8 / s {
+							sum += full[y*8/s+j][x*8/s+i]
+						}
+					}
+					want := math.Max(0, math.Min(255, sum/float64(64/(s*s))+128))
+					diff := math.Abs(float64(c.pix[y*s+x]) - want)
+					worst = math.Max(worst, diff)
+				}
+			}
+		}
+		t.Logf("1/%d: worst %.2f levels from the exact average", 1<<shift, worst)
+		if worst > 1 {
+			t.Errorf("1/%d: pixels up to %.2f levels from the averages of the full-size ones", 1<<shift, worst)
 		}
 	}
 }

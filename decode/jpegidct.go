@@ -37,27 +37,142 @@ func idct8(x0, x1, x2, x3, x4, x5, x6, x7 int32) (o [8]int32) {
 	return [8]int32{e0 + d0, e1 + d1, e2 + d2, e3 + d3, e3 - d3, e2 - d2, e1 - d1, e0 - d0}
 }
 
-// reduced4 and reduced2 are the averaging transforms, [n][k], in fixed
-// point.
-var reduced4, reduced2 = reducedMatrix(4), reducedMatrix(2)
+// Reduced transforms by folding. A pixel of a decode at 1/s (N = 8/s
+// pixels a block side) is the average of the s×s full-size pixels it
+// replaces. Along one axis that average of the k-th basis function is
+// cos((2n+1)kπ/2N) · D(k), D(k) = (1/s) Σ_j cos((2j+1-s)kπ/16): the
+// N-point basis at the block's centres, damped by D. Each of the eight
+// N-point cosines equals ± one of the first N, or is zero (k = 4 at 1/2),
+// so a block's 64 coefficients fold into N×N, weights and signs taken
+// into the dequantisation, and an N-point inverse DCT of the folded block
+// gives the averages. At 1/2 the 4-point transform is done with two
+// multiplications (the others are folded too); at 1/4 and 1/8 with none.
+// This is the same arithmetic libjpeg's reduced transforms approximate.
 
-func reducedMatrix(n int) [][8]int32 {
+// foldBits is the fixed-point precision of folded coefficients.
+const foldBits = 12
+
+// fold says, for a decode at 1/2^shift, where each coefficient (in coding
+// order, k) lands in the folded block and with what weight. Slot N·N
+// gathers the coefficients that weigh nothing.
+type fold struct {
+	n      int
+	slot   [64]uint8
+	weight [64]float64
+}
+
+var folds = [4]*fold{nil, newFold(4), newFold(2), newFold(1)}
+
+// tanPi8 is the one constant the 4-point transform multiplies by, in 16
+// fractional bits.
+var tanPi8 = int64(math.Round(math.Tan(math.Pi/8) * (1 << 16)))
+
+func newFold(n int) *fold {
 	s := 8 / n
-	m := make([][8]int32, n)
-	for i := range m {
-		for k := range 8 {
-			c := 1.0
-			if k == 0 {
-				c = 1 / math.Sqrt2
+	// How the N-point transform below scales each folded frequency: the
+	// factor it leaves out of its basis.
+	beta := map[int][]float64{
+		4: {1, math.Cos(math.Pi / 8), math.Sqrt2 / 2, math.Cos(math.Pi / 8)},
+		2: {1, math.Sqrt2 / 2},
+		1: {1},
+	}[n]
+	var to [8]int         // the folded frequency of each frequency
+	var weight [8]float64 // and its weight along one axis
+	for k := range 8 {
+		var d float64
+		for j := range s {
+			d += math.Cos(float64(2*j+1-s) * float64(k) * math.Pi / 16)
+		}
+		d /= float64(s)
+		c := 1.0
+		if k == 0 {
+			c = 1 / math.Sqrt2
+		}
+		basis := func(k int) []float64 {
+			b := make([]float64, n)
+			for i := range b {
+				b[i] = math.Cos(float64(2*i+1) * float64(k) * math.Pi / float64(2*n))
 			}
-			var sum float64
-			for j := range s {
-				sum += math.Cos(float64(2*(s*i+j)+1) * float64(k) * math.Pi / 16)
+			return b
+		}
+		own := basis(k)
+		for kk := range n {
+			for _, sign := range []float64{1, -1} {
+				same := true
+				for i, v := range basis(kk) {
+					same = same && math.Abs(own[i]-sign*v) < 1e-9
+				}
+				if same && weight[k] == 0 {
+					to[k], weight[k] = kk, 0.5*c*d*sign*beta[kk]
+				}
 			}
-			m[i][k] = fix(0.5 * c * sum / float64(s))
 		}
 	}
-	return m
+	f := &fold{n: n}
+	for k, z := range zigzag {
+		u, v := int(z)>>3, int(z)&7
+		w := weight[u] * weight[v]
+		if math.Abs(w) < 1e-12 {
+			f.slot[k] = uint8(n * n)
+			continue
+		}
+		f.slot[k] = uint8(n*to[u] + to[v])
+		f.weight[k] = w
+	}
+	return f
+}
+
+// dequant fills d.wq[tq] and d.slot for a decode at d.shift: the
+// quantisation table in coding order, for the full-size transform; with
+// the fold's weights in foldBits fixed point, for a reduced one.
+func (d *jpegDec) dequant(tq int) {
+	q := &d.quant[tq]
+	w := &d.wq[tq]
+	f := folds[d.shift]
+	for k, z := range zigzag {
+		if f == nil {
+			d.slot[k] = z
+			w[k] = q[z]
+			continue
+		}
+		d.slot[k] = f.slot[k]
+		w[k] = int32(math.Round(float64(q[z]) * f.weight[k] * (1 << foldBits)))
+	}
+}
+
+// idctFold4 is the 4-point inverse DCT of a folded 4×4 block, rows then
+// columns, to pixels. Frequencies 1 and 3 carry cos(π/8) and 2 carries
+// cos(π/4) already, so the odd half needs only tan(π/8).
+func idctFold4(b *[65]int32, dst []byte, stride int) {
+	var t [16]int32
+	for r := range 4 {
+		g := b[4*r : 4*r+4 : 4*r+4]
+		e0, e1 := g[0]+g[2], g[0]-g[2]
+		o0, o1 := g[1]+mulTan(g[3]), mulTan(g[1])-g[3]
+		t[4*r], t[4*r+1], t[4*r+2], t[4*r+3] = e0+o0, e1+o1, e1-o1, e0-o0
+	}
+	const round = 1<<(foldBits-1) + 128<<foldBits
+	for x := range 4 {
+		e0, e1 := t[x]+t[8+x], t[x]-t[8+x]
+		o0, o1 := t[4+x]+mulTan(t[12+x]), mulTan(t[4+x])-t[12+x]
+		dst[x] = clampPixel((e0 + o0 + round) >> foldBits)
+		dst[stride+x] = clampPixel((e1 + o1 + round) >> foldBits)
+		dst[2*stride+x] = clampPixel((e1 - o1 + round) >> foldBits)
+		dst[3*stride+x] = clampPixel((e0 - o0 + round) >> foldBits)
+	}
+}
+
+func mulTan(x int32) int32 { return int32((int64(x)*tanPi8 + 1<<15) >> 16) }
+
+// idctFold2 is the 2-point inverse DCT of a folded 2×2 block: sums and
+// differences.
+func idctFold2(b *[65]int32, dst []byte, stride int) {
+	const round = 1<<(foldBits-1) + 128<<foldBits
+	t0, t1, t2, t3 := b[0]+b[1], b[0]-b[1], b[2]+b[3], b[2]-b[3]
+	dst[0] = clampPixel((t0 + t2 + round) >> foldBits)
+	dst[1] = clampPixel((t1 + t3 + round) >> foldBits)
+	dst[stride] = clampPixel((t0 - t2 + round) >> foldBits)
+	dst[stride+1] = clampPixel((t1 - t3 + round) >> foldBits)
 }
 
 func clampPixel(v int32) byte {
@@ -70,22 +185,20 @@ func clampPixel(v int32) byte {
 	return byte(v)
 }
 
-// idct turns a dequantised block (row-major) into its pixels at the
-// decode's scale, in the component's plane.
-func (d *jpegDec) idct(c *jcomp, bx, by int, b *[64]int32) {
+// idct turns a dequantised block (folded at a reduced scale, see fold)
+// into its pixels at the decode's scale, in the component's plane.
+func (d *jpegDec) idct(c *jcomp, bx, by int, b *[65]int32) {
 	s := 8 >> d.shift
 	dst := c.pix[by*s*c.stride+bx*s:]
 	switch s {
 	case 1:
-		dst[0] = clampPixel((b[0]+4)>>3 + 128)
-	case 8:
-		idctFull(b, dst, c.stride)
+		dst[0] = clampPixel((b[0] + 1<<(foldBits-1) + 128<<foldBits) >> foldBits)
+	case 2:
+		idctFold2(b, dst, c.stride)
+	case 4:
+		idctFold4(b, dst, c.stride)
 	default:
-		m := reduced4
-		if s == 2 {
-			m = reduced2
-		}
-		idctReduced(b, m, dst, c.stride)
+		idctFull((*[64]int32)(b[:64]), dst, c.stride)
 	}
 }
 
@@ -118,63 +231,4 @@ func idctFull(b *[64]int32, dst []byte, stride int) {
 			row[x] = clampPixel((o[x] + round) >> shift2)
 		}
 	}
-}
-
-// idctReduced averages through m, which is symmetric in n for even k and
-// antisymmetric for odd k, so the outputs come in pairs n, N-1-n from an
-// even and an odd sum. Entries that are zero (k = 4 at 1/2; every even k
-// but 0 at 1/4) are left out.
-func idctReduced(b *[64]int32, m [][8]int32, dst []byte, stride int) {
-	n := len(m)
-	var tmp [4 * 8]int32 // n rows of 8 columns
-	const shift1 = idctBits - idctPass1
-	const r1 = 1 << (shift1 - 1)
-	if n == 4 {
-		for u := range 8 {
-			x0, x1, x2, x3, x5, x6, x7 := b[u], b[8+u], b[16+u], b[24+u], b[40+u], b[48+u], b[56+u]
-			if x1|x2|x3|x5|x6|x7 == 0 {
-				if x0 != 0 {
-					v := (m[0][0]*x0 + r1) >> shift1
-					tmp[u], tmp[8+u], tmp[16+u], tmp[24+u] = v, v, v, v
-				}
-				continue
-			}
-			o := reduce4(m, x0, x1, x2, x3, x5, x6, x7)
-			tmp[u], tmp[8+u], tmp[16+u], tmp[24+u] = (o[0]+r1)>>shift1, (o[1]+r1)>>shift1, (o[2]+r1)>>shift1, (o[3]+r1)>>shift1
-		}
-	} else {
-		for u := range 8 {
-			x0, x1, x3, x5, x7 := b[u], b[8+u], b[24+u], b[40+u], b[56+u]
-			e := m[0][0] * x0
-			o := m[0][1]*x1 + m[0][3]*x3 + m[0][5]*x5 + m[0][7]*x7
-			tmp[u], tmp[8+u] = (e+o+r1)>>shift1, (e-o+r1)>>shift1
-		}
-	}
-	const shift2 = idctBits + idctPass1
-	const round = 1<<(shift2-1) + 128<<shift2
-	for y := range n {
-		r := tmp[y*8:][:8]
-		row := dst[y*stride:][:n]
-		if n == 4 {
-			o := reduce4(m, r[0], r[1], r[2], r[3], r[5], r[6], r[7])
-			row[0], row[1], row[2], row[3] = clampPixel((o[0]+round)>>shift2), clampPixel((o[1]+round)>>shift2),
-				clampPixel((o[2]+round)>>shift2), clampPixel((o[3]+round)>>shift2)
-			continue
-		}
-		e := m[0][0] * r[0]
-		o := m[0][1]*r[1] + m[0][3]*r[3] + m[0][5]*r[5] + m[0][7]*r[7]
-		row[0], row[1] = clampPixel((e+o+round)>>shift2), clampPixel((e-o+round)>>shift2)
-	}
-}
-
-// reduce4 is the 1-D transform to 4 averages (coefficient 4 weighs
-// nothing).
-func reduce4(m [][8]int32, x0, x1, x2, x3, x5, x6, x7 int32) [4]int32 {
-	a, c := &m[0], &m[1]
-	dc := a[0] * x0
-	e0 := dc + a[2]*x2 + a[6]*x6
-	e1 := dc + c[2]*x2 + c[6]*x6
-	o0 := a[1]*x1 + a[3]*x3 + a[5]*x5 + a[7]*x7
-	o1 := c[1]*x1 + c[3]*x3 + c[5]*x5 + c[7]*x7
-	return [4]int32{e0 + o0, e1 + o1, e1 - o1, e0 - o0}
 }
