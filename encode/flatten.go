@@ -22,16 +22,7 @@ type rowFunc func(y int, dst []uint8)
 //
 // The error is from Rows whose compressed data turns out bad.
 func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
-	switch m := m.(type) {
-	case *image.YCbCr:
-		if out, ok := boxYCbCr(m, k, color.YCbCrToRGB); ok {
-			return out, nil
-		}
-	case *decode.VideoYCbCr:
-		if out, ok := boxYCbCr(m.YCbCr, k, decode.VideoToRGB); ok {
-			return out, nil
-		}
-	case Rows:
+	if m, ok := m.(Rows); ok {
 		return flattenRows(m, bg, k)
 	}
 	b := m.Bounds()

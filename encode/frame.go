@@ -40,8 +40,8 @@ func Frame(img *decode.Image, o Options) ([]byte, error) {
 // averaging k×k blocks (k chosen so at least three times the target size
 // remains: with only twice, fine texture such as gravel or foliage drifts
 // from what Lanczos alone gives, by up to 30 dB PSNR), Lanczos-resized to
-// the exact size (opaque YCbCr needing no averaging plane by plane, see
-// resizeYCbCr), then turned upright. Turning
+// the exact size (opaque YCbCr plane by plane, see resizeYCbCr), then
+// turned upright. Turning
 // last works on the small image instead of the large one. The error is
 // from pixels that were still compressed (Rows) and turned out bad.
 func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
@@ -74,17 +74,17 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 }
 
 // shrink makes the tw×th picture from the decoded pixels: averaged by k×k
-// blocks while flattened onto bg, then resized. Opaque YCbCr pixels that
-// need no averaging are resized plane by plane instead.
+// blocks while flattened onto bg, then resized. Opaque YCbCr pixels are
+// averaged and resized plane by plane instead (resizeYCbCr).
 func shrink(px image.Image, bg color.RGBA, k, tw, th int) (*image.RGBA, error) {
-	if b := px.Bounds(); k == 1 && (b.Dx() != tw || b.Dy() != th) {
+	if b := px.Bounds(); k > 1 || b.Dx() != tw || b.Dy() != th {
 		switch m := px.(type) {
 		case *image.YCbCr:
-			if out, ok := resizeYCbCr(m, tw, th, color.YCbCrToRGB); ok {
+			if out, ok := resizeYCbCr(m, k, tw, th, color.YCbCrToRGB); ok {
 				return out, nil
 			}
 		case *decode.VideoYCbCr:
-			if out, ok := resizeYCbCr(m.YCbCr, tw, th, decode.VideoToRGB); ok {
+			if out, ok := resizeYCbCr(m.YCbCr, k, tw, th, decode.VideoToRGB); ok {
 				return out, nil
 			}
 		}
@@ -94,7 +94,8 @@ func shrink(px image.Image, bg color.RGBA, k, tw, th int) (*image.RGBA, error) {
 		return nil, err
 	}
 	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
-		return resize(flat, tw, th), nil
+		b := px.Bounds()
+		return resize(flat, tw, th, float64(b.Dx())/float64(k*tw), float64(b.Dy())/float64(k*th)), nil
 	}
 	return flat, nil
 }
@@ -135,10 +136,14 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar bool)
 	frame := 4 * int64(fw) * int64(fh)
 	var m int64
 	switch {
-	case planar && k == 1 && (sw != tw || sh != th):
-		// Three planes across (chroma at most full height), the three
-		// resized planes and the RGB picture.
-		m = 3*int64(tw)*int64(sh) + 3*int64(tw)*int64(th) + frame
+	case planar && (k > 1 || sw != tw || sh != th):
+		// Three averaged planes (chroma averaged to at most the luma's
+		// size), each of them across, the three resized planes and the
+		// RGB picture.
+		if k > 1 {
+			m = 3 * bw * bh
+		}
+		m += 3*int64(tw)*bh + 3*int64(tw)*int64(th) + frame
 	case bw != int64(tw) || bh != int64(th):
 		m = 4*bw*bh + 4*int64(tw)*bh + frame
 	default:

@@ -34,11 +34,6 @@ func lanczos3(x float64) float64 {
 	return 3 * math.Sin(px) * math.Sin(px/3) / (px * px)
 }
 
-// weights computes the taps of each of dst outputs from src inputs.
-func weights(dst, src int) []taps {
-	return weightsAt(dst, src, float64(src)/float64(dst))
-}
-
 // weightsAt computes the taps of each of dst outputs from src inputs
 // spaced ratio outputs' widths apart: output i is centred on input
 // (i+½)·ratio − ½. A plane subsampled by 2 has half the ratio of the full
@@ -105,13 +100,16 @@ func inParallel(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// resize scales an opaque picture to w×h.
-func resize(src *image.RGBA, w, h int) *image.RGBA {
+// resize scales an opaque picture to w×h, rx×ry of its pixels to an
+// output pixel: its size over w×h, but for a picture averaged by blocks
+// whose last ones were partial, where they are the full-size ratios over
+// the block size.
+func resize(src *image.RGBA, w, h int, rx, ry float64) *image.RGBA {
 	sb := src.Bounds()
 	sw, sh := sb.Dx(), sb.Dy()
 	// Across: every source row to w pixels.
 	across := image.NewRGBA(image.Rect(0, 0, w, sh))
-	tx := weights(w, sw)
+	tx := weightsAt(w, sw, rx)
 	inParallel(sh, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			s := src.Pix[(y)*src.Stride:]
@@ -133,7 +131,7 @@ func resize(src *image.RGBA, w, h int) *image.RGBA {
 	// Down: rows of the first pass, a weighted sum of whole rows at a
 	// time.
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	ty := weights(h, sh)
+	ty := weightsAt(h, sh, ry)
 	inParallel(h, func(lo, hi int) {
 		acc := make([]int32, 4*w)
 		for y := lo; y < hi; y++ {
@@ -234,15 +232,49 @@ func acrossRows(d0, d1, s0, s1 []uint8, tx []taps) {
 	}
 }
 
+// boxPlane averages kx×ky blocks of p (the last ones in each direction
+// cover what is left) into a new plane.
+func boxPlane(p plane, kx, ky int) plane {
+	ow, oh := (p.w+kx-1)/kx, (p.h+ky-1)/ky
+	out := plane{pix: make([]uint8, ow*oh), stride: ow, w: ow, h: oh}
+	// Output column of every source column: a division per pixel would
+	// cost more than the additions.
+	col := make([]int32, p.w)
+	for x := range col {
+		col[x] = int32(x / kx)
+	}
+	inParallel(oh, func(lo, hi int) {
+		sum := make([]uint32, ow)
+		for oy := lo; oy < hi; oy++ {
+			clear(sum)
+			y0, y1 := oy*ky, min(oy*ky+ky, p.h)
+			for y := y0; y < y1; y++ {
+				for x, v := range p.pix[y*p.stride:][:len(col)] {
+					sum[col[x]] += uint32(v)
+				}
+			}
+			d := out.pix[oy*ow:][:ow]
+			rows := uint32(y1 - y0)
+			for ox, v := range sum {
+				n := rows * uint32(min(ox*kx+kx, p.w)-ox*kx)
+				d[ox] = uint8((v + n/2) / n)
+			}
+		}
+	})
+	return out
+}
+
 // resizeYCbCr scales an opaque YCbCr picture whose planes start at the
-// origin to w×h, resampling each plane at its own resolution and
-// converting only the result to RGB through toRGB. Resampling is linear,
-// and so is the conversion but for its clipping, so this is what
-// resampling the RGB picture gives, without converting and upsampling the
-// chroma of every source pixel, and with a third of the filtering for a
-// 4:2:0 picture. Subsampled chroma is taken as centred on the pixels it
-// covers, as JPEG and WebP place it. ok is false for other layouts.
-func resizeYCbCr(m *image.YCbCr, w, h int, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) (out *image.RGBA, ok bool) {
+// origin to w×h, converting only the result to RGB through toRGB: each
+// plane is averaged by blocks (luma k×k, chroma as much as keeps it no
+// smaller than the averaged luma), then Lanczos-resampled at its own
+// resolution. Both are linear, and so is the conversion but for its
+// clipping, so this is what averaging and resampling the RGB picture
+// gives, without converting and upsampling the chroma of every source
+// pixel, and with a third of the filtering for 4:2:0. Every plane's
+// samples are taken as centred on the pixels they cover, as JPEG and WebP
+// place chroma. ok is false for other layouts.
+func resizeYCbCr(m *image.YCbCr, k, w, h int, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) (out *image.RGBA, ok bool) {
 	if m.Rect.Min != (image.Point{}) {
 		return nil, false
 	}
@@ -263,19 +295,27 @@ func resizeYCbCr(m *image.YCbCr, w, h int, toRGB func(y, cb, cr uint8) (uint8, u
 		return nil, false
 	}
 	sw, sh := m.Rect.Dx(), m.Rect.Dy()
-	cw, ch := (sw+sx-1)/sx, (sh+sy-1)/sy
+	// Output pixels per full-size pixel, and what a plane whose samples
+	// each span fx×fy full-size pixels needs.
 	rx, ry := float64(sw)/float64(w), float64(sh)/float64(h)
-	tx, ty := weightsAt(w, sw, rx), weightsAt(h, sh, ry)
-	ys := resizePlane(plane{pix: m.Y, stride: m.YStride, w: sw, h: sh}, w, h, tx, ty)
-	ctx, cty := tx, ty
-	if sx != 1 {
-		ctx = weightsAt(w, cw, rx/float64(sx))
+	resized := func(p plane, fx, fy int) []uint8 {
+		return resizePlane(p, w, h, weightsAt(w, p.w, rx/float64(fx)), weightsAt(h, p.h, ry/float64(fy)))
 	}
-	if sy != 1 {
-		cty = weightsAt(h, ch, ry/float64(sy))
+	y := plane{pix: m.Y, stride: m.YStride, w: sw, h: sh}
+	cw, ch := (sw+sx-1)/sx, (sh+sy-1)/sy
+	cb := plane{pix: m.Cb, stride: m.CStride, w: cw, h: ch}
+	cr := plane{pix: m.Cr, stride: m.CStride, w: cw, h: ch}
+	kx, ky := 1, 1 // how much chroma is averaged
+	if k > 1 {
+		y = boxPlane(y, k, k)
+		kx, ky = (k+sx-1)/sx, (k+sy-1)/sy
+		if kx > 1 || ky > 1 {
+			cb, cr = boxPlane(cb, kx, ky), boxPlane(cr, kx, ky)
+		}
 	}
-	cbs := resizePlane(plane{pix: m.Cb, stride: m.CStride, w: cw, h: ch}, w, h, ctx, cty)
-	crs := resizePlane(plane{pix: m.Cr, stride: m.CStride, w: cw, h: ch}, w, h, ctx, cty)
+	ys := resized(y, k, k)
+	cbs := resized(cb, sx*kx, sy*ky)
+	crs := resized(cr, sx*kx, sy*ky)
 	out = image.NewRGBA(image.Rect(0, 0, w, h))
 	inParallel(h, func(lo, hi int) {
 		for y := lo; y < hi; y++ {

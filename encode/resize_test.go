@@ -23,7 +23,7 @@ func photoRGBA(t testing.TB, name string) *image.RGBA {
 func TestResizeMatchesImaging(t *testing.T) {
 	src := photoRGBA(t, "jpeg-large.jpg")
 	for _, sz := range [][2]int{{240, 150}, {640, 400}, {1199, 749}, {37, 23}, {1, 1}} {
-		got := resize(src, sz[0], sz[1])
+		got := resize(src, sz[0], sz[1], float64(src.Rect.Dx())/float64(sz[0]), float64(src.Rect.Dy())/float64(sz[1]))
 		want := imaging.Resize(src, sz[0], sz[1], imaging.Lanczos)
 		worst, sum := 0, 0
 		for i := range got.Pix {
@@ -40,7 +40,7 @@ func TestResizeMatchesImaging(t *testing.T) {
 	}
 	flat := image.NewRGBA(image.Rect(0, 0, 301, 203))
 	draw.Draw(flat, flat.Rect, image.NewUniform(color.RGBA{200, 17, 90, 255}), image.Point{}, draw.Src)
-	out := resize(flat, 97, 31)
+	out := resize(flat, 97, 31, 301.0/97, 203.0/31)
 	for i := 0; i < len(out.Pix); i += 4 {
 		if c := (color.RGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}); c != (color.RGBA{200, 17, 90, 255}) {
 			t.Fatalf("a flat picture resized has %v at %d", c, i/4)
@@ -55,7 +55,7 @@ func BenchmarkResize(b *testing.B) {
 	m := &image.RGBA{Pix: big.Pix, Stride: big.Stride, Rect: big.Rect}
 	b.Run("own", func(b *testing.B) {
 		for b.Loop() {
-			resize(m, 640, 400)
+			resize(m, 640, 400, 2240.0/640, 1400.0/400)
 		}
 	})
 	b.Run("imaging", func(b *testing.B) {
@@ -74,7 +74,7 @@ func BenchmarkResizePlane(b *testing.B) {
 	for i := range p.pix {
 		p.pix[i] = big.Pix[4*i+1]
 	}
-	tx, ty := weights(640, 2016), weights(480, 1512)
+	tx, ty := weightsAt(640, 2016, 2016.0/640), weightsAt(480, 1512, 1512.0/480)
 	for b.Loop() {
 		resizePlane(p, 640, 480, tx, ty)
 	}
@@ -121,8 +121,9 @@ func ycbcrFrom(src *image.RGBA, ratio image.YCbCrSubsampleRatio) *image.YCbCr {
 	return m
 }
 
-// Resizing YCbCr plane by plane gives what converting every pixel to RGB
-// and resizing that gives, for every chroma layout, but for clipping and
+// Averaging and resizing YCbCr plane by plane gives what converting every
+// pixel to RGB, averaging and resizing that gives, for every chroma layout
+// and block size, but for clipping and
 // the chroma upsampling the RGB way does first: under half a level on
 // average, up to 24 at the sharpest colour edges (40 for 4:1:1 and 4:1:0,
 // whose chroma the RGB way replicates). Chroma placed half a sample off
@@ -133,16 +134,17 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
 		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
 		m := ycbcrFrom(src, ratio)
-		for _, sz := range [][2]int{{640, 400}, {1199, 749}, {37, 23}} {
-			got, ok := resizeYCbCr(m, sz[0], sz[1], color.YCbCrToRGB)
+		for _, c := range []struct{ k, w, h int }{{1, 640, 400}, {1, 1199, 749}, {1, 37, 23}, {2, 400, 250}, {3, 301, 187}, {4, 97, 61}} {
+			sz := [2]int{c.w, c.h}
+			got, ok := resizeYCbCr(m, c.k, c.w, c.h, color.YCbCrToRGB)
 			if !ok {
 				t.Fatalf("%v: not resized", ratio)
 			}
-			flat, err := flatten(m, color.RGBA{A: 255}, 1)
+			flat, err := flatten(m, color.RGBA{A: 255}, c.k)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := resize(flat, sz[0], sz[1])
+			want := resize(flat, sz[0], sz[1], float64(m.Rect.Dx())/float64(c.k*c.w), float64(m.Rect.Dy())/float64(c.k*c.h))
 			worst, sum := 0, 0
 			for i := range got.Pix {
 				d := int(got.Pix[i]) - int(want.Pix[i])
@@ -151,13 +153,13 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 				sum += d
 			}
 			mean := float64(sum) / float64(len(got.Pix))
-			t.Logf("%v %dx%d: worst %d, mean %.3f", ratio, sz[0], sz[1], worst, mean)
+			t.Logf("%v %dx%d averaged by %d: worst %d, mean %.3f", ratio, sz[0], sz[1], c.k, worst, mean)
 			limit := 24
 			if ratio == image.YCbCrSubsampleRatio411 || ratio == image.YCbCrSubsampleRatio410 {
 				limit = 40
 			}
 			if mean > 0.6 || worst > limit {
-				t.Errorf("%v %dx%d: differs from the RGB resize by up to %d (mean %.3f)", ratio, sz[0], sz[1], worst, mean)
+				t.Errorf("%v %dx%d averaged by %d: differs from the RGB resize by up to %d (mean %.3f)", ratio, sz[0], sz[1], c.k, worst, mean)
 			}
 		}
 	}
@@ -168,7 +170,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 	for i := range flat.Cb {
 		flat.Cb[i], flat.Cr[i] = 30, 200
 	}
-	out, _ := resizeYCbCr(flat, 97, 31, color.YCbCrToRGB)
+	out, _ := resizeYCbCr(flat, 3, 97, 31, color.YCbCrToRGB)
 	r, g, b := color.YCbCrToRGB(97, 30, 200)
 	for i := 0; i < len(out.Pix); i += 4 {
 		if c := (color.RGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}); c != (color.RGBA{r, g, b, 255}) {
