@@ -164,13 +164,15 @@ type plane struct {
 // (down), into a new tightly packed plane.
 func resizePlane(p plane, w, h int, tx, ty []taps) []uint8 {
 	across := make([]uint8, w*p.h)
-	inParallel((p.h+1)/2, func(lo, hi int) {
-		for y := 2 * lo; y < min(2*hi, p.h); y += 2 {
-			if y+1 == p.h {
-				acrossRow(across[y*w:][:w], p.pix[y*p.stride:][:p.w], tx)
-				continue
+	inParallel((p.h+3)/4, func(lo, hi int) {
+		for y := 4 * lo; y < min(4*hi, p.h); y += 4 {
+			if y+4 > p.h {
+				for ; y < p.h; y++ {
+					acrossRow(across[y*w:][:w], p.pix[y*p.stride:][:p.w], tx)
+				}
+				break
 			}
-			acrossRows(across[y*w:][:w], across[(y+1)*w:][:w], p.pix[y*p.stride:][:p.w], p.pix[(y+1)*p.stride:][:p.w], tx)
+			acrossRows4(across[y*w:], w, p.pix[y*p.stride:], p.stride, p.w, tx)
 		}
 	})
 	out := make([]uint8, w*h)
@@ -216,19 +218,23 @@ func acrossRow(d, s []uint8, tx []taps) {
 	}
 }
 
-// acrossRows resamples two rows at once, each weight loaded once for
-// both.
-func acrossRows(d0, d1, s0, s1 []uint8, tx []taps) {
+// acrossRows4 resamples four rows at once, each weight loaded once for
+// all four: rows of w outputs from dst, rows of sw inputs stride apart
+// from src.
+func acrossRows4(dst []uint8, w int, src []uint8, stride, sw int, tx []taps) {
+	d0, d1, d2, d3 := dst[:w], dst[w:][:w], dst[2*w:][:w], dst[3*w:][:w]
+	s0, s1, s2, s3 := src[:sw], src[stride:][:sw], src[2*stride:][:sw], src[3*stride:][:sw]
 	for x, t := range tx {
-		q0 := s0[t.start:][:len(t.weights)]
-		q1 := s1[t.start:][:len(t.weights)]
-		var v0, v1 int32
+		n := len(t.weights)
+		q0, q1, q2, q3 := s0[t.start:][:n], s1[t.start:][:n], s2[t.start:][:n], s3[t.start:][:n]
+		var v0, v1, v2, v3 int32
 		for j, wt := range t.weights {
 			v0 += wt * int32(q0[j])
 			v1 += wt * int32(q1[j])
+			v2 += wt * int32(q2[j])
+			v3 += wt * int32(q3[j])
 		}
-		d0[x] = clamp8(v0)
-		d1[x] = clamp8(v1)
+		d0[x], d1[x], d2[x], d3[x] = clamp8(v0), clamp8(v1), clamp8(v2), clamp8(v3)
 	}
 }
 
