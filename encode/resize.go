@@ -183,15 +183,16 @@ func resizePlane(p plane, w, h int, tx, ty []taps) []uint8 {
 			clear(acc)
 			ws := t.weights
 			r := t.start
-			// Two rows at a time: half the passes over acc.
-			for ; len(ws) >= 2; ws, r = ws[2:], r+2 {
-				w0, w1 := ws[0], ws[1]
+			// Four rows at a time: a quarter of the passes over acc.
+			for ; len(ws) >= 4; ws, r = ws[4:], r+4 {
+				w0, w1, w2, w3 := ws[0], ws[1], ws[2], ws[3]
 				a, b := across[r*w:][:len(acc)], across[(r+1)*w:][:len(acc)]
+				c, e := across[(r+2)*w:][:len(acc)], across[(r+3)*w:][:len(acc)]
 				for i := range acc {
-					acc[i] += w0*int32(a[i]) + w1*int32(b[i])
+					acc[i] += w0*int32(a[i]) + w1*int32(b[i]) + w2*int32(c[i]) + w3*int32(e[i])
 				}
 			}
-			if len(ws) == 1 {
+			for ; len(ws) > 0; ws, r = ws[1:], r+1 {
 				w0 := ws[0]
 				for i, v := range across[r*w:][:len(acc)] {
 					acc[i] += w0 * int32(v)
