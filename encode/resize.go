@@ -110,21 +110,29 @@ func resize(src *image.RGBA, w, h int, rx, ry float64) *image.RGBA {
 	// Across: every source row to w pixels.
 	across := image.NewRGBA(image.Rect(0, 0, w, sh))
 	tx := weightsAt(w, sw, rx)
-	inParallel(sh, func(lo, hi int) {
-		for y := lo; y < hi; y++ {
-			s := src.Pix[(y)*src.Stride:]
-			d := across.Pix[y*across.Stride:]
+	inParallel((sh+1)/2, func(lo, hi int) {
+		for y := 2 * lo; y < min(2*hi, sh); y += 2 {
+			// Two rows at a time, each weight loaded once for both (the
+			// last row of an odd height twice).
+			y1 := min(y+1, sh-1)
+			s0, s1 := src.Pix[y*src.Stride:][:4*sw], src.Pix[y1*src.Stride:][:4*sw]
+			d0, d1 := across.Pix[y*across.Stride:][:4*w], across.Pix[y1*across.Stride:][:4*w]
 			for x, t := range tx {
-				var r, g, b int32
-				p := s[4*t.start:]
-				for j, wt := range t.weights {
-					q := p[4*j : 4*j+3 : 4*j+3]
-					r += wt * int32(q[0])
-					g += wt * int32(q[1])
-					b += wt * int32(q[2])
+				var r0, g0, b0, r1, g1, b1 int32
+				p0, p1 := s0[4*t.start:], s1[4*t.start:]
+				for _, wt := range t.weights {
+					q0, q1 := p0[:3:3], p1[:3:3]
+					r0 += wt * int32(q0[0])
+					g0 += wt * int32(q0[1])
+					b0 += wt * int32(q0[2])
+					r1 += wt * int32(q1[0])
+					g1 += wt * int32(q1[1])
+					b1 += wt * int32(q1[2])
+					p0, p1 = p0[4:], p1[4:]
 				}
-				o := d[4*x : 4*x+4 : 4*x+4]
-				o[0], o[1], o[2], o[3] = clamp8(r), clamp8(g), clamp8(b), 255
+				o0, o1 := d0[4*x:4*x+4:4*x+4], d1[4*x:4*x+4:4*x+4]
+				o0[0], o0[1], o0[2], o0[3] = clamp8(r0), clamp8(g0), clamp8(b0), 255
+				o1[0], o1[1], o1[2], o1[3] = clamp8(r1), clamp8(g1), clamp8(b1), 255
 			}
 		}
 	})
