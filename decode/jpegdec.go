@@ -653,22 +653,55 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 		return nil
 	}
 	ac := &d.ac[c.ta]
+	// The reader's bits in locals, as in baselineBlock: refilled to 32
+	// before a code, enough for it and the bits after it.
+	br := &d.bits
+	acc, n := br.acc, br.n
+	defer func() { br.acc, br.n = acc, n }()
+	refill := func() {
+		br.acc, br.n = acc, n
+		br.fill()
+		acc, n = br.acc, br.n
+	}
+	symbol := func() (int, error) {
+		if n < 32 {
+			refill()
+		}
+		var rs, l int
+		if e := ac.lut[acc>>(64-lookBits)]; e != 0 {
+			rs, l = int(e>>8), int(e&0xff)
+		} else {
+			var ok bool
+			if rs, l, ok = ac.long(uint32(acc >> 48)); !ok {
+				return 0, errBadHuffman
+			}
+		}
+		acc <<= l
+		n -= l
+		return rs, nil
+	}
+	bits := func(k int) int { // k <= 16, after symbol
+		v := int(acc >> (64 - k))
+		acc <<= k
+		n -= k
+		return v
+	}
 	if ah == 0 { // first AC scan of a band
 		if d.eobrun > 0 {
 			d.eobrun--
 			return nil
 		}
 		for k := ss; k <= se; k++ {
-			rs, err := ac.decode(&d.bits)
+			rs, err := symbol()
 			if err != nil {
 				return err
 			}
-			r, s := int(rs>>4), int(rs&15)
+			r, s := rs>>4, rs&15
 			if s == 0 {
 				if r < 15 {
 					d.eobrun = 1<<r - 1
 					if r > 0 {
-						d.eobrun += int(d.bits.read(r))
+						d.eobrun += bits(r)
 					}
 					break
 				}
@@ -679,7 +712,11 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 			if k > 63 {
 				return errors.New("AC coefficients run past the block")
 			}
-			coef[zigzag[k]] = int16(d.receive(s) << al)
+			v := int32(bits(s))
+			if v < 1<<(s-1) {
+				v += -1<<s + 1
+			}
+			coef[zigzag[k]] = int16(v << al)
 		}
 		return nil
 	}
@@ -687,7 +724,16 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 	// already non-zero, and new coefficients of magnitude 1.
 	p1, m1 := int16(1<<al), int16(-1<<al)
 	refine := func(z uint8) {
-		if coef[z] != 0 && d.bits.read(1) != 0 && coef[z]&p1 == 0 {
+		if coef[z] == 0 {
+			return
+		}
+		if n < 1 {
+			refill()
+		}
+		bit := acc >> 63
+		acc <<= 1
+		n--
+		if bit != 0 && coef[z]&p1 == 0 {
 			if coef[z] >= 0 {
 				coef[z] += p1
 			} else {
@@ -698,17 +744,17 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 	k := ss
 	if d.eobrun == 0 {
 		for ; k <= se; k++ {
-			rs, err := ac.decode(&d.bits)
+			rs, err := symbol()
 			if err != nil {
 				return err
 			}
-			r, s := int(rs>>4), int(rs&15)
+			r, s := rs>>4, rs&15
 			var v int16
 			if s == 0 {
 				if r < 15 {
 					d.eobrun = 1 << r
 					if r > 0 {
-						d.eobrun += int(d.bits.read(r))
+						d.eobrun += bits(r)
 					}
 					break
 				}
@@ -717,7 +763,7 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 					return errors.New("a refinement of more than one bit")
 				}
 				v = m1
-				if d.bits.read(1) != 0 {
+				if bits(1) != 0 {
 					v = p1
 				}
 			}
