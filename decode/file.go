@@ -239,10 +239,11 @@ func (f *File) Memory(o Options) int64 {
 	return m
 }
 
-// Planar reports whether Decode returns opaque YCbCr planes (*image.YCbCr
-// or *VideoYCbCr), as it does for JPEG photos and lossy WebP without
-// alpha.
-func (f *File) Planar() bool { return f.layout.planar }
+// Planar is, when Decode returns opaque YCbCr planes (*image.YCbCr or
+// *VideoYCbCr), as it does for JPEG photos and lossy WebP without alpha,
+// how many pixels a chroma sample spans across and down (2×2 for 4:2:0);
+// zero for other pictures.
+func (f *File) Planar() image.Point { return f.layout.planar }
 
 // Shrinks is how many times a decode with o shrinks the picture in each
 // direction (Image.Shrunk): 1, or 2, 4 or 8 for a format decoded shrunk.

@@ -71,9 +71,10 @@ type layout struct {
 	// shrunk, when set, is the memory a decode at 1/2^shift holds (shift
 	// 0 to 3), for a file the format's decodeShrunk can decode.
 	shrunk func(shift int) int64
-	// planar is set when Decode returns opaque YCbCr planes (*image.YCbCr
-	// or *VideoYCbCr), which encode resizes plane by plane.
-	planar bool
+	// planar is, when Decode returns opaque YCbCr planes (*image.YCbCr or
+	// *VideoYCbCr), how many pixels a chroma sample spans across and
+	// down; zero otherwise.
+	planar image.Point
 }
 
 // formats is the table: sniffing tries the rows in this order.

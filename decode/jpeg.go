@@ -59,7 +59,7 @@ func jpegHeader(_ string, b []byte) (layout, error) {
 		perPixel += 4 * perPixel
 	}
 	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel,
-		shrunk: jpegShrinkable(b), planar: cfg.ColorModel == color.YCbCrModel}, nil
+		shrunk: jpegShrinkable(b), planar: jpegChroma(b, cfg.ColorModel)}, nil
 }
 
 // jpegSegments calls fn with each marker segment before the first scan
@@ -88,6 +88,31 @@ func jpegSegments(b []byte, fn func(marker byte, payload []byte) bool) {
 		}
 		i += 2 + n
 	}
+}
+
+// jpegChroma is how many pixels a chroma sample spans, across and down,
+// for a frame image/jpeg returns as *image.YCbCr: the luma's sampling
+// factors over the chroma's (B.2.2); 1×1, the most memory, when the frame
+// header cannot say. Zero for other colour models.
+func jpegChroma(b []byte, model color.Model) image.Point {
+	if model != color.YCbCrModel {
+		return image.Point{}
+	}
+	chroma := image.Pt(1, 1)
+	jpegSegments(b, func(marker byte, p []byte) bool {
+		if marker < 0xc0 || marker > 0xcf || marker == 0xc4 || marker == 0xc8 || marker == 0xcc {
+			return true
+		}
+		if len(p) >= 6+3*3 && p[5] == 3 {
+			y, c := p[7], p[10] // each component: id, sampling factors, table
+			hy, vy, hc, vc := int(y>>4), int(y&15), int(c>>4), int(c&15)
+			if hc > 0 && vc > 0 && hy%hc == 0 && vy%vc == 0 {
+				chroma = image.Pt(hy/hc, vy/vc)
+			}
+		}
+		return false
+	})
+	return chroma
 }
 
 // jpegProgressive reports whether the frame is progressive (SOF2, or the

@@ -61,9 +61,9 @@ func webpHeader(name string, b []byte) (layout, error) {
 		return layout{}, err
 	}
 	perPixel := int64(4) // NRGBA, or YCbCr with alpha
-	planar := cfg.ColorModel == color.YCbCrModel
-	if planar {
-		perPixel = 3
+	var planar image.Point
+	if cfg.ColorModel == color.YCbCrModel {
+		perPixel, planar = 3, image.Pt(2, 2) // VP8 is always 4:2:0
 	}
 	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel, planar: planar}, nil
 }

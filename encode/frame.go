@@ -54,7 +54,7 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	fit := o.Width > 0 && o.Height > 0
 	// What the decoder did not shrink while decoding is shrunk here.
 	k := max(1, min(src.Dx()/(3*tw), src.Dy()/(3*th)))
-	m, err := shrink(img.Pixels, o.Background, k, tw, th)
+	m, err := shrink(img.Pixels, o.Background, k, tw, th, halfChroma(img.Orientation, o, fw, fh))
 	if err != nil {
 		return nil, err
 	}
@@ -73,18 +73,27 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	return out, nil
 }
 
+// halfChroma reports whether a frame of fw×fh keeps the 2×2 blocks the
+// JPEG encoder averages chroma over: it is upright and not padded. Chroma
+// is then made for those blocks only (resizeYCbCr).
+func halfChroma(or decode.Orientation, o Options, fw, fh int) bool {
+	return or <= decode.Upright && (o.Width <= 0 || o.Height <= 0 || fw == o.Width && fh == o.Height)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
 // shrink makes the tw×th picture from the decoded pixels: averaged by k×k
 // blocks while flattened onto bg, then resized. Opaque YCbCr pixels are
 // averaged and resized plane by plane instead (resizeYCbCr).
-func shrink(px image.Image, bg color.RGBA, k, tw, th int) (*image.RGBA, error) {
+func shrink(px image.Image, bg color.RGBA, k, tw, th int, half bool) (*image.RGBA, error) {
 	if b := px.Bounds(); k > 1 || b.Dx() != tw || b.Dy() != th {
 		switch m := px.(type) {
 		case *image.YCbCr:
-			if out, ok := resizeYCbCr(m, k, tw, th, color.YCbCrToRGB); ok {
+			if out, ok := resizeYCbCr(m, k, tw, th, half, color.YCbCrToRGB); ok {
 				return out, nil
 			}
 		case *decode.VideoYCbCr:
-			if out, ok := resizeYCbCr(m.YCbCr, k, tw, th, decode.VideoToRGB); ok {
+			if out, ok := resizeYCbCr(m.YCbCr, k, tw, th, half, decode.VideoToRGB); ok {
 				return out, nil
 			}
 		}
@@ -123,11 +132,12 @@ func Shrink(w, h int, or decode.Orientation, o Options) int {
 }
 
 // Memory is what Scale holds besides the decoded picture, for a stored
-// picture of w×h decoded shrunk shrink times (decode.Image.Shrunk), planar
-// when it comes as opaque YCbCr planes (decode.File.Planar): the averaged
-// picture, the resize's two passes, a turned copy and the padded frame.
-// The decode-memory budget counts it with the decode's own.
-func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar bool) int64 {
+// picture of w×h decoded shrunk shrink times (decode.Image.Shrunk), with
+// chroma spanning planar pixels when it comes as opaque YCbCr planes
+// (decode.File.Planar; zero otherwise): the averaged picture or planes,
+// the resize's two passes, a turned copy and the padded frame. The
+// decode-memory budget counts it with the decode's own.
+func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image.Point) int64 {
 	shrink = max(1, shrink)
 	sw, sh := (w+shrink-1)/shrink, (h+shrink-1)/shrink
 	fw, fh, tw, th := target(w, h, or, o)
@@ -136,14 +146,23 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar bool)
 	frame := 4 * int64(fw) * int64(fh)
 	var m int64
 	switch {
-	case planar && (k > 1 || sw != tw || sh != th):
-		// Three averaged planes (chroma averaged to at most the luma's
-		// size), each of them across, the three resized planes and the
-		// RGB picture.
+	case planar.X > 0 && planar.Y > 0 && (k > 1 || sw != tw || sh != th):
+		// What resizeYCbCr makes: the averaged planes, each plane
+		// across, the resized planes and the RGB picture.
+		cw, ch := int64(ceilDiv(sw, planar.X)), int64(ceilDiv(sh, planar.Y))
 		if k > 1 {
-			m = 3 * bw * bh
+			m = bw * bh
+			if kx, ky := ceilDiv(k, planar.X), ceilDiv(k, planar.Y); kx > 1 || ky > 1 {
+				cw, ch = (cw+int64(kx)-1)/int64(kx), (ch+int64(ky)-1)/int64(ky)
+				m += 2 * cw * ch
+			}
 		}
-		m += 3*int64(tw)*bh + 3*int64(tw)*int64(th) + frame
+		div := int64(1)
+		if halfChroma(or, o, fw, fh) {
+			div = 2
+		}
+		ow, oh := (int64(tw)+div-1)/div, (int64(th)+div-1)/div
+		m += int64(tw)*bh + 2*ow*ch + int64(tw)*int64(th) + 2*ow*oh + frame
 	case bw != int64(tw) || bh != int64(th):
 		m = 4*bw*bh + 4*int64(tw)*bh + frame
 	default:

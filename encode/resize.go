@@ -43,17 +43,20 @@ func weightsAt(dst, src int, ratio float64) []taps {
 	scale := max(ratio, 1)
 	reach := math.Ceil(3 * scale)
 	out := make([]taps, dst)
+	span := int(2*reach) + 1
+	fw := make([]float64, span)
+	all := make([]int32, 0, dst*span) // every output's weights, in one allocation
 	for i := range out {
 		centre := (float64(i)+0.5)*ratio - 0.5
 		lo := max(int(math.Ceil(centre-reach)), 0)
 		hi := min(int(math.Floor(centre+reach)), src-1)
-		fw := make([]float64, hi-lo+1)
+		fw := fw[:hi-lo+1]
 		var sum float64
 		for j := range fw {
 			fw[j] = lanczos3((float64(lo+j) - centre) / scale)
 			sum += fw[j]
 		}
-		w := make([]int32, len(fw))
+		w := all[len(all) : len(all)+len(fw)]
 		var total int32
 		for j, v := range fw {
 			w[j] = int32(math.Round(v / sum * (1 << weightBits)))
@@ -68,6 +71,15 @@ func weightsAt(dst, src int, ratio float64) []taps {
 			}
 		}
 		w[big] += 1<<weightBits - total
+		all = all[:len(all)+len(w)]
+		// Taps that weigh nothing (beyond the filter's reach, or rounded
+		// to zero) are left out: they would cost as much as the others.
+		for len(w) > 1 && w[0] == 0 {
+			w, lo = w[1:], lo+1
+		}
+		for len(w) > 1 && w[len(w)-1] == 0 {
+			w = w[:len(w)-1]
+		}
 		out[i] = taps{start: lo, weights: w}
 	}
 	return out
@@ -288,8 +300,11 @@ func boxPlane(p plane, kx, ky int) plane {
 // gives, without converting and upsampling the chroma of every source
 // pixel, and with a third of the filtering for 4:2:0. Every plane's
 // samples are taken as centred on the pixels they cover, as JPEG and WebP
-// place chroma. ok is false for other layouts.
-func resizeYCbCr(m *image.YCbCr, k, w, h int, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) (out *image.RGBA, ok bool) {
+// place chroma. With half set, chroma is made for 2×2 blocks of the
+// output only, each value copied to its four pixels: what a JPEG encoder
+// subsampling 4:2:0 keeps of it, for a third of the chroma's filtering.
+// ok is false for other layouts.
+func resizeYCbCr(m *image.YCbCr, k, w, h int, half bool, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) (out *image.RGBA, ok bool) {
 	if m.Rect.Min != (image.Point{}) {
 		return nil, false
 	}
@@ -313,8 +328,11 @@ func resizeYCbCr(m *image.YCbCr, k, w, h int, toRGB func(y, cb, cr uint8) (uint8
 	// Output pixels per full-size pixel, and what a plane whose samples
 	// each span fx×fy full-size pixels needs.
 	rx, ry := float64(sw)/float64(w), float64(sh)/float64(h)
-	resized := func(p plane, fx, fy int) []uint8 {
-		return resizePlane(p, w, h, weightsAt(w, p.w, rx/float64(fx)), weightsAt(h, p.h, ry/float64(fy)))
+	// The taps of a plane whose samples each span fx×fy full-size
+	// pixels, to outputs spanning div×div frame pixels.
+	tapsFor := func(p plane, fx, fy, div int) (tx, ty []taps) {
+		ow, oh := (w+div-1)/div, (h+div-1)/div
+		return weightsAt(ow, p.w, rx*float64(div)/float64(fx)), weightsAt(oh, p.h, ry*float64(div)/float64(fy))
 	}
 	y := plane{pix: m.Y, stride: m.YStride, w: sw, h: sh}
 	cw, ch := (sw+sx-1)/sx, (sh+sy-1)/sy
@@ -328,14 +346,30 @@ func resizeYCbCr(m *image.YCbCr, k, w, h int, toRGB func(y, cb, cr uint8) (uint8
 			cb, cr = boxPlane(cb, kx, ky), boxPlane(cr, kx, ky)
 		}
 	}
-	ys := resized(y, k, k)
-	cbs := resized(cb, sx*kx, sy*ky)
-	crs := resized(cr, sx*kx, sy*ky)
+	div := 1 // output pixels per chroma value, each way
+	if half {
+		div = 2
+	}
+	tx, ty := tapsFor(y, k, k, 1)
+	ys := resizePlane(y, w, h, tx, ty)
+	cw2, ch2 := (w+div-1)/div, (h+div-1)/div
+	tx, ty = tapsFor(cb, sx*kx, sy*ky, div)
+	cbs := resizePlane(cb, cw2, ch2, tx, ty)
+	crs := resizePlane(cr, cw2, ch2, tx, ty)
 	out = image.NewRGBA(image.Rect(0, 0, w, h))
 	inParallel(h, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
-			yr, br, rr := ys[y*w:][:w], cbs[y*w:][:w], crs[y*w:][:w]
+			yr := ys[y*w:][:w]
+			br, rr := cbs[y/div*cw2:][:cw2], crs[y/div*cw2:][:cw2]
 			d := out.Pix[y*out.Stride:][:4*w]
+			if half {
+				for x := range yr {
+					o := d[4*x : 4*x+4 : 4*x+4]
+					o[0], o[1], o[2] = toRGB(yr[x], br[x>>1], rr[x>>1])
+					o[3] = 0xff
+				}
+				continue
+			}
 			for x := range yr {
 				o := d[4*x : 4*x+4 : 4*x+4]
 				o[0], o[1], o[2] = toRGB(yr[x], br[x], rr[x])

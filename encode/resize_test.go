@@ -136,7 +136,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 		m := ycbcrFrom(src, ratio)
 		for _, c := range []struct{ k, w, h int }{{1, 640, 400}, {1, 1199, 749}, {1, 37, 23}, {2, 400, 250}, {3, 301, 187}, {4, 97, 61}} {
 			sz := [2]int{c.w, c.h}
-			got, ok := resizeYCbCr(m, c.k, c.w, c.h, color.YCbCrToRGB)
+			got, ok := resizeYCbCr(m, c.k, c.w, c.h, false, color.YCbCrToRGB)
 			if !ok {
 				t.Fatalf("%v: not resized", ratio)
 			}
@@ -170,7 +170,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 	for i := range flat.Cb {
 		flat.Cb[i], flat.Cr[i] = 30, 200
 	}
-	out, _ := resizeYCbCr(flat, 3, 97, 31, color.YCbCrToRGB)
+	out, _ := resizeYCbCr(flat, 3, 97, 31, true, color.YCbCrToRGB)
 	r, g, b := color.YCbCrToRGB(97, 30, 200)
 	for i := 0; i < len(out.Pix); i += 4 {
 		if c := (color.RGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}); c != (color.RGBA{r, g, b, 255}) {
