@@ -54,7 +54,7 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	fit := o.Width > 0 && o.Height > 0
 	// What the decoder did not shrink while decoding is shrunk here.
 	k := max(1, min(src.Dx()/(3*tw), src.Dy()/(3*th)))
-	m, err := shrink(img.Pixels, o.Background, k, tw, th, halfChroma(img.Orientation, o, fw, fh))
+	m, err := shrink(img.Pixels, o.Background, k, tw, th, halfChroma(img.Orientation, o, fw, fh, tw, th))
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +73,26 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	return out, nil
 }
 
-// halfChroma reports whether a frame of fw×fh keeps the 2×2 blocks the
-// JPEG encoder averages chroma over: it is upright and not padded. Chroma
-// is then made for those blocks only (resizeYCbCr).
-func halfChroma(or decode.Orientation, o Options, fw, fh int) bool {
-	return or <= decode.Upright && (o.Width <= 0 || o.Height <= 0 || fw == o.Width && fh == o.Height)
+// halfChroma reports whether the 2×2 blocks the JPEG encoder averages
+// chroma over fall on 2×2 blocks of the tw×th picture Scale resizes to,
+// once it is turned and placed in the frame: turning that reverses an axis
+// of odd length moves the blocks by one pixel along it, and so does an odd
+// padding offset; both or neither keep them. Chroma is then made for
+// those blocks only (resizeYCbCr). Elsewhere (a pair's right half after an
+// odd left one, say) a block would only mix two chroma values: a little
+// softer colour.
+func halfChroma(or decode.Orientation, o Options, fw, fh, tw, th int) bool {
+	revX := or == 2 || or == 3 || or == 7 || or == 8 // stored columns reversed
+	revY := or == 3 || or == 4 || or == 6 || or == 7 // stored rows reversed
+	moveX, moveY := revX && tw%2 == 1, revY && th%2 == 1
+	if or.SwapsAxes() {
+		moveX, moveY = moveY, moveX // now along the frame's axes
+	}
+	var offX, offY int
+	if o.Width > 0 && o.Height > 0 {
+		offX, offY = (o.Width-fw)/2, (o.Height-fh)/2
+	}
+	return moveX == (offX%2 == 1) && moveY == (offY%2 == 1)
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -158,7 +173,7 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 			}
 		}
 		div := int64(1)
-		if halfChroma(or, o, fw, fh) {
+		if halfChroma(or, o, fw, fh, tw, th) {
 			div = 2
 		}
 		ow, oh := (int64(tw)+div-1)/div, (int64(th)+div-1)/div

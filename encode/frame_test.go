@@ -178,3 +178,51 @@ func TestFit(t *testing.T) {
 		})
 	}
 }
+
+// halfChroma says yes exactly when, after turning and padding, every 2×2
+// block of the frame (the blocks a 4:2:0 JPEG keeps one chroma value for)
+// comes from one 2×2 block of the resized picture.
+func TestHalfChromaKeepsTheEncodersBlocks(t *testing.T) {
+	for or := decode.Orientation(1); or <= 8; or++ {
+		for _, sz := range [][2]int{{6, 4}, {5, 4}, {6, 3}, {5, 3}} {
+			for _, box := range [][2]int{{0, 0}, {10, 10}, {11, 9}, {13, 12}} {
+				tw, th := sz[0], sz[1]
+				fw, fh := tw, th
+				if or.SwapsAxes() {
+					fw, fh = th, tw
+				}
+				o := Options{Width: box[0], Height: box[1]}
+				// Each pixel names the 2×2 block of the picture it is in.
+				m := image.NewRGBA(image.Rect(0, 0, tw, th))
+				for y := range th {
+					for x := range tw {
+						m.Pix[m.PixOffset(x, y)] = uint8(1 + y/2*8 + x/2)
+						m.Pix[m.PixOffset(x, y)+3] = 255
+					}
+				}
+				frame := asRGBA(orient(m, or))
+				if box[0] > 0 {
+					frame = pad(frame, box[0], box[1], color.RGBA{})
+				}
+				fb := frame.Bounds()
+				kept := true
+				for y := 0; y < fb.Dy(); y += 2 {
+					for x := 0; x < fb.Dx(); x += 2 {
+						ids := map[uint8]bool{}
+						for _, p := range []image.Point{{x, y}, {x + 1, y}, {x, y + 1}, {x + 1, y + 1}} {
+							if p.In(fb) {
+								if id := frame.Pix[frame.PixOffset(p.X, p.Y)]; id != 0 {
+									ids[id] = true
+								}
+							}
+						}
+						kept = kept && len(ids) <= 1
+					}
+				}
+				if got := halfChroma(or, o, fw, fh, tw, th); got != kept {
+					t.Errorf("orientation %d, %dx%d in %v: halfChroma %v; blocks kept: %v", or, tw, th, box, got, kept)
+				}
+			}
+		}
+	}
+}
