@@ -2,10 +2,10 @@ package encode
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
-	"image/jpeg"
 
 	"github.com/disintegration/imaging"
 
@@ -257,15 +257,17 @@ func pad(m image.Image, w, h int, bg color.RGBA) *image.RGBA {
 	return out
 }
 
-// JPEG encodes m as a baseline JPEG with no metadata at the given quality
-// (0 means DefaultQuality).
+// JPEG encodes m, which must be opaque (every frame is), as a baseline
+// 4:2:0 JPEG with no metadata at the given quality (0 means
+// DefaultQuality).
 func JPEG(m *image.RGBA, quality int) ([]byte, error) {
-	var buf bytes.Buffer
 	b := m.Bounds()
-	buf.Grow(b.Dx() * b.Dy() / 4)
-	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: Options{Quality: quality}.quality()}); err != nil {
-		return nil, err
+	if b.Dx() < 1 || b.Dy() < 1 || b.Dx() > 65535 || b.Dy() > 65535 {
+		return nil, fmt.Errorf("a %dx%d frame cannot be a JPEG", b.Dx(), b.Dy())
 	}
+	var buf bytes.Buffer
+	buf.Grow(b.Dx() * b.Dy() / 4)
+	encodeJPEG(&buf, m, Options{Quality: quality}.quality())
 	return buf.Bytes(), nil
 }
 
