@@ -82,11 +82,7 @@ func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
 			err = reject(p.name, ErrCorrupt, "the PNG row decoder crashed on this file: %v", r)
 		}
 	}()
-	bufs := make(chunks, 0, len(p.idat))
-	for _, b := range p.idat {
-		bufs = append(bufs, b)
-	}
-	z, err := zlib.NewReader(&bufs)
+	z, err := zlib.NewReader(&chunks{rest: p.idat})
 	if err != nil {
 		return corrupt(p.name, PNG, err)
 	}
@@ -121,31 +117,40 @@ func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
 }
 
 // chunks reads a list of byte slices as one stream, like io.MultiReader over
-// bytes.Readers without the allocations.
-type chunks [][]byte
+// bytes.Readers without the allocations. flate calls ReadByte for every
+// byte of a PNG: it keeps the slice being read at hand.
+type chunks struct {
+	cur  []byte
+	rest [][]byte
+}
+
+// next moves to the next non-empty slice; false at the end.
+func (b *chunks) next() bool {
+	for len(b.cur) == 0 {
+		if len(b.rest) == 0 {
+			return false
+		}
+		b.cur, b.rest = b.rest[0], b.rest[1:]
+	}
+	return true
+}
 
 func (b *chunks) Read(p []byte) (int, error) {
-	for len(*b) > 0 && len((*b)[0]) == 0 {
-		*b = (*b)[1:]
-	}
-	if len(*b) == 0 {
+	if !b.next() {
 		return 0, io.EOF
 	}
-	n := copy(p, (*b)[0])
-	(*b)[0] = (*b)[0][n:]
+	n := copy(p, b.cur)
+	b.cur = b.cur[n:]
 	return n, nil
 }
 
 // ReadByte lets flate read without its own buffer.
 func (b *chunks) ReadByte() (byte, error) {
-	for len(*b) > 0 && len((*b)[0]) == 0 {
-		*b = (*b)[1:]
-	}
-	if len(*b) == 0 {
+	if len(b.cur) == 0 && !b.next() {
 		return 0, io.EOF
 	}
-	c := (*b)[0][0]
-	(*b)[0] = (*b)[0][1:]
+	c := b.cur[0]
+	b.cur = b.cur[1:]
 	return c, nil
 }
 
