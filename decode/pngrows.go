@@ -2,7 +2,6 @@ package decode
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -82,7 +81,7 @@ func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
 			err = reject(p.name, ErrCorrupt, "the PNG row decoder crashed on this file: %v", r)
 		}
 	}()
-	z, err := zlib.NewReader(&chunks{rest: p.idat})
+	z, err := newInflater(p.idat)
 	if err != nil {
 		return corrupt(p.name, PNG, err)
 	}
@@ -114,44 +113,6 @@ func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
 		return corrupt(p.name, PNG, err)
 	}
 	return nil
-}
-
-// chunks reads a list of byte slices as one stream, like io.MultiReader over
-// bytes.Readers without the allocations. flate calls ReadByte for every
-// byte of a PNG: it keeps the slice being read at hand.
-type chunks struct {
-	cur  []byte
-	rest [][]byte
-}
-
-// next moves to the next non-empty slice; false at the end.
-func (b *chunks) next() bool {
-	for len(b.cur) == 0 {
-		if len(b.rest) == 0 {
-			return false
-		}
-		b.cur, b.rest = b.rest[0], b.rest[1:]
-	}
-	return true
-}
-
-func (b *chunks) Read(p []byte) (int, error) {
-	if !b.next() {
-		return 0, io.EOF
-	}
-	n := copy(p, b.cur)
-	b.cur = b.cur[n:]
-	return n, nil
-}
-
-// ReadByte lets flate read without its own buffer.
-func (b *chunks) ReadByte() (byte, error) {
-	if len(b.cur) == 0 && !b.next() {
-		return 0, io.EOF
-	}
-	c := b.cur[0]
-	b.cur = b.cur[1:]
-	return c, nil
 }
 
 // unfilter reverses a PNG row filter in place (PNG spec, section 9). prev
