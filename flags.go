@@ -76,7 +76,7 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 	case p.maxFileSize == 0:
 		return errors.New("-max-file-size 0: want a size such as 64MiB")
 	case p.decodeMemory == 0:
-		return errors.New("-decode-memory 0: want a size such as 160MiB")
+		return errors.New("-decode-memory 0: want a size such as 144MiB")
 	case p.fill != "color" && p.fill != "blur":
 		return fmt.Errorf("-fill %q: want color or blur", p.fill)
 	case p.fill == "blur" && p.fit == (boxFlag{}):

@@ -19,7 +19,7 @@ import (
 )
 
 // DefaultMemory is the decode-memory budget when Options.Memory is zero.
-const DefaultMemory = 160 << 20
+const DefaultMemory = 144 << 20
 
 // Options configures a Transcoder. The zero value transcodes files in the
 // current directory with decode's default limits, one at a time per CPU,
