@@ -81,13 +81,6 @@ func (b *bitReader) read(n int) uint32 {
 	return v
 }
 
-func (b *bitReader) skip(n int) {
-	if b.n < n {
-		b.fill()
-	}
-	b.consume(n)
-}
-
 // over reports whether the data ran out more than a little while ago: a
 // decoder reads a few bytes ahead, so some padding is normal at the end.
 func (b *bitReader) over() bool { return b.padded > 16 }
