@@ -291,6 +291,26 @@ func boxPlane(p plane, kx, ky int) plane {
 	return out
 }
 
+// chromaSpan is how many pixels across and down a chroma sample of ratio
+// covers; ok is false for a ratio image.YCbCr does not name.
+func chromaSpan(ratio image.YCbCrSubsampleRatio) (sx, sy int, ok bool) {
+	switch ratio {
+	case image.YCbCrSubsampleRatio444:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio422:
+		return 2, 1, true
+	case image.YCbCrSubsampleRatio420:
+		return 2, 2, true
+	case image.YCbCrSubsampleRatio440:
+		return 1, 2, true
+	case image.YCbCrSubsampleRatio411:
+		return 4, 1, true
+	case image.YCbCrSubsampleRatio410:
+		return 4, 2, true
+	}
+	return 0, 0, false
+}
+
 // resizeYCbCr scales an opaque YCbCr picture whose planes start at the
 // origin to w×h, converting only the result to RGB through toRGB: each
 // plane is averaged by blocks (luma k×k, chroma as much as keeps it no
@@ -308,20 +328,8 @@ func resizeYCbCr(m *image.YCbCr, k, w, h int, half bool, toRGB func(y, cb, cr ui
 	if m.Rect.Min != (image.Point{}) {
 		return nil, false
 	}
-	sx, sy := 1, 1
-	switch m.SubsampleRatio {
-	case image.YCbCrSubsampleRatio444:
-	case image.YCbCrSubsampleRatio422:
-		sx = 2
-	case image.YCbCrSubsampleRatio420:
-		sx, sy = 2, 2
-	case image.YCbCrSubsampleRatio440:
-		sy = 2
-	case image.YCbCrSubsampleRatio411:
-		sx = 4
-	case image.YCbCrSubsampleRatio410:
-		sx, sy = 4, 2
-	default:
+	sx, sy, ok := chromaSpan(m.SubsampleRatio)
+	if !ok {
 		return nil, false
 	}
 	sw, sh := m.Rect.Dx(), m.Rect.Dy()

@@ -85,19 +85,7 @@ func BenchmarkResizePlane(b *testing.B) {
 func ycbcrFrom(src *image.RGBA, ratio image.YCbCrSubsampleRatio) *image.YCbCr {
 	m := image.NewYCbCr(src.Rect, ratio)
 	w, h := src.Rect.Dx(), src.Rect.Dy()
-	sx, sy := 1, 1
-	switch ratio {
-	case image.YCbCrSubsampleRatio422:
-		sx = 2
-	case image.YCbCrSubsampleRatio420:
-		sx, sy = 2, 2
-	case image.YCbCrSubsampleRatio440:
-		sy = 2
-	case image.YCbCrSubsampleRatio411:
-		sx = 4
-	case image.YCbCrSubsampleRatio410:
-		sx, sy = 4, 2
-	}
+	sx, sy, _ := chromaSpan(ratio)
 	for y := range h {
 		for x := range w {
 			p := src.RGBAAt(x, y)
