@@ -30,7 +30,6 @@ const (
 	codeLimit  = 15  // the longest code
 	litSymbols = 288 // 286 used
 	endOfBlock = 256
-	padLimit   = 8                // zero bytes supplied past the end before it is an error
 	bitsWanted = 15 + 5 + 15 + 13 // a length and a distance, codes and extra bits
 )
 
