@@ -425,6 +425,32 @@ func transcodes(t *testing.T, s *testServer) float64 {
 	return total
 }
 
+// settledTranscodes waits until the nodes' transcode counts have stopped
+// changing (none running, the sum the same twice 100 ms apart) and returns
+// their sum: work started before a test's requests is then not counted as
+// theirs.
+func settledTranscodes(t *testing.T, nodes ...*testServer) float64 {
+	t.Helper()
+	last := -1.0
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		sum, running := 0.0, 0.0
+		for _, n := range nodes {
+			sum += transcodes(t, n)
+			if f, ok := scrape(t, n.url)["slidestream_transcodes_running"]; ok {
+				for _, m := range f.Metric {
+					running += m.Gauge.GetValue()
+				}
+			}
+		}
+		if running == 0 && sum == last {
+			return sum
+		}
+		last = sum
+	}
+	t.Fatal("the transcodes never settled")
+	return 0
+}
+
 // waitHealth waits until the node's /healthz says want.
 func waitHealth(t *testing.T, n *testServer, want string) {
 	t.Helper()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"reflect"
 
 	"github.com/groupcache/groupcache-go/v3"
 	"github.com/prometheus/client_golang/prometheus"
@@ -276,8 +277,26 @@ func (c *fleetCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
+// groupStats reads the group's counters in place. GroupStats returns a
+// copy of them made without atomic loads, while the group adds to them
+// atomically: a data race (groupcache-go v3.5.0, the only version served).
+// The group's Stats field is reached by reflection instead, and every
+// counter is then loaded atomically by its Get; if the field is not where
+// this version has it, the copy is used.
+func groupStats(g groupcache.Group) *groupcache.GroupStats {
+	if v := reflect.ValueOf(g); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		if f := v.Elem().FieldByName("Stats"); f.IsValid() && f.CanAddr() && f.Addr().CanInterface() {
+			if st, ok := f.Addr().Interface().(*groupcache.GroupStats); ok {
+				return st
+			}
+		}
+	}
+	st := g.GroupStats()
+	return &st
+}
+
 func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.f.group.GroupStats()
+	st := groupStats(c.f.group)
 	for _, e := range []struct {
 		name string
 		v    int64

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/groupcache/groupcache-go/v3"
+	"github.com/groupcache/groupcache-go/v3/transport"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -98,5 +101,27 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		if !c.ok {
 			t.Errorf("%s = %v; want %s", c.what, c.got, c.expect)
 		}
+	}
+}
+
+// groupStats reads the group's own counters, not a copy: a Get made after
+// it was taken shows in it (and the race detector sees only atomic loads).
+func TestGroupStatsAreTheGroupsOwn(t *testing.T) {
+	inst := groupcache.New(groupcache.Options{})
+	g, err := inst.NewGroup("stats-test", 1<<20, groupcache.GetterFunc(
+		func(ctx context.Context, key string, dest transport.Sink) error {
+			return dest.SetBytes([]byte(key), time.Time{})
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := groupStats(g)
+	before := st.Gets.Get()
+	var b []byte
+	if err := g.Get(context.Background(), "k", transport.AllocatingByteSliceSink(&b)); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Gets.Get(); got != before+1 {
+		t.Errorf("gets %d after one Get from %d: groupStats is a copy", got, before)
 	}
 }
