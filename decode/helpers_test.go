@@ -4,12 +4,28 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
 func fixture(name string) string { return filepath.Join("..", "testdata", name) }
+
+// benchPixels is the 12.5-megapixel benchmark photo, decoded.
+func benchPixels(b *testing.B) image.Image {
+	b.Helper()
+	f, err := Open(fixture("bench/photo-12mp.webp"), Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	img, err := f.Decode(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return img.Pixels
+}
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()

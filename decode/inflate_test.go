@@ -112,22 +112,14 @@ func FuzzInflate(f *testing.F) {
 // benchmark photo's RGB rows, each after a Sub filter byte, compressed by
 // compress/zlib at its default level), here and by compress/zlib.
 func BenchmarkInflate(b *testing.B) {
-	f, err := Open(fixture("bench/photo-12mp.webp"), Limits{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	img, err := f.Decode(Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := img.Pixels.Bounds()
+	pixels := benchPixels(b)
+	r := pixels.Bounds()
 	var raw []byte
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		raw = append(raw, 1)
 		var prev [3]byte
 		for x := r.Min.X; x < r.Max.X; x++ {
-			c, g, bl, _ := img.Pixels.At(x, y).RGBA()
+			c, g, bl, _ := pixels.At(x, y).RGBA()
 			p := [3]byte{byte(c >> 8), byte(g >> 8), byte(bl >> 8)}
 			raw = append(raw, p[0]-prev[0], p[1]-prev[1], p[2]-prev[2])
 			prev = p

@@ -129,17 +129,8 @@ func TestScaledJPEGMatchesLibjpeg(t *testing.T) {
 // jpegtran is installed.
 func benchJPEG(b *testing.B, progressive bool) []byte {
 	b.Helper()
-	f, err := Open(fixture("bench/photo-12mp.webp"), Limits{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	img, err := f.Decode(Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img.Pixels, &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&buf, benchPixels(b), &jpeg.Options{Quality: 90}); err != nil {
 		b.Fatal(err)
 	}
 	if !progressive {
