@@ -18,6 +18,19 @@ func photoRGBA(t testing.TB, name string) *image.RGBA {
 	return m
 }
 
+// byteDiff is the largest and the mean absolute difference of a and b,
+// byte by byte.
+func byteDiff(a, b []uint8) (worst int, mean float64) {
+	sum := 0
+	for i := range a {
+		d := int(a[i]) - int(b[i])
+		d = max(d, -d)
+		worst = max(worst, d)
+		sum += d
+	}
+	return worst, float64(sum) / float64(len(a))
+}
+
 // The resampler is Lanczos-3 as imaging computes it, to within a level
 // or two from the fixed point; a flat picture stays exactly flat.
 func TestResizeMatchesImaging(t *testing.T) {
@@ -25,14 +38,7 @@ func TestResizeMatchesImaging(t *testing.T) {
 	for _, sz := range [][2]int{{240, 150}, {640, 400}, {1199, 749}, {37, 23}, {1, 1}} {
 		got := resize(src, sz[0], sz[1], float64(src.Rect.Dx())/float64(sz[0]), float64(src.Rect.Dy())/float64(sz[1]))
 		want := imaging.Resize(src, sz[0], sz[1], imaging.Lanczos)
-		worst, sum := 0, 0
-		for i := range got.Pix {
-			d := int(got.Pix[i]) - int(want.Pix[i])
-			d = max(d, -d)
-			worst = max(worst, d)
-			sum += d
-		}
-		mean := float64(sum) / float64(len(got.Pix))
+		worst, mean := byteDiff(got.Pix, want.Pix)
 		t.Logf("%dx%d: worst %d, mean %.3f", sz[0], sz[1], worst, mean)
 		if worst > 2 || mean > 0.1 {
 			t.Errorf("%dx%d: differs from imaging's Lanczos by up to %d (mean %.3f); want at most 2 (0.1)", sz[0], sz[1], worst, mean)
@@ -133,14 +139,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := resize(flat, sz[0], sz[1], float64(m.Rect.Dx())/float64(c.k*c.w), float64(m.Rect.Dy())/float64(c.k*c.h))
-			worst, sum := 0, 0
-			for i := range got.Pix {
-				d := int(got.Pix[i]) - int(want.Pix[i])
-				d = max(d, -d)
-				worst = max(worst, d)
-				sum += d
-			}
-			mean := float64(sum) / float64(len(got.Pix))
+			worst, mean := byteDiff(got.Pix, want.Pix)
 			t.Logf("%v %dx%d averaged by %d: worst %d, mean %.3f", ratio, sz[0], sz[1], c.k, worst, mean)
 			limit := 24
 			if ratio == image.YCbCrSubsampleRatio411 || ratio == image.YCbCrSubsampleRatio410 {
