@@ -54,7 +54,7 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	fit := o.Width > 0 && o.Height > 0
 	// What the decoder did not shrink while decoding is shrunk here.
 	k := max(1, min(src.Dx()/(3*tw), src.Dy()/(3*th)))
-	m, err := shrink(img.Pixels, o.Background, k, tw, th, halfChroma(img.Orientation, o, fw, fh, tw, th))
+	m, err := shrink(coresFor(o.Cores), img.Pixels, o.Background, k, tw, th, halfChroma(img.Orientation, o, fw, fh, tw, th))
 	if err != nil {
 		return nil, err
 	}
@@ -100,15 +100,15 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // shrink makes the tw×th picture from the decoded pixels: averaged by k×k
 // blocks while flattened onto bg, then resized. Opaque YCbCr pixels are
 // averaged and resized plane by plane instead (resizeYCbCr).
-func shrink(px image.Image, bg color.RGBA, k, tw, th int, half bool) (*image.RGBA, error) {
+func shrink(c cores, px image.Image, bg color.RGBA, k, tw, th int, half bool) (*image.RGBA, error) {
 	if b := px.Bounds(); k > 1 || b.Dx() != tw || b.Dy() != th {
 		switch m := px.(type) {
 		case *image.YCbCr:
-			if out, ok := resizeYCbCr(m, k, tw, th, half, color.YCbCrToRGB); ok {
+			if out, ok := resizeYCbCr(c, m, k, tw, th, half, color.YCbCrToRGB); ok {
 				return out, nil
 			}
 		case *decode.VideoYCbCr:
-			if out, ok := resizeYCbCr(m.YCbCr, k, tw, th, half, decode.VideoToRGB); ok {
+			if out, ok := resizeYCbCr(c, m.YCbCr, k, tw, th, half, decode.VideoToRGB); ok {
 				return out, nil
 			}
 		}
@@ -119,7 +119,7 @@ func shrink(px image.Image, bg color.RGBA, k, tw, th int, half bool) (*image.RGB
 	}
 	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
 		b := px.Bounds()
-		return resize(flat, tw, th, float64(b.Dx())/float64(k*tw), float64(b.Dy())/float64(k*th)), nil
+		return resize(c, flat, tw, th, float64(b.Dx())/float64(k*tw), float64(b.Dy())/float64(k*th)), nil
 	}
 	return flat, nil
 }

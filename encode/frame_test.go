@@ -226,3 +226,23 @@ func TestHalfChromaKeepsTheEncodersBlocks(t *testing.T) {
 		}
 	}
 }
+
+// Options.Cores changes how many goroutines share the resize, never the
+// pixels: every way of cutting the rows into ranges gives the same frame.
+func TestCoresDoNotChangeTheFrame(t *testing.T) {
+	for _, name := range []string{"jpeg-large.jpg", "png-rgba.png", "webp-lossy.webp", "orient-6.jpg"} {
+		img := load(t, name)
+		var first []byte
+		for _, n := range []int{1, 2, 3, 7} {
+			out, err := Frame(img, Options{Width: 97, Cores: n})
+			if err != nil {
+				t.Fatalf("Frame(%s, Cores %d): %v", name, n, err)
+			}
+			if first == nil {
+				first = out
+			} else if !bytes.Equal(out, first) {
+				t.Errorf("Frame(%s) on %d cores differs from the frame made on 1", name, n)
+			}
+		}
+	}
+}

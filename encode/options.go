@@ -29,6 +29,9 @@ type Options struct {
 	// Caption is text drawn in the lower left corner (--caption, filled
 	// in); "" draws nothing.
 	Caption string
+	// Cores is how many goroutines Scale resizes on at once; 0 means
+	// one per CPU. It changes how fast a frame is made, not its pixels.
+	Cores int
 }
 
 func (o Options) quality() int {

@@ -12,7 +12,7 @@ import (
 // weighted sum of the source pixels within three of its own widths (in
 // source pixels, at least three), weights normalised to 1 over the taps
 // inside the picture. Channels are 8 bits between the passes. Rows are
-// shared out among the CPUs.
+// shared out among the cores a frame is given (Options.Cores).
 
 const weightBits = 14
 
@@ -96,10 +96,21 @@ func clamp8(v int32) uint8 {
 	return uint8(v)
 }
 
-// inParallel runs fn over [0, n) in as many contiguous ranges as there
-// are CPUs.
-func inParallel(n int, fn func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n)
+// cores is how many goroutines the passes of one resize share their rows
+// among: at least 1.
+type cores int
+
+// coresFor is what Options.Cores asks for: 0 means every CPU.
+func coresFor(n int) cores {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return cores(n)
+}
+
+// inParallel runs fn over [0, n) in as many contiguous ranges as c.
+func (c cores) inParallel(n int, fn func(lo, hi int)) {
+	parts := min(int(c), n)
 	if parts <= 1 {
 		fn(0, n)
 		return
@@ -116,13 +127,13 @@ func inParallel(n int, fn func(lo, hi int)) {
 // output pixel: its size over w×h, but for a picture averaged by blocks
 // whose last ones were partial, where they are the full-size ratios over
 // the block size.
-func resize(src *image.RGBA, w, h int, rx, ry float64) *image.RGBA {
+func resize(c cores, src *image.RGBA, w, h int, rx, ry float64) *image.RGBA {
 	sb := src.Bounds()
 	sw, sh := sb.Dx(), sb.Dy()
 	// Across: every source row to w pixels.
 	across := image.NewRGBA(image.Rect(0, 0, w, sh))
 	tx := weightsAt(w, sw, rx)
-	inParallel((sh+1)/2, func(lo, hi int) {
+	c.inParallel((sh+1)/2, func(lo, hi int) {
 		for y := 2 * lo; y < min(2*hi, sh); y += 2 {
 			// Two rows at a time, each weight loaded once for both (the
 			// last row of an odd height twice).
@@ -152,7 +163,7 @@ func resize(src *image.RGBA, w, h int, rx, ry float64) *image.RGBA {
 	// time.
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	ty := weightsAt(h, sh, ry)
-	inParallel(h, func(lo, hi int) {
+	c.inParallel(h, func(lo, hi int) {
 		acc := make([]int32, 4*w)
 		for y := lo; y < hi; y++ {
 			t := ty[y]
@@ -182,9 +193,9 @@ type plane struct {
 
 // resizePlane resamples p to w×h through the taps tx (across) and ty
 // (down), into a new tightly packed plane.
-func resizePlane(p plane, w, h int, tx, ty []taps) []uint8 {
+func resizePlane(c cores, p plane, w, h int, tx, ty []taps) []uint8 {
 	across := make([]uint8, w*p.h)
-	inParallel((p.h+3)/4, func(lo, hi int) {
+	c.inParallel((p.h+3)/4, func(lo, hi int) {
 		for y := 4 * lo; y < min(4*hi, p.h); y += 4 {
 			if y+4 > p.h {
 				for ; y < p.h; y++ {
@@ -196,7 +207,7 @@ func resizePlane(p plane, w, h int, tx, ty []taps) []uint8 {
 		}
 	})
 	out := make([]uint8, w*h)
-	inParallel(h, func(lo, hi int) {
+	c.inParallel(h, func(lo, hi int) {
 		acc := make([]int32, w)
 		for y := lo; y < hi; y++ {
 			t := ty[y]
@@ -261,7 +272,7 @@ func acrossRows4(dst []uint8, w int, src []uint8, stride, sw int, tx []taps) {
 
 // boxPlane averages kx×ky blocks of p (the last ones in each direction
 // cover what is left) into a new plane.
-func boxPlane(p plane, kx, ky int) plane {
+func boxPlane(c cores, p plane, kx, ky int) plane {
 	ow, oh := (p.w+kx-1)/kx, (p.h+ky-1)/ky
 	out := plane{pix: make([]uint8, ow*oh), stride: ow, w: ow, h: oh}
 	// Output column of every source column: a division per pixel would
@@ -270,7 +281,7 @@ func boxPlane(p plane, kx, ky int) plane {
 	for x := range col {
 		col[x] = int32(x / kx)
 	}
-	inParallel(oh, func(lo, hi int) {
+	c.inParallel(oh, func(lo, hi int) {
 		sum := make([]uint32, ow)
 		for oy := lo; oy < hi; oy++ {
 			clear(sum)
@@ -324,7 +335,7 @@ func chromaSpan(ratio image.YCbCrSubsampleRatio) (sx, sy int, ok bool) {
 // output only, each value copied to its four pixels: what a JPEG encoder
 // subsampling 4:2:0 keeps of it, for a third of the chroma's filtering.
 // ok is false for other layouts.
-func resizeYCbCr(m *image.YCbCr, k, w, h int, half bool, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) (out *image.RGBA, ok bool) {
+func resizeYCbCr(c cores, m *image.YCbCr, k, w, h int, half bool, toRGB func(y, cb, cr uint8) (uint8, uint8, uint8)) (out *image.RGBA, ok bool) {
 	if m.Rect.Min != (image.Point{}) {
 		return nil, false
 	}
@@ -348,10 +359,10 @@ func resizeYCbCr(m *image.YCbCr, k, w, h int, half bool, toRGB func(y, cb, cr ui
 	cr := plane{pix: m.Cr, stride: m.CStride, w: cw, h: ch}
 	kx, ky := 1, 1 // how much chroma is averaged
 	if k > 1 {
-		y = boxPlane(y, k, k)
+		y = boxPlane(c, y, k, k)
 		kx, ky = (k+sx-1)/sx, (k+sy-1)/sy
 		if kx > 1 || ky > 1 {
-			cb, cr = boxPlane(cb, kx, ky), boxPlane(cr, kx, ky)
+			cb, cr = boxPlane(c, cb, kx, ky), boxPlane(c, cr, kx, ky)
 		}
 	}
 	div := 1 // output pixels per chroma value, each way
@@ -359,13 +370,13 @@ func resizeYCbCr(m *image.YCbCr, k, w, h int, half bool, toRGB func(y, cb, cr ui
 		div = 2
 	}
 	tx, ty := tapsFor(y, k, k, 1)
-	ys := resizePlane(y, w, h, tx, ty)
+	ys := resizePlane(c, y, w, h, tx, ty)
 	cw2, ch2 := (w+div-1)/div, (h+div-1)/div
 	tx, ty = tapsFor(cb, sx*kx, sy*ky, div)
-	cbs := resizePlane(cb, cw2, ch2, tx, ty)
-	crs := resizePlane(cr, cw2, ch2, tx, ty)
+	cbs := resizePlane(c, cb, cw2, ch2, tx, ty)
+	crs := resizePlane(c, cr, cw2, ch2, tx, ty)
 	out = image.NewRGBA(image.Rect(0, 0, w, h))
-	inParallel(h, func(lo, hi int) {
+	c.inParallel(h, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			yr := ys[y*w:][:w]
 			br, rr := cbs[y/div*cw2:][:cw2], crs[y/div*cw2:][:cw2]

@@ -36,7 +36,7 @@ func byteDiff(a, b []uint8) (worst int, mean float64) {
 func TestResizeMatchesImaging(t *testing.T) {
 	src := photoRGBA(t, "jpeg-large.jpg")
 	for _, sz := range [][2]int{{240, 150}, {640, 400}, {1199, 749}, {37, 23}, {1, 1}} {
-		got := resize(src, sz[0], sz[1], float64(src.Rect.Dx())/float64(sz[0]), float64(src.Rect.Dy())/float64(sz[1]))
+		got := resize(2, src, sz[0], sz[1], float64(src.Rect.Dx())/float64(sz[0]), float64(src.Rect.Dy())/float64(sz[1]))
 		want := imaging.Resize(src, sz[0], sz[1], imaging.Lanczos)
 		worst, mean := byteDiff(got.Pix, want.Pix)
 		t.Logf("%dx%d: worst %d, mean %.3f", sz[0], sz[1], worst, mean)
@@ -46,7 +46,7 @@ func TestResizeMatchesImaging(t *testing.T) {
 	}
 	flat := image.NewRGBA(image.Rect(0, 0, 301, 203))
 	draw.Draw(flat, flat.Rect, image.NewUniform(color.RGBA{200, 17, 90, 255}), image.Point{}, draw.Src)
-	out := resize(flat, 97, 31, 301.0/97, 203.0/31)
+	out := resize(2, flat, 97, 31, 301.0/97, 203.0/31)
 	for i := 0; i < len(out.Pix); i += 4 {
 		if c := (color.RGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}); c != (color.RGBA{200, 17, 90, 255}) {
 			t.Fatalf("a flat picture resized has %v at %d", c, i/4)
@@ -61,7 +61,7 @@ func BenchmarkResize(b *testing.B) {
 	m := &image.RGBA{Pix: big.Pix, Stride: big.Stride, Rect: big.Rect}
 	b.Run("own", func(b *testing.B) {
 		for b.Loop() {
-			resize(m, 640, 400, 2240.0/640, 1400.0/400)
+			resize(2, m, 640, 400, 2240.0/640, 1400.0/400)
 		}
 	})
 	b.Run("imaging", func(b *testing.B) {
@@ -82,7 +82,7 @@ func BenchmarkResizePlane(b *testing.B) {
 	}
 	tx, ty := weightsAt(640, 2016, 2016.0/640), weightsAt(480, 1512, 1512.0/480)
 	for b.Loop() {
-		resizePlane(p, 640, 480, tx, ty)
+		resizePlane(2, p, 640, 480, tx, ty)
 	}
 }
 
@@ -130,7 +130,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 		m := ycbcrFrom(src, ratio)
 		for _, c := range []struct{ k, w, h int }{{1, 640, 400}, {1, 1199, 749}, {1, 37, 23}, {2, 400, 250}, {3, 301, 187}, {4, 97, 61}} {
 			sz := [2]int{c.w, c.h}
-			got, ok := resizeYCbCr(m, c.k, c.w, c.h, false, color.YCbCrToRGB)
+			got, ok := resizeYCbCr(2, m, c.k, c.w, c.h, false, color.YCbCrToRGB)
 			if !ok {
 				t.Fatalf("%v: not resized", ratio)
 			}
@@ -138,7 +138,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := resize(flat, sz[0], sz[1], float64(m.Rect.Dx())/float64(c.k*c.w), float64(m.Rect.Dy())/float64(c.k*c.h))
+			want := resize(2, flat, sz[0], sz[1], float64(m.Rect.Dx())/float64(c.k*c.w), float64(m.Rect.Dy())/float64(c.k*c.h))
 			worst, mean := byteDiff(got.Pix, want.Pix)
 			t.Logf("%v %dx%d averaged by %d: worst %d, mean %.3f", ratio, sz[0], sz[1], c.k, worst, mean)
 			limit := 24
@@ -157,7 +157,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 	for i := range flat.Cb {
 		flat.Cb[i], flat.Cr[i] = 30, 200
 	}
-	out, _ := resizeYCbCr(flat, 3, 97, 31, true, color.YCbCrToRGB)
+	out, _ := resizeYCbCr(2, flat, 3, 97, 31, true, color.YCbCrToRGB)
 	r, g, b := color.YCbCrToRGB(97, 30, 200)
 	for i := 0; i < len(out.Pix); i += 4 {
 		if c := (color.RGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}); c != (color.RGBA{r, g, b, 255}) {

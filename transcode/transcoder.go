@@ -251,6 +251,12 @@ func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int
 	}
 	defer done()
 	r.Shared = r.Shared || shared
+	// The resize spreads over the turns no other load wants now, so that
+	// a lone frame is made on every core --workers allows and never on
+	// more.
+	lent := t.workers.borrow(runtime.GOMAXPROCS(0) - 1)
+	defer t.workers.giveBack(lent)
+	o.Cores = 1 + lent
 	return encode.Scale(img, o)
 }
 
@@ -424,6 +430,29 @@ func (g *gate) release() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.passOn()
+}
+
+// borrow takes up to n free turns for a running transcode to spread its
+// work over, none while a load waits for a turn; it returns how many it
+// took, to be given back by giveBack.
+func (g *gate) borrow(n int) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.urgent) > 0 || len(g.normal) > 0 {
+		return 0
+	}
+	k := max(0, min(n, g.free))
+	g.free -= k
+	return k
+}
+
+// giveBack ends k borrowed turns.
+func (g *gate) giveBack(k int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for range k {
+		g.passOn()
+	}
 }
 
 // passOn gives a free turn to the next waiter, urgent first. g.mu must be

@@ -368,3 +368,46 @@ func TestWidthsWantedTogetherShareOneDecode(t *testing.T) {
 		t.Error("the decode budget was not all given back")
 	}
 }
+
+// A running transcode may spread its resize over the turns nobody is
+// using, and only those: never more than are free, and a load that comes
+// meanwhile gets a turn as soon as they are given back. --workers 1 is
+// thus one core.
+func TestWorkersLendOnlyIdleTurns(t *testing.T) {
+	ctx := context.Background()
+	g := &gate{free: 3}
+	g.acquire(ctx, false) // one transcode running
+	if n := g.borrow(8); n != 2 {
+		t.Fatalf("borrow with 2 turns free = %d; want 2", n)
+	}
+	if n := g.borrow(8); n != 0 {
+		t.Fatalf("borrow with none free = %d; want 0", n)
+	}
+	came := make(chan error)
+	go func() { came <- g.acquire(ctx, false) }()
+	for g.waiting() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	g.giveBack(2)
+	if err := <-came; err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	free := g.free
+	g.mu.Unlock()
+	if free != 1 {
+		t.Fatalf("after giving 2 back to a waiting load, %d turns free; want 1", free)
+	}
+	// With one worker, the transcode holding it has nothing to borrow.
+	one := &gate{free: 1}
+	one.acquire(ctx, false)
+	if n := one.borrow(8); n != 0 {
+		t.Errorf("borrow with --workers 1 = %d; want 0", n)
+	}
+}
+
+func (g *gate) waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.urgent) + len(g.normal)
+}
