@@ -110,7 +110,7 @@ func lumaOf(m image.Image) *image.Gray {
 func TestScaledJPEGMatchesLibjpeg(t *testing.T) {
 	for _, name := range []string{"jpeg-420.jpg", "jpeg-444.jpg", "jpeg-progressive.jpg", "jpeg-gray.jpg", "jpeg-large.jpg"} {
 		data := readFixture(t, name)
-		for shift := 1; shift <= 3; shift++ {
+		for shift := 0; shift <= 3; shift++ {
 			got, err := decodeJPEGScaled(data, shift)
 			if err != nil {
 				t.Fatalf("%s at 1/%d: %v", name, 1<<shift, err)
@@ -179,13 +179,13 @@ func BenchmarkJPEGDecode(b *testing.B) {
 	}
 }
 
-// At each reduced scale a block's pixels are the averages of its
-// full-size pixels, computed in floating point from the definition
-// (A.3.3), to within a level: random blocks, DC anywhere and AC smaller
+// At each scale a block's pixels are the averages of its full-size
+// pixels (at full size, the pixels themselves), computed in floating point
+// from the definition (A.3.3), to within a level: random blocks, DC anywhere and AC smaller
 // toward the high frequencies, many of them zero.
 func TestFoldedTransformsAverage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for shift := 1; shift <= 3; shift++ {
+	for shift := 0; shift <= 3; shift++ {
 		s := 8 >> shift
 		d := &jpegDec{shift: shift}
 		for i := range 64 {
@@ -318,7 +318,7 @@ func TestScaledJPEGCorpus(t *testing.T) {
 				// is the reference there.
 				t.Errorf("%s at 1/1: differs from libjpeg by up to %d", name, worst)
 			}
-			for shift := 1; shift <= 3; shift++ {
+			for shift := 0; shift <= 3; shift++ {
 				got, err := decodeJPEGScaled(data, shift)
 				if err != nil {
 					t.Errorf("%s at 1/%d: %v", name, 1<<shift, err)
