@@ -196,6 +196,7 @@ type plane struct {
 func resizePlane(c cores, p plane, w, h int, tx, ty []taps) []uint8 {
 	across := make([]uint8, w*p.h)
 	c.inParallel((p.h+3)/4, func(lo, hi int) {
+		pairs := make([]int64, 2*p.w)
 		for y := 4 * lo; y < min(4*hi, p.h); y += 4 {
 			if y+4 > p.h {
 				for ; y < p.h; y++ {
@@ -203,7 +204,7 @@ func resizePlane(c cores, p plane, w, h int, tx, ty []taps) []uint8 {
 				}
 				break
 			}
-			acrossRows4(across[y*w:], w, p.pix[y*p.stride:], p.stride, p.w, tx)
+			acrossRows4(across[y*w:], w, p.pix[y*p.stride:], p.stride, p.w, tx, pairs)
 		}
 	})
 	out := make([]uint8, w*h)
@@ -250,23 +251,30 @@ func acrossRow(d, s []uint8, tx []taps) {
 	}
 }
 
-// acrossRows4 resamples four rows at once, each weight loaded once for
-// all four: rows of w outputs from dst, rows of sw inputs stride apart
-// from src.
-func acrossRows4(dst []uint8, w int, src []uint8, stride, sw int, tx []taps) {
+// acrossRows4 resamples four rows at once: rows of w outputs from dst,
+// rows of sw inputs stride apart from src. Two rows ride in each 64-bit
+// word (the second 32 bits up), so that one multiplication weighs a pixel
+// of both: a sum of weighed pixels stays within ±2^23, so each row's sum
+// is recovered exactly from the word's. pairs holds 2·sw words.
+func acrossRows4(dst []uint8, w int, src []uint8, stride, sw int, tx []taps, pairs []int64) {
 	d0, d1, d2, d3 := dst[:w], dst[w:][:w], dst[2*w:][:w], dst[3*w:][:w]
 	s0, s1, s2, s3 := src[:sw], src[stride:][:sw], src[2*stride:][:sw], src[3*stride:][:sw]
+	p01, p23 := pairs[:sw], pairs[sw:][:sw]
+	for x := range p01 {
+		p01[x] = int64(s0[x]) | int64(s1[x])<<32
+		p23[x] = int64(s2[x]) | int64(s3[x])<<32
+	}
 	for x, t := range tx {
 		n := len(t.weights)
-		q0, q1, q2, q3 := s0[t.start:][:n], s1[t.start:][:n], s2[t.start:][:n], s3[t.start:][:n]
-		var v0, v1, v2, v3 int32
+		q01, q23 := p01[t.start:][:n], p23[t.start:][:n]
+		var v01, v23 int64
 		for j, wt := range t.weights {
-			v0 += wt * int32(q0[j])
-			v1 += wt * int32(q1[j])
-			v2 += wt * int32(q2[j])
-			v3 += wt * int32(q3[j])
+			v01 += int64(wt) * q01[j]
+			v23 += int64(wt) * q23[j]
 		}
-		d0[x], d1[x], d2[x], d3[x] = clamp8(v0), clamp8(v1), clamp8(v2), clamp8(v3)
+		v0, v2 := int32(v01), int32(v23)
+		d0[x], d1[x] = clamp8(v0), clamp8(int32((v01-int64(v0))>>32))
+		d2[x], d3[x] = clamp8(v2), clamp8(int32((v23-int64(v2))>>32))
 	}
 }
 
