@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"runtime"
 
 	"github.com/disintegration/imaging"
 
@@ -178,6 +179,8 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 		}
 		ow, oh := (int64(tw)+div-1)/div, (int64(th)+div-1)/div
 		m += int64(tw)*bh + 2*ow*ch + int64(tw)*int64(th) + 2*ow*oh + frame
+		// Each core's pass across a plane packs its rows in pairs.
+		m += 16 * (bw + 2*cw) * int64(runtime.GOMAXPROCS(0))
 	case bw != int64(tw) || bh != int64(th):
 		m = 4*bw*bh + 4*int64(tw)*bh + frame
 	default:
