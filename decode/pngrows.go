@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"strconv"
 	"sync"
 )
 
@@ -138,39 +139,38 @@ func unfilter(kind byte, cur, prev []byte, bpp int) error {
 			cur[i] += uint8((uint(cur[i-bpp]) + uint(prev[i])) / 2)
 		}
 	case 4: // Paeth: whichever of left, above, upper-left is nearest to left+above-upperleft
-		// One channel at a time, keeping left and upper-left in registers.
-		for c := 0; c < bpp; c++ {
-			cur[c] += prev[c] // left and upper-left are 0: the predictor is above
-			left, upLeft := int(cur[c]), int(prev[c])
-			for i := c + bpp; i < len(cur); i += bpp {
-				up := int(prev[i])
-				pa := up - upLeft // |p - left| where p = left + up - upLeft
-				pb := left - upLeft
-				pc := pa + pb
-				if pa < 0 {
-					pa = -pa
-				}
-				if pb < 0 {
-					pb = -pb
-				}
-				if pc < 0 {
-					pc = -pc
-				}
-				pred := left
-				if pb < pa && pb <= pc {
-					pred = up
-				} else if pc < pa && pc < pb {
-					pred = upLeft
-				}
-				left = int(cur[i] + uint8(pred))
-				cur[i] = uint8(left)
-				upLeft = up
+		for i := range bpp {
+			cur[i] += prev[i] // left and upper-left are 0: the predictor is above
+		}
+		// Written to compile to conditional moves: in a photo the choice
+		// is as good as random, and a mispredicted branch costs more than
+		// the rest. Samples bpp apart depend on each other, those between
+		// do not, so the processor overlaps them.
+		prev = prev[:len(cur)]
+		for i := bpp; i < len(cur); i++ {
+			left, up, upLeft := int(cur[i-bpp]), int(prev[i]), int(prev[i-bpp])
+			pa := up - upLeft     // |p - left|, p = left + up - upLeft
+			pb := left - upLeft   // |p - up|
+			pc := absInt(pa + pb) // |p - upLeft|
+			pa, pb = absInt(pa), absInt(pb)
+			q := up // the nearer of up and upLeft, ties to up
+			if pc < pb {
+				q = upLeft
 			}
+			if pa <= min(pb, pc) { // ties to left
+				q = left
+			}
+			cur[i] += uint8(q)
 		}
 	default:
 		return fmt.Errorf("unknown filter type %d", kind)
 	}
 	return nil
+}
+
+func absInt(x int) int {
+	m := x >> (strconv.IntSize - 1)
+	return (x ^ m) - m
 }
 
 // pngRows returns the file as *PNGRows when Rows can read it: grey, grey
