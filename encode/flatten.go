@@ -22,19 +22,35 @@ type rowFunc func(y int, dst []uint8)
 //
 // The error is from Rows whose compressed data turns out bad.
 func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
+	b := m.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, ceilDiv(b.Dx(), k), ceilDiv(b.Dy(), k)))
+	err := flattenEach(m, bg, k, func(y int, rgb []uint8) {
+		d := out.Pix[y*out.Stride:][:out.Stride]
+		for x := range len(d) / 4 {
+			p := rgb[3*x : 3*x+3 : 3*x+3]
+			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = p[0], p[1], p[2], 0xff
+		}
+	})
+	return out, err
+}
+
+// flattenEach is flatten giving each output row to emit as it is made, as
+// R, G, B triples in a reused slice, top to bottom, instead of keeping
+// them.
+func flattenEach(m image.Image, bg color.RGBA, k int, emit func(y int, rgb []uint8)) error {
 	if m, ok := m.(Rows); ok {
-		return flattenRows(m, bg, k)
+		return flattenRows(m, bg, k, emit)
 	}
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	row := rowReader(m, bg)
-	box := newBoxer(w, h, k)
+	box := newBoxer(w, h, k, emit)
 	line := make([]uint8, 3*w)
 	for y := 0; y < h; y++ {
 		row(y, line)
 		box.add(line)
 	}
-	return box.out, nil
+	return nil
 }
 
 // Rows is a picture still compressed, read once, top to bottom, as it is
@@ -52,20 +68,20 @@ type Rows interface {
 	Rows(fn func(row []byte)) error
 }
 
-// flattenRows reads rows as they are decompressed, never holding more than
-// two of them. Each layout is converted exactly as the image types image/png
+// flattenRows is flattenEach for rows read as they are decompressed,
+// never holding more than two of them. Each layout is converted exactly as the image types image/png
 // returns for it are converted by rowReader, so a frame is the same
 // whichever way the file was read.
-func flattenRows(m Rows, bg color.RGBA, k int) (*image.RGBA, error) {
+func flattenRows(m Rows, bg color.RGBA, k int, emit func(y int, rgb []uint8)) error {
 	w, h := m.Bounds().Dx(), m.Bounds().Dy()
-	box := newBoxer(w, h, k)
+	box := newBoxer(w, h, k, emit)
 	line := make([]uint8, 3*w)
 	var conv func(s []byte)
 	switch ch := m.Channels(); m.Depth() {
 	case 8:
 		switch ch {
 		case 3: // *image.RGBA, opaque
-			return box.out, m.Rows(box.add) // already what add takes
+			return m.Rows(box.add) // already what add takes
 		case 1: // *image.Gray
 			conv = func(s []byte) {
 				for x, v := range s[:w] {
@@ -109,28 +125,29 @@ func flattenRows(m Rows, bg color.RGBA, k int) (*image.RGBA, error) {
 			}
 		}
 	}
-	err := m.Rows(func(s []byte) {
+	return m.Rows(func(s []byte) {
 		conv(s)
 		box.add(line)
 	})
-	return box.out, err
 }
 
-// boxer averages k×k blocks of opaque RGB rows, given top to bottom, into
-// an *image.RGBA.
+// boxer averages k×k blocks of opaque RGB rows, given top to bottom, and
+// gives each averaged row to emit.
 type boxer struct {
-	out     *image.RGBA
 	k, w, h int
 	y       int      // source rows added so far
 	sum     []uint32 // R, G, B sums of the output row being built
 	col     []int32  // offset into sum of every source column
+	avg     []uint8  // the output row
+	emit    func(y int, rgb []uint8)
 }
 
-func newBoxer(w, h, k int) *boxer {
-	ow, oh := (w+k-1)/k, (h+k-1)/k
-	b := &boxer{out: image.NewRGBA(image.Rect(0, 0, ow, oh)), k: k, w: w, h: h}
+func newBoxer(w, h, k int, emit func(y int, rgb []uint8)) *boxer {
+	b := &boxer{k: k, w: w, h: h, emit: emit}
 	if k > 1 {
+		ow := (w + k - 1) / k
 		b.sum = make([]uint32, 3*ow)
+		b.avg = make([]uint8, 3*ow)
 		// A division per pixel would cost more than the additions.
 		b.col = make([]int32, w)
 		for x := range b.col {
@@ -145,10 +162,7 @@ func (b *boxer) add(line []uint8) {
 	y := b.y
 	b.y++
 	if b.k == 1 {
-		d := b.out.Pix[y*b.out.Stride:]
-		for x := 0; x < b.w; x++ {
-			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = line[3*x], line[3*x+1], line[3*x+2], 0xff
-		}
+		b.emit(y, line[:3*b.w])
 		return
 	}
 	for x, o := range b.col {
@@ -164,17 +178,16 @@ func (b *boxer) add(line []uint8) {
 	// k rows are in, or this was the last, shorter band: emit a row.
 	oy := y / b.k
 	rows := uint32(y - oy*b.k + 1)
-	d := b.out.Pix[oy*b.out.Stride:]
-	ow := b.out.Rect.Dx()
-	for ox := 0; ox < ow; ox++ {
+	for ox := range len(b.avg) / 3 {
 		n := uint32(min(ox*b.k+b.k, b.w)-ox*b.k) * rows
-		s := b.sum[3*ox:]
-		d[4*ox] = uint8((s[0] + n/2) / n)
-		d[4*ox+1] = uint8((s[1] + n/2) / n)
-		d[4*ox+2] = uint8((s[2] + n/2) / n)
-		d[4*ox+3] = 0xff
+		s := b.sum[3*ox : 3*ox+3 : 3*ox+3]
+		d := b.avg[3*ox : 3*ox+3 : 3*ox+3]
+		d[0] = uint8((s[0] + n/2) / n)
+		d[1] = uint8((s[1] + n/2) / n)
+		d[2] = uint8((s[2] + n/2) / n)
 	}
 	clear(b.sum)
+	b.emit(oy, b.avg)
 }
 
 // flatNRGBA composites w non-premultiplied RGBA pixels from s onto bg and

@@ -114,15 +114,10 @@ func shrink(c cores, px image.Image, bg color.RGBA, k, tw, th int, half bool) (*
 			}
 		}
 	}
-	flat, err := flatten(px, bg, k)
-	if err != nil {
-		return nil, err
+	if b := px.Bounds(); ceilDiv(b.Dx(), k) != tw || ceilDiv(b.Dy(), k) != th {
+		return resize(c, px, bg, k, tw, th, float64(b.Dx())/float64(k*tw), float64(b.Dy())/float64(k*th))
 	}
-	if b := flat.Bounds(); b.Dx() != tw || b.Dy() != th {
-		b := px.Bounds()
-		return resize(c, flat, tw, th, float64(b.Dx())/float64(k*tw), float64(b.Dy())/float64(k*th)), nil
-	}
-	return flat, nil
+	return flatten(px, bg, k)
 }
 
 // target is the frame's size (fw×fh, upright) and the same in the stored
@@ -182,7 +177,9 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 		// Each core's pass across a plane packs its rows in pairs.
 		m += 16 * (bw + 2*cw) * int64(runtime.GOMAXPROCS(0))
 	case bw != int64(tw) || bh != int64(th):
-		m = 4*bw*bh + 4*int64(tw)*bh + frame
+		// Rows resampled across as they are flattened (resize): a source
+		// row, an averaged one, the picture across, the frame.
+		m = 3*int64(sw) + 3*bw + 4*int64(tw)*bh + frame
 	default:
 		m = 4 * bw * bh
 	}

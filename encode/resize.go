@@ -2,6 +2,7 @@ package encode
 
 import (
 	"image"
+	"image/color"
 	"math"
 	"runtime"
 	"sync"
@@ -123,42 +124,35 @@ func (c cores) inParallel(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// resize scales an opaque picture to w×h, rx×ry of its pixels to an
-// output pixel: its size over w×h, but for a picture averaged by blocks
-// whose last ones were partial, where they are the full-size ratios over
-// the block size.
-func resize(c cores, src *image.RGBA, w, h int, rx, ry float64) *image.RGBA {
-	sb := src.Bounds()
-	sw, sh := sb.Dx(), sb.Dy()
-	// Across: every source row to w pixels.
+// resize flattens px onto bg averaging k×k blocks (flattenEach) and scales
+// the result to w×h, rx×ry of its pixels to an output pixel: its size
+// over w×h, but for a picture averaged by blocks whose last ones were
+// partial, where they are the full-size ratios over the block size. Each
+// row is resampled across as it is flattened, so the picture is only ever
+// held at its new width; the error is flattenEach's.
+func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64) (*image.RGBA, error) {
+	b := px.Bounds()
+	sw, sh := ceilDiv(b.Dx(), k), ceilDiv(b.Dy(), k)
 	across := image.NewRGBA(image.Rect(0, 0, w, sh))
 	tx := weightsAt(w, sw, rx)
-	c.inParallel((sh+1)/2, func(lo, hi int) {
-		for y := 2 * lo; y < min(2*hi, sh); y += 2 {
-			// Two rows at a time, each weight loaded once for both (the
-			// last row of an odd height twice).
-			y1 := min(y+1, sh-1)
-			s0, s1 := src.Pix[y*src.Stride:][:4*sw], src.Pix[y1*src.Stride:][:4*sw]
-			d0, d1 := across.Pix[y*across.Stride:][:4*w], across.Pix[y1*across.Stride:][:4*w]
-			for x, t := range tx {
-				var r0, g0, b0, r1, g1, b1 int32
-				p0, p1 := s0[4*t.start:], s1[4*t.start:]
-				for _, wt := range t.weights {
-					q0, q1 := p0[:3:3], p1[:3:3]
-					r0 += wt * int32(q0[0])
-					g0 += wt * int32(q0[1])
-					b0 += wt * int32(q0[2])
-					r1 += wt * int32(q1[0])
-					g1 += wt * int32(q1[1])
-					b1 += wt * int32(q1[2])
-					p0, p1 = p0[4:], p1[4:]
-				}
-				o0, o1 := d0[4*x:4*x+4:4*x+4], d1[4*x:4*x+4:4*x+4]
-				o0[0], o0[1], o0[2], o0[3] = clamp8(r0), clamp8(g0), clamp8(b0), 255
-				o1[0], o1[1], o1[2], o1[3] = clamp8(r1), clamp8(g1), clamp8(b1), 255
+	err := flattenEach(px, bg, k, func(y int, rgb []uint8) {
+		d := across.Pix[y*across.Stride:][:4*w]
+		for x, t := range tx {
+			var r, g, b int32
+			p := rgb[3*t.start:][:3*len(t.weights)]
+			for j, wt := range t.weights {
+				q := p[3*j : 3*j+3 : 3*j+3]
+				r += wt * int32(q[0])
+				g += wt * int32(q[1])
+				b += wt * int32(q[2])
 			}
+			o := d[4*x : 4*x+4 : 4*x+4]
+			o[0], o[1], o[2], o[3] = clamp8(r), clamp8(g), clamp8(b), 255
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
 	// Down: rows of the first pass, a weighted sum of whole rows at a
 	// time.
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -180,7 +174,7 @@ func resize(c cores, src *image.RGBA, w, h int, rx, ry float64) *image.RGBA {
 			}
 		}
 	})
-	return out
+	return out, nil
 }
 
 // plane is one 8-bit channel of a picture.

@@ -34,12 +34,22 @@ func byteDiff(a, b []uint8) (worst int, mean float64) {
 	return worst, float64(sum) / float64(len(a))
 }
 
+// mustResize is resize onto black on 2 cores.
+func mustResize(t testing.TB, px image.Image, k, w, h int, rx, ry float64) *image.RGBA {
+	t.Helper()
+	out, err := resize(2, px, color.RGBA{A: 255}, k, w, h, rx, ry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // The resampler is Lanczos-3 as imaging computes it, to within a level
 // or two from the fixed point; a flat picture stays exactly flat.
 func TestResizeMatchesImaging(t *testing.T) {
 	src := photoRGBA(t, "jpeg-large.jpg")
 	for _, sz := range [][2]int{{240, 150}, {640, 400}, {1199, 749}, {37, 23}, {1, 1}} {
-		got := resize(2, src, sz[0], sz[1], float64(src.Rect.Dx())/float64(sz[0]), float64(src.Rect.Dy())/float64(sz[1]))
+		got := mustResize(t, src, 1, sz[0], sz[1], float64(src.Rect.Dx())/float64(sz[0]), float64(src.Rect.Dy())/float64(sz[1]))
 		want := imaging.Resize(src, sz[0], sz[1], imaging.Lanczos)
 		worst, mean := byteDiff(got.Pix, want.Pix)
 		t.Logf("%dx%d: worst %d, mean %.3f", sz[0], sz[1], worst, mean)
@@ -49,7 +59,7 @@ func TestResizeMatchesImaging(t *testing.T) {
 	}
 	flat := image.NewRGBA(image.Rect(0, 0, 301, 203))
 	draw.Draw(flat, flat.Rect, image.NewUniform(color.RGBA{200, 17, 90, 255}), image.Point{}, draw.Src)
-	out := resize(2, flat, 97, 31, 301.0/97, 203.0/31)
+	out := mustResize(t, flat, 1, 97, 31, 301.0/97, 203.0/31)
 	for i := 0; i < len(out.Pix); i += 4 {
 		if c := (color.RGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}); c != (color.RGBA{200, 17, 90, 255}) {
 			t.Fatalf("a flat picture resized has %v at %d", c, i/4)
@@ -64,7 +74,7 @@ func BenchmarkResize(b *testing.B) {
 	m := &image.RGBA{Pix: big.Pix, Stride: big.Stride, Rect: big.Rect}
 	b.Run("own", func(b *testing.B) {
 		for b.Loop() {
-			resize(2, m, 640, 400, 2240.0/640, 1400.0/400)
+			resize(2, m, color.RGBA{A: 255}, 1, 640, 400, 2240.0/640, 1400.0/400)
 		}
 	})
 	b.Run("imaging", func(b *testing.B) {
@@ -141,11 +151,7 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 			if !ok {
 				t.Fatalf("%v: not resized", ratio)
 			}
-			flat, err := flatten(m, color.RGBA{A: 255}, c.k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := resize(2, flat, sz[0], sz[1], float64(m.Rect.Dx())/float64(c.k*c.w), float64(m.Rect.Dy())/float64(c.k*c.h))
+			want := mustResize(t, m, c.k, sz[0], sz[1], float64(m.Rect.Dx())/float64(c.k*c.w), float64(m.Rect.Dy())/float64(c.k*c.h))
 			worst, mean := byteDiff(got.Pix, want.Pix)
 			t.Logf("%v %dx%d averaged by %d: worst %d, mean %.3f", ratio, sz[0], sz[1], c.k, worst, mean)
 			limit := 24
