@@ -45,11 +45,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("no images in %s", p.dir)
 	}
 	type result struct {
-		format string
-		mp     float64
-		took   time.Duration
-		out    int
-		err    error
+		format  string
+		mp      float64
+		took    time.Duration
+		memWait time.Duration
+		out     int
+		err     error
 	}
 	results := make([]result, len(slides))
 	index := make(map[string]int, len(slides))
@@ -63,6 +64,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		h := r.Header
 		results[index[r.Key.Name]].format = string(h.Format)
 		results[index[r.Key.Name]].mp = float64(h.Width) * float64(h.Height) / 1e6
+		results[index[r.Key.Name]].memWait = r.MemoryWait
 	})
 	spec := p.frameSpec()
 	setMemoryLimit(0, int64(p.decodeMemory))
@@ -133,6 +135,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	w.Flush()
 	fmt.Fprintf(stdout, "\n%d images (%.1f megapixels) to width %d in %.2fs with %d workers: %.2f images/s, %.1f MP/s, %d KiB out\n",
 		ok, totalMP, p.width, wall.Seconds(), p.workers, float64(ok)/wall.Seconds(), totalMP/wall.Seconds(), totalOut>>10)
+	var waits int
+	var waited time.Duration
+	for _, r := range results {
+		if r.memWait > time.Millisecond {
+			waits++
+			waited += r.memWait
+		}
+	}
+	fmt.Fprintf(stdout, "waited for --decode-memory: %d of %d images, %.2fs in all\n", waits, len(results), waited.Seconds())
 	fmt.Fprintf(stdout, "peak memory (RSS): %s\n", peakRSS())
 	return nil
 }

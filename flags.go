@@ -40,7 +40,7 @@ type pipelineFlags struct {
 func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	p.background = colorFlag{0, 0, 0, 255}
 	p.maxFileSize = decode.DefaultMaxFileSize
-	p.decodeMemory = transcode.DefaultMemory
+	p.decodeMemory = sizeFlag(transcode.DefaultMemory(runtime.NumCPU()))
 	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF, HEIC, AVIF), subfolders included")
 	fs.BoolVar(&p.recursive, "recursive", true, "include the images in subfolders of --dir (albums); false: the top folder only")
 	fs.IntVar(&p.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
@@ -50,7 +50,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&p.maxPixels, "max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels (checked before decoding)")
 	fs.Var(&p.maxFileSize, "max-file-size", "largest file read, a `SIZE` such as 64MiB")
 	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "images transcoded at once")
-	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded and scaled at once, a `SIZE` (a larger image is decoded alone)")
+	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded and scaled at once, a `SIZE` (a larger image is decoded alone); by default 144MiB or 32MiB a worker, whichever is more, up to a quarter of the memory")
 	fs.StringVar(&p.fill, "fill", "color", "with --fit, what fills the frame around a photo: color (--background) or blur (the photo itself, blurred and darkened)")
 	fs.Func("caption", "text drawn in each frame, a `TEMPLATE` with {name}, {album}, {taken:LAYOUT} (a Go time layout), {index} and {count}, e.g. \"{taken:2 January 2006} · {album}\"", func(v string) error {
 		c, err := encode.ParseCaption(v)
@@ -82,10 +82,13 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 	case p.fill == "blur" && p.fit == (boxFlag{}):
 		return errors.New("-fill blur: needs --fit, the frame to fill")
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["decode-memory"] {
+		p.decodeMemory = sizeFlag(transcode.DefaultMemory(p.workers))
+	}
 	if p.fit != (boxFlag{}) {
-		widthSet := false
-		fs.Visit(func(f *flag.Flag) { widthSet = widthSet || f.Name == "width" })
-		if widthSet && p.width != p.fit.X {
+		if set["width"] && p.width != p.fit.X {
 			return fmt.Errorf("-fit %s and -width %d: --fit sets the width; give one of them", p.fit.String(), p.width)
 		}
 		p.width = p.fit.X

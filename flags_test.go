@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"slidestream/encode"
+	"slidestream/transcode"
 	"slidestream/source"
 )
 
@@ -198,5 +199,25 @@ func TestFrameAreaIsBounded(t *testing.T) {
 	}
 	if k := (frameSpec{fit: image.Pt(1920, 1080)}).key(slide, 1920); k.Width != 1920 || k.Height != 1080 {
 		t.Errorf("--fit 1920x1080 at its own width: %dx%d; want it untouched", k.Width, k.Height)
+	}
+}
+
+// Without --decode-memory the budget follows --workers; given, it is kept.
+func TestDecodeMemoryDefaultFollowsWorkers(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want int64
+	}{
+		{[]string{"--workers", "16"}, transcode.DefaultMemory(16)},
+		{[]string{"--workers", "1"}, transcode.DefaultMemory(1)},
+		{[]string{"--workers", "16", "--decode-memory", "100MiB"}, 100 << 20},
+	} {
+		cfg, err := parseFlags(c.args, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := int64(cfg.decodeMemory); got != c.want {
+			t.Errorf("%v: --decode-memory %d MiB; want %d", c.args, got>>20, c.want>>20)
+		}
 	}
 }

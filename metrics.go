@@ -27,6 +27,7 @@ type metrics struct {
 	transcodes  *prometheus.CounterVec
 	transcodeS  *prometheus.HistogramVec
 	shared      prometheus.Counter
+	memoryWait  prometheus.Counter
 }
 
 // goneReasons are the values of clients_gone_total's reason label, shown
@@ -56,6 +57,10 @@ func newMetrics() *metrics {
 			Name: "slidestream_transcodes_shared_decode_total",
 			Help: "Of slidestream_transcodes_total, the frames made from a decode shared with another frame of the same photo (several widths wanted at once).",
 		}),
+		memoryWait: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slidestream_decode_memory_wait_seconds_total",
+			Help: "Time transcodes spent waiting for room in --decode-memory. While it grows, fewer photos decode at once than --workers allows; a larger --decode-memory lets more.",
+		}),
 		transcodeS: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "slidestream_transcode_seconds",
 			Help:    "Time to turn one source file into one JPEG frame (read, decode, scale, encode), by source format.",
@@ -65,7 +70,7 @@ func newMetrics() *metrics {
 	for _, r := range goneReasons {
 		m.clientsGone.WithLabelValues(r)
 	}
-	m.reg.MustRegister(m.framesSent, m.bytesSent, m.clientsGone, m.transcodes, m.transcodeS, m.shared,
+	m.reg.MustRegister(m.framesSent, m.bytesSent, m.clientsGone, m.transcodes, m.transcodeS, m.shared, m.memoryWait,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -97,6 +102,7 @@ func (m *metrics) transcoded(r transcode.Report) {
 	if r.Shared {
 		m.shared.Inc()
 	}
+	m.memoryWait.Add(r.MemoryWait.Seconds())
 }
 
 // watch registers the collector that reads the stream's state at scrape

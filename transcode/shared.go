@@ -88,15 +88,19 @@ func (t *Transcoder) unregister(ws []want) {
 // decodeFor gives the picture of f, version v, for the frame o: decoded
 // here, for every load of v under way when more than one wants it, or
 // taken from such a decode. Waiting for another load's decode, the load
-// gives up its worker (wait). done releases the budget held for the
+// gives up its worker (wait); the time spent waiting for memory is added
+// to *memWait as well. done releases the budget held for the
 // picture and the scaling that follows; call it once the frame is made.
 func (t *Transcoder) decodeFor(ctx context.Context, v version, f *decode.File, o encode.Options,
-	waited *time.Duration, wait func(<-chan struct{}) error) (img *decode.Image, shared bool, done func(), err error) {
+	waited, memWait *time.Duration, wait func(<-chan struct{}) error) (img *decode.Image, shared bool, done func(), err error) {
 	h, or := f.Header(), f.Orientation()
 	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, or, o), Rows: true}
 	reserve := func(n int64) error {
 		w0 := time.Now()
-		defer func() { *waited += time.Since(w0) }()
+		defer func() {
+			*waited += time.Since(w0)
+			*memWait += time.Since(w0)
+		}()
 		return t.memory.Acquire(ctx, n)
 	}
 

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +21,44 @@ import (
 	"slidestream/encode"
 )
 
-// DefaultMemory is the decode-memory budget when Options.Memory is zero.
-const DefaultMemory = 144 << 20
+// DefaultMemory is the decode-memory budget when Options.Memory is zero,
+// for that many workers: 144 MiB, or 32 MiB a worker where that is more,
+// so that on a large machine every core can decode a large photo (16
+// transcodes of 4 to 17 megapixel photos at 640 px hold about 500 MiB at
+// once); but no more than a quarter of the memory the machine, or its
+// container, has.
+func DefaultMemory(workers int) int64 { return defaultMemory(workers, memTotal()) }
+
+// defaultMemory is DefaultMemory on a machine of total bytes (0: unknown).
+func defaultMemory(workers int, total int64) int64 {
+	const least, perWorker = 144 << 20, 32 << 20
+	m := max(least, perWorker*int64(workers))
+	if total > 0 {
+		m = min(m, max(least, total/4))
+	}
+	return m
+}
+
+// memTotal is the memory of the machine (/proc/meminfo), or of the
+// container where its cgroup sets a lower limit; 0 where neither can be
+// read.
+func memTotal() int64 {
+	var total int64
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				total = kb << 10
+			}
+		}
+	}
+	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > 0 && (total == 0 || v < total) {
+			total = v // "max" (no limit) does not parse
+		}
+	}
+	return total
+}
 
 // Options configures a Transcoder. The zero value transcodes files in the
 // current directory with decode's default limits, one at a time per CPU,
@@ -55,6 +94,9 @@ type Report struct {
 	// Took is the time spent reading, decoding, scaling and encoding, not
 	// waiting for a worker or for memory.
 	Took time.Duration
+	// MemoryWait is the part of the wait spent for room in the
+	// decode-memory budget: time a larger --decode-memory would save.
+	MemoryWait time.Duration
 	// Shared is set when the frame was made from a decode another load
 	// of the same file made for both.
 	Shared bool
@@ -94,7 +136,7 @@ func New(o Options) *Transcoder {
 		o.Workers = runtime.NumCPU()
 	}
 	if o.Memory <= 0 {
-		o.Memory = DefaultMemory
+		o.Memory = DefaultMemory(o.Workers)
 	}
 	return &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers}, loads: make(map[version]*loads),
 		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe, caption: o.Caption}
@@ -209,6 +251,7 @@ func (t *Transcoder) transcode(ctx context.Context, k Key, wait func(<-chan stru
 	}
 	rr := Report{}
 	b, err := t.picture(ctx, k.Pair.Name, k.Pair.Size, k.Pair.ModTime, c, right, &rr, &waited, wait)
+	r.MemoryWait += rr.MemoryWait
 	if err != nil {
 		r.Err = named(k.Pair.Name, err)
 		return nil, r
@@ -245,7 +288,7 @@ func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int
 		taken, _ := f.Taken()
 		o.Caption = t.caption.Text(encode.CaptionFields{Name: name, Taken: taken, Index: c.Index, Count: c.Count})
 	}
-	img, shared, done, err := t.decodeFor(ctx, version{name, size, modTime}, f, o, waited, wait)
+	img, shared, done, err := t.decodeFor(ctx, version{name, size, modTime}, f, o, waited, &r.MemoryWait, wait)
 	if err != nil {
 		return nil, err
 	}

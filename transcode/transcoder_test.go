@@ -411,3 +411,29 @@ func (g *gate) waiting() int {
 	defer g.mu.Unlock()
 	return len(g.urgent) + len(g.normal)
 }
+
+// The default budget lets every worker decode a large photo, within a
+// quarter of the machine's memory, and never drops below 144 MiB.
+func TestDefaultMemoryFollowsWorkers(t *testing.T) {
+	const mib, gib = 1 << 20, 1 << 30
+	for _, c := range []struct {
+		workers int
+		total   int64
+		want    int64
+	}{
+		{1, 24 * gib, 144 * mib},
+		{2, 24 * gib, 144 * mib},
+		{8, 24 * gib, 256 * mib},
+		{16, 24 * gib, 512 * mib},
+		{16, 1 * gib, 256 * mib}, // a quarter of the memory
+		{16, 256 * mib, 144 * mib},
+		{16, 0, 512 * mib}, // memory unknown
+	} {
+		if got := defaultMemory(c.workers, c.total); got != c.want {
+			t.Errorf("%d workers, %d MiB: budget %d MiB; want %d", c.workers, c.total/mib, got/mib, c.want/mib)
+		}
+	}
+	if total := memTotal(); total < 64*mib {
+		t.Errorf("memTotal() = %d bytes; this machine has more", total)
+	}
+}
