@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"slidestream/encode"
-	"slidestream/transcode"
 	"slidestream/source"
+	"slidestream/transcode"
 )
 
 func TestFlags(t *testing.T) {
