@@ -69,6 +69,8 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	check("transcodes_running", value(fams, "slidestream_transcodes_running"),
 		value(fams, "slidestream_transcodes_running") >= 0, "present")
 	check("asleep", value(fams, "slidestream_asleep"), value(fams, "slidestream_asleep") == 0, "0")
+	mw := value(fams, "slidestream_decode_memory_wait_seconds_total")
+	check("decode_memory_wait_seconds_total", mw, mw >= 0 && mw < 1, "present, near 0 (the budget is far larger than these slides)")
 	idx := value(fams, "slidestream_slide_index")
 	check("slide_index", idx, idx >= 0 && idx <= 2, "0..2 (d-cut.jpg is never shown)")
 	check("skipped_files{corrupt}", value(fams, "slidestream_skipped_files", "kind", "corrupt"),

@@ -437,3 +437,34 @@ func TestDefaultMemoryFollowsWorkers(t *testing.T) {
 		t.Errorf("memTotal() = %d bytes; this machine has more", total)
 	}
 }
+
+// A load that finds the budget taken waits for it, and its report says
+// how long: the figure bench prints and /metrics counts.
+func TestReportsTheWaitForMemory(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
+	var rs reports
+	tr := New(Options{Dir: dir, Memory: 1 << 20, Observe: rs.add})
+	if err := tr.memory.Acquire(context.Background(), 1<<20); err != nil { // the whole budget
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(80 * time.Millisecond)
+		tr.memory.Release(1 << 20)
+	}()
+	if _, err := tr.Load(context.Background(), keyOf(t, dir, "a.png", 32)); err != nil {
+		t.Fatal(err)
+	}
+	if rs.count() != 1 {
+		t.Fatalf("%d reports; want 1", rs.count())
+	}
+	if w := rs.all[0].MemoryWait; w < 60*time.Millisecond || w > rs.all[0].Took+time.Second {
+		t.Errorf("MemoryWait = %v; want the 80 ms the budget was taken", w)
+	}
+	if _, err := tr.Load(context.Background(), keyOf(t, dir, "a.png", 33)); err != nil {
+		t.Fatal(err)
+	}
+	if w := rs.all[1].MemoryWait; w > 20*time.Millisecond {
+		t.Errorf("MemoryWait with the budget free = %v; want next to nothing", w)
+	}
+}
