@@ -135,20 +135,28 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 	sw, sh := ceilDiv(b.Dx(), k), ceilDiv(b.Dy(), k)
 	across := image.NewRGBA(image.Rect(0, 0, w, sh))
 	tx := weightsAt(w, sw, rx)
+	// Rows are resampled in pairs, packed as in acrossRows4: each row's
+	// samples wait in the low halves for the next one's.
+	pr, pg, pb := make([]int64, sw), make([]int64, sw), make([]int64, sw)
 	err := flattenEach(px, bg, k, func(y int, rgb []uint8) {
-		d := across.Pix[y*across.Stride:][:4*w]
-		for x, t := range tx {
-			var r, g, b int32
-			p := rgb[3*t.start:][:3*len(t.weights)]
-			for j, wt := range t.weights {
-				q := p[3*j : 3*j+3 : 3*j+3]
-				r += wt * int32(q[0])
-				g += wt * int32(q[1])
-				b += wt * int32(q[2])
+		rgb = rgb[:3*sw]
+		if y%2 == 0 {
+			for x := range pr {
+				p := rgb[3*x : 3*x+3 : 3*x+3]
+				pr[x], pg[x], pb[x] = int64(p[0]), int64(p[1]), int64(p[2])
 			}
-			o := d[4*x : 4*x+4 : 4*x+4]
-			o[0], o[1], o[2], o[3] = clamp8(r), clamp8(g), clamp8(b), 255
+			if y == sh-1 { // the last row, alone
+				acrossPairs(across.Pix[y*across.Stride:][:4*w], nil, pr, pg, pb, tx)
+			}
+			return
 		}
+		for x := range pr {
+			p := rgb[3*x : 3*x+3 : 3*x+3]
+			pr[x] |= int64(p[0]) << 32
+			pg[x] |= int64(p[1]) << 32
+			pb[x] |= int64(p[2]) << 32
+		}
+		acrossPairs(across.Pix[(y-1)*across.Stride:][:4*w], across.Pix[y*across.Stride:][:4*w], pr, pg, pb, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -175,6 +183,33 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 		}
 	})
 	return out, nil
+}
+
+// acrossPairs resamples two rows of RGB through tx into RGBA rows d0 and
+// d1, their samples packed two to a word (the first row's in the low 32
+// bits; see acrossRows4). d1 is nil for a row alone.
+func acrossPairs(d0, d1 []uint8, pr, pg, pb []int64, tx []taps) {
+	for x, t := range tx {
+		n := len(t.weights)
+		qr, qg, qb := pr[t.start:][:n], pg[t.start:][:n], pb[t.start:][:n]
+		var r, g, b int64
+		for j, wt := range t.weights {
+			w := int64(wt)
+			r += w * qr[j]
+			g += w * qg[j]
+			b += w * qb[j]
+		}
+		r0, g0, b0 := int32(r), int32(g), int32(b)
+		o := d0[4*x : 4*x+4 : 4*x+4]
+		o[0], o[1], o[2], o[3] = clamp8(r0), clamp8(g0), clamp8(b0), 255
+		if d1 != nil {
+			o := d1[4*x : 4*x+4 : 4*x+4]
+			o[0] = clamp8(int32((r - int64(r0)) >> 32))
+			o[1] = clamp8(int32((g - int64(g0)) >> 32))
+			o[2] = clamp8(int32((b - int64(b0)) >> 32))
+			o[3] = 255
+		}
+	}
 }
 
 // plane is one 8-bit channel of a picture.
