@@ -133,7 +133,7 @@ func (c cores) inParallel(n int, fn func(lo, hi int)) {
 func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64) (*image.RGBA, error) {
 	b := px.Bounds()
 	sw, sh := ceilDiv(b.Dx(), k), ceilDiv(b.Dy(), k)
-	across := image.NewRGBA(image.Rect(0, 0, w, sh))
+	across := make([]uint8, 3*w*sh) // RGB: no alpha to carry down
 	tx := weightsAt(w, sw, rx)
 	// Rows are resampled in pairs, packed as in acrossRows4: each row's
 	// samples wait in the low halves for the next one's.
@@ -146,7 +146,7 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 				pr[x], pg[x], pb[x] = int64(p[0]), int64(p[1]), int64(p[2])
 			}
 			if y == sh-1 { // the last row, alone
-				acrossPairs(across.Pix[y*across.Stride:][:4*w], nil, pr, pg, pb, tx)
+				acrossPairs(across[3*w*y:][:3*w], nil, pr, pg, pb, tx)
 			}
 			return
 		}
@@ -156,36 +156,21 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 			pg[x] |= int64(p[1]) << 32
 			pb[x] |= int64(p[2]) << 32
 		}
-		acrossPairs(across.Pix[(y-1)*across.Stride:][:4*w], across.Pix[y*across.Stride:][:4*w], pr, pg, pb, tx)
+		acrossPairs(across[3*w*(y-1):][:3*w], across[3*w*y:][:3*w], pr, pg, pb, tx)
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Down: rows of the first pass, a weighted sum of whole rows at a
-	// time.
+	rgb := down(c, across, 3*w, h, weightsAt(h, sh, ry))
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	ty := weightsAt(h, sh, ry)
-	c.inParallel(h, func(lo, hi int) {
-		acc := make([]int32, 4*w)
-		for y := lo; y < hi; y++ {
-			t := ty[y]
-			clear(acc)
-			for j, wt := range t.weights {
-				row := across.Pix[(t.start+j)*across.Stride:][:4*w]
-				for i, v := range row {
-					acc[i] += wt * int32(v)
-				}
-			}
-			d := out.Pix[y*out.Stride:][:4*w]
-			for i := range d {
-				d[i] = clamp8(acc[i])
-			}
-		}
-	})
+	for i := range w * h {
+		p, o := rgb[3*i:3*i+3:3*i+3], out.Pix[4*i:4*i+4:4*i+4]
+		o[0], o[1], o[2], o[3] = p[0], p[1], p[2], 255
+	}
 	return out, nil
 }
 
-// acrossPairs resamples two rows of RGB through tx into RGBA rows d0 and
+// acrossPairs resamples two rows of RGB through tx into RGB rows d0 and
 // d1, their samples packed two to a word (the first row's in the low 32
 // bits; see acrossRows4). d1 is nil for a row alone.
 func acrossPairs(d0, d1 []uint8, pr, pg, pb []int64, tx []taps) {
@@ -200,14 +185,13 @@ func acrossPairs(d0, d1 []uint8, pr, pg, pb []int64, tx []taps) {
 			b += w * qb[j]
 		}
 		r0, g0, b0 := int32(r), int32(g), int32(b)
-		o := d0[4*x : 4*x+4 : 4*x+4]
-		o[0], o[1], o[2], o[3] = clamp8(r0), clamp8(g0), clamp8(b0), 255
+		o := d0[3*x : 3*x+3 : 3*x+3]
+		o[0], o[1], o[2] = clamp8(r0), clamp8(g0), clamp8(b0)
 		if d1 != nil {
-			o := d1[4*x : 4*x+4 : 4*x+4]
+			o := d1[3*x : 3*x+3 : 3*x+3]
 			o[0] = clamp8(int32((r - int64(r0)) >> 32))
 			o[1] = clamp8(int32((g - int64(g0)) >> 32))
 			o[2] = clamp8(int32((b - int64(b0)) >> 32))
-			o[3] = 255
 		}
 	}
 }
@@ -236,6 +220,13 @@ func resizePlane(c cores, p plane, w, h int, tx, ty []taps) []uint8 {
 			acrossRows4(across[y*w:], w, p.pix[y*p.stride:], p.stride, p.w, tx, pairs)
 		}
 	})
+	return down(c, across, w, h, ty)
+}
+
+// down resamples rows of w samples (a plane's, or RGB rows' 3 a pixel)
+// through ty into h new rows: each a weighted sum of whole rows, four of
+// them per pass over the sums.
+func down(c cores, across []uint8, w, h int, ty []taps) []uint8 {
 	out := make([]uint8, w*h)
 	c.inParallel(h, func(lo, hi int) {
 		acc := make([]int32, w)
@@ -244,7 +235,6 @@ func resizePlane(c cores, p plane, w, h int, tx, ty []taps) []uint8 {
 			clear(acc)
 			ws := t.weights
 			r := t.start
-			// Four rows at a time: a quarter of the passes over acc.
 			for ; len(ws) >= 4; ws, r = ws[4:], r+4 {
 				w0, w1, w2, w3 := ws[0], ws[1], ws[2], ws[3]
 				a, b := across[r*w:][:len(acc)], across[(r+1)*w:][:len(acc)]
