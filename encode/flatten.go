@@ -24,13 +24,7 @@ type rowFunc func(y int, dst []uint8)
 func flatten(m image.Image, bg color.RGBA, k int) (*image.RGBA, error) {
 	b := m.Bounds()
 	out := image.NewRGBA(image.Rect(0, 0, ceilDiv(b.Dx(), k), ceilDiv(b.Dy(), k)))
-	err := flattenEach(m, bg, k, func(y int, rgb []uint8) {
-		d := out.Pix[y*out.Stride:][:out.Stride]
-		for x := range len(d) / 4 {
-			p := rgb[3*x : 3*x+3 : 3*x+3]
-			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = p[0], p[1], p[2], 0xff
-		}
-	})
+	err := flattenEach(m, bg, k, func(y int, rgb []uint8) { opaque(out.Pix[y*out.Stride:][:out.Stride], rgb) })
 	return out, err
 }
 

@@ -12,8 +12,10 @@ import (
 // passes (across, then down) of the separable filter, each pixel the
 // weighted sum of the source pixels within three of its own widths (in
 // source pixels, at least three), weights normalised to 1 over the taps
-// inside the picture. Channels are 8 bits between the passes. Rows are
-// shared out among the cores a frame is given (Options.Cores).
+// inside the picture. Channels are 8 bits between the passes. Planes'
+// rows, and every picture's rows going down, are shared out among the
+// cores a frame is given (Options.Cores); RGB rows are resampled across
+// as they are flattened.
 
 const weightBits = 14
 
@@ -163,11 +165,17 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 	}
 	rgb := down(c, across, 3*w, h, weightsAt(h, sh, ry))
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := range w * h {
-		p, o := rgb[3*i:3*i+3:3*i+3], out.Pix[4*i:4*i+4:4*i+4]
+	opaque(out.Pix, rgb)
+	return out, nil
+}
+
+// opaque writes the R, G, B triples of rgb to d as opaque RGBA pixels, as
+// many as d holds.
+func opaque(d, rgb []uint8) {
+	for x := range len(d) / 4 {
+		p, o := rgb[3*x:3*x+3:3*x+3], d[4*x:4*x+4:4*x+4]
 		o[0], o[1], o[2], o[3] = p[0], p[1], p[2], 255
 	}
-	return out, nil
 }
 
 // acrossPairs resamples two rows of RGB through tx into RGB rows d0 and
