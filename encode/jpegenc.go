@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"image"
 	"math"
+	"math/bits"
 )
 
 // A baseline JPEG encoder (ITU T.81) for opaque frames: YCbCr 4:2:0, the
@@ -125,32 +126,49 @@ func quantTables(quality int) (q [2][64]byte) {
 	return q
 }
 
-// fdctCos[k][j] is cos((2j+1)kπ/16), for the odd half of the transform.
-var fdctCos = func() (c [8][4]float32) {
+// The forward transform is the factorisation of Arai, Agui and Nakajima:
+// five multiplications a line. It gives each frequency k of the
+// unnormalised DCT-II, Σ x(n)·cos((2n+1)kπ/16), divided by aanScale(k);
+// the quantisation multiplies that back along with its own factors.
+const (
+	fdctA = 0.70710678118654752 // cos(π/4)
+	fdctB = 0.38268343236508977 // cos(3π/8)
+	fdctC = 0.54119610014619698 // cos(π/8) - cos(3π/8)
+	fdctD = 1.30656296487637652 // cos(π/8) + cos(3π/8)
+)
+
+// aanScale is the factor the transform leaves out of frequency k:
+// 1/(2cos(kπ/16)), 1 for k = 0. It is measured here on each frequency's
+// own cosine rather than written down, so that it always matches fdct8.
+var aanScale = func() (f [8]float64) {
 	for k := range 8 {
-		for j := range 4 {
-			c[k][j] = float32(math.Cos(float64((2*j+1)*k) * math.Pi / 16))
+		var x [8]float64
+		for n := range x {
+			x[n] = math.Cos(float64((2*n+1)*k) * math.Pi / 16)
 		}
+		want := 4.0 // Σ cos² over the eight samples
+		if k == 0 {
+			want = 8
+		}
+		f[k] = want / fdct8(x)[k]
 	}
-	return c
+	return f
 }()
 
-// fdct8 is the unnormalised 8-point DCT-II of x: Σ x(n)·cos((2n+1)kπ/16).
-// Pairs x(n), x(7-n) add for the even frequencies and subtract for the
-// odd ones; the even half is a 4-point transform.
-func fdct8(x0, x1, x2, x3, x4, x5, x6, x7 float32) (o [8]float32) {
-	s0, s1, s2, s3 := x0+x7, x1+x6, x2+x5, x3+x4
-	d0, d1, d2, d3 := x0-x7, x1-x6, x2-x5, x3-x4
-	c := &fdctCos
-	o[0] = s0 + s1 + s2 + s3
-	o[4] = (s0 - s1 - s2 + s3) * c[4][0]
-	a, b := s0-s3, s1-s2
-	o[2] = a*c[2][0] + b*c[2][1]
-	o[6] = a*c[6][0] + b*c[6][1]
-	o[1] = d0*c[1][0] + d1*c[1][1] + d2*c[1][2] + d3*c[1][3]
-	o[3] = d0*c[3][0] + d1*c[3][1] + d2*c[3][2] + d3*c[3][3]
-	o[5] = d0*c[5][0] + d1*c[5][1] + d2*c[5][2] + d3*c[5][3]
-	o[7] = d0*c[7][0] + d1*c[7][1] + d2*c[7][2] + d3*c[7][3]
+// fdct8 is the factorised transform of one line, for aanScale; the
+// encoder writes the same butterflies out in block.
+func fdct8(x [8]float64) (o [8]float64) {
+	s0, s1, s2, s3 := x[0]+x[7], x[1]+x[6], x[2]+x[5], x[3]+x[4]
+	d0, d1, d2, d3 := x[0]-x[7], x[1]-x[6], x[2]-x[5], x[3]-x[4]
+	e0, e3, e1, e2 := s0+s3, s0-s3, s1+s2, s1-s2
+	o[0], o[4] = e0+e1, e0-e1
+	z := (e2 + e3) * fdctA
+	o[2], o[6] = e3+z, e3-z
+	t0, t1, t2 := d3+d2, d2+d1, d1+d0
+	z5 := (t0 - t2) * fdctB
+	z2, z4, z3 := fdctC*t0+z5, fdctD*t2+z5, t1*fdctA
+	z11, z13 := d0+z3, d0-z3
+	o[5], o[3], o[1], o[7] = z13+z2, z13-z2, z11+z4, z11-z4
 	return o
 }
 
@@ -178,7 +196,7 @@ func encodeJPEG(out *bytes.Buffer, m *image.RGBA, quality int) {
 			if i&7 == 0 {
 				cv = float32(1 / math.Sqrt2)
 			}
-			e.recip[t][i] = cu * cv / (4 * float32(v))
+			e.recip[t][i] = float32(float64(cu*cv) * aanScale[i>>3] * aanScale[i&7] / (4 * float64(v)))
 		}
 	}
 	e.headers(w, h, q)
@@ -228,31 +246,15 @@ func encodeJPEG(out *bytes.Buffer, m *image.RGBA, quality int) {
 // block transforms, quantises and codes one 8×8 block with table t
 // (0 luminance, 1 chrominance), pred being its component's last DC.
 func (e *jpegEncoder) block(px *[64]float32, t int, pred *int32) {
-	var tmp [64]float32
-	for y := range 8 {
-		r := px[8*y : 8*y+8 : 8*y+8]
-		o := fdct8(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
-		copy(tmp[8*y:8*y+8], o[:])
-	}
 	var coef [64]int32 // in coding order
-	recip := &e.recip[t]
-	for x := range 8 {
-		o := fdct8(tmp[x], tmp[8+x], tmp[16+x], tmp[24+x], tmp[32+x], tmp[40+x], tmp[48+x], tmp[56+x])
-		for u, v := range o {
-			i := 8*u + x
-			// Rounded without a branch: quantised coefficients lie
-			// well within ±4096, where truncating v+4096.5 is a floor.
-			coef[unzig[i]] = int32(v*recip[i]+4096.5) - 4096
-		}
-	}
+	e.quantise(px, t, &coef)
 	// DC as a difference from the last (F.1.2.1), then the AC run
-	// lengths and values (F.1.2.2).
+	// lengths and values (F.1.2.2), each code written with its bits.
 	dc, ac := &huffCodes[2*t], &huffCodes[2*t+1]
 	diff := coef[0] - *pred
 	*pred = coef[0]
 	s, bits := magnitude(diff)
-	e.write(dc[s].bits, uint(dc[s].n))
-	e.write(bits, uint(s))
+	e.write(uint32(dc[s].bits)<<s|bits, uint(dc[s].n)+uint(s))
 	run := 0
 	for k := 1; k < 64; k++ {
 		v := coef[k]
@@ -261,16 +263,59 @@ func (e *jpegEncoder) block(px *[64]float32, t int, pred *int32) {
 			continue
 		}
 		for ; run > 15; run -= 16 {
-			e.write(ac[0xf0].bits, uint(ac[0xf0].n))
+			e.write(uint32(ac[0xf0].bits), uint(ac[0xf0].n))
 		}
 		s, bits := magnitude(v)
 		c := ac[run<<4|int(s)]
-		e.write(c.bits, uint(c.n))
-		e.write(bits, uint(s))
+		e.write(uint32(c.bits)<<s|bits, uint(c.n)+uint(s))
 		run = 0
 	}
 	if run > 0 {
-		e.write(ac[0].bits, uint(ac[0].n))
+		e.write(uint32(ac[0].bits), uint(ac[0].n))
+	}
+}
+
+// quantise transforms px (rows, then columns: the butterflies of fdct8
+// written out, as a call each would cost a third of the encode) and
+// quantises it with table t into coef, in coding order.
+func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) {
+	var tmp [64]float32
+	for y := range 8 {
+		x := px[8*y : 8*y+8 : 8*y+8]
+		s0, s1, s2, s3 := x[0]+x[7], x[1]+x[6], x[2]+x[5], x[3]+x[4]
+		d0, d1, d2, d3 := x[0]-x[7], x[1]-x[6], x[2]-x[5], x[3]-x[4]
+		e0, e3, e1, e2 := s0+s3, s0-s3, s1+s2, s1-s2
+		o := tmp[8*y : 8*y+8 : 8*y+8]
+		o[0], o[4] = e0+e1, e0-e1
+		z := (e2 + e3) * fdctA
+		o[2], o[6] = e3+z, e3-z
+		t0, t1, t2 := d3+d2, d2+d1, d1+d0
+		z5 := (t0 - t2) * fdctB
+		z2, z4, z3 := fdctC*t0+z5, fdctD*t2+z5, t1*fdctA
+		z11, z13 := d0+z3, d0-z3
+		o[5], o[3], o[1], o[7] = z13+z2, z13-z2, z11+z4, z11-z4
+	}
+	recip := &e.recip[t]
+	for u := range 8 {
+		x := tmp[u:][:57:57] // the column, every 8th value
+		s0, s1, s2, s3 := x[0]+x[56], x[8]+x[48], x[16]+x[40], x[24]+x[32]
+		d0, d1, d2, d3 := x[0]-x[56], x[8]-x[48], x[16]-x[40], x[24]-x[32]
+		e0, e3, e1, e2 := s0+s3, s0-s3, s1+s2, s1-s2
+		var o [8]float32
+		o[0], o[4] = e0+e1, e0-e1
+		z := (e2 + e3) * fdctA
+		o[2], o[6] = e3+z, e3-z
+		t0, t1, t2 := d3+d2, d2+d1, d1+d0
+		z5 := (t0 - t2) * fdctB
+		z2, z4, z3 := fdctC*t0+z5, fdctD*t2+z5, t1*fdctA
+		z11, z13 := d0+z3, d0-z3
+		o[5], o[3], o[1], o[7] = z13+z2, z13-z2, z11+z4, z11-z4
+		for v, c := range o {
+			i := 8*v + u
+			// Rounded without a branch: quantised coefficients lie
+			// well within ±4096, where truncating c+4096.5 is a floor.
+			coef[unzig[i]] = int32(c*recip[i]+4096.5) - 4096
+		}
 	}
 }
 
@@ -290,11 +335,7 @@ func magnitude(v int32) (uint8, uint32) {
 		a = -v
 		v--
 	}
-	s := uint8(0)
-	for a != 0 {
-		s++
-		a >>= 1
-	}
+	s := uint8(bits.Len32(uint32(a)))
 	return s, uint32(v) & (1<<s - 1)
 }
 
