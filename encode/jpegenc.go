@@ -172,6 +172,25 @@ func fdct8(x [8]float64) (o [8]float64) {
 	return o
 }
 
+// reciprocals are what quantise multiplies each transformed coefficient
+// by: F(u,v) = ¼c(u)c(v)·R(u,v), R the unnormalised transform, which
+// quantise has divided by aanScale(u)·aanScale(v), over the table's step.
+func reciprocals(q [2][64]byte) (r [2][64]float32) {
+	for t := range q {
+		for i, v := range q[t] {
+			cu, cv := 1.0, 1.0
+			if i>>3 == 0 {
+				cu = 1 / math.Sqrt2
+			}
+			if i&7 == 0 {
+				cv = 1 / math.Sqrt2
+			}
+			r[t][i] = float32(cu * cv * aanScale[i>>3] * aanScale[i&7] / (4 * float64(v)))
+		}
+	}
+	return r
+}
+
 // jpegEncoder holds what one encode needs.
 type jpegEncoder struct {
 	out   *bytes.Buffer
@@ -185,20 +204,7 @@ func encodeJPEG(out *bytes.Buffer, m *image.RGBA, quality int) {
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	q := quantTables(quality)
-	e := &jpegEncoder{out: out}
-	for t := range q {
-		for i, v := range q[t] {
-			// F(u,v) = ¼c(u)c(v)·R(u,v), R the unnormalised transform.
-			cu, cv := float32(1), float32(1)
-			if i>>3 == 0 {
-				cu = float32(1 / math.Sqrt2)
-			}
-			if i&7 == 0 {
-				cv = float32(1 / math.Sqrt2)
-			}
-			e.recip[t][i] = float32(float64(cu*cv) * aanScale[i>>3] * aanScale[i&7] / (4 * float64(v)))
-		}
-	}
+	e := &jpegEncoder{out: out, recip: reciprocals(q)}
 	e.headers(w, h, q)
 
 	var yb [4][64]float32

@@ -6,6 +6,8 @@ import (
 	"image"
 	"image/draw"
 	"image/jpeg"
+	"math"
+	"math/rand/v2"
 	"os/exec"
 	"testing"
 )
@@ -77,4 +79,50 @@ func BenchmarkEncoders(b *testing.B) {
 			jpeg.Encode(&buf, m, &jpeg.Options{Quality: 80})
 		}
 	})
+}
+
+// The factorised transform and quantiser give, on random blocks, the
+// coefficients of the DCT's definition (A.3.3) quantised: off by one at
+// most, where a value lies within rounding of a half.
+func TestQuantiseMatchesTheDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	e := &jpegEncoder{recip: reciprocals(quantTables(90))}
+	off := 0
+	for range 2000 {
+		var px [64]float32
+		for i := range px {
+			px[i] = float32(rng.IntN(256) - 128)
+		}
+		tbl := rng.IntN(2)
+		var got [64]int32
+		e.quantise(&px, tbl, &got)
+		for i := range 64 {
+			u, v := i>>3, i&7
+			var sum float64
+			for y := range 8 {
+				for x := range 8 {
+					sum += float64(px[8*y+x]) * math.Cos(float64((2*y+1)*u)*math.Pi/16) * math.Cos(float64((2*x+1)*v)*math.Pi/16)
+				}
+			}
+			cu, cv := 1.0, 1.0
+			if u == 0 {
+				cu = 1 / math.Sqrt2
+			}
+			if v == 0 {
+				cv = 1 / math.Sqrt2
+			}
+			want := math.Floor(cu*cv*sum/4/float64(quantTables(90)[tbl][i]) + 0.5)
+			d := math.Abs(float64(got[unzig[i]]) - want)
+			if d > 1 {
+				t.Fatalf("coefficient (%d,%d) = %d; the definition gives %v", u, v, got[unzig[i]], want)
+			}
+			if d == 1 {
+				off++
+			}
+		}
+	}
+	t.Logf("%d of %d coefficients one off", off, 2000*64)
+	if off > 2000*64/1000 {
+		t.Errorf("%d of %d coefficients one off; want rounding cases only", off, 2000*64)
+	}
 }
