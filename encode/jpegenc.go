@@ -138,38 +138,13 @@ const (
 )
 
 // aanScale is the factor the transform leaves out of frequency k:
-// 1/(2cos(kπ/16)), 1 for k = 0. It is measured here on each frequency's
-// own cosine rather than written down, so that it always matches fdct8.
-var aanScale = func() (f [8]float64) {
-	for k := range 8 {
-		var x [8]float64
-		for n := range x {
-			x[n] = math.Cos(float64((2*n+1)*k) * math.Pi / 16)
-		}
-		want := 4.0 // Σ cos² over the eight samples
-		if k == 0 {
-			want = 8
-		}
-		f[k] = want / fdct8(x)[k]
+// 1/(2cos(kπ/16)), and 1 for k = 0 (TestQuantiseMatchesTheDefinition
+// holds the two to the definition together).
+func aanScale(k int) float64 {
+	if k == 0 {
+		return 1
 	}
-	return f
-}()
-
-// fdct8 is the factorised transform of one line, for aanScale; the
-// encoder writes the same butterflies out in block.
-func fdct8(x [8]float64) (o [8]float64) {
-	s0, s1, s2, s3 := x[0]+x[7], x[1]+x[6], x[2]+x[5], x[3]+x[4]
-	d0, d1, d2, d3 := x[0]-x[7], x[1]-x[6], x[2]-x[5], x[3]-x[4]
-	e0, e3, e1, e2 := s0+s3, s0-s3, s1+s2, s1-s2
-	o[0], o[4] = e0+e1, e0-e1
-	z := (e2 + e3) * fdctA
-	o[2], o[6] = e3+z, e3-z
-	t0, t1, t2 := d3+d2, d2+d1, d1+d0
-	z5 := (t0 - t2) * fdctB
-	z2, z4, z3 := fdctC*t0+z5, fdctD*t2+z5, t1*fdctA
-	z11, z13 := d0+z3, d0-z3
-	o[5], o[3], o[1], o[7] = z13+z2, z13-z2, z11+z4, z11-z4
-	return o
+	return 1 / (2 * math.Cos(float64(k)*math.Pi/16))
 }
 
 // reciprocals are what quantise multiplies each transformed coefficient
@@ -185,7 +160,7 @@ func reciprocals(q [2][64]byte) (r [2][64]float32) {
 			if i&7 == 0 {
 				cv = 1 / math.Sqrt2
 			}
-			r[t][i] = float32(cu * cv * aanScale[i>>3] * aanScale[i&7] / (4 * float64(v)))
+			r[t][i] = float32(cu * cv * aanScale(i>>3) * aanScale(i&7) / (4 * float64(v)))
 		}
 	}
 	return r
@@ -281,9 +256,9 @@ func (e *jpegEncoder) block(px *[64]float32, t int, pred *int32) {
 	}
 }
 
-// quantise transforms px (rows, then columns: the butterflies of fdct8
-// written out, as a call each would cost a third of the encode) and
-// quantises it with table t into coef, in coding order.
+// quantise transforms px (rows, then columns: the same butterflies
+// written out twice, as a call per line would cost a third of the encode)
+// and quantises it with table t into coef, in coding order.
 func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) {
 	var tmp [64]float32
 	for y := range 8 {
