@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -162,20 +161,45 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // peakRSS reads the process's high-water resident set size from Linux's
 // /proc; elsewhere it reports what the Go runtime obtained from the OS.
 func peakRSS() string {
-	f, err := os.Open("/proc/self/status")
-	if err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				return formatSize(kb << 10)
-			}
-		}
+	if kb := procKB("/proc/self/status", "VmHWM:"); kb > 0 {
+		return formatSize(kb << 10)
 	}
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return formatSize(int64(m.Sys)) + " (Go runtime)"
+}
+
+// procKB is the value, in kB, of the line starting with key in a /proc
+// file such as /proc/meminfo; 0 where there is none.
+func procKB(path, key string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, key); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+// machineMemory is the memory of the machine (/proc/meminfo), or of the
+// container where its cgroup sets a lower limit; 0 where neither can be
+// read.
+func machineMemory() int64 {
+	total := procKB("/proc/meminfo", "MemTotal:") << 10
+	// cgroup v2, then v1; v2 says "max" where there is no limit, which
+	// does not parse, and v1 a number larger than the machine's memory.
+	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if b, err := os.ReadFile(path); err == nil {
+			if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > 0 && (total == 0 || v < total) {
+				total = v
+			}
+		}
+	}
+	return total
 }
 
 // progress draws a bar on a terminal and nothing elsewhere.

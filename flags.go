@@ -40,7 +40,7 @@ type pipelineFlags struct {
 func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	p.background = colorFlag{0, 0, 0, 255}
 	p.maxFileSize = decode.DefaultMaxFileSize
-	p.decodeMemory = sizeFlag(transcode.DefaultMemory(runtime.NumCPU()))
+	p.decodeMemory = sizeFlag(transcode.DefaultMemory(runtime.NumCPU(), machineMemory()))
 	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF, HEIC, AVIF), subfolders included")
 	fs.BoolVar(&p.recursive, "recursive", true, "include the images in subfolders of --dir (albums); false: the top folder only")
 	fs.IntVar(&p.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
@@ -85,7 +85,7 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["decode-memory"] {
-		p.decodeMemory = sizeFlag(transcode.DefaultMemory(p.workers))
+		p.decodeMemory = sizeFlag(transcode.DefaultMemory(p.workers, machineMemory()))
 	}
 	if p.fit != (boxFlag{}) {
 		if set["width"] && p.width != p.fit.X {

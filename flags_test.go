@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -208,8 +209,8 @@ func TestDecodeMemoryDefaultFollowsWorkers(t *testing.T) {
 		args []string
 		want int64
 	}{
-		{[]string{"--workers", "16"}, transcode.DefaultMemory(16)},
-		{[]string{"--workers", "1"}, transcode.DefaultMemory(1)},
+		{[]string{"--workers", "16"}, transcode.DefaultMemory(16, machineMemory())},
+		{[]string{"--workers", "1"}, transcode.DefaultMemory(1, machineMemory())},
 		{[]string{"--workers", "16", "--decode-memory", "100MiB"}, 100 << 20},
 	} {
 		cfg, err := parseFlags(c.args, io.Discard, io.Discard)
@@ -219,5 +220,8 @@ func TestDecodeMemoryDefaultFollowsWorkers(t *testing.T) {
 		if got := int64(cfg.decodeMemory); got != c.want {
 			t.Errorf("%v: --decode-memory %d MiB; want %d", c.args, got>>20, c.want>>20)
 		}
+	}
+	if total := machineMemory(); runtime.GOOS == "linux" && total < 64<<20 {
+		t.Errorf("machineMemory() = %d bytes; this machine has more", total)
 	}
 }

@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,16 +18,13 @@ import (
 	"slidestream/encode"
 )
 
-// DefaultMemory is the decode-memory budget when Options.Memory is zero,
-// for that many workers: 144 MiB, or 32 MiB a worker where that is more,
-// so that on a large machine every core can decode a large photo (16
-// transcodes of 4 to 17 megapixel photos at 640 px hold about 500 MiB at
-// once); but no more than a quarter of the memory the machine, or its
-// container, has.
-func DefaultMemory(workers int) int64 { return defaultMemory(workers, memTotal()) }
-
-// defaultMemory is DefaultMemory on a machine of total bytes (0: unknown).
-func defaultMemory(workers int, total int64) int64 {
+// DefaultMemory is the decode-memory budget for that many workers on a
+// machine (or container) of total bytes of memory, 0 when unknown: 144
+// MiB, or 32 MiB a worker where that is more, so that on a large machine
+// every core can decode a large photo (16 transcodes of 4 to 17 megapixel
+// photos at 640 px hold about 500 MiB at once); but no more than a
+// quarter of the memory.
+func DefaultMemory(workers int, total int64) int64 {
 	const least, perWorker = 144 << 20, 32 << 20
 	m := max(least, perWorker*int64(workers))
 	if total > 0 {
@@ -39,34 +33,9 @@ func defaultMemory(workers int, total int64) int64 {
 	return m
 }
 
-// memTotal is the memory of the machine (/proc/meminfo), or of the
-// container where its cgroup sets a lower limit; 0 where neither can be
-// read.
-func memTotal() int64 {
-	var total int64
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				total = kb << 10
-			}
-		}
-	}
-	// cgroup v2, then v1; v2 says "max" where there is no limit, which
-	// does not parse, and v1 a number larger than the machine's memory.
-	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		if b, err := os.ReadFile(path); err == nil {
-			if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > 0 && (total == 0 || v < total) {
-				total = v
-			}
-		}
-	}
-	return total
-}
-
 // Options configures a Transcoder. The zero value transcodes files in the
 // current directory with decode's default limits, one at a time per CPU,
-// within DefaultMemory.
+// within DefaultMemory for a machine of unknown memory.
 type Options struct {
 	// Dir is the folder that key names are relative to.
 	Dir string
@@ -140,7 +109,7 @@ func New(o Options) *Transcoder {
 		o.Workers = runtime.NumCPU()
 	}
 	if o.Memory <= 0 {
-		o.Memory = DefaultMemory(o.Workers)
+		o.Memory = DefaultMemory(o.Workers, 0)
 	}
 	return &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers}, loads: make(map[version]*loads),
 		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe, caption: o.Caption}

@@ -429,12 +429,9 @@ func TestDefaultMemoryFollowsWorkers(t *testing.T) {
 		{16, 256 * mib, 144 * mib},
 		{16, 0, 512 * mib}, // memory unknown
 	} {
-		if got := defaultMemory(c.workers, c.total); got != c.want {
+		if got := DefaultMemory(c.workers, c.total); got != c.want {
 			t.Errorf("%d workers, %d MiB: budget %d MiB; want %d", c.workers, c.total/mib, got/mib, c.want/mib)
 		}
-	}
-	if total := memTotal(); total < 64*mib {
-		t.Errorf("memTotal() = %d bytes; this machine has more", total)
 	}
 }
 
