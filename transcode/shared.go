@@ -2,7 +2,9 @@ package transcode
 
 import (
 	"context"
+	"errors"
 	"image"
+	"runtime"
 	"slices"
 	"time"
 
@@ -11,9 +13,27 @@ import (
 )
 
 // Several frames of one photo are often wanted at once: the timeline's
-// width and the widths its clients watch, prepared together. Their loads
-// share one decode, at the scale the largest of them needs, instead of
-// decoding the photo once per width.
+// width and the widths its clients watch, prepared together. The first of
+// their loads to get a worker decodes the photo once, at the scale the
+// finest of them needs, and makes every one of their pictures from it
+// before it lets the decode go. The others wait for their picture holding
+// nothing: no worker turn, no memory. No decoded photo is ever kept for a
+// load that has yet to get a turn, so memory never waits on a turn.
+//
+// The order in which a load takes its resources, on every path:
+//
+//  1. its registration (register: what it wants, so that a decode can
+//     take it on), held until Load returns;
+//  2. a worker turn (gate.acquire), urgent loads first;
+//  3. decode memory, only ever by TryAcquire while the turn is held. When
+//     the budget is short the load gives its turn back, waits for the
+//     memory, and then waits for a turn again holding the memory
+//     (reserve). A load waiting for another's decode gives its turn back
+//     too (off).
+//
+// So a load holding a turn never waits for anything (borrowing idle
+// turns for its resize does not wait either), every turn comes back, and
+// with it every byte of memory: no wait can close a circle.
 
 // version names one version of a file, as keys do.
 type version struct {
@@ -21,41 +41,59 @@ type version struct {
 	size, modTime int64
 }
 
-// want is a frame a load under way makes from one version of a file.
+// want is a picture a load under way makes from one version of a file:
+// the load's frame, or one half of a pair's.
 type want struct {
 	v version
-	o encode.Options
+	o encode.Options // the frame's, without its caption's text
+	c CaptionKey
+	// The fields below are protected by Transcoder.mu.
+	// started is set once the load has come to make the picture: no other
+	// load may take it on after that.
+	started bool
+	// by is the decode that makes the picture for this load, if another
+	// load took it on.
+	by *sharedDecode
 }
 
-// loads are the loads of one version under way and the decode they share.
+// loads are the pictures wanted of one version, and the decode under way
+// that more of them may still join.
 type loads struct {
-	wants  []encode.Options
-	shared *sharedDecode // nil until one of them decodes for the others
+	wants []*want
+	open  *sharedDecode // nil when no decode takes on more pictures
 }
 
-// sharedDecode is a decode made for every load of a version. done is
-// closed once img is set, or left nil when the decode failed or cannot be
-// shared (a PNG read row by row is read once).
+// sharedDecode is a decode that makes pictures for other loads than its
+// own. Its fields are protected by Transcoder.mu, but for shrunk and done.
 type sharedDecode struct {
-	done   chan struct{}
-	shrunk int
-	img    *decode.Image
-	// kept is the budget the picture holds until the version's last load
-	// ends.
-	kept int64
+	shrunk int           // the decode's scale: 1, 2, 4 or 8
+	done   chan struct{} // closed when every picture taken on is made or given up
+	todo   []*want       // pictures taken on and not yet made
+	made   map[*want]made
 }
 
-// wants are the frames the load of k makes, one per file version.
-func (k Key) wants() []want {
+// made is a picture made for another load, or why it could not be.
+type made struct {
+	m   *image.RGBA
+	err error
+}
+
+// wants are the pictures the load of k makes, one per file version.
+func (k Key) wants() []*want {
 	o := k.options()
+	v := version{k.Name, k.Size, k.ModTime}
 	if k.Pair.Name == "" {
-		return []want{{version{k.Name, k.Size, k.ModTime}, o}}
+		return []*want{{v: v, o: o, c: k.Caption}}
 	}
 	left, right := halves(o)
-	return []want{{version{k.Name, k.Size, k.ModTime}, left}, {version{k.Pair.Name, k.Pair.Size, k.Pair.ModTime}, right}}
+	c := k.Caption
+	if c.Count > 0 {
+		c.Index = min(c.Index+1, c.Count-1)
+	}
+	return []*want{{v: v, o: left, c: k.Caption}, {v: version{k.Pair.Name, k.Pair.Size, k.Pair.ModTime}, o: right, c: c}}
 }
 
-func (t *Transcoder) register(ws []want) {
+func (t *Transcoder) register(ws []*want) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, w := range ws {
@@ -64,135 +102,230 @@ func (t *Transcoder) register(ws []want) {
 			l = &loads{}
 			t.loads[w.v] = l
 		}
-		l.wants = append(l.wants, w.o)
+		l.wants = append(l.wants, w)
 	}
 }
 
-func (t *Transcoder) unregister(ws []want) {
+func (t *Transcoder) unregister(ws []*want) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, w := range ws {
-		l := t.loads[w.v]
-		if i := slices.Index(l.wants, w.o); i >= 0 {
-			l.wants = slices.Delete(l.wants, i, i+1)
+		if s := w.by; s != nil {
+			// Taken on and left before taking the picture: the decode
+			// skips it, or drops what it made.
+			delete(s.made, w)
+			w.by = nil
 		}
+		l := t.loads[w.v]
+		l.wants = slices.DeleteFunc(l.wants, func(x *want) bool { return x == w })
 		if len(l.wants) == 0 {
 			delete(t.loads, w.v)
-			if l.shared != nil && l.shared.kept > 0 {
-				t.memory.Release(l.shared.kept)
-			}
 		}
 	}
 }
 
-// decodeFor gives the picture of f, version v, for the frame o: decoded
-// here, for every load of v under way when more than one wants it, or
-// taken from such a decode. Waiting for another load's decode, the load
-// gives up its worker (wait); the time spent waiting for memory is added
-// to *memWait as well. done releases the budget held for the
-// picture and the scaling that follows; call it once the frame is made.
-func (t *Transcoder) decodeFor(ctx context.Context, v version, f *decode.File, o encode.Options,
-	waited, memWait *time.Duration, wait func(<-chan struct{}) error) (img *decode.Image, shared bool, done func(), err error) {
+// off runs a wait without a worker turn: it gives the turn back, waits,
+// and takes a turn again. A load must never wait with a turn in hand.
+type off func(wait func() error) error
+
+// reserve takes n bytes of the decode-memory budget: at once when they
+// are free, else without a worker turn (see the order above). The time it
+// waits is added to *waited and *memWait.
+func (t *Transcoder) reserve(ctx context.Context, n int64, waited, memWait *time.Duration, away off) error {
+	if t.memory.TryAcquire(n) {
+		return nil
+	}
+	w0 := time.Now()
+	defer func() {
+		*waited += time.Since(w0)
+		*memWait += time.Since(w0)
+	}()
+	got := false
+	err := away(func() error {
+		if err := t.memory.Acquire(ctx, n); err != nil {
+			return err
+		}
+		got = true
+		return nil
+	})
+	if err != nil && got {
+		t.memory.Release(n) // left while waiting for a turn again
+	}
+	return err
+}
+
+// scaled makes the picture w wants from f, its file opened at w's version,
+// with the frame options o (w's, with the caption's text). It takes the
+// picture from a decode that another load took it on for, or joins one
+// under way that is fine enough; otherwise it decodes here, taking on the
+// pictures of the other loads of the version that have not started, and
+// makes theirs too.
+func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o encode.Options,
+	r *Report, waited *time.Duration, away off) (*image.RGBA, error) {
 	h, or := f.Header(), f.Orientation()
 	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, or, o), Rows: true}
-	reserve := func(n int64) error {
+
+	t.mu.Lock()
+	l := t.loads[w.v]
+	w.started = true
+	s := w.by
+	if s == nil && l.open != nil && l.open.shrunk <= f.Shrinks(do) {
+		s = l.open
+		s.todo = append(s.todo, w)
+		w.by = s
+	}
+	t.mu.Unlock()
+	if s != nil {
 		w0 := time.Now()
-		defer func() {
-			*waited += time.Since(w0)
-			*memWait += time.Since(w0)
-		}()
-		return t.memory.Acquire(ctx, n)
+		err := away(func() error {
+			select {
+			case <-s.done:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		*waited += time.Since(w0)
+		if err != nil {
+			return nil, err
+		}
+		t.mu.Lock()
+		p, ok := s.made[w]
+		delete(s.made, w)
+		w.by = nil
+		t.mu.Unlock()
+		if ok {
+			r.Shared = true
+			return p.m, p.err
+		}
+		// That decode failed or its load left before making this
+		// picture: decode here.
 	}
 
 	t.mu.Lock()
-	l := t.loads[v]
-	if s := l.shared; s != nil && s.shrunk <= f.Shrinks(do) {
-		t.mu.Unlock()
-		w0 := time.Now()
-		err := wait(s.done)
-		*waited += time.Since(w0)
-		if err != nil {
-			return nil, false, nil, err
+	var others []*want
+	for _, x := range l.wants {
+		if x != w && !x.started && x.by == nil {
+			others = append(others, x)
 		}
-		if s.img != nil {
-			mem := min(encode.Memory(h.Width, h.Height, or, o, s.shrunk, f.Planar()), t.budget)
-			if err := reserve(mem); err != nil {
-				return nil, false, nil, err
-			}
-			return s.img, true, func() { t.memory.Release(mem) }, nil
-		}
-		t.mu.Lock() // that decode failed: decode here
 	}
-	var s *sharedDecode
-	if l.shared == nil && len(l.wants) > 1 {
-		for _, w := range l.wants {
-			do.Shrink = min(do.Shrink, encode.Shrink(h.Width, h.Height, or, w))
+	if len(others) > 0 {
+		for _, x := range others {
+			do.Shrink = min(do.Shrink, encode.Shrink(h.Width, h.Height, or, x.o))
 		}
-		s = &sharedDecode{done: make(chan struct{}), shrunk: f.Shrinks(do)}
-		l.shared = s
+		s = &sharedDecode{shrunk: f.Shrinks(do), done: make(chan struct{}), todo: others, made: make(map[*want]made)}
+		for _, x := range others {
+			x.by = s
+		}
+		l.open = s
+	} else {
+		s = nil
 	}
 	t.mu.Unlock()
 
-	// The reservation covers the decode and what Scale makes from it,
-	// which lives as long.
-	mem := min(f.Memory(do)+encode.Memory(h.Width, h.Height, or, o, f.Shrinks(do), f.Planar()), t.budget)
-	err = reserve(mem)
-	if err == nil {
-		img, err = f.Decode(do)
-		if err != nil {
-			t.memory.Release(mem)
-		}
+	// The reservation covers the decode and every picture made from it,
+	// made one after the other.
+	shrunk := f.Shrinks(do)
+	mem := f.Memory(do) + encode.Memory(h.Width, h.Height, or, o, shrunk, f.Planar())
+	for _, x := range others {
+		mem += encode.Memory(h.Width, h.Height, or, x.o, shrunk, f.Planar())
 	}
-	var kept int64
-	if s != nil {
-		t.mu.Lock()
-		if err == nil && shareable(img) && len(l.wants) > 1 {
-			s.img = img
-			s.kept = min(pixelBytes(img.Pixels), mem)
-			kept = s.kept
-		} else if l.shared == s {
-			l.shared = nil
-		}
-		t.mu.Unlock()
-		close(s.done)
+	mem = min(mem, t.budget)
+	var img *decode.Image
+	err := t.reserve(ctx, mem, waited, &r.MemoryWait, away)
+	if err == nil {
+		defer t.memory.Release(mem)
+		img, err = f.Decode(do)
 	}
 	if err != nil {
-		return nil, false, nil, err
+		// A fault in the file's bytes is the same for every picture of
+		// it; anything else (this load left) leaves the others to decode
+		// for themselves.
+		var shareErr error
+		if Lasting(err) {
+			shareErr = err
+		}
+		t.finish(w.v, s, nil, nil, shareErr)
+		return nil, err
 	}
-	return img, false, func() { t.memory.Release(mem - kept) }, nil
+	own, err := t.scale(img, o)
+	t.finish(w.v, s, f, img, nil)
+	return own, err
 }
 
-// shareable reports whether several frames can be made from img: not a
-// PNG read row by row, which is read once.
-func shareable(img *decode.Image) bool {
-	_, rows := img.Pixels.(encode.Rows)
-	return !rows
+// finish makes the pictures s took on from img, decoded from f, or gives each of them err
+// when img is nil (or, with err nil too, nothing: their loads decode for
+// themselves), and lets their loads go. A load that joins meanwhile is
+// served too.
+func (t *Transcoder) finish(v version, s *sharedDecode, f *decode.File, img *decode.Image, err error) {
+	if s == nil {
+		return
+	}
+	var taken bool
+	var when time.Time
+	for {
+		t.mu.Lock()
+		if len(s.todo) == 0 {
+			if l := t.loads[v]; l != nil && l.open == s {
+				l.open = nil
+			}
+			t.mu.Unlock()
+			break
+		}
+		x := s.todo[0]
+		s.todo = s.todo[1:]
+		gone := x.by != s // its load left
+		t.mu.Unlock()
+		if gone {
+			continue
+		}
+		var p made
+		switch {
+		case img != nil:
+			if !taken {
+				when, _ = f.Taken()
+				taken = true
+			}
+			o, cerr := t.captioned(x, when)
+			if cerr != nil {
+				p.err = cerr
+			} else {
+				p.m, p.err = t.scale(img, o)
+			}
+		case err != nil:
+			p.err = err
+		default:
+			continue
+		}
+		t.mu.Lock()
+		if x.by == s {
+			s.made[x] = p
+		}
+		t.mu.Unlock()
+	}
+	close(s.done)
 }
 
-// pixelBytes is the memory a decoded picture holds.
-func pixelBytes(m image.Image) int64 {
-	switch m := m.(type) {
-	case *image.YCbCr:
-		return int64(len(m.Y) + len(m.Cb) + len(m.Cr))
-	case *decode.VideoYCbCr:
-		return pixelBytes(m.YCbCr)
-	case *image.NYCbCrA:
-		return pixelBytes(&m.YCbCr) + int64(len(m.A))
-	case *image.RGBA:
-		return int64(len(m.Pix))
-	case *image.NRGBA:
-		return int64(len(m.Pix))
-	case *image.Gray:
-		return int64(len(m.Pix))
-	case *image.RGBA64:
-		return int64(len(m.Pix))
-	case *image.NRGBA64:
-		return int64(len(m.Pix))
-	case *image.Gray16:
-		return int64(len(m.Pix))
-	case *image.Paletted:
-		return int64(len(m.Pix))
+// scale makes one picture from img, its resize spread over the turns no
+// other load wants now, so that a lone frame is made on every core
+// --workers allows and never on more.
+func (t *Transcoder) scale(img *decode.Image, o encode.Options) (*image.RGBA, error) {
+	lent := t.workers.borrow(runtime.GOMAXPROCS(0) - 1)
+	defer t.workers.giveBack(lent)
+	o.Cores = 1 + lent
+	return encode.Scale(img, o)
+}
+
+// captioned is w's frame options with its caption's text, for a photo
+// taken when.
+func (t *Transcoder) captioned(w *want, when time.Time) (encode.Options, error) {
+	o := w.o
+	if w.c.Template == 0 {
+		return o, nil
 	}
-	b := m.Bounds()
-	return 4 * int64(b.Dx()) * int64(b.Dy())
+	if w.c.Template != t.caption.Hash() {
+		return o, errors.New("the key names another caption than this instance's --caption")
+	}
+	o.Caption = t.caption.Text(encode.CaptionFields{Name: w.v.name, Taken: when, Index: w.c.Index, Count: w.c.Count})
+	return o, nil
 }

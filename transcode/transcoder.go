@@ -143,16 +143,14 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 			t.workers.release()
 		}
 	}()
-	// wait gives the worker up while this load waits for another's
-	// decode, and takes a turn again after it.
-	wait := func(c <-chan struct{}) error {
+	// away gives the turn up while this load waits, and takes a turn
+	// again after it (the order of resources in shared.go).
+	away := func(wait func() error) error {
 		t.running.Add(-1)
 		t.workers.release()
 		held = false
-		select {
-		case <-c:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := wait(); err != nil {
+			return err
 		}
 		if err := t.workers.acquire(ctx, IsUrgent(ctx)); err != nil {
 			return err
@@ -161,7 +159,7 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 		t.running.Add(1)
 		return nil
 	}
-	b, r := t.transcode(ctx, k, wait)
+	b, r := t.transcode(ctx, k, ws, away)
 	r.Err = named(k.Name, r.Err)
 	if Lasting(r.Err) {
 		t.mu.Lock()
@@ -190,14 +188,13 @@ func halves(o encode.Options) (left, right encode.Options) {
 	return left, right
 }
 
-func (t *Transcoder) transcode(ctx context.Context, k Key, wait func(<-chan struct{}) error) (_ []byte, r Report) {
+func (t *Transcoder) transcode(ctx context.Context, k Key, ws []*want, away off) (_ []byte, r Report) {
 	r.Key = k
 	start := time.Now()
 	var waited time.Duration
 	defer func() { r.Took = time.Since(start) - waited }()
-	o := k.options()
 	if k.Pair.Name == "" {
-		m, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, o, &r, &waited, wait)
+		m, err := t.picture(ctx, ws[0], &r, &waited, away)
 		if err != nil {
 			r.Err = err
 			return nil, r
@@ -212,19 +209,15 @@ func (t *Transcoder) transcode(ctx context.Context, k Key, wait func(<-chan stru
 		r.Err = errors.New("a pair of portraits needs a --fit frame")
 		return nil, r
 	}
-	left, right := halves(o)
-	a, err := t.picture(ctx, k.Name, k.Size, k.ModTime, k.Caption, left, &r, &waited, wait)
+	a, err := t.picture(ctx, ws[0], &r, &waited, away)
 	if err != nil {
 		r.Err = err
 		return nil, r
 	}
-	c := k.Caption
-	if c.Count > 0 {
-		c.Index = min(c.Index+1, c.Count-1)
-	}
 	rr := Report{}
-	b, err := t.picture(ctx, k.Pair.Name, k.Pair.Size, k.Pair.ModTime, c, right, &rr, &waited, wait)
+	b, err := t.picture(ctx, ws[1], &rr, &waited, away)
 	r.MemoryWait += rr.MemoryWait
+	r.Shared = r.Shared || rr.Shared
 	if err != nil {
 		r.Err = named(k.Pair.Name, err)
 		return nil, r
@@ -234,46 +227,33 @@ func (t *Transcoder) transcode(ctx context.Context, k Key, wait func(<-chan stru
 	return out, r
 }
 
-// picture makes the pixels of one file's frame (o, with the caption c
-// names filled in for it): it opens the file, refuses a version other
-// than the one named, reserves the decode's memory and decodes, or takes
-// the picture another load of the file decoded for both. It sets r's
+// picture makes the pixels of one file's frame, as w wants them: it opens
+// the file, refuses a version other than the one named, and makes the
+// picture (scaled), or takes the one another load made for it. It sets r's
 // Header (and Shared) and adds the time spent waiting for memory or
 // another load's decode to *waited.
-func (t *Transcoder) picture(ctx context.Context, name string, size, modTime int64, c CaptionKey, o encode.Options,
-	r *Report, waited *time.Duration, wait func(<-chan struct{}) error) (*image.RGBA, error) {
-	f, err := decode.Open(t.path(name), t.lim)
+func (t *Transcoder) picture(ctx context.Context, w *want, r *Report, waited *time.Duration, away off) (*image.RGBA, error) {
+	f, err := decode.Open(t.path(w.v.name), t.lim)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	h := &r.Header
 	*h = f.Header()
-	if h.Size != size || h.ModTime.UnixNano() != modTime {
+	if h.Size != w.v.size || h.ModTime.UnixNano() != w.v.modTime {
 		// Changed since it was listed (or, for a peer, this copy
 		// differs): the next listing brings the new version, a new key.
-		return nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", name)
+		return nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", w.v.name)
 	}
-	if c.Template != 0 {
-		if c.Template != t.caption.Hash() {
-			return nil, errors.New("the key names another caption than this instance's --caption")
-		}
-		taken, _ := f.Taken()
-		o.Caption = t.caption.Text(encode.CaptionFields{Name: name, Taken: taken, Index: c.Index, Count: c.Count})
+	var taken time.Time
+	if w.c.Template != 0 {
+		taken, _ = f.Taken()
 	}
-	img, shared, done, err := t.decodeFor(ctx, version{name, size, modTime}, f, o, waited, &r.MemoryWait, wait)
+	o, err := t.captioned(w, taken)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
-	r.Shared = r.Shared || shared
-	// The resize spreads over the turns no other load wants now, so that
-	// a lone frame is made on every core --workers allows and never on
-	// more.
-	lent := t.workers.borrow(runtime.GOMAXPROCS(0) - 1)
-	defer t.workers.giveBack(lent)
-	o.Cores = 1 + lent
-	return encode.Scale(img, o)
+	return t.scaled(ctx, w, f, o, r, waited, away)
 }
 
 func (t *Transcoder) path(name string) string { return filepath.Join(t.dir, filepath.FromSlash(name)) }

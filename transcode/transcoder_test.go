@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,10 +127,14 @@ func TestLastingFailuresAreRemembered(t *testing.T) {
 	}
 }
 
-// Workers is the one bound on transcodes running at once.
+// Workers is the one bound on transcodes running at once. (Eight
+// different photos: loads of one photo share its decode, and only one of
+// them runs.)
 func TestWorkersBoundConcurrency(t *testing.T) {
 	dir := t.TempDir()
-	writePNG(t, filepath.Join(dir, "a.png"), 1200, 900)
+	for w := range 8 {
+		writePNG(t, filepath.Join(dir, fmt.Sprintf("a%d.png", w)), 800+w, 600)
+	}
 	tr := New(Options{Dir: dir, Workers: 2})
 	var wg sync.WaitGroup
 	var peak atomic.Int32
@@ -151,7 +156,7 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := tr.Load(context.Background(), keyOf(t, dir, "a.png", 100+w)); err != nil {
+			if _, err := tr.Load(context.Background(), keyOf(t, dir, fmt.Sprintf("a%d.png", w), 100)); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -463,5 +468,90 @@ func TestReportsTheWaitForMemory(t *testing.T) {
 	}
 	if w := rs.all[1].MemoryWait; w > 20*time.Millisecond {
 		t.Errorf("MemoryWait with the budget free = %v; want next to nothing", w)
+	}
+}
+
+// Loads of a few photos at random widths, some urgent, some pairs, some
+// given up half way, on two workers and a budget of about three decodes:
+// every load ends (none waits for memory holding a turn, none waits for a
+// load that waits for it), and every turn and byte comes back. Run under
+// -race in CI.
+func TestStressNeverDeadlocks(t *testing.T) {
+	dir := t.TempDir()
+	var names []string
+	for i := range 6 {
+		m := image.NewYCbCr(image.Rect(0, 0, 640+16*i, 480), image.YCbCrSubsampleRatio420)
+		rng := rand.New(rand.NewPCG(uint64(i), 1))
+		for j := range m.Y {
+			m.Y[j] = uint8(rng.IntN(256))
+		}
+		var b bytes.Buffer
+		jpeg.Encode(&b, m, &jpeg.Options{Quality: 80})
+		name := fmt.Sprintf("%d.jpg", i)
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	writePNG(t, filepath.Join(dir, "p.png"), 500, 400)
+	names = append(names, "p.png")
+	f, err := decode.Open(filepath.Join(dir, "0.jpg"), decode.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := f.Memory(decode.Options{})
+	f.Close()
+	const workers = 2
+	tr := New(Options{Dir: dir, Workers: workers, Memory: 3 * one})
+
+	loads := 60
+	if testing.Short() {
+		loads = 20
+	}
+	var wg sync.WaitGroup
+	var ended, failed atomic.Int32
+	for g := range 8 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 2))
+			for range loads {
+				k := keyOf(t, dir, names[rng.IntN(len(names))], []int{64, 100, 160, 320, 0}[rng.IntN(5)])
+				if rng.IntN(4) == 0 {
+					k.Width, k.Height = 320, 180
+					p := keyOf(t, dir, names[rng.IntN(len(names))], 0)
+					k.Pair = PairKey{Name: p.Name, Size: p.Size, ModTime: p.ModTime}
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				if rng.IntN(3) == 0 {
+					ctx = Urgent(ctx)
+				}
+				if rng.IntN(5) == 0 {
+					time.AfterFunc(time.Duration(rng.IntN(20))*time.Millisecond, cancel)
+				}
+				_, err := tr.Load(ctx, k)
+				cancel()
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("Load(%v): %v", k, err)
+					failed.Add(1)
+				}
+				ended.Add(1)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d of %d loads ended in 2 minutes: stuck\n%s", ended.Load(), 8*loads, buf[:runtime.Stack(buf, true)])
+	}
+	if n := len(tr.loads); n != 0 {
+		t.Errorf("%d file versions still tracked after every load ended", n)
+	}
+	if !tr.memory.TryAcquire(tr.budget) {
+		t.Error("the decode budget was not all given back")
+	}
+	if tr.workers.free != workers || tr.Running() != 0 {
+		t.Errorf("after every load: %d turns free, %d running; want %d and 0", tr.workers.free, tr.Running(), workers)
 	}
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"slidestream/decode"
+	"slidestream/encode"
+)
+
+// bigPhotos writes n different 4000×3000 baseline JPEGs (12 megapixels,
+// as a phone takes them) into dir/a and links each into the albums b, c
+// and d, so a library of 4n files holds n decodes' worth of pictures. It
+// returns the folder.
+func bigPhotos(t testing.TB, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, a := range []string{"a", "b", "c", "d"} {
+		if err := os.Mkdir(filepath.Join(dir, a), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const w, h = 4000, 3000
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+			r := rand.New(rand.NewPCG(uint64(i), 7))
+			for y := range h {
+				row := m.Y[y*m.YStride : y*m.YStride+w]
+				for x := range row {
+					row[x] = uint8((x*(i+1))/40+y/30) + uint8(r.IntN(24))
+				}
+			}
+			for j := range m.Cb {
+				m.Cb[j], m.Cr[j] = uint8(60+i*20), uint8(200-i*15)
+			}
+			var buf bytes.Buffer
+			if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 85}); err != nil {
+				t.Error(err)
+				return
+			}
+			p := filepath.Join(dir, "a", fmt.Sprintf("%02d.jpg", i))
+			if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+				t.Error(err)
+				return
+			}
+			for _, a := range []string{"b", "c", "d"} {
+				if err := os.Link(p, filepath.Join(dir, a, fmt.Sprintf("%02d.jpg", i))); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return dir
+}
+
+// decodesOf is the decode-memory budget that n decodes of a photo in dir
+// need at the given width, as the transcoder reckons them.
+func decodesOf(t testing.TB, path string, width, n int) string {
+	t.Helper()
+	f, err := decode.Open(path, decode.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, or := f.Header(), f.Orientation()
+	o := encode.Options{Width: width}
+	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, or, o), Rows: true}
+	one := f.Memory(do) + encode.Memory(h.Width, h.Height, or, o, f.Shrinks(do), f.Planar())
+	return strconv.FormatInt(int64(n)*one, 10)
+}
+
+// changes watches a stream and records when each new frame arrives (a
+// part that differs from the one before it), until ctx ends.
+type changes struct {
+	url string
+	mu  sync.Mutex
+	at  []time.Time
+	err error
+}
+
+func watch(ctx context.Context, wg *sync.WaitGroup, url string) *changes {
+	c := &changes{url: url}
+	wg.Go(func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			c.setErr(err)
+			return
+		}
+		defer resp.Body.Close()
+		_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		if err != nil {
+			c.setErr(err)
+			return
+		}
+		mr := multipart.NewReader(resp.Body, params["boundary"])
+		var last []byte
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				if ctx.Err() == nil {
+					c.setErr(err)
+				}
+				return
+			}
+			b, err := io.ReadAll(p)
+			if err != nil {
+				if ctx.Err() == nil {
+					c.setErr(err)
+				}
+				return
+			}
+			if !bytes.Equal(b, last) {
+				last = b
+				c.mu.Lock()
+				c.at = append(c.at, time.Now())
+				c.mu.Unlock()
+			}
+		}
+	})
+	return c
+}
+
+func (c *changes) setErr(err error) { c.mu.Lock(); c.err = err; c.mu.Unlock() }
+
+// longestStill is the longest time the stream showed one frame between
+// from and to, counting the time before its first frame.
+func (c *changes) longestStill(from, to time.Time) (time.Duration, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var worst time.Duration
+	last := from
+	for _, at := range c.at {
+		worst = max(worst, at.Sub(last))
+		last = at
+	}
+	return max(worst, to.Sub(last)), len(c.at)
+}
+
+// Two screens at different widths made the transcoder wait for decode
+// memory while holding both worker turns; the memory was kept for partner
+// loads that waited for a turn, and every channel stopped. Two channels
+// at two widths each, on 12-megapixel photos, a budget of three decodes
+// and two workers: every stream must keep changing slides every second.
+func TestTwoWidthsOnLargePhotosNeverFreeze(t *testing.T) {
+	run := 30 * time.Second
+	if testing.Short() {
+		run = 10 * time.Second
+	}
+	dir := bigPhotos(t, 6)
+	budget := decodesOf(t, filepath.Join(dir, "a", "00.jpg"), 800, 3)
+	ts := startServer(t, "--dir", dir, "--interval", "1s", "--width", "640", "--workers", "2", "--decode-memory", budget)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	start := time.Now()
+	var ws []*changes
+	for _, ch := range []string{"", "&album=b&order=shuffle"} {
+		for _, w := range []int{640, 800} {
+			ws = append(ws, watch(ctx, &wg, fmt.Sprintf("%s/slideshow?width=%d%s", ts.url, w, ch)))
+		}
+	}
+	time.Sleep(run)
+	end := time.Now()
+	cancel()
+	wg.Wait()
+	for _, c := range ws {
+		still, n := c.longestStill(start, end)
+		t.Logf("%s: %d frames in %v, longest on one frame %v", c.url, n, run.Round(time.Second), still.Round(time.Millisecond))
+		if c.err != nil {
+			t.Errorf("%s: %v", c.url, c.err)
+		}
+		// One second a slide; the first frame may take a cold start.
+		if still > 3*time.Second {
+			t.Errorf("%s showed one frame for %v (of %v); want a new slide every second", c.url, still.Round(time.Millisecond), run)
+		}
+	}
+}
