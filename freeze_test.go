@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -14,7 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -191,4 +195,107 @@ func TestTwoWidthsOnLargePhotosNeverFreeze(t *testing.T) {
 			t.Errorf("%s showed one frame for %v (of %v); want a new slide every second", c.url, still.Round(time.Millisecond), run)
 		}
 	}
+}
+
+// TestSoak plays 4 channels at 4 widths each with crossfades on
+// 12-megapixel photos, with screens that come and go at random widths and
+// channels and leave half way through a frame, on two workers and a budget
+// of three decodes. The four screens that stay must keep changing slides.
+// It runs 40 s, or SLIDESTREAM_SOAK (a duration) for a longer soak, and
+// logs slide changes a second, CPU and peak memory.
+func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a soak: skipped with -short")
+	}
+	run := 40 * time.Second
+	if v := os.Getenv("SLIDESTREAM_SOAK"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("SLIDESTREAM_SOAK=%q: %v", v, err)
+		}
+		run = d
+	}
+	dir := bigPhotos(t, 6)
+	budget := decodesOf(t, filepath.Join(dir, "a", "00.jpg"), 1280, 3)
+	ts := startServer(t, "--dir", dir, "--interval", "2s", "--fade", "500ms", "--width", "640",
+		"--workers", "2", "--decode-memory", budget)
+	channels := []string{"", "&album=b&order=shuffle", "&album=c&interval=3s", "&order=newest&interval=2500ms"}
+	var before syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	start := time.Now()
+	var stay []*changes
+	for i, ch := range channels {
+		stay = append(stay, watch(ctx, &wg, fmt.Sprintf("%s/slideshow?width=%d%s", ts.url, 640+64*i, ch)))
+	}
+	// The slides each channel shows, read from /api/state as a screen's
+	// remote would.
+	slideChanges := make([]int, len(channels))
+	wg.Go(func() {
+		last := make([]string, len(channels))
+		for tick := time.NewTicker(200 * time.Millisecond); ctx.Err() == nil; <-tick.C {
+			for i, ch := range channels {
+				var st struct {
+					Showing string `json:"showing"`
+					Index   int    `json:"index"`
+				}
+				req, _ := http.NewRequestWithContext(ctx, "GET", ts.url+"/api/state?"+strings.TrimPrefix(ch, "&"), nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					continue
+				}
+				json.NewDecoder(resp.Body).Decode(&st)
+				resp.Body.Close()
+				if now := fmt.Sprint(st.Index, st.Showing); st.Showing != "" && now != last[i] {
+					if last[i] != "" {
+						slideChanges[i]++
+					}
+					last[i] = now
+				}
+			}
+		}
+	})
+	var visits, snapshots atomic.Int64
+	for g := range 12 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 3))
+			for ctx.Err() == nil {
+				u := fmt.Sprintf("%s/slideshow?width=%d%s", ts.url, 320+r.IntN(4)*160, channels[r.IntN(len(channels))])
+				if r.IntN(4) == 0 {
+					u = strings.Replace(u, "/slideshow", "/snapshot", 1)
+					snapshots.Add(1)
+				}
+				visit, leave := context.WithTimeout(ctx, time.Duration(200+r.IntN(6000))*time.Millisecond)
+				req, _ := http.NewRequestWithContext(visit, "GET", u, nil)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				leave()
+				visits.Add(1)
+			}
+		})
+	}
+	time.Sleep(run)
+	end := time.Now()
+	cancel()
+	wg.Wait()
+	var after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
+	var slides int
+	for i, c := range stay {
+		still, n := c.longestStill(start, end)
+		slides += slideChanges[i]
+		if c.err != nil {
+			t.Errorf("%s: %v", c.url, c.err)
+		}
+		if still > 8*time.Second {
+			t.Errorf("%s showed one frame for %v (of %v); want a change every few seconds", c.url, still.Round(time.Millisecond), run)
+		}
+		t.Logf("%s: %d slide changes, %d different frames, longest on one frame %v", c.url, slideChanges[i], n, still.Round(time.Millisecond))
+	}
+	t.Logf("soak of %v: %d screens that stayed changed slides %.2f times a second together; %d visits (%d snapshots) came and went; CPU %.1f s (%.0f%% of one core); peak RSS of the test process %d MiB",
+		run, len(stay), float64(slides)/run.Seconds(), visits.Load(), snapshots.Load(), cpu.Seconds(), 100*cpu.Seconds()/run.Seconds(), after.Maxrss>>10)
 }
