@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image/jpeg"
 	"os"
 	"runtime/debug"
 	"time"
@@ -136,9 +138,32 @@ func (f *frames) Cached(s source.Slide, width int) bool {
 func (f *frames) Kind(err error) string { return decode.Kind(err) }
 
 // Fade makes a crossfade's frames, at this instance's quality (a
-// stream.Fader).
-func (f *frames) Fade(from, to []byte, steps int, each func(int, []byte) bool) error {
-	return encode.Fade(from, to, steps, f.quality, f.bg, each)
+// stream.Fader), as a load of the transcoder's: in a worker turn, its
+// pictures counted in --decode-memory. A fade is wanted now, so it goes
+// before frames rendered ahead.
+func (f *frames) Fade(ctx context.Context, from, to []byte, steps int, each func(int, []byte) bool) error {
+	var err error
+	werr := f.tr.Work(transcode.Urgent(ctx), fadeMemory(from, to), func() {
+		err = encode.Fade(from, to, steps, f.quality, f.bg, each)
+	})
+	if werr != nil {
+		return werr
+	}
+	return err
+}
+
+// fadeMemory is what a fade between two JPEG frames holds at once: both
+// decoded, the canvas they are mixed on and the encoded frame, each
+// reckoned as RGBA at the larger size (frames of different sizes are
+// padded to it). Frames whose headers cannot be read count as their bytes.
+func fadeMemory(from, to []byte) int64 {
+	a, errA := jpeg.DecodeConfig(bytes.NewReader(from))
+	b, errB := jpeg.DecodeConfig(bytes.NewReader(to))
+	if errA != nil || errB != nil {
+		return int64(len(from) + len(to))
+	}
+	w, h := int64(max(a.Width, b.Width)), int64(max(a.Height, b.Height))
+	return 4*4*w*h + int64(len(from)+len(to))
 }
 
 // gcSlack is memory beyond cached frames and decodes: the runtime and its

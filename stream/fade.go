@@ -12,17 +12,20 @@ type Fader interface {
 	// Fade calls each with the frames 1 to steps-1 of a fade from one
 	// frame to the other in steps steps, in order, frame i showing from
 	// and to mixed i/steps of the way; it stops early when each returns
-	// false. Frames of different sizes meet on the larger canvas.
-	Fade(from, to []byte, steps int, each func(i int, frame []byte) bool) error
+	// false. Frames of different sizes meet on the larger canvas. It may
+	// wait for room to work (a worker, memory) until ctx ends.
+	Fade(ctx context.Context, from, to []byte, steps int, each func(i int, frame []byte) bool) error
 }
 
 // fadeSteps is how many frames a second of crossfade is made of.
 const fadeSteps = 10
 
 // Fade is the crossfade from the slide shown before into the slide on
-// screen. Its frames are made once per width, for every client of the
-// channel at that width, as the first of them asks; a client that falls
-// behind skips frames, as it skips slides.
+// screen. Its frames are made once per pair of frames it fades between,
+// for every client served those frames, as the first of them asks: many
+// widths beyond the few a slot renders are served the nearest rendered
+// frame, and so share its fade. A client that falls behind skips frames,
+// as it skips slides.
 type Fade struct {
 	From, To *Slot
 	Start    time.Time
@@ -35,8 +38,12 @@ type Fade struct {
 	held  held
 
 	mu   sync.Mutex // protects runs
-	runs map[int][]*future
+	runs map[fadePair][]*future
 }
+
+// fadePair names a fade's run by the widths of the two frames it mixes,
+// as the slots serve them.
+type fadePair struct{ from, to int }
 
 func (t *Timeline) newFade(from, to *Slot) *Fade {
 	if t.fadeFor <= 0 || from == nil || to == nil || from == to {
@@ -88,17 +95,18 @@ func (f *Fade) frame(width, i int) (b []byte, done <-chan struct{}, err error) {
 		f.mu.Unlock()
 		return nil, nil, errFadeOver
 	}
-	run, ok := f.runs[width]
+	pair := fadePair{f.From.serves(width), f.To.serves(width)}
+	run, ok := f.runs[pair]
 	if !ok {
 		run = make([]*future, f.Steps-1)
 		for k := range run {
 			run[k] = &future{done: make(chan struct{})}
 		}
 		if f.runs == nil {
-			f.runs = make(map[int][]*future)
+			f.runs = make(map[fadePair][]*future)
 		}
-		f.runs[width] = run
-		go f.make(width, run)
+		f.runs[pair] = run
+		go f.make(pair, run)
 	}
 	f.mu.Unlock()
 	fu := run[i-1]
@@ -111,7 +119,7 @@ func (f *Fade) frame(width, i int) (b []byte, done <-chan struct{}, err error) {
 }
 
 // make renders the frames of run in order, stopping once the fade is over.
-func (f *Fade) make(width int, run []*future) {
+func (f *Fade) make(pair fadePair, run []*future) {
 	next := 0
 	finish := func(err error) {
 		for ; next < len(run); next++ {
@@ -121,23 +129,23 @@ func (f *Fade) make(width int, run []*future) {
 	}
 	ctx, cancel := context.WithDeadline(f.ctx, f.end())
 	defer cancel()
-	from, err := f.From.Frame(ctx, width)
+	from, err := f.From.Frame(ctx, pair.from)
 	if err != nil {
 		finish(err)
 		return
 	}
-	to, err := f.To.Frame(ctx, width)
+	to, err := f.To.Frame(ctx, pair.to)
 	if err != nil {
 		finish(err)
 		return
 	}
-	err = f.fader.Fade(from, to, f.Steps, func(i int, b []byte) bool {
+	err = f.fader.Fade(ctx, from, to, f.Steps, func(i int, b []byte) bool {
 		if i-1 != next {
 			return false
 		}
 		run[next].b = b
 		if f.hold != nil {
-			f.held.add(f.hold.Hold(Picture{}, width, b))
+			f.held.add(f.hold.Hold(Picture{}, pair.to, b))
 		}
 		close(run[next].done)
 		next++

@@ -185,16 +185,12 @@ func (s *Slot) last() source.Slide {
 func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 	s.mu.Lock()
 	f, ok := s.frames[width]
-	if !ok && (s.onDemand[width] || len(s.onDemand) < maxOnDemandWidths) {
-		if s.onDemand == nil {
-			s.onDemand = make(map[int]bool)
-		}
-		s.onDemand[width] = true
+	if !ok && s.demand(width) {
 		s.mu.Unlock()
 		return s.render.Render(ctx, s.picture(), width)
 	}
 	if !ok {
-		f = s.nearest(width)
+		f = s.frames[s.nearest(width)]
 	}
 	s.mu.Unlock()
 	select {
@@ -205,16 +201,42 @@ func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 	}
 }
 
-// nearest is the prepared frame whose width is closest to width. s.mu must
-// be held; a slot always has at least the default width.
-func (s *Slot) nearest(width int) *future {
+// nearest is the prepared width closest to width. s.mu must be held; a
+// slot always has at least the default width.
+func (s *Slot) nearest(width int) int {
 	best := -1
 	for w := range s.frames {
 		if best < 0 || abs(w-width) < abs(best-width) || (abs(w-width) == abs(best-width) && w > best) {
 			best = w
 		}
 	}
-	return s.frames[best]
+	return best
+}
+
+// serves is the width of the frame Frame gives for width: width itself
+// when the slot prepares it or renders it on demand (taking one of the
+// on-demand places if one is free, as Frame would), else the nearest
+// prepared width.
+func (s *Slot) serves(width int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.frames[width]; ok || s.demand(width) {
+		return width
+	}
+	return s.nearest(width)
+}
+
+// demand reports whether width is rendered on demand, taking a free
+// place for it if there is one. s.mu must be held.
+func (s *Slot) demand(width int) bool {
+	if !s.onDemand[width] && len(s.onDemand) >= maxOnDemandWidths {
+		return false
+	}
+	if s.onDemand == nil {
+		s.onDemand = make(map[int]bool)
+	}
+	s.onDemand[width] = true
+	return true
 }
 
 func abs(n int) int {

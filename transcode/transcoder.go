@@ -132,34 +132,12 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	ws := k.wants()
 	t.register(ws) // before waiting: a decode may be made for this load too
 	defer t.unregister(ws)
-	if err := t.workers.acquire(ctx, IsUrgent(ctx)); err != nil {
+	u, err := t.take(ctx)
+	if err != nil {
 		return nil, err
 	}
-	t.running.Add(1)
-	held := true
-	defer func() {
-		if held {
-			t.running.Add(-1)
-			t.workers.release()
-		}
-	}()
-	// away gives the turn up while this load waits, and takes a turn
-	// again after it (the order of resources in shared.go).
-	away := func(wait func() error) error {
-		t.running.Add(-1)
-		t.workers.release()
-		held = false
-		if err := wait(); err != nil {
-			return err
-		}
-		if err := t.workers.acquire(ctx, IsUrgent(ctx)); err != nil {
-			return err
-		}
-		held = true
-		t.running.Add(1)
-		return nil
-	}
-	b, r := t.transcode(ctx, k, ws, away)
+	defer u.end()
+	b, r := t.transcode(ctx, k, ws, u.away)
 	r.Err = named(k.Name, r.Err)
 	if Lasting(r.Err) {
 		t.mu.Lock()
@@ -173,6 +151,71 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 		t.observe(r)
 	}
 	return b, r.Err
+}
+
+// turn is a worker turn a load holds, or gave back while it waits.
+type turn struct {
+	t    *Transcoder
+	ctx  context.Context
+	held bool
+}
+
+// take waits for a worker turn (urgent loads first), or until ctx ends.
+func (t *Transcoder) take(ctx context.Context) (*turn, error) {
+	if err := t.workers.acquire(ctx, IsUrgent(ctx)); err != nil {
+		return nil, err
+	}
+	t.running.Add(1)
+	return &turn{t: t, ctx: ctx, held: true}, nil
+}
+
+// away gives the turn up while the load waits, and takes a turn again
+// after it (the order of resources in shared.go). An error leaves the turn
+// given up.
+func (u *turn) away(wait func() error) error {
+	u.end()
+	if err := wait(); err != nil {
+		return err
+	}
+	if err := u.t.workers.acquire(u.ctx, IsUrgent(u.ctx)); err != nil {
+		return err
+	}
+	u.held = true
+	u.t.running.Add(1)
+	return nil
+}
+
+// end gives the turn back, if it is held.
+func (u *turn) end() {
+	if u.held {
+		u.held = false
+		u.t.running.Add(-1)
+		u.t.workers.release()
+	}
+}
+
+// Work runs fn as a load of its own that makes no frame from a file, such
+// as a crossfade's frames: in a worker turn, with mem bytes of the
+// decode-memory budget (at most the whole budget) reserved for it, taken
+// in the order loads take them, so that it neither runs beside more
+// transcodes than --workers allows nor holds memory the budget does not
+// count. fn must not wait for other loads. Urgent ctx goes first. It
+// returns ctx's error, without calling fn, if ctx ends first. It is safe
+// for concurrent use.
+func (t *Transcoder) Work(ctx context.Context, mem int64, fn func()) error {
+	u, err := t.take(ctx)
+	if err != nil {
+		return err
+	}
+	defer u.end()
+	mem = min(max(mem, 0), t.budget)
+	var waited, memWait time.Duration
+	if err := t.reserve(ctx, mem, &waited, &memWait, u.away); err != nil {
+		return err
+	}
+	defer t.memory.Release(mem)
+	fn()
+	return nil
 }
 
 // options are the encode options of k's frame.

@@ -555,3 +555,55 @@ func TestStressNeverDeadlocks(t *testing.T) {
 		t.Errorf("after every load: %d turns free, %d running; want %d and 0", tr.workers.free, tr.Running(), workers)
 	}
 }
+
+// Work (a crossfade's frames) runs in a worker turn with its memory
+// reserved: it waits while the one worker is busy, and while the budget is
+// taken it waits without the turn, so a transcode runs meanwhile.
+func TestWorkTakesATurnAndItsMemory(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), 64, 48)
+	tr := New(Options{Dir: dir, Workers: 1, Memory: 1 << 20})
+	ctx := context.Background()
+	tr.workers.acquire(ctx, false) // the one worker is busy
+	ran := make(chan struct{})
+	go func() {
+		if err := tr.Work(ctx, 1<<20, func() {
+			if tr.Running() != 1 {
+				t.Errorf("Work's fn runs with %d turns held; want its own", tr.Running())
+			}
+			close(ran)
+		}); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-ran:
+		t.Fatal("Work ran while the only worker was busy")
+	case <-time.After(50 * time.Millisecond):
+	}
+	tr.memory.Acquire(ctx, 1<<20) // and now the budget is taken too
+	tr.workers.release()
+	// Work waits for memory without its turn: the turn is free for a
+	// load of a file meanwhile.
+	deadline := time.Now().Add(5 * time.Second)
+	for tr.workers.waiting() > 0 || tr.Running() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Work holds a turn while it waits for memory")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := tr.workers.acquire(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	tr.workers.release()
+	select {
+	case <-ran:
+		t.Fatal("Work ran without its memory")
+	default:
+	}
+	tr.memory.Release(1 << 20)
+	<-ran
+	if !tr.memory.TryAcquire(1 << 20) {
+		t.Error("Work did not give its memory back")
+	}
+}
