@@ -67,7 +67,7 @@ func load(tr *transcode.Transcoder) func(ctx context.Context, key string) ([]byt
 func (f *frames) frameKey(s source.Slide, width int) transcode.Key {
 	k := f.key(s, width)
 	if f.fit.X == 0 && width > 0 {
-		if h, err := f.index.Get(s); err == nil && width >= max(h.Width, h.Height) {
+		if h, err := f.index.Checked(s); err == nil && width >= max(h.Width, h.Height) {
 			k.Width = 0
 		}
 	}

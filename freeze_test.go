@@ -291,7 +291,7 @@ func TestSoak(t *testing.T) {
 		if c.err != nil {
 			t.Errorf("%s: %v", c.url, c.err)
 		}
-		if still > 8*time.Second {
+		if still > 20*time.Second { // a freeze is for ever; a busy machine is slow
 			t.Errorf("%s showed one frame for %v (of %v); want a change every few seconds", c.url, still.Round(time.Millisecond), run)
 		}
 		t.Logf("%s: %d slide changes, %d different frames, longest on one frame %v", c.url, slideChanges[i], n, still.Round(time.Millisecond))

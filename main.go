@@ -59,6 +59,8 @@ type config struct {
 	rescan       time.Duration    // full rescans of the folder, besides notifications
 	order        string           // the default play order
 	maxChannels  int              // channels besides the default one
+	perClient    int              // channels one client address may start; 0: half of maxChannels
+	allowedHosts []string         // host names commands may be sent to, besides the machine's own
 	linger       time.Duration    // how long a channel outlives its last client; not a flag
 	stateDir     string           // where the index of dates is kept; "" for nowhere
 	peers        string           // fleet mode: the other instances, a list or @FILE
@@ -84,6 +86,15 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
 	fs.StringVar(&c.order, "order", "name", "play order: name (natural, album by album), shuffle (each photo once per pass), taken (oldest first, by EXIF date) or newest")
 	fs.IntVar(&c.maxChannels, "max-channels", 16, "channels (?album=, ?order=, ?interval=) that may run at once besides the default one")
+	fs.IntVar(&c.perClient, "max-channels-per-client", 0, "channels one client address (an IPv6 /64) may start that run at once; 0: half of --max-channels")
+	fs.Func("allowed-hosts", "host `NAMES`, comma-separated, that remote-control commands may be sent to besides addresses, localhost, .local names and the machine's host name (*.example.com for every name under one); others are refused, against DNS rebinding", func(v string) error {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.allowedHosts = append(c.allowedHosts, h)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&c.stateDir, "state-dir", defaultStateDir(), "folder for the index of photo dates and sizes, kept across restarts; empty: keep it in memory only")
 	fs.DurationVar(&c.rescan, "rescan", time.Minute, "list the whole folder again this often, for network mounts that send no change notifications; 0 = never")
 	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
@@ -117,6 +128,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-rescan %v: want 0 (never) or more", c.rescan)
 	case c.maxChannels < 0:
 		return bad("-max-channels %d: want 0 or more", c.maxChannels)
+	case c.perClient < 0:
+		return bad("-max-channels-per-client %d: want 0 (half of --max-channels) or more", c.perClient)
 	case !slices.Contains(source.OrderNames, c.order):
 		return bad("-order %q: want one of %s", c.order, strings.Join(source.OrderNames, ", "))
 	case c.fade < 0 || c.fade > time.Minute:
@@ -258,9 +271,10 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	}
 	s.timeline = tl
 	s.channels = stream.NewChannels(tl, stream.ChannelsOptions{Default: def, New: s.newTimeline,
-		Max: cfg.maxChannels, Linger: cfg.linger, Log: log})
+		Max: cfg.maxChannels, PerClient: cfg.perClient, Linger: cfg.linger, Log: log})
 	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
-		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log, HideNames: cfg.auth != nil})
+		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log, HideNames: cfg.auth != nil,
+		AllowedHosts: append(machineNames(), cfg.allowedHosts...)})
 	m.watch(s.timeline, s.handler, s.channels, s.index)
 	m.watchTranscoder(tr)
 
@@ -281,6 +295,20 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	}
 	s.ln = ln
 	return s, nil
+}
+
+// machineNames are the names this machine goes by on its own: its host
+// name, and that name's first label (a router's DNS often serves it bare).
+func machineNames() []string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return nil
+	}
+	names := []string{h}
+	if first, _, ok := strings.Cut(h, "."); ok {
+		names = append(names, first)
+	}
+	return names
 }
 
 // newTimeline makes the timeline of a channel: the album's slides (all of
@@ -323,7 +351,10 @@ func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
 		Fade:      s.cfg.fade,
 		Fader:     s.frames,
 		Portrait:  s.portrait(),
-		Log:       log,
+		// A channel other than the default runs for whoever asks, a
+		// state or a snapshot included: it renders only for screens.
+		Lazy: c != (stream.Channel{Order: s.cfg.order, Interval: s.cfg.interval}),
+		Log:  log,
 	}), nil
 }
 

@@ -16,6 +16,11 @@ var (
 	ErrUnsupported   = errors.New("decode: unsupported kind of image")
 	ErrCorrupt       = errors.New("decode: corrupt image")
 	ErrUnreadable    = errors.New("decode: cannot read file")
+	// ErrKilled: the process decoding the file (HEIC and AVIF are decoded
+	// in child processes) was killed, as the kernel does when memory runs
+	// out. It belongs to the moment, not to the file, until it happens
+	// again to the same version.
+	ErrKilled = errors.New("decode: decoder process killed")
 )
 
 // Error explains why one file cannot be shown, in words a user can act on:
@@ -33,7 +38,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Kind returns a short, stable word for the kind of rejection, suitable as a
 // metrics label: "not-regular", "too-large", "too-many-pixels",
-// "unknown-format", "animated", "unsupported", "corrupt", "unreadable" or
+// "unknown-format", "animated", "unsupported", "corrupt", "unreadable", "killed" or
 // "other".
 func Kind(err error) string {
 	switch {
@@ -53,6 +58,8 @@ func Kind(err error) string {
 		return "corrupt"
 	case errors.Is(err, ErrUnreadable):
 		return "unreadable"
+	case errors.Is(err, ErrKilled):
+		return "killed"
 	}
 	return "other"
 }

@@ -318,6 +318,9 @@ func corrupt(name string, f Format, err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if errors.Is(err, errChildGone) {
+		return reject(name, ErrKilled, "the process decoding it was killed (out of memory?); it is tried again later")
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return reject(name, ErrCorrupt, "the %s data ends too early (truncated file?)", formatName(f))
 	}

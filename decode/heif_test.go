@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"math"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -359,5 +360,29 @@ func TestHEIFDecodedInAChild(t *testing.T) {
 	heifChildren.Unlock()
 	if _, err := readBytes("again.heic", readFixture(t, "heic-photo.heic"), Limits{}, Options{}); err != nil {
 		t.Errorf("after its child was killed: %v", err)
+	}
+}
+
+// A child killed while it decodes (kill -9, or the kernel short of
+// memory) is the moment's fault, not the photo's: the error says it was
+// killed, as ErrKilled, never ErrCorrupt.
+func TestHEIFChildKilledIsNotCorrupt(t *testing.T) {
+	c, err := startHEIFChild()
+	if err != nil {
+		t.Skip("no child process here:", err)
+	}
+	defer c.kill()
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd.Process.Wait()
+	photo := readFixture(t, "heic-photo.heic")
+	_, err = c.decode(photo, 64, 64)
+	err = corrupt("photo.heic", HEIC, err)
+	if !errors.Is(err, ErrKilled) || errors.Is(err, ErrCorrupt) || Kind(err) != "killed" {
+		t.Fatalf("decode in a killed child: %v (kind %s); want ErrKilled", err, Kind(err))
+	}
+	if !strings.Contains(err.Error(), "killed") {
+		t.Errorf("reason %q does not say the decoder was killed", err)
 	}
 }

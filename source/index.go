@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -66,9 +68,17 @@ type entry struct {
 	width, height int32
 	zone          int32 // the date's offset from UTC, in seconds
 	format        uint8 // a code in formatNames
-	turned        bool
+	flags         uint8 // turned and hint
 	profile, note uint8 // codes in profileNames
 }
+
+// Flags of an entry. hint is set on an entry from the state file: good
+// for orders and pages, but not for a decision a forged or stale file
+// could turn into work (Checked reads the file again).
+const (
+	turned uint8 = 1 << iota
+	hint
+)
 
 // failure is why a version of a file could not be read, and when.
 type failure struct {
@@ -78,8 +88,11 @@ type failure struct {
 
 func newEntry(s Slide, info Info) entry {
 	e := entry{size: s.Size, modTime: s.ModTime.UnixNano(), width: int32(info.Width), height: int32(info.Height),
-		format: formatNames.code(info.Format), turned: info.Turned,
+		format:  formatNames.code(info.Format),
 		profile: profileNames.code(info.Profile), note: profileNames.code(info.ProfileNote)}
+	if info.Turned {
+		e.flags |= turned
+	}
 	if !info.Taken.IsZero() {
 		_, off := info.Taken.Zone()
 		e.taken, e.zone = info.Taken.Unix(), int32(off)
@@ -90,7 +103,7 @@ func newEntry(s Slide, info Info) entry {
 func (e entry) is(s Slide) bool { return e.size == s.Size && e.modTime == s.ModTime.UnixNano() }
 
 func (e entry) info() Info {
-	i := Info{Format: formatNames.name(e.format), Width: int(e.width), Height: int(e.height), Turned: e.turned,
+	i := Info{Format: formatNames.name(e.format), Width: int(e.width), Height: int(e.height), Turned: e.flags&turned != 0,
 		Profile: profileNames.name(e.profile), ProfileNote: profileNames.name(e.note)}
 	if e.taken != 0 {
 		i.Taken = time.Unix(e.taken, 0).In(time.FixedZone("", int(e.zone)))
@@ -152,7 +165,8 @@ func StateFile(stateDir, dir string) string {
 	return filepath.Join(stateDir, fmt.Sprintf("index-%016x.gob", h.Sum64()))
 }
 
-// NewIndex returns an Index of folder, with what its state file held.
+// NewIndex returns an Index of folder. What its state file holds is read
+// by Run, once the folder is listed.
 func NewIndex(folder *Folder, o IndexOptions) *Index {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -162,13 +176,6 @@ func NewIndex(folder *Folder, o IndexOptions) *Index {
 	}
 	x := &Index{folder: folder, read: o.Read, lasting: o.Lasting, state: o.State, log: o.Log,
 		entries: map[string]entry{}, failed: map[string]failure{}, changed: make(chan struct{})}
-	if x.state != "" {
-		if n, err := x.load(); err != nil && !errors.Is(err, os.ErrNotExist) {
-			x.log.Warn("cannot read the index file; reading every file's metadata again", "file", x.state, "err", err)
-		} else if n > 0 {
-			x.log.Info("read the index file", "file", x.state, "files", n)
-		}
-	}
 	return x
 }
 
@@ -197,6 +204,20 @@ func (x *Index) Lookup(s Slide) (Info, error, bool) {
 		return Info{}, f.err, true
 	}
 	return e.info(), nil, true
+}
+
+// Checked returns what this version of s says of itself, read by this
+// process: what the state file said is read again first. A decision that
+// would cost much if a header lied (a photo served at its own size) takes
+// this, not Get.
+func (x *Index) Checked(s Slide) (Info, error) {
+	x.mu.Lock()
+	e, ok := x.entries[s.Name]
+	x.mu.Unlock()
+	if ok && e.is(s) && e.flags&hint != 0 {
+		return x.readOne(s)
+	}
+	return x.Get(s)
 }
 
 // Get returns what is known of this version of s, reading it now if the
@@ -265,6 +286,14 @@ func (x *Index) Run(ctx context.Context) {
 	case <-ctx.Done():
 		return
 	case <-x.folder.Ready():
+	}
+	if x.state != "" {
+		listing, _ := x.folder.Slides()
+		if n, err := x.load(listing); err != nil && !errors.Is(err, os.ErrNotExist) {
+			x.log.Warn("cannot read the index file; reading the metadata of the files it did not give again", "file", x.state, "files", n, "err", err)
+		} else if n > 0 {
+			x.log.Info("read the index file", "file", x.state, "files", n)
+		}
 	}
 	for {
 		listing, listed := x.folder.Slides()
@@ -351,37 +380,70 @@ type record struct {
 }
 
 // stateHeader starts the state file; another header means another layout,
-// and the file is read again from the photos.
-const stateHeader = "slidestream index 3"
+// and the file is read again from the photos. After it come the records,
+// one gob value each, to the end of the file.
+const stateHeader = "slidestream index 4"
 
-// load reads the state file into the index.
-func (x *Index) load() (int, error) {
-	f, err := os.Open(x.state)
+// The state file is a hint: it may be stale, damaged or not ours. It is
+// read only if it is a regular file (a FIFO in its place would block the
+// start for ever), only as far as a listing of that many files needs
+// (stateSlack records more, for files that come and go, and
+// stateRecordBytes a record on average), and only its records of files
+// the listing has are kept.
+const (
+	stateSlack       = 1024
+	stateRecordBytes = 1024
+)
+
+// load reads the state file into the index, for the files of listing. It
+// returns how many records it kept; an error says why it stopped early.
+func (x *Index) load(listing []Slide) (int, error) {
+	f, err := os.OpenFile(x.state, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	dec := gob.NewDecoder(bufio.NewReader(f))
+	if st, err := f.Stat(); err != nil {
+		return 0, err
+	} else if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("not a regular file (%v)", st.Mode().Type())
+	}
+	names := make(map[string]bool, len(listing))
+	for _, s := range listing {
+		names[s.Name] = true
+	}
+	most := int64(len(listing) + stateSlack)
+	dec := gob.NewDecoder(bufio.NewReader(io.LimitReader(f, most*stateRecordBytes)))
 	var head string
-	var recs []record
 	if err := dec.Decode(&head); err != nil {
 		return 0, err
 	}
 	if head != stateHeader {
 		return 0, fmt.Errorf("written by another version (%q)", head)
 	}
-	if err := dec.Decode(&recs); err != nil {
-		return 0, err
-	}
+	kept := 0
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, r := range recs {
+	for n := int64(0); ; n++ {
+		if n == most {
+			return kept, fmt.Errorf("more than %d records for a folder of %d files", most, len(listing))
+		}
+		var r record
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+			return kept, nil
+		} else if err != nil {
+			return kept, err
+		}
+		if !names[r.Name] || r.Width < 0 || r.Height < 0 {
+			continue
+		}
 		e := newEntry(Slide{Size: r.Size}, Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken, Turned: r.Turned,
 			Profile: r.Profile, ProfileNote: r.Note})
 		e.modTime = r.ModTime
+		e.flags |= hint
 		x.entries[r.Name] = e
+		kept++
 	}
-	return len(recs), nil
 }
 
 // save writes the index to the state file if it changed: the files read
@@ -419,7 +481,11 @@ func writeState(path string, recs []record) error {
 	defer os.Remove(tmp.Name()) // after the rename, there is nothing there
 	w := bufio.NewWriter(tmp)
 	enc := gob.NewEncoder(w)
-	err = errors.Join(enc.Encode(stateHeader), enc.Encode(recs), w.Flush(), tmp.Close())
+	err = enc.Encode(stateHeader)
+	for i := 0; i < len(recs) && err == nil; i++ {
+		err = enc.Encode(recs[i])
+	}
+	err = errors.Join(err, w.Flush(), tmp.Close())
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,14 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -101,3 +106,85 @@ func TestIndexReadsOnceAndRemembersAcrossRestarts(t *testing.T) {
 }
 
 func chtimes(p string, t time.Time) error { return os.Chtimes(p, t, t) }
+
+// runIndex runs x until the test ends.
+func runIndex(t *testing.T, x *Index) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { x.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// The state file is a hint. A FIFO in its place must not block the start
+// (it used to, for ever, and SIGTERM with it).
+func TestIndexStateFileMustBeARegularFile(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "index.gob")
+	write(t, dir, "a.jpg", "b.jpg")
+	if err := syscall.Mkfifo(state, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	var reads atomic.Int32
+	logs := &lockedWriter{}
+	x := NewIndex(scan(dir, FolderOptions{}), IndexOptions{Read: countingRead(&reads), State: state,
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
+	runIndex(t, x)
+	waitIndexed(t, x)
+	if n := reads.Load(); n != 2 {
+		t.Errorf("%d reads; want the 2 files read from the photos", n)
+	}
+	if l := logs.String(); !strings.Contains(l, "not a regular file") {
+		t.Errorf("log %q; want it to say the index file is not a regular file", l)
+	}
+}
+
+// lockedWriter is a log a logger writes and a test reads.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedWriter) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// A state file far larger than the folder (stale, or written to hurt) is
+// read only as far as the listing needs, and keeps only the listing's
+// files; a header it gives is not trusted where a lie would cost: Checked
+// reads the file again.
+func TestIndexStateFileIsBoundedAndAHint(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "index.gob")
+	write(t, dir, "a.jpg", "b.jpg", "c.jpg")
+	f := scan(dir, FolderOptions{})
+	listing, _ := f.Slides()
+	var recs []record
+	for _, s := range listing {
+		recs = append(recs, record{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Format: "jpeg", Width: 7, Height: 5})
+	}
+	for i := range 3 * stateSlack {
+		recs = append(recs, record{Name: fmt.Sprintf("gone/%d.jpg", i), Size: 1, Format: "jpeg", Width: 1, Height: 1})
+	}
+	if err := writeState(state, recs); err != nil {
+		t.Fatal(err)
+	}
+	var reads atomic.Int32
+	x := NewIndex(f, IndexOptions{Read: countingRead(&reads), State: state})
+	n, err := x.load(listing)
+	if n != 3 || err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("load of %d records for 3 files kept %d (%v); want 3, and the reason it stopped", len(recs), n, err)
+	}
+	if len(x.entries) != 3 {
+		t.Errorf("%d entries after loading; want the listing's 3", len(x.entries))
+	}
+	if i, _ := x.Get(listing[0]); i.Width != 7 || reads.Load() != 0 {
+		t.Errorf("Get = %dx%d after %d reads; want the state file's 7x5, unread", i.Width, i.Height, reads.Load())
+	}
+	if i, _ := x.Checked(listing[0]); i.Width != 4 || reads.Load() != 1 {
+		t.Errorf("Checked = %dx%d after %d reads; want the file's own 4x3, read once", i.Width, i.Height, reads.Load())
+	}
+	if i, _ := x.Checked(listing[0]); i.Width != 4 || reads.Load() != 1 {
+		t.Errorf("Checked again = %dx%d after %d reads; want no second read", i.Width, i.Height, reads.Load())
+	}
+}

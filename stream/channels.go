@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -65,7 +67,9 @@ func parseChannel(q url.Values, def Channel) (Channel, error) {
 		if err != nil || d < MinInterval || d > MaxInterval {
 			return c, fmt.Errorf("interval %q: want a duration from %v to %v, such as 10s or 1m", v, MinInterval, MaxInterval)
 		}
-		c.Interval = d
+		// Whole milliseconds: 1s and 1000000001ns are one channel, not
+		// two clocks.
+		c.Interval = d.Round(time.Millisecond)
 	}
 	return c, nil
 }
@@ -96,6 +100,12 @@ type ChannelsOptions struct {
 	New func(Channel) (*Timeline, error)
 	// Max bounds the channels running besides the default one.
 	Max int
+	// PerClient bounds the channels one client address starts that run at
+	// once (default half of Max, at least 1), so that one address holding
+	// streams open cannot take every channel from the real screens. IPv6
+	// addresses count by their /64 network, which one host often has all
+	// of.
+	PerClient int
 	// Linger is how long a channel runs on after its last client leaves
 	// (default 1m), so a screen that reconnects or polls snapshots finds
 	// it where it was.
@@ -123,6 +133,7 @@ type Channels struct {
 
 type running struct {
 	tl      *Timeline
+	by      string // the client address that started it
 	stop    context.CancelFunc
 	clients int
 	idle    *time.Timer // stops it, once it has no clients
@@ -135,6 +146,9 @@ type running struct {
 func NewChannels(def *Timeline, o ChannelsOptions) *Channels {
 	if o.Linger <= 0 {
 		o.Linger = time.Minute
+	}
+	if o.PerClient <= 0 {
+		o.PerClient = max(1, o.Max/2)
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -165,12 +179,17 @@ func (cs *Channels) Running() int {
 	return len(cs.open)
 }
 
-// Acquire returns the timeline of channel c, starting it if need be, and
-// a function to call when the client leaves.
-func (cs *Channels) Acquire(c Channel) (*Timeline, func(), error) {
+// Acquire returns the timeline of channel c for a client at address
+// (host and port, as http.Request.RemoteAddr has it), starting it if need
+// be, and a function to call when the client leaves. A new channel needs
+// room: under Max in all and under PerClient of those the address
+// started; a channel without clients makes room, one the address started
+// itself first.
+func (cs *Channels) Acquire(c Channel, address string) (*Timeline, func(), error) {
 	if c == cs.o.Default {
 		return cs.def, func() {}, nil
 	}
+	by := clientOf(address)
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	r := cs.open[c]
@@ -182,15 +201,14 @@ func (cs *Channels) Acquire(c Channel) (*Timeline, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(cs.open) >= cs.o.Max && !cs.evictIdle() {
-			return nil, nil, fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",
-				ErrTooManyChannels, len(cs.open), cs.o.Max)
+		if err := cs.makeRoom(by); err != nil {
+			return nil, nil, err
 		}
 		ctx, stop := context.WithCancel(cs.life)
 		go tl.Run(ctx)
-		r = &running{tl: tl, stop: stop}
+		r = &running{tl: tl, stop: stop, by: by}
 		cs.open[c] = r
-		cs.o.Log.Info("channel started", "channel", c.String(), "channels", len(cs.open))
+		cs.o.Log.Info("channel started", "channel", c.String(), "by", by, "channels", len(cs.open))
 	}
 	r.clients++
 	if r.idle != nil {
@@ -198,6 +216,47 @@ func (cs *Channels) Acquire(c Channel) (*Timeline, func(), error) {
 		r.idle = nil
 	}
 	return r.tl, sync.OnceFunc(func() { cs.release(c, r) }), nil
+}
+
+// makeRoom makes room for one more channel started by the client by:
+// under its own bound, then under Max, stopping a channel without
+// clients where need be (one by started itself, else the one idle
+// longest). cs.mu must be held.
+func (cs *Channels) makeRoom(by string) error {
+	mine := 0
+	for _, r := range cs.open {
+		if r.by == by {
+			mine++
+		}
+	}
+	if mine >= cs.o.PerClient && !cs.evictIdle(by, true) {
+		return fmt.Errorf("%w: %s started %d that have clients, the most one address may (half of --max-channels %d)",
+			ErrTooManyChannels, by, mine, cs.o.Max)
+	}
+	if len(cs.open) >= cs.o.Max && !cs.evictIdle(by, false) {
+		return fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",
+			ErrTooManyChannels, len(cs.open), cs.o.Max)
+	}
+	return nil
+}
+
+// clientOf is the client a remote address counts as: its IP, or for IPv6
+// its /64 network.
+func clientOf(address string) string {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		host = address
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 func (cs *Channels) release(c Channel, r *running) {
@@ -216,13 +275,23 @@ func (cs *Channels) release(c Channel, r *running) {
 	})
 }
 
-// evictIdle stops the channel that has been without clients longest, to
-// make room; cs.mu must be held.
-func (cs *Channels) evictIdle() bool {
+// evictIdle stops a channel without clients to make room: one that by
+// started if there is one (the one idle longest), else, unless onlyBy,
+// the one idle longest. cs.mu must be held.
+func (cs *Channels) evictIdle(by string, onlyBy bool) bool {
 	var oldest Channel
 	var best *running
+	better := func(r *running) bool {
+		switch {
+		case best == nil:
+			return true
+		case (r.by == by) != (best.by == by):
+			return r.by == by
+		}
+		return r.since.Before(best.since)
+	}
 	for c, r := range cs.open {
-		if r.clients == 0 && (best == nil || r.since.Before(best.since)) {
+		if r.clients == 0 && (!onlyBy || r.by == by) && better(r) {
 			oldest, best = c, r
 		}
 	}

@@ -20,7 +20,7 @@ func TestChannelsBeforeServe(t *testing.T) {
 			return NewTimeline(newSource("b", "c"), newRenderer(), TimelineOptions{Interval: time.Hour, Width: 8}), nil
 		},
 	})
-	tl, leave, err := cs.Acquire(Channel{Album: "x"})
+	tl, leave, err := cs.Acquire(Channel{Album: "x"}, "192.0.2.1:1000")
 	if err != nil {
 		t.Fatalf("a channel asked for before Serve: %v", err)
 	}
@@ -35,10 +35,26 @@ func TestChannelsBeforeServe(t *testing.T) {
 	if n := cs.Running(); n != 0 {
 		t.Errorf("%d channels still running after Serve returned", n)
 	}
-	if _, _, err := cs.Acquire(Channel{Album: "y"}); err == nil {
+	if _, _, err := cs.Acquire(Channel{Album: "y"}, "192.0.2.1:1000"); err == nil {
 		t.Error("a channel started after the server stopped")
 	}
 	if made != 1 {
 		t.Errorf("made %d timelines; want 1", made)
+	}
+}
+
+// A client is its address; an IPv6 host, which often holds a whole /64,
+// counts as that network.
+func TestClientOf(t *testing.T) {
+	for _, c := range []struct{ addr, want string }{
+		{"192.0.2.7:5000", "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:5000", "192.0.2.7"},
+		{"[2001:db8:1:2:aaaa::1]:443", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:bbbb::9]:80", "2001:db8:1:2::/64"},
+		{"@", "@"},
+	} {
+		if got := clientOf(c.addr); got != c.want {
+			t.Errorf("clientOf(%q) = %q; want %q", c.addr, got, c.want)
+		}
 	}
 }

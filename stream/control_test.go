@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -109,4 +110,55 @@ func TestTimelineControlWithNothingToShow(t *testing.T) {
 	if err := control(t, tl, OpNext); err != nil || showing(tl) != "" {
 		t.Errorf("next with nothing to show: %v, showing %q", err, showing(tl))
 	}
+}
+
+// A hundred phones press next at once: the slideshow moves on once for
+// all of them (later commands join the one under way), not a hundred
+// times, each preparing a slide.
+func TestCommandsUnderWayAreJoined(t *testing.T) {
+	names := make([]string, 300)
+	for i := range names {
+		names[i] = string(rune('a'+i/26%26)) + string(rune('a'+i%26)) + ".jpg"
+	}
+	// Slides after the first two take until the gate opens to render, as
+	// large photos take a while.
+	gate := make(chan struct{})
+	r := &gatedRenderer{fakeRenderer: newRenderer(), gate: gate, free: map[string]bool{names[0]: true, names[1]: true}}
+	tl := NewTimeline(newSource(names...), r, TimelineOptions{Interval: time.Hour, Width: 64})
+	run(t, tl)
+	waitFor(t, tl, "a slide and the next", func(st *State) bool { return st.Next != nil })
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			if err := tl.Control(context.Background(), OpNext); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(gate)
+	wg.Wait()
+	st, _ := tl.State()
+	if st.Slide.Index > 3 {
+		t.Errorf("100 next pressed at once moved the slideshow %d slides; want them joined", st.Slide.Index)
+	}
+}
+
+// gatedRenderer renders the slides it does not list as free only once
+// gate is closed.
+type gatedRenderer struct {
+	*fakeRenderer
+	gate <-chan struct{}
+	free map[string]bool
+}
+
+func (g *gatedRenderer) Render(ctx context.Context, p Picture, width int) ([]byte, error) {
+	if !g.free[p.Slide.Name] {
+		select {
+		case <-g.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.fakeRenderer.Render(ctx, p, width)
 }

@@ -51,7 +51,11 @@ type HandlerOptions struct {
 	// HideNames keeps file names and the folder out of /healthz, which
 	// stays open to everyone when the rest is behind a password.
 	HideNames bool
-	Log       *slog.Logger
+	// AllowedHosts are the names, besides addresses, localhost, .local
+	// names, that commands may be sent to (the machine's host name and
+	// --allowed-hosts); "*.example.com" allows every name under one.
+	AllowedHosts []string
+	Log          *slog.Logger
 }
 
 // Observer learns what the handler sends, for metrics. Its methods must be
@@ -115,7 +119,8 @@ func NewHandler(tl *Timeline, o HandlerOptions) *Handler {
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
 	// Commands change what every screen of a channel shows: a page on
 	// another site must not send them through a viewer's browser.
-	h.mux.Handle("POST /api/{op}", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.serveCommand)))
+	// Nor may a page that rebinds its own name to this machine.
+	h.mux.Handle("POST /api/{op}", checkHost(http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.serveCommand)), o.AllowedHosts))
 	h.mux.HandleFunc("GET /api/state", h.serveState)
 	h.mux.HandleFunc("GET /control", h.serveControl)
 	if h.inspect != nil {
@@ -184,7 +189,7 @@ func (h *Handler) channel(w http.ResponseWriter, r *http.Request) (tl *Timeline,
 		http.Error(w, "this server plays one slideshow: no album, order or interval can be chosen", http.StatusBadRequest)
 		return nil, c, nil
 	}
-	tl, release, err = h.channels.Acquire(c)
+	tl, release, err = h.channels.Acquire(c, r.RemoteAddr)
 	switch {
 	case errors.Is(err, ErrNoAlbum):
 		http.Error(w, fmt.Sprintf("no album %q in the folder (GET /api/albums lists them)", c.Album), http.StatusNotFound)

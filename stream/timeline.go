@@ -185,14 +185,21 @@ func (s *Slot) last() source.Slide {
 func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 	s.mu.Lock()
 	f, ok := s.frames[width]
-	if !ok && s.demand(width) {
+	switch {
+	case !ok && len(s.frames) == 0:
+		// A slot of a timeline nobody watched: the first width asked
+		// for is its own.
+		s.mu.Unlock()
+		f = s.start(width)
+	case !ok && s.demand(width):
 		s.mu.Unlock()
 		return s.render.Render(ctx, s.picture(), width)
-	}
-	if !ok {
+	case !ok:
 		f = s.frames[s.nearest(width)]
+		s.mu.Unlock()
+	default:
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	select {
 	case <-f.done:
 		return f.b, f.err
@@ -220,7 +227,7 @@ func (s *Slot) nearest(width int) int {
 func (s *Slot) serves(width int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.frames[width]; ok || s.demand(width) {
+	if _, ok := s.frames[width]; ok || len(s.frames) == 0 || s.demand(width) {
 		return width
 	}
 	return s.nearest(width)
@@ -303,13 +310,16 @@ type Timeline struct {
 	fader     Fader
 	ctl       chan command
 	lastFade  *Fade // the latest fade; only Run's goroutine touches it
+	lazy      bool  // render nothing ahead while no client watches
 
 	mu      sync.Mutex // protects everything below
 	state   *State
 	changed chan struct{}      // closed when state is replaced
 	widths  map[int]int        // watched width → number of clients
+	watched chan struct{}      // closed when the first client starts watching
 	failed  map[string]failure // by slide name
 	ahead   map[aheadKey]bool  // renders started ahead of time, until done
+	pending map[Op]*command    // commands under way, which others join
 	// list is the listing in play order; listed is the listing's change
 	// channel when it was arranged, and pass the times it was played
 	// through.
@@ -379,6 +389,12 @@ type TimelineOptions struct {
 	// Holder, when set, counts the frames the timeline keeps against the
 	// Renderer cache's bound.
 	Holder Holder
+	// Lazy makes a timeline that no client watches (Watch) cost nothing
+	// but its clock: it moves through the listing without rendering,
+	// renders a frame only when asked (a snapshot), and prepares and
+	// renders ahead again as soon as a client watches. Channels started
+	// by a request for their state must not transcode for a minute.
+	Lazy bool
 	// Portrait, when set, pairs portraits (--pair-portraits): two that
 	// follow each other in play order share a frame. It reports whether a
 	// slide is upright taller than wide, as far as is known yet.
@@ -426,12 +442,15 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 		fadeFor:   min(o.Fade, o.Interval/2),
 		fader:     o.Fader,
 		portrait:  o.Portrait,
+		lazy:      o.Lazy,
+		watched:   make(chan struct{}),
 		ctl:       make(chan command),
 		state:     &State{Reason: "starting"},
 		changed:   make(chan struct{}),
 		widths:    make(map[int]int),
 		failed:    make(map[string]failure),
 		ahead:     make(map[aheadKey]bool),
+		pending:   make(map[Op]*command),
 	}
 }
 
@@ -446,6 +465,10 @@ func (t *Timeline) State() (*State, <-chan struct{}) {
 // that width too; call the returned function when the client leaves.
 func (t *Timeline) Watch(width int) (release func()) {
 	t.mu.Lock()
+	if len(t.widths) == 0 {
+		close(t.watched)
+		t.watched = make(chan struct{})
+	}
 	t.widths[width]++
 	t.mu.Unlock()
 	return sync.OnceFunc(func() {
@@ -455,6 +478,14 @@ func (t *Timeline) Watch(width int) (release func()) {
 		}
 		t.mu.Unlock()
 	})
+}
+
+// watchers reports whether a client watches, and returns a channel closed
+// when the first one comes.
+func (t *Timeline) watchers() (bool, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.widths) > 0, t.watched
 }
 
 // Slides returns the slides in play order, as the timeline sees them.
@@ -628,23 +659,60 @@ var (
 type command struct {
 	op   Op
 	done chan error // gets the outcome once the change is published
+	// joined is closed once err is set, for every caller of Control that
+	// joined the command.
+	joined chan struct{}
+	err    error
 }
 
 // Control applies a remote-control command and returns once what screens
 // show has changed (or ctx ends). Next while paused shows the next slide
-// and stays paused; so does Prev.
+// and stays paused; so does Prev. A command given while the same one is
+// still under way joins it: a hundred phones pressing next at once move
+// the slideshow one slide, not a hundred, and the timeline prepares one.
 func (t *Timeline) Control(ctx context.Context, op Op) error {
-	c := command{op: op, done: make(chan error, 1)}
+	t.mu.Lock()
+	c := t.pending[op]
+	if c == nil {
+		c = &command{op: op, done: make(chan error, 1), joined: make(chan struct{})}
+		t.pending[op] = c
+		// Applied on its own clock: the caller that started it may
+		// leave, and the others still want it.
+		go func() {
+			c.err = t.apply(c)
+			t.mu.Lock()
+			delete(t.pending, op)
+			t.mu.Unlock()
+			close(c.joined)
+		}()
+	}
+	t.mu.Unlock()
 	select {
-	case t.ctl <- c:
+	case <-c.joined:
+		return c.err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// controlWait bounds how long a command waits for the timeline to take it
+// and publish its change.
+const controlWait = 30 * time.Second
+
+// apply hands c to Run and waits for its outcome.
+func (t *Timeline) apply(c *command) error {
+	timeout := time.NewTimer(controlWait)
+	defer timeout.Stop()
+	select {
+	case t.ctl <- *c:
+	case <-timeout.C:
+		return context.DeadlineExceeded
 	}
 	select {
 	case err := <-c.done:
 		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-timeout.C:
+		return context.DeadlineExceeded
 	}
 }
 
@@ -694,6 +762,9 @@ func (t *Timeline) Run(ctx context.Context) {
 			}
 			continue
 		}
+		if t.interval == 0 && p.cur != nil {
+			t.restAfterPass(ctx, p)
+		}
 		next, reason, wake := t.pick(ctx, p.cur)
 		if ctx.Err() != nil {
 			return
@@ -711,6 +782,34 @@ func (t *Timeline) Run(ctx context.Context) {
 		}
 		p.next = next
 		t.play(ctx, p)
+	}
+}
+
+// restAfterPass waits, in throughput mode (interval 0), at the end of a
+// pass that no client watched: every slide has been rendered once, and
+// going round again would only read the cache forever. It waits for a
+// client, a change of the folder or the end of ctx; commands meanwhile
+// pause and resume, and next and previous do nothing.
+func (t *Timeline) restAfterPass(ctx context.Context, p *player) {
+	list, wake := t.playlist()
+	watched, first := t.watchers()
+	if watched || list.Len() == 0 || after(list, p.cur) < list.Len() {
+		return
+	}
+	t.publish(&State{Slide: p.cur, Paused: p.paused})
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-first:
+			return
+		case <-wake:
+			return
+		case c := <-t.ctl:
+			p.pauseOrNot(c.op, nil)
+			t.publish(&State{Slide: p.cur, Paused: p.paused})
+			c.done <- nil
+		}
 	}
 }
 
@@ -733,8 +832,17 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			answer = nil
 		}
 		_, sleepAt := t.sleep.At(t.now())
+		var firstWatcher <-chan struct{}
+		if watched, c := t.watchers(); t.lazy && !watched {
+			firstWatcher = c
+		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-firstWatcher:
+			// The next slide was chosen without rendering: prepare it
+			// and those after it now.
+			p.next = nil
 			return
 		case <-t.clockCheck(sleepAt):
 			if asleep, _ := t.sleep.At(t.now()); asleep {
@@ -931,6 +1039,19 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		if start = after(list, cur); start == list.Len() {
 			list, start = t.newPass(), 0
 		}
+	}
+	if watched, _ := t.watchers(); t.lazy && !watched {
+		// Nobody watches: the slot is chosen by the listing alone, and
+		// its frames are rendered only when asked for.
+		for k := range list.Len() {
+			i := (start + k) % list.Len()
+			if s := list.At(i); !t.knownBad(s) {
+				slot := t.newSlot(ctx, s, i, list.Len())
+				slot.Pair, _ = t.pairAt(list, i)
+				return slot, "", wake
+			}
+		}
+		return nil, fmt.Sprintf("none of the %d images can be shown (see the log)", list.Len()), wake
 	}
 	widths := t.preparedWidths()
 	// While a slide shows, the slides after it are rendered in parallel.

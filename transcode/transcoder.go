@@ -91,9 +91,12 @@ type Transcoder struct {
 	caption encode.Caption
 	running atomic.Int32 // transcodes holding a slot
 
-	mu sync.Mutex // protects failed and loads
+	mu sync.Mutex // protects loads, killed and failed
 	// loads are the loads under way by file version, which share decodes.
 	loads map[version]*loads
+	// killed counts, by file version, the decodes whose process was
+	// killed: once is the moment's fault, twice the file's.
+	killed map[version]int
 	// failed remembers lasting failures by key: a key names the file's
 	// version, so asking again would give the same answer. Peers in fleet
 	// mode ask an owner for a bad file once each; it decodes it once.
@@ -138,7 +141,7 @@ func (t *Transcoder) Load(ctx context.Context, k Key) ([]byte, error) {
 	}
 	defer u.end()
 	b, r := t.transcode(ctx, k, ws, u.away)
-	r.Err = named(k.Name, r.Err)
+	r.Err = t.killedAgain(ws, named(k.Name, r.Err))
 	if Lasting(r.Err) {
 		t.mu.Lock()
 		if t.failed == nil || len(t.failed) >= maxRemembered {
@@ -216,6 +219,32 @@ func (t *Transcoder) Work(ctx context.Context, mem int64, fn func()) error {
 	defer t.memory.Release(mem)
 	fn()
 	return nil
+}
+
+// killedAgain makes a decode whose process was killed (decode.ErrKilled) a
+// lasting failure when it is the second time for that version of the
+// file: a photo whose decode the kernel kills for its memory every time
+// is skipped until it changes, while one killed once, by an operator or
+// a machine short of memory for a moment, is tried again.
+func (t *Transcoder) killedAgain(ws []*want, err error) error {
+	var de *decode.Error
+	if !errors.Is(err, decode.ErrKilled) || !errors.As(err, &de) {
+		return err
+	}
+	v := ws[0].v
+	if len(ws) > 1 && de.File == ws[1].v.name {
+		v = ws[1].v
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.killed == nil || len(t.killed) >= maxRemembered {
+		t.killed = make(map[version]int)
+	}
+	if t.killed[v]++; t.killed[v] < 2 {
+		return err
+	}
+	return &decode.Error{File: de.File, Err: decode.ErrCorrupt,
+		Reason: "the process decoding it was killed twice (out of memory?); skipped until the file changes"}
 }
 
 // options are the encode options of k's frame.
@@ -357,11 +386,11 @@ func named(name string, err error) error {
 
 // Lasting reports whether a failure belongs to the file's bytes, so that
 // the same version of the file will always fail the same way. A file that
-// cannot be read now (permissions, I/O) or changed while being read may be
-// fine the next time.
+// cannot be read now (permissions, I/O), changed while being read, or
+// whose decoder's process was killed may be fine the next time.
 func Lasting(err error) bool {
 	var de *decode.Error
-	return errors.As(err, &de) && !errors.Is(err, decode.ErrUnreadable)
+	return errors.As(err, &de) && !errors.Is(err, decode.ErrUnreadable) && !errors.Is(err, decode.ErrKilled)
 }
 
 type urgentKey struct{}

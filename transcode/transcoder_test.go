@@ -607,3 +607,26 @@ func TestWorkTakesATurnAndItsMemory(t *testing.T) {
 		t.Error("Work did not give its memory back")
 	}
 }
+
+// A decode whose process was killed is retried (not lasting); the second
+// kill of the same version of the file makes it a lasting failure, named
+// as such, while another version starts again from nothing.
+func TestKilledTwiceLasts(t *testing.T) {
+	tr := New(Options{})
+	k := Key{Name: "big.heic", Size: 10, ModTime: 1}
+	killed := func() error {
+		return &decode.Error{File: "big.heic", Err: decode.ErrKilled, Reason: "the process decoding it was killed"}
+	}
+	first := tr.killedAgain(k.wants(), killed())
+	if Lasting(first) || !errors.Is(first, decode.ErrKilled) {
+		t.Fatalf("first kill: %v, lasting %v; want a failure of the moment", first, Lasting(first))
+	}
+	other := Key{Name: "big.heic", Size: 11, ModTime: 2} // the file changed
+	if err := tr.killedAgain(other.wants(), killed()); Lasting(err) {
+		t.Errorf("first kill of another version: lasting %v", err)
+	}
+	second := tr.killedAgain(k.wants(), killed())
+	if !Lasting(second) || !strings.Contains(second.Error(), "killed twice") {
+		t.Errorf("second kill of the same version: %v, lasting %v; want a lasting failure saying so", second, Lasting(second))
+	}
+}
