@@ -80,7 +80,14 @@ func (f *frames) Render(ctx context.Context, p stream.Picture, width int) ([]byt
 	} else {
 		ctx = transcode.Promotable(ctx) // unless the timeline joins it
 	}
-	return f.store.Get(ctx, f.pictureKey(p, width))
+	b, err := f.store.Get(ctx, f.pictureKey(p, width))
+	if err == nil {
+		f.index.Healed(p.Slide)
+		if p.Pair.Name != "" {
+			f.index.Healed(p.Pair)
+		}
+	}
+	return b, err
 }
 
 // pictureKey is the key of the frame that shows p at width.

@@ -400,3 +400,59 @@ func TestImagesArePaginatedWithTotals(t *testing.T) {
 		t.Errorf("/images?offset=100 shows %d files; want 100, with the totals", n)
 	}
 }
+
+// /api/albums pages its albums as /api/images pages its files (10,000
+// albums made a 9 MB answer); an album whose folder name is not UTF-8
+// gets URLs that play it, encoded from its bytes; a file name with control
+// characters shows on the status page without them.
+func TestAlbumsArePagedAndNamesAreShownSafely(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 250 {
+		sub := filepath.Join(dir, fmt.Sprintf("album-%03d", i))
+		os.Mkdir(sub, 0o755)
+		solid(t, filepath.Join(sub, "a.png"), 16, 12, color.RGBA{uint8(i), 0, 0, 255})
+	}
+	odd := filepath.Join(dir, "z-\xff\xfe")
+	os.Mkdir(odd, 0o755)
+	solid(t, filepath.Join(odd, "a.png"), 16, 12, color.RGBA{0, 0, 200, 255})
+	solid(t, filepath.Join(dir, "evil\x1b[2J\rname.png"), 16, 12, color.RGBA{0, 200, 0, 255})
+	s := startServer(t, "--dir", dir, "--width", "16", "--interval", "1h")
+	waitHealth(t, s, "showing evil\uFFFD[2J\uFFFDname.png") // /healthz shows the name cleaned too
+	type page struct {
+		Total, Offset, Limit int
+		Albums               []struct{ Path, Snapshot string }
+		Next, Prev           string
+	}
+	var seen []string
+	var last page
+	for u := "/api/albums"; u != ""; u = last.Next {
+		last = page{}
+		getJSON(t, s.url+u, &last)
+		if len(last.Albums) > 100 {
+			t.Fatalf("%s: %d albums in one answer; want pages of 100", u, len(last.Albums))
+		}
+		for _, a := range last.Albums {
+			seen = append(seen, a.Snapshot)
+		}
+	}
+	if last.Total != 251 || len(seen) != 251 || last.Prev == "" {
+		t.Fatalf("paging /api/albums: total %d, %d albums seen, last page's prev %q; want all 251", last.Total, len(seen), last.Prev)
+	}
+	resp, err := http.Get(s.url + seen[250])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(seen[250], "%FF%FE") {
+		t.Errorf("GET %s (an album named with bytes that are not UTF-8): %s; want it played", seen[250], resp.Status)
+	}
+	resp, err = http.Get(s.url + "/images?limit=1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if bytes.ContainsAny(body, "\x1b\r") || !bytes.Contains(body, []byte("evil\uFFFD[2J\uFFFDname.png")) {
+		t.Errorf("/images shows the name with its control characters, or not at all")
+	}
+}

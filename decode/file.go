@@ -6,8 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Options says how the caller will use the pixels, so that a decoder can do
@@ -324,7 +326,26 @@ func corrupt(name string, f Format, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return reject(name, ErrCorrupt, "the %s data ends too early (truncated file?)", formatName(f))
 	}
-	return reject(name, ErrCorrupt, "not a valid %s: %v", formatName(f), err)
+	return reject(name, ErrCorrupt, "not a valid %s: %s", formatName(f), oneLine(err.Error()))
+}
+
+// maxReasonLine bounds a decoder's message in a reason.
+const maxReasonLine = 300
+
+// oneLine is the first line of a decoder's message, at most maxReasonLine
+// bytes: a trap in a WebAssembly decoder comes with its whole stack, and a
+// reason is one line on a page and in the log.
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	s = strings.TrimSpace(s)
+	if len(s) > maxReasonLine {
+		cut := maxReasonLine
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 func unwrapPath(err error) error {

@@ -206,6 +206,21 @@ func (x *Index) Lookup(s Slide) (Info, error, bool) {
 	return e.info(), nil, true
 }
 
+// Healed tells the index that s was just decoded and shown: a failure of
+// the moment it recorded for that version (permission denied, an I/O
+// error) is stale, so it reads the file again now, and pages stop giving
+// the old reason for a photo on screen.
+func (x *Index) Healed(s Slide) {
+	x.mu.Lock()
+	f, bad := x.failed[s.Name]
+	e, ok := x.entries[s.Name]
+	stale := bad && ok && e.is(s) && !x.lasting(f.err)
+	x.mu.Unlock()
+	if stale {
+		x.readOne(s)
+	}
+}
+
 // Checked returns what this version of s says of itself, read by this
 // process: what the state file said is read again first. A decision that
 // would cost much if a header lied (a photo served at its own size) takes

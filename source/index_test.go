@@ -188,3 +188,32 @@ func TestIndexStateFileIsBoundedAndAHint(t *testing.T) {
 		t.Errorf("Checked again = %dx%d after %d reads; want no second read", i.Width, i.Height, reads.Load())
 	}
 }
+
+// A file that could not be read for a moment (permission denied) and is
+// then decoded and shown is no longer reported with the old reason: Healed
+// reads it again at once.
+func TestIndexHealedForgetsAFailureOfTheMoment(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.jpg")
+	f := scan(dir, FolderOptions{})
+	var denied atomic.Bool
+	denied.Store(true)
+	x := NewIndex(f, IndexOptions{
+		Read: func(s Slide) (Info, error) {
+			if denied.Load() {
+				return Info{}, errors.New("permission denied")
+			}
+			return Info{Format: "jpeg", Width: 4, Height: 3}, nil
+		},
+		Lasting: func(error) bool { return false },
+	})
+	listing, _ := f.Slides()
+	if _, err := x.Get(listing[0]); err == nil {
+		t.Fatal("the first read should fail")
+	}
+	denied.Store(false)
+	x.Healed(listing[0])
+	if i, err, ok := x.Lookup(listing[0]); !ok || err != nil || i.Width != 4 {
+		t.Errorf("after Healed: %+v, %v, known %v; want the file's header and no failure", i, err, ok)
+	}
+}

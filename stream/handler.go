@@ -238,9 +238,9 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 	case h.hideNames:
 		fmt.Fprintln(w, "ok")
 	case st.Slide != nil:
-		fmt.Fprintf(w, "ok: showing %s\n", st.Slide.Slide.Name)
+		fmt.Fprintf(w, "ok: showing %s\n", printable(st.Slide.Slide.Name))
 	default:
-		fmt.Fprintf(w, "ok: %s\n", st.Reason)
+		fmt.Fprintf(w, "ok: %s\n", printable(st.Reason))
 	}
 }
 

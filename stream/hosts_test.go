@@ -64,3 +64,18 @@ func TestCommandsRefuseARebindingHost(t *testing.T) {
 		t.Error("the allowed pause did not pause")
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"2024/Italy/IMG_1.jpg", "2024/Italy/IMG_1.jpg"},
+		{"été.jpg", "été.jpg"},
+		{"a\x1b[31mred.jpg", "a\uFFFD[31mred.jpg"},
+		{"two\nlines", "two\uFFFDlines"},
+		{"gpj.\u202eexe", "gpj.\uFFFDexe"},
+		{"bad\xffbyte", "bad\uFFFDbyte"},
+	} {
+		if got := printable(c.in); got != c.want {
+			t.Errorf("printable(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -112,27 +112,36 @@ type reportQuery struct {
 }
 
 func parseReportQuery(q url.Values) (reportQuery, error) {
-	rq := reportQuery{album: strings.Trim(q.Get("album"), "/"), status: q.Get("status"), limit: DefaultPageSize}
+	rq := reportQuery{album: strings.Trim(q.Get("album"), "/"), status: q.Get("status")}
 	if rq.album != "" && !source.ValidName(rq.album) {
 		return rq, fmt.Errorf("album %q: want a subfolder's path such as 2024/Italy", q.Get("album"))
 	}
 	if rq.status != "" && rq.status != "skipped" && rq.status != "ok" && rq.status != "pending" {
 		return rq, fmt.Errorf("status %q: want skipped, ok or pending", rq.status)
 	}
+	var err error
+	rq.offset, rq.limit, err = ParsePage(q)
+	return rq, err
+}
+
+// ParsePage reads ?offset= (from 0) and ?limit= (from 1 to MaxPageSize,
+// DefaultPageSize when not given) of a paged list, or says what is wrong.
+func ParsePage(q url.Values) (offset, limit int, err error) {
+	limit = DefaultPageSize
 	for _, p := range []struct {
 		name     string
 		into     *int
 		min, max int
-	}{{"offset", &rq.offset, 0, 1 << 30}, {"limit", &rq.limit, 1, MaxPageSize}} {
+	}{{"offset", &offset, 0, 1 << 30}, {"limit", &limit, 1, MaxPageSize}} {
 		if v := q.Get(p.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < p.min || n > p.max {
-				return rq, fmt.Errorf("%s %q: want a whole number from %d to %d", p.name, v, p.min, p.max)
+				return 0, 0, fmt.Errorf("%s %q: want a whole number from %d to %d", p.name, v, p.min, p.max)
 			}
 			*p.into = n
 		}
 	}
-	return rq, nil
+	return offset, limit, nil
 }
 
 func (rq reportQuery) url(path string, offset int) string {
@@ -239,6 +248,7 @@ func (h *Handler) serveImagesJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 var imagesPage = template.Must(template.New("images").Funcs(template.FuncMap{
+	"clean": printable,
 	"size": func(n int64) string {
 		switch {
 		case n >= 1<<20:
@@ -272,21 +282,21 @@ a { color: #4a9eff; }
 </style>
 </head>
 <body>
-<h1>{{.OK}} of {{.Total}} images {{if .Album}}in {{.Album}} {{end}}can be shown{{if .Skipped}}, {{.Skipped}} skipped{{end}}{{if .Pending}}, {{.Pending}} not checked yet{{end}}{{if .Showing}}; now showing {{.Showing}}{{end}}</h1>
+<h1>{{.OK}} of {{.Total}} images {{if .Album}}in {{clean .Album}} {{end}}can be shown{{if .Skipped}}, {{.Skipped}} skipped{{end}}{{if .Pending}}, {{.Pending}} not checked yet{{end}}{{if .Showing}}; now showing {{clean .Showing}}{{end}}</h1>
 <p class="meta">{{range $k, $n := .Kinds}}{{$k}}: {{$n}} &nbsp; {{end}}{{if .Skipped}}<a href="{{.SkippedURL}}">only the skipped</a> &nbsp; {{end}}
 {{- if .Matching}}{{.From}}–{{.To}} of {{.Matching}}{{end}}{{if .Prev}} &nbsp; <a href="{{.Prev}}">previous</a>{{end}}{{if .Next}} &nbsp; <a href="{{.Next}}">next</a>{{end}}</p>
 <ul>
 {{- range .Images}}
 <li class="{{.Status}}{{if .Showing}} showing{{end}}">
-<div class="thumb">{{if .Thumbnail}}<img src="{{slice .Thumbnail 1}}" alt="{{.Name}}" loading="lazy">{{else}}<span class="meta">skipped</span>{{end}}</div>
+<div class="thumb">{{if .Thumbnail}}<img src="{{slice .Thumbnail 1}}" alt="{{clean .Name}}" loading="lazy">{{else}}<span class="meta">skipped</span>{{end}}</div>
 <div class="info">
-<div class="name">{{.Name}}</div>
+<div class="name">{{clean .Name}}</div>
 <div class="meta">{{if .Format}}{{.Format}}{{if .Width}} {{.Width}}×{{.Height}}{{end}}, {{end}}{{size .Bytes}}{{if .Taken}}, taken {{.Taken.Format "2 Jan 2006 15:04"}}{{end}}{{if .Profile}}, colour profile {{.Profile}}{{end}}{{if .Cached}}, cached{{end}}</div>
 {{- if .ProfileNote}}
-<div class="meta">{{.ProfileNote}}</div>
+<div class="meta">{{clean .ProfileNote}}</div>
 {{- end}}
 {{- if .Reason}}
-<div class="reason">{{.Reason}}</div>
+<div class="reason">{{clean .Reason}}</div>
 {{- end}}
 </div>
 </li>

@@ -1,0 +1,37 @@
+package stream
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// printable makes a file name or a reason safe to show as text: control
+// characters (a name may hold an escape sequence or a line break), the
+// marks that reorder text on screen (U+202A–U+202E, U+2066–U+2069) and
+// bytes that are not UTF-8 each become U+FFFD. Names are kept as they are
+// everywhere a file is looked up; only what is shown is cleaned.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if shady(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if shady(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func shady(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
