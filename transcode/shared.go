@@ -47,6 +47,9 @@ type want struct {
 	v version
 	o encode.Options // the frame's, without its caption's text
 	c CaptionKey
+	// whole is set when the picture is the whole frame (not half of a
+	// pair's): another load making it encodes it too.
+	whole bool
 	// The fields below are protected by Transcoder.mu.
 	// started is set once the load has come to make the picture: no other
 	// load may take it on after that.
@@ -72,10 +75,14 @@ type sharedDecode struct {
 	made   map[*want]made
 }
 
-// made is a picture made for another load, or why it could not be.
+// made is a picture made for another load, or why it could not be: a
+// whole frame as its JPEG bytes (a few hundred kilobytes, where the
+// pixels of a 4096-wide frame are 38 MB, and the load may wait a while
+// for a turn to take them), a pair's half as pixels.
 type made struct {
-	m   *image.RGBA
-	err error
+	m    *image.RGBA
+	jpeg []byte
+	err  error
 }
 
 // wants are the pictures the load of k makes, one per file version.
@@ -83,7 +90,7 @@ func (k Key) wants() []*want {
 	o := k.options()
 	v := version{k.Name, k.Size, k.ModTime}
 	if k.Pair.Name == "" {
-		return []*want{{v: v, o: o, c: k.Caption}}
+		return []*want{{v: v, o: o, c: k.Caption, whole: true}}
 	}
 	left, right := halves(o)
 	c := k.Caption
@@ -159,9 +166,10 @@ func (t *Transcoder) reserve(ctx context.Context, n int64, waited, memWait *time
 // picture from a decode that another load took it on for, or joins one
 // under way that is fine enough; otherwise it decodes here, taking on the
 // pictures of the other loads of the version that have not started, and
-// makes theirs too.
+// makes theirs too. A whole frame another load made comes encoded (jpeg),
+// with m nil.
 func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o encode.Options,
-	r *Report, waited *time.Duration, away off) (*image.RGBA, error) {
+	r *Report, waited *time.Duration, away off) (m *image.RGBA, jpeg []byte, err error) {
 	h, or := f.Header(), f.Orientation()
 	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, or, o), Rows: true}
 
@@ -187,7 +195,7 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 		})
 		*waited += time.Since(w0)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t.mu.Lock()
 		p, ok := s.made[w]
@@ -196,7 +204,7 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 		t.mu.Unlock()
 		if ok {
 			r.Shared = true
-			return p.m, p.err
+			return p.m, p.jpeg, p.err
 		}
 		// That decode failed or its load left before making this
 		// picture: decode here.
@@ -232,7 +240,7 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 	}
 	mem = min(mem, t.budget)
 	var img *decode.Image
-	err := t.reserve(ctx, mem, waited, &r.MemoryWait, away)
+	err = t.reserve(ctx, mem, waited, &r.MemoryWait, away)
 	if err == nil {
 		defer t.memory.Release(mem)
 		img, err = f.Decode(do)
@@ -246,11 +254,11 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 			shareErr = err
 		}
 		t.finish(w.v, s, nil, nil, shareErr)
-		return nil, err
+		return nil, nil, err
 	}
 	own, err := t.scale(img, o)
 	t.finish(w.v, s, f, img, nil)
-	return own, err
+	return own, nil, err
 }
 
 // finish makes the pictures s took on from img, decoded from f, or gives each of them err
@@ -291,6 +299,10 @@ func (t *Transcoder) finish(v version, s *sharedDecode, f *decode.File, img *dec
 				p.err = cerr
 			} else {
 				p.m, p.err = t.scale(img, o)
+			}
+			if p.err == nil && x.whole {
+				p.jpeg, p.err = encode.JPEG(p.m, x.o.Quality)
+				p.m = nil
 			}
 		case err != nil:
 			p.err = err

@@ -266,12 +266,10 @@ func (t *Transcoder) transcode(ctx context.Context, k Key, ws []*want, away off)
 	var waited time.Duration
 	defer func() { r.Took = time.Since(start) - waited }()
 	if k.Pair.Name == "" {
-		m, err := t.picture(ctx, ws[0], &r, &waited, away)
-		if err != nil {
-			r.Err = err
-			return nil, r
+		m, b, err := t.picture(ctx, ws[0], &r, &waited, away)
+		if err == nil && b == nil {
+			b, err = encode.JPEG(m, k.Quality)
 		}
-		b, err := encode.JPEG(m, k.Quality)
 		r.Err = err
 		return b, r
 	}
@@ -281,13 +279,13 @@ func (t *Transcoder) transcode(ctx context.Context, k Key, ws []*want, away off)
 		r.Err = errors.New("a pair of portraits needs a --fit frame")
 		return nil, r
 	}
-	a, err := t.picture(ctx, ws[0], &r, &waited, away)
+	a, _, err := t.picture(ctx, ws[0], &r, &waited, away)
 	if err != nil {
 		r.Err = err
 		return nil, r
 	}
 	rr := Report{}
-	b, err := t.picture(ctx, ws[1], &rr, &waited, away)
+	b, _, err := t.picture(ctx, ws[1], &rr, &waited, away)
 	r.MemoryWait += rr.MemoryWait
 	r.Shared = r.Shared || rr.Shared
 	if err != nil {
@@ -301,13 +299,14 @@ func (t *Transcoder) transcode(ctx context.Context, k Key, ws []*want, away off)
 
 // picture makes the pixels of one file's frame, as w wants them: it opens
 // the file, refuses a version other than the one named, and makes the
-// picture (scaled), or takes the one another load made for it. It sets r's
-// Header (and Shared) and adds the time spent waiting for memory or
-// another load's decode to *waited.
-func (t *Transcoder) picture(ctx context.Context, w *want, r *Report, waited *time.Duration, away off) (*image.RGBA, error) {
+// picture (scaled), or takes the one another load made for it, which for
+// a whole frame comes as its JPEG (jpeg set, m nil). It sets r's Header
+// (and Shared) and adds the time spent waiting for memory or another
+// load's decode to *waited.
+func (t *Transcoder) picture(ctx context.Context, w *want, r *Report, waited *time.Duration, away off) (m *image.RGBA, jpeg []byte, err error) {
 	f, err := decode.Open(t.path(w.v.name), t.lim)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	h := &r.Header
@@ -315,7 +314,7 @@ func (t *Transcoder) picture(ctx context.Context, w *want, r *Report, waited *ti
 	if h.Size != w.v.size || h.ModTime.UnixNano() != w.v.modTime {
 		// Changed since it was listed (or, for a peer, this copy
 		// differs): the next listing brings the new version, a new key.
-		return nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", w.v.name)
+		return nil, nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", w.v.name)
 	}
 	var taken time.Time
 	if w.c.Template != 0 {
@@ -323,7 +322,7 @@ func (t *Transcoder) picture(ctx context.Context, w *want, r *Report, waited *ti
 	}
 	o, err := t.captioned(w, taken)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return t.scaled(ctx, w, f, o, r, waited, away)
 }
