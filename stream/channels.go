@@ -197,18 +197,29 @@ func (cs *Channels) Acquire(c Channel, address string) (*Timeline, func(), error
 		if cs.life.Err() != nil {
 			return nil, nil, errors.New("the server is not serving")
 		}
-		tl, err := cs.o.New(c) // an unknown album says so, whatever the limit
+		// Made without the lock: an album's timeline may wait seconds for
+		// the folder's first listing, and meanwhile other channels and
+		// every /metrics scrape must be answered. An unknown album says
+		// so, whatever the limit.
+		cs.mu.Unlock()
+		tl, err := cs.o.New(c)
+		cs.mu.Lock()
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := cs.makeRoom(by); err != nil {
-			return nil, nil, err
+		if r = cs.open[c]; r == nil { // else another client started it meanwhile
+			if cs.life.Err() != nil {
+				return nil, nil, errors.New("the server is not serving")
+			}
+			if err := cs.makeRoom(by); err != nil {
+				return nil, nil, err
+			}
+			ctx, stop := context.WithCancel(cs.life)
+			go tl.Run(ctx)
+			r = &running{tl: tl, stop: stop, by: by}
+			cs.open[c] = r
+			cs.o.Log.Info("channel started", "channel", c.String(), "by", by, "channels", len(cs.open))
 		}
-		ctx, stop := context.WithCancel(cs.life)
-		go tl.Run(ctx)
-		r = &running{tl: tl, stop: stop, by: by}
-		cs.open[c] = r
-		cs.o.Log.Info("channel started", "channel", c.String(), "by", by, "channels", len(cs.open))
 	}
 	r.clients++
 	if r.idle != nil {
@@ -230,8 +241,8 @@ func (cs *Channels) makeRoom(by string) error {
 		}
 	}
 	if mine >= cs.o.PerClient && !cs.evictIdle(by, true) {
-		return fmt.Errorf("%w: %s started %d that have clients, the most one address may (half of --max-channels %d)",
-			ErrTooManyChannels, by, mine, cs.o.Max)
+		return fmt.Errorf("%w: %s started %d that have clients, the most one address may start (--max-channels-per-client %d)",
+			ErrTooManyChannels, by, mine, cs.o.PerClient)
 	}
 	if len(cs.open) >= cs.o.Max && !cs.evictIdle(by, false) {
 		return fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",

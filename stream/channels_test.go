@@ -58,3 +58,56 @@ func TestClientOf(t *testing.T) {
 		}
 	}
 }
+
+// A channel whose timeline takes a while to make (an album waits for the
+// folder's first listing) holds up nobody else: other channels and the
+// count /metrics reads are answered meanwhile.
+func TestChannelStartingHoldsUpNobody(t *testing.T) {
+	def := NewTimeline(newSource("a"), newRenderer(), TimelineOptions{Interval: time.Hour, Width: 8})
+	slow := make(chan struct{})
+	cs := NewChannels(def, ChannelsOptions{
+		Max: 4,
+		New: func(c Channel) (*Timeline, error) {
+			if c.Album == "slow" {
+				<-slow
+			}
+			return NewTimeline(newSource("b"), newRenderer(), TimelineOptions{Interval: time.Hour, Width: 8}), nil
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go cs.Serve(ctx)
+	started := make(chan error)
+	go func() {
+		_, leave, err := cs.Acquire(Channel{Album: "slow"}, "192.0.2.1:1")
+		if err == nil {
+			leave()
+		}
+		started <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the slow channel is being made
+	answered := make(chan error)
+	go func() {
+		cs.Running()
+		_, leave, err := cs.Acquire(Channel{Album: "quick"}, "192.0.2.2:1")
+		if err == nil {
+			leave()
+		}
+		answered <- err
+	}()
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("another channel and the channel count waited for a channel being made")
+	}
+	close(slow)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if n := cs.Running(); n != 2 {
+		t.Errorf("%d channels running; want the slow one and the quick one", n)
+	}
+}

@@ -208,8 +208,9 @@ func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 	}
 }
 
-// nearest is the prepared width closest to width. s.mu must be held; a
-// slot always has at least the default width.
+// nearest is the prepared width closest to width. s.mu must be held, and
+// the slot must have a frame: a slot the timeline prepared has its default
+// width, and one it did not (nobody watched) gets the first width asked.
 func (s *Slot) nearest(width int) int {
 	best := -1
 	for w := range s.frames {
