@@ -230,25 +230,35 @@ func (cs *Channels) Acquire(c Channel, address string) (*Timeline, func(), error
 }
 
 // makeRoom makes room for one more channel started by the client by:
-// under its own bound, then under Max, stopping a channel without
+// under Max, then under its own bound, stopping a channel without
 // clients where need be (one by started itself, else the one idle
 // longest). cs.mu must be held.
 func (cs *Channels) makeRoom(by string) error {
-	mine := 0
-	for _, r := range cs.open {
-		if r.by == by {
-			mine++
+	mine := cs.startedBy(by)
+	if len(cs.open) >= cs.o.Max {
+		if !cs.evictIdle(by, false) {
+			return fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",
+				ErrTooManyChannels, len(cs.open), cs.o.Max)
 		}
+		mine = cs.startedBy(by)
 	}
 	if mine >= cs.o.PerClient && !cs.evictIdle(by, true) {
 		return fmt.Errorf("%w: %s started %d that have clients, the most one address may start (--max-channels-per-client %d)",
 			ErrTooManyChannels, by, mine, cs.o.PerClient)
 	}
-	if len(cs.open) >= cs.o.Max && !cs.evictIdle(by, false) {
-		return fmt.Errorf("%w: %d run besides the default one, each with clients (--max-channels %d)",
-			ErrTooManyChannels, len(cs.open), cs.o.Max)
-	}
 	return nil
+}
+
+// startedBy counts the channels running that by started. cs.mu must be
+// held.
+func (cs *Channels) startedBy(by string) int {
+	n := 0
+	for _, r := range cs.open {
+		if r.by == by {
+			n++
+		}
+	}
+	return n
 }
 
 // clientOf is the client a remote address counts as: its IP, or for IPv6
