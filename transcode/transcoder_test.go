@@ -505,8 +505,8 @@ func TestStressNeverDeadlocks(t *testing.T) {
 	tr := New(Options{Dir: dir, Workers: workers, Memory: 3 * one})
 
 	loads := 60
-	if testing.Short() {
-		loads = 20
+	if testing.Short() || underRace {
+		loads = 15
 	}
 	var wg sync.WaitGroup
 	var ended, failed atomic.Int32
