@@ -175,15 +175,13 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 
 	t.mu.Lock()
 	l := t.loads[w.v]
-	w.started = true
-	s := w.by
-	if s == nil && l.open != nil && l.open.shrunk <= f.Shrinks(do) {
-		s = l.open
-		s.todo = append(s.todo, w)
-		w.by = s
-	}
-	t.mu.Unlock()
-	if s != nil {
+	if s := w.by; s != nil || (l.open != nil && l.open.shrunk <= f.Shrinks(do)) {
+		if s == nil { // join a decode under way that is fine enough
+			s = l.open
+			s.todo = append(s.todo, w)
+			w.by = s
+		}
+		t.mu.Unlock()
 		w0 := time.Now()
 		err := away(func() error {
 			select {
@@ -201,8 +199,8 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 		p, ok := s.made[w]
 		delete(s.made, w)
 		w.by = nil
-		t.mu.Unlock()
 		if ok {
+			t.mu.Unlock()
 			r.Shared = true
 			return p.m, p.jpeg, p.err
 		}
@@ -210,13 +208,17 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 		// picture: decode here.
 	}
 
-	t.mu.Lock()
+	// Decide whom this decode is for in the same hold of the lock in
+	// which this load stops being one that others may take on: two loads
+	// of the photo starting at once must not each decode for itself.
+	w.started = true
 	var others []*want
 	for _, x := range l.wants {
 		if x != w && !x.started && x.by == nil {
 			others = append(others, x)
 		}
 	}
+	var s *sharedDecode
 	if len(others) > 0 {
 		for _, x := range others {
 			do.Shrink = min(do.Shrink, encode.Shrink(h.Width, h.Height, or, x.o))
