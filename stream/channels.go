@@ -37,6 +37,8 @@ var (
 	ErrTooManyChannels = errors.New("too many channels")
 )
 
+var errNotServing = errors.New("the server is not serving")
+
 // Interval limits for ?interval=.
 const (
 	MinInterval = time.Second
@@ -195,7 +197,7 @@ func (cs *Channels) Acquire(c Channel, address string) (*Timeline, func(), error
 	r := cs.open[c]
 	if r == nil {
 		if cs.life.Err() != nil {
-			return nil, nil, errors.New("the server is not serving")
+			return nil, nil, errNotServing
 		}
 		// Made without the lock: an album's timeline may wait seconds for
 		// the folder's first listing, and meanwhile other channels and
@@ -209,7 +211,7 @@ func (cs *Channels) Acquire(c Channel, address string) (*Timeline, func(), error
 		}
 		if r = cs.open[c]; r == nil { // else another client started it meanwhile
 			if cs.life.Err() != nil {
-				return nil, nil, errors.New("the server is not serving")
+				return nil, nil, errNotServing
 			}
 			if err := cs.makeRoom(by); err != nil {
 				return nil, nil, err

@@ -16,14 +16,14 @@ import (
 // operator lists (--allowed-hosts).
 
 // hostAllowed reports whether the Host of a request (with or without a
-// port) is one that commands may be sent to. An entry of allowed matches
-// the name exactly, or every name under it when it starts with "*." (or
-// ".").
+// port) is one that commands may be sent to. An entry of allowed (as
+// hostName writes it) matches the name exactly, or every name under it
+// when it starts with "." (written "*.example.com" or ".example.com").
 func hostAllowed(host string, allowed []string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	host = hostName(strings.Trim(host, "[]"))
 	if host == "" {
 		return false
 	}
@@ -31,28 +31,28 @@ func hostAllowed(host string, allowed []string) bool {
 		return true
 	}
 	for _, a := range allowed {
-		a = strings.TrimSuffix(strings.ToLower(a), ".")
-		if sub, ok := strings.CutPrefix(a, "*"); ok || strings.HasPrefix(a, ".") {
-			if !ok {
-				sub = a
-			}
-			if strings.HasSuffix(host, sub) && len(host) > len(sub) {
-				return true
-			}
-			continue
-		}
-		if host == a {
+		if a == host || (strings.HasPrefix(a, ".") && strings.HasSuffix(host, a)) {
 			return true
 		}
 	}
 	return false
 }
 
+// hostName is a name as hosts are compared: lower case, without a final
+// dot or a leading "*".
+func hostName(s string) string {
+	return strings.TrimPrefix(strings.TrimSuffix(strings.ToLower(s), "."), "*")
+}
+
 // checkHost refuses requests whose Host names this machine by a name no
 // one here gave it (403, with the reason).
 func checkHost(next http.Handler, allowed []string) http.Handler {
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = hostName(a)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hostAllowed(r.Host, allowed) {
+		if !hostAllowed(r.Host, names) {
 			http.Error(w, "commands are not taken for the host name "+quoteName(r.Host)+
 				": use the address, localhost, a .local name or the machine's name, or add it to --allowed-hosts", http.StatusForbidden)
 			return

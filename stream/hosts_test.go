@@ -8,7 +8,10 @@ import (
 )
 
 func TestHostAllowed(t *testing.T) {
-	allowed := []string{"frame.example.com", "*.home.arpa"}
+	var allowed []string
+	for _, a := range []string{"frame.example.com", "*.home.arpa"} {
+		allowed = append(allowed, hostName(a))
+	}
 	for _, c := range []struct {
 		host string
 		want bool

@@ -11,25 +11,15 @@ import (
 // marks that reorder text on screen (U+202A–U+202E, U+2066–U+2069) and
 // bytes that are not UTF-8 each become U+FFFD. Names are kept as they are
 // everywhere a file is looked up; only what is shown is cleaned.
+// strings.Map copies only when a rune changes, and writes U+FFFD for a
+// byte that is not UTF-8.
 func printable(s string) string {
-	clean := true
-	for _, r := range s {
+	return strings.Map(func(r rune) rune {
 		if shady(r) {
-			clean = false
-			break
+			return utf8.RuneError
 		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if shady(r) {
-			r = utf8.RuneError
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+		return r
+	}, s)
 }
 
 func shady(r rune) bool {

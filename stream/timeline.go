@@ -1041,25 +1041,20 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 			list, start = t.newPass(), 0
 		}
 	}
-	if watched, _ := t.watchers(); t.lazy && !watched {
-		// Nobody watches: the slot is chosen by the listing alone, and
-		// its frames are rendered only when asked for.
-		for k := range list.Len() {
-			i := (start + k) % list.Len()
-			if s := list.At(i); !t.knownBad(s) {
-				slot := t.newSlot(ctx, s, i, list.Len())
-				slot.Pair, _ = t.pairAt(list, i)
-				return slot, "", wake
-			}
-		}
-		return nil, fmt.Sprintf("none of the %d images can be shown (see the log)", list.Len()), wake
-	}
+	// Nobody watching a lazy timeline: the slot is chosen by the listing
+	// alone, and its frames are rendered only when asked for.
+	watched, _ := t.watchers()
+	lazy := t.lazy && !watched
 	widths := t.preparedWidths()
 	// While a slide shows, the slides after it are rendered in parallel.
 	// At the start nothing shows yet: the first slide gets the machine to
 	// itself, since two large decodes at once each take far longer, and
 	// the first frame is what a new screen waits for.
-	ahead := sync.OnceFunc(func() { t.renderAhead(ctx, list, start, widths) })
+	ahead := sync.OnceFunc(func() {
+		if !lazy {
+			t.renderAhead(ctx, list, start, widths)
+		}
+	})
 	if cur != nil {
 		ahead()
 	}
@@ -1069,6 +1064,11 @@ func (t *Timeline) pick(ctx context.Context, cur *Slot) (*Slot, string, <-chan s
 		s := list.At(i)
 		if t.knownBad(s) {
 			continue
+		}
+		if lazy {
+			slot := t.newSlot(ctx, s, i, list.Len())
+			slot.Pair, _ = t.pairAt(list, i)
+			return slot, "", wake
 		}
 		slot, err := t.prepare(ctx, list, i, cur, widths)
 		if ctx.Err() != nil {

@@ -271,8 +271,6 @@ func (t *Transcoder) finish(v version, s *sharedDecode, f *decode.File, img *dec
 	if s == nil {
 		return
 	}
-	var taken bool
-	var when time.Time
 	for {
 		t.mu.Lock()
 		if len(s.todo) == 0 {
@@ -292,11 +290,7 @@ func (t *Transcoder) finish(v version, s *sharedDecode, f *decode.File, img *dec
 		var p made
 		switch {
 		case img != nil:
-			if !taken {
-				when, _ = f.Taken()
-				taken = true
-			}
-			o, cerr := t.captioned(x, when)
+			o, cerr := t.captioned(x, f)
 			if cerr != nil {
 				p.err = cerr
 			} else {
@@ -330,9 +324,9 @@ func (t *Transcoder) scale(img *decode.Image, o encode.Options) (*image.RGBA, er
 	return encode.Scale(img, o)
 }
 
-// captioned is w's frame options with its caption's text, for a photo
-// taken when.
-func (t *Transcoder) captioned(w *want, when time.Time) (encode.Options, error) {
+// captioned is w's frame options with its caption's text, the date taken
+// read from f, its file, when the caption shows it.
+func (t *Transcoder) captioned(w *want, f *decode.File) (encode.Options, error) {
 	o := w.o
 	if w.c.Template == 0 {
 		return o, nil
@@ -340,6 +334,7 @@ func (t *Transcoder) captioned(w *want, when time.Time) (encode.Options, error) 
 	if w.c.Template != t.caption.Hash() {
 		return o, errors.New("the key names another caption than this instance's --caption")
 	}
+	when, _ := f.Taken()
 	o.Caption = t.caption.Text(encode.CaptionFields{Name: w.v.name, Taken: when, Index: w.c.Index, Count: w.c.Count})
 	return o, nil
 }

@@ -316,11 +316,7 @@ func (t *Transcoder) picture(ctx context.Context, w *want, r *Report, waited *ti
 		// differs): the next listing brings the new version, a new key.
 		return nil, nil, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", w.v.name)
 	}
-	var taken time.Time
-	if w.c.Template != 0 {
-		taken, _ = f.Taken()
-	}
-	o, err := t.captioned(w, taken)
+	o, err := t.captioned(w, f)
 	if err != nil {
 		return nil, nil, err
 	}
