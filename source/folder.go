@@ -455,9 +455,12 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 				}
 				watched[rel], added[rel] = true, true
 			}
-			if len(added) == 0 || len(added) == len(t) {
-				return // nothing new, or the first scan: nothing in between
+			if len(added) == 0 {
+				return
 			}
+			// The first time too: a change between the first scan and
+			// the first watches (a photo copied in at start) would
+			// otherwise wait for a rescan, or never be seen without one.
 			f.scanDirs(added)
 		}
 	}
