@@ -28,7 +28,7 @@ import (
 	"slidestream/cache"
 	"slidestream/decode"
 	"slidestream/encode"
-	"slidestream/stream"
+	"slidestream/play"
 	"slidestream/transcode"
 )
 
@@ -355,8 +355,8 @@ func BenchmarkFleetFetch(b *testing.B) {
 	nodes := startFleet(b, 2, dir, "--interval", "1h")
 	a, owner := nodes[0], nodes[1]
 	slide := a.timeline.Slides()[0]
-	width := remoteWidth(b, a, slide, 1200, 1281)                                            // the other node owns it
-	frame, err := a.frames.Render(context.Background(), stream.Picture{Slide: slide}, width) // the owner transcodes; a keeps a hot copy
+	width := remoteWidth(b, a, slide, 1200, 1281)                                          // the other node owns it
+	frame, err := a.frames.Render(context.Background(), play.Picture{Slide: slide}, width) // the owner transcodes; a keeps a hot copy
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func BenchmarkFleetFetch(b *testing.B) {
 		var d []time.Duration
 		for b.Loop() {
 			t0 := time.Now()
-			if _, err := a.frames.Render(context.Background(), stream.Picture{Slide: slide}, width); err != nil {
+			if _, err := a.frames.Render(context.Background(), play.Picture{Slide: slide}, width); err != nil {
 				b.Fatal(err)
 			}
 			d = append(d, time.Since(t0))

@@ -15,9 +15,10 @@ import (
 
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/play"
 	"slidestream/source"
-	"slidestream/stream"
 	"slidestream/transcode"
+	"slidestream/web"
 )
 
 // pipelineFlags are the flags that say how frames are made, defined once
@@ -65,8 +66,8 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 // check validates the values once parsed: a one-line reason, or nil.
 func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 	switch {
-	case p.width != 0 && (p.width < stream.MinWidth || p.width > transcode.MaxSide):
-		return fmt.Errorf("-width %d: want 0 or %d to %d", p.width, stream.MinWidth, transcode.MaxSide)
+	case p.width != 0 && (p.width < web.MinWidth || p.width > transcode.MaxSide):
+		return fmt.Errorf("-width %d: want 0 or %d to %d", p.width, web.MinWidth, transcode.MaxSide)
 	case p.quality < 1 || p.quality > 100:
 		return fmt.Errorf("-quality %d: want 1 to 100", p.quality)
 	case p.maxPixels <= 0:
@@ -115,7 +116,10 @@ func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Tr
 		Workers: p.workers,
 		Memory:  int64(p.decodeMemory),
 		Caption: p.caption,
-		Observe: observe,
+		// HEIC and AVIF decode in children, which main starts
+		// (decode.ServeChild).
+		Children: true,
+		Observe:  observe,
 	})
 }
 
@@ -156,7 +160,7 @@ func (f frameSpec) key(s source.Slide, width int) transcode.Key {
 // captionKey is the caption part of the key of the frame of p: none outside
 // play order (thumbnails), and the place in play order only when the
 // caption shows it, so that other captions make one frame per photo.
-func (f frameSpec) captionKey(p stream.Picture) transcode.CaptionKey {
+func (f frameSpec) captionKey(p play.Picture) transcode.CaptionKey {
 	if !f.caption.On() || p.Count == 0 {
 		return transcode.CaptionKey{}
 	}
@@ -262,8 +266,8 @@ func (b *boxFlag) Set(s string) error {
 	a, c, found := strings.Cut(strings.ToLower(s), "x")
 	w, err1 := strconv.Atoi(a)
 	h, err2 := strconv.Atoi(c)
-	if !found || err1 != nil || err2 != nil || w < stream.MinWidth || w > stream.MaxWidth || h < stream.MinWidth || h > stream.MaxWidth {
-		return fmt.Errorf("want WIDTHxHEIGHT, each %d to %d, such as 1920x1080", stream.MinWidth, stream.MaxWidth)
+	if !found || err1 != nil || err2 != nil || w < web.MinWidth || w > web.MaxWidth || h < web.MinWidth || h > web.MaxWidth {
+		return fmt.Errorf("want WIDTHxHEIGHT, each %d to %d, such as 1920x1080", web.MinWidth, web.MaxWidth)
 	}
 	*b = boxFlag{w, h}
 	return nil

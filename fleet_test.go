@@ -17,8 +17,8 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/groupcache/groupcache-go/v3/transport/peer"
 
+	"slidestream/play"
 	"slidestream/source"
-	"slidestream/stream"
 	"slidestream/transcode"
 )
 
@@ -80,7 +80,7 @@ func TestFleetTranscodesEachKeyOnce(t *testing.T) {
 				defer wg.Done()
 				for _, s := range slides {
 					for _, w := range widths {
-						b, err := n.frames.Render(context.Background(), stream.Picture{Slide: s}, w)
+						b, err := n.frames.Render(context.Background(), play.Picture{Slide: s}, w)
 						if err != nil {
 							t.Errorf("%s at %d: %v", s.Name, w, err)
 							return
@@ -164,7 +164,7 @@ func TestFleetBadFileIsTriedOnce(t *testing.T) {
 	width := remoteWidth(t, nodes[0], slide, 100, 300) // node 0 asks a peer
 	var errs []error
 	for _, n := range nodes {
-		_, err := n.frames.Render(context.Background(), stream.Picture{Slide: slide}, width)
+		_, err := n.frames.Render(context.Background(), play.Picture{Slide: slide}, width)
 		errs = append(errs, err)
 	}
 	for i, err := range errs {
@@ -202,11 +202,11 @@ func TestFleetFetchOutlivesTheCaller(t *testing.T) {
 	defer cancel()
 	first := make(chan error, 1)
 	go func() {
-		_, err := nodes[0].frames.Render(ctx, stream.Picture{Slide: slide}, width)
+		_, err := nodes[0].frames.Render(ctx, play.Picture{Slide: slide}, width)
 		first <- err
 	}()
 	time.Sleep(time.Millisecond)
-	b, err := nodes[0].frames.Render(context.Background(), stream.Picture{Slide: slide}, width)
+	b, err := nodes[0].frames.Render(context.Background(), play.Picture{Slide: slide}, width)
 	if err != nil || len(b) == 0 {
 		t.Fatalf("the second viewer got %d bytes, %v; want the frame", len(b), err)
 	}
@@ -331,7 +331,7 @@ func TestFleetSharesCaptionedFrames(t *testing.T) {
 	s := nodes[0]
 	slide := s.timeline.Slides()[1]
 	k := s.frames.key(slide, 320)
-	k.Caption = s.frames.captionKey(stream.Picture{Slide: slide, Index: 1, Count: 2})
+	k.Caption = s.frames.captionKey(play.Picture{Slide: slide, Index: 1, Count: 2})
 	if code, body := peerGet(t, s, k.String(), testPeerSecret); code != http.StatusOK {
 		t.Errorf("a captioned frame this fleet makes: %d %.80q; want 200", code, body)
 	}
@@ -391,7 +391,7 @@ func TestFleetDropsAbandonedRenders(t *testing.T) {
 			before := transcodes(t, owner)
 			busy := make(chan error, 1)
 			go func() {
-				_, err := owner.frames.Render(context.Background(), stream.Picture{Slide: big}, busyW)
+				_, err := owner.frames.Render(context.Background(), play.Picture{Slide: big}, busyW)
 				busy <- err
 			}()
 			for deadline := time.Now().Add(5 * time.Second); owner.frames.tr.Running() == 0; time.Sleep(time.Millisecond) {
@@ -400,7 +400,7 @@ func TestFleetDropsAbandonedRenders(t *testing.T) {
 				}
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			_, err := nodes[c.asker].frames.Render(ctx, stream.Picture{Slide: small}, dropW)
+			_, err := nodes[c.asker].frames.Render(ctx, play.Picture{Slide: small}, dropW)
 			cancel()
 			if err == nil {
 				t.Fatal("the frame came within 50ms, while the owner's one worker was busy")

@@ -10,14 +10,15 @@ import (
 
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/play"
 	"slidestream/source"
-	"slidestream/stream"
 	"slidestream/transcode"
+	"slidestream/web"
 )
 
 // frames adapts the frame store and the transcoder to what the stream asks
-// for: the JPEG of one slide at one width (stream.Renderer), and the
-// answers of the status page (stream.Inspector). It is safe for concurrent
+// for: the JPEG of one slide at one width (play.Renderer), and the
+// answers of the status page (web.Inspector). It is safe for concurrent
 // use.
 type frames struct {
 	store store
@@ -74,8 +75,8 @@ func (f *frames) frameKey(s source.Slide, width int) transcode.Key {
 	return k
 }
 
-func (f *frames) Render(ctx context.Context, p stream.Picture, width int) ([]byte, error) {
-	if stream.Preparing(ctx) {
+func (f *frames) Render(ctx context.Context, p play.Picture, width int) ([]byte, error) {
+	if play.Preparing(ctx) {
 		ctx = transcode.Urgent(ctx) // the timeline's own frames go first
 	} else {
 		ctx = transcode.Promotable(ctx) // unless the timeline joins it
@@ -91,7 +92,7 @@ func (f *frames) Render(ctx context.Context, p stream.Picture, width int) ([]byt
 }
 
 // pictureKey is the key of the frame that shows p at width.
-func (f *frames) pictureKey(p stream.Picture, width int) string {
+func (f *frames) pictureKey(p play.Picture, width int) string {
 	k := f.frameKey(p.Slide, width)
 	k.Caption = f.captionKey(p)
 	if p.Pair.Name != "" && k.Height > 0 {
@@ -110,9 +111,9 @@ func promote(load, caller context.Context) {
 }
 
 // Hold counts a frame a timeline keeps in the cache's bound (a
-// stream.Holder): a rendered frame pins its cache entry, and a fade's
+// play.Holder): a rendered frame pins its cache entry, and a fade's
 // frame, which has no key, is counted beside the cache.
-func (f *frames) Hold(p stream.Picture, width int, frame []byte) (release func()) {
+func (f *frames) Hold(p play.Picture, width int, frame []byte) (release func()) {
 	if p.Slide.Name == "" {
 		return f.hold("", frame)
 	}
@@ -126,15 +127,15 @@ func (f *frames) Slides() ([]source.Slide, <-chan struct{}) { return f.index.Sli
 // Inspect answers from the index, without reading the file: a slide the
 // index has not read yet is pending. The limits are applied again, since
 // the index may have read the header under other ones before a restart.
-func (f *frames) Inspect(s source.Slide) (stream.FileInfo, error) {
+func (f *frames) Inspect(s source.Slide) (web.FileInfo, error) {
 	h, err, known := f.index.Lookup(s)
 	if !known {
-		return stream.FileInfo{Pending: true}, nil
+		return web.FileInfo{Pending: true}, nil
 	}
 	if err == nil {
 		err = f.lim.Check(s.Name, decode.Header{Size: s.Size, Width: h.Width, Height: h.Height})
 	}
-	return stream.FileInfo{Format: h.Format, Width: h.Width, Height: h.Height, Taken: h.Taken,
+	return web.FileInfo{Format: h.Format, Width: h.Width, Height: h.Height, Taken: h.Taken,
 		Profile: h.Profile, ProfileNote: h.ProfileNote}, err
 }
 
@@ -145,7 +146,7 @@ func (f *frames) Cached(s source.Slide, width int) bool {
 func (f *frames) Kind(err error) string { return decode.Kind(err) }
 
 // Fade makes a crossfade's frames, at this instance's quality (a
-// stream.Fader), as a load of the transcoder's: in a worker turn, its
+// play.Fader), as a load of the transcoder's: in a worker turn, its
 // pictures counted in --decode-memory. A fade is wanted now, so it goes
 // before frames rendered ahead.
 func (f *frames) Fade(ctx context.Context, from, to []byte, steps int, each func(int, []byte) bool) error {

@@ -48,6 +48,14 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
+// TestMain lets the test binary serve as the decode child of HEIC and
+// AVIF files, as the server's binary does: servers started here decode
+// them in children, which are this binary started again.
+func TestMain(m *testing.M) {
+	decode.ServeChild()
+	os.Exit(m.Run())
+}
+
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

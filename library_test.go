@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"slidestream/stream"
+	"slidestream/web"
 )
 
 // palette gives n well-separated colours, so that a frame's slide can be
@@ -126,7 +126,7 @@ func TestLibraryPlaysAlbumsInNaturalOrder(t *testing.T) {
 	if got := fmt.Sprint(albums.Albums); albums.Photos != 6 || got != "[{2023 1 1 /slideshow?album=2023} {2024 1 3 /slideshow?album=2024} {2024/Italy 2 2 /slideshow?album=2024%2FItaly}]" {
 		t.Errorf("/api/albums: %d photos, %s", albums.Photos, got)
 	}
-	var rep stream.ImagesReport
+	var rep web.ImagesReport
 	getJSON(t, s.url+"/api/images?limit=1000", &rep)
 	var names []string
 	for _, im := range rep.Images {
@@ -142,7 +142,7 @@ func TestLibraryPlaysAlbumsInNaturalOrder(t *testing.T) {
 	start := time.Now()
 	solid(t, filepath.Join(dir, "2025", "a", "b", "c", "new.png"), 48, 32, colours["2025/a/b/c/new.png"])
 	for {
-		rep = stream.ImagesReport{}
+		rep = web.ImagesReport{}
 		getJSON(t, s.url+"/api/images?album=2025/a", &rep)
 		if rep.Total == 1 && rep.Images[0].Name == "2025/a/b/c/new.png" {
 			break
@@ -244,7 +244,7 @@ func TestTakenOrderFollowsExifDates(t *testing.T) {
 	// the index to have them all.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		var rep stream.ImagesReport
+		var rep web.ImagesReport
 		getJSON(t, s.url+"/api/images", &rep)
 		if rep.Pending == 0 && rep.OK == 4 {
 			for _, im := range rep.Images {
@@ -352,10 +352,10 @@ func TestImagesArePaginatedWithTotals(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, bad), []byte("not an image at all\n"), 0o644)
 	}
 	s := startServer(t, "--dir", dir, "--width", "48", "--interval", "1h")
-	var rep stream.ImagesReport
+	var rep web.ImagesReport
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		rep = stream.ImagesReport{}
+		rep = web.ImagesReport{}
 		getJSON(t, s.url+"/api/images", &rep)
 		if rep.Pending == 0 && rep.Total == 233 || time.Now().After(deadline) {
 			break
@@ -367,12 +367,12 @@ func TestImagesArePaginatedWithTotals(t *testing.T) {
 		t.Fatalf("first page: total %d, ok %d, skipped %d, kinds %v, %d images, next %q, prev %q",
 			rep.Total, rep.OK, rep.Skipped, rep.Kinds, len(rep.Images), rep.Next, rep.Prev)
 	}
-	rep = stream.ImagesReport{}
+	rep = web.ImagesReport{}
 	getJSON(t, s.url+"/api/images?offset=200", &rep)
 	if len(rep.Images) != 33 || rep.Next != "" || rep.Prev != "/api/images?offset=100" || rep.Images[0].Name != "album2/p131.png" {
 		t.Errorf("last page: %d images from %q, next %q, prev %q", len(rep.Images), rep.Images[0].Name, rep.Next, rep.Prev)
 	}
-	rep = stream.ImagesReport{}
+	rep = web.ImagesReport{}
 	getJSON(t, s.url+"/api/images?status=skipped", &rep)
 	var skipped []string
 	for _, im := range rep.Images {
@@ -381,7 +381,7 @@ func TestImagesArePaginatedWithTotals(t *testing.T) {
 	if fmt.Sprint(skipped) != "[bad3.png:unknown-format album0/bad1.jpg:unknown-format album1/bad2.jpg:unknown-format]" || rep.Total != 233 {
 		t.Errorf("?status=skipped lists %v (total %d)", skipped, rep.Total)
 	}
-	rep = stream.ImagesReport{}
+	rep = web.ImagesReport{}
 	getJSON(t, s.url+"/api/images?album=album1&limit=5", &rep)
 	if rep.Total != 78 || rep.Skipped != 1 || len(rep.Images) != 5 || rep.Next != "/api/images?album=album1&limit=5&offset=5" {
 		t.Errorf("?album=album1&limit=5: total %d, skipped %d, %d images, next %q", rep.Total, rep.Skipped, len(rep.Images), rep.Next)
@@ -454,5 +454,54 @@ func TestAlbumsArePagedAndNamesAreShownSafely(t *testing.T) {
 	resp.Body.Close()
 	if bytes.ContainsAny(body, "\x1b\r") || !bytes.Contains(body, []byte("evil\uFFFD[2J\uFFFDname.png")) {
 		t.Errorf("/images shows the name with its control characters, or not at all")
+	}
+}
+
+// A file that only an album's channel has reached, and found it cannot
+// show, is reported as skipped at once by /api/images and /metrics: every
+// channel records into one memo, which the pages read.
+func TestAlbumChannelSkipShowsEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 4 {
+		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, palette(4)[i])
+	}
+	trip := filepath.Join(dir, "trip")
+	os.Mkdir(trip, 0o755)
+	b, err := os.ReadFile("testdata/jpeg-large.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The header is whole, so the file looks fine until it is decoded.
+	os.WriteFile(filepath.Join(trip, "a-cut.jpg"), b[:len(b)/2], 0o644)
+	copyFixture(t, trip, "png-rgb.png", "b.png")
+	ts := startServer(t, "--dir", dir, "--interval", "1h", "--workers", "1", "--width", "100")
+	// The default channel shows 0.png for an hour and renders one slide
+	// ahead: it never gets near trip/.
+	resp, err := http.Get(ts.url + "/snapshot?album=trip&width=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	var rep web.ImagesReport
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		getJSON(t, ts.url+"/api/images?status=skipped", &rep)
+		if rep.Skipped == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rep.Skipped != 1 || len(rep.Images) != 1 || rep.Images[0].Name != "trip/a-cut.jpg" || rep.Images[0].Kind == "" {
+		t.Fatalf("/api/images?status=skipped after the album's snapshot: %+v; want trip/a-cut.jpg with its kind", rep)
+	}
+	kind := rep.Images[0].Kind
+	if n := value(scrape(t, ts.url), "slidestream_skipped_files", "kind", kind); n != 1 {
+		t.Errorf("slidestream_skipped_files{kind=%q} = %v; want 1", kind, n)
+	}
+	var st web.StateReport
+	getJSON(t, ts.url+"/api/state", &st)
+	if st.Showing != "0.png" {
+		t.Errorf("the default channel shows %q; want 0.png", st.Showing)
 	}
 }

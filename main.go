@@ -27,14 +27,18 @@ import (
 
 	"slidestream/cache"
 	"slidestream/decode"
+	"slidestream/play"
 	"slidestream/source"
-	"slidestream/stream"
 	"slidestream/transcode"
+	"slidestream/web"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func main() {
+	// This executable is also the decode child of HEIC and AVIF files:
+	// started as one, it serves its parent and exits here.
+	decode.ServeChild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -71,7 +75,7 @@ type config struct {
 	auth         *basicAuth       // from --auth or --auth-file; nil when off
 	fade         time.Duration    // crossfades between slides; 0 cuts
 	pairs        bool             // --pair-portraits
-	sleep        stream.Sleep     // daily hours of black screens
+	sleep        play.Sleep       // daily hours of black screens
 	now          func() time.Time // the wall clock of the sleep hours; not a flag (tests set it)
 }
 
@@ -138,7 +142,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-pair-portraits: needs a landscape --fit, such as 1920x1080, to put two portraits side by side in")
 	}
 	var err error
-	if c.sleep, err = stream.ParseSleep(sleepFlag); err != nil {
+	if c.sleep, err = play.ParseSleep(sleepFlag); err != nil {
 		return bad("-%v", err)
 	}
 	switch {
@@ -222,9 +226,10 @@ type server struct {
 	ln       net.Listener
 	folder   *source.Folder
 	index    *source.Index
-	timeline *stream.Timeline // the default channel's
-	channels *stream.Channels
-	handler  *stream.Handler
+	failures *play.Failures // every channel's
+	timeline *play.Timeline // the default channel's
+	channels *play.Channels
+	handler  *web.Handler
 	root     http.Handler // everything served: the stream, /metrics, auth
 	cache    *cache.Cache // nil in fleet mode
 	fleet    *fleet       // nil unless --peers
@@ -264,23 +269,23 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
-	def := stream.Channel{Order: cfg.order, Interval: cfg.interval}
+	s.failures = play.NewFailures(play.FailuresOptions{Lasting: transcode.Lasting, Listing: s.folder, Log: log})
+	def := play.Channel{Order: cfg.order, Interval: cfg.interval}
 	tl, err := s.newTimeline(def)
 	if err != nil {
 		return nil, err
 	}
 	s.timeline = tl
-	s.channels = stream.NewChannels(tl, stream.ChannelsOptions{Default: def, New: s.newTimeline,
+	s.channels = play.NewChannels(tl, play.ChannelsOptions{Default: def, New: s.newTimeline,
 		Max: cfg.maxChannels, PerClient: cfg.perClient, Linger: cfg.linger, Log: log})
-	s.handler = stream.NewHandler(s.timeline, stream.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
-		Fit: image.Point(cfg.fit), Inspect: f, Observe: m, Log: log, HideNames: cfg.auth != nil,
+	s.handler = web.NewHandler(s.timeline, web.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
+		Fit: image.Point(cfg.fit), Inspect: f, Albums: s.folder, Observe: m, Log: log, HideNames: cfg.auth != nil,
 		AllowedHosts: append(machineNames(), cfg.allowedHosts...)})
 	m.watch(s.timeline, s.handler, s.channels, s.index)
 	m.watchTranscoder(tr)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())
-	mux.HandleFunc("GET /api/albums", s.serveAlbums)
 	mux.Handle("/", s.handler)
 	s.root = mux
 	if cfg.auth != nil {
@@ -313,18 +318,18 @@ func machineNames() []string {
 
 // newTimeline makes the timeline of a channel: the album's slides (all of
 // them for ""), in the channel's order, at its interval.
-func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
+func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
 	if c.Album != "" {
 		s.listed() // a screen asking just after start must not get a 404
 	}
 	if c.Album != "" && !s.folder.HasAlbum(c.Album) {
-		return nil, fmt.Errorf("%w %q", stream.ErrNoAlbum, c.Album)
+		return nil, fmt.Errorf("%w %q", play.ErrNoAlbum, c.Album)
 	}
 	order, err := source.NewOrder(c.Order, s.index.Taken)
 	if err != nil {
 		return nil, err
 	}
-	var lister stream.Lister = s.folder
+	var lister play.Lister = s.folder
 	if _, byDate := order.(source.ByDate); byDate {
 		lister = s.index // dates arrive in the background: arrange again as they do
 	}
@@ -334,18 +339,18 @@ func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
 		empty = "no images in album " + c.Album
 		log = log.With("album", c.Album)
 	}
-	var holder stream.Holder
+	var holder play.Holder
 	if s.frames.hold != nil {
 		holder = s.frames
 	}
-	return stream.NewTimeline(lister, s.frames, stream.TimelineOptions{
+	return play.NewTimeline(lister, s.frames, play.TimelineOptions{
 		Holder:    holder,
 		Order:     order,
 		Interval:  c.Interval,
 		Width:     s.cfg.width,
 		Empty:     empty,
 		Lookahead: s.cfg.workers,
-		Lasting:   transcode.Lasting,
+		Failures:  s.failures,
 		Sleep:     s.cfg.sleep,
 		Now:       s.cfg.now,
 		Fade:      s.cfg.fade,
@@ -353,7 +358,7 @@ func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
 		Portrait:  s.portrait(),
 		// A channel other than the default runs for whoever asks, a
 		// state or a snapshot included: it renders only for screens.
-		Lazy: c != (stream.Channel{Order: s.cfg.order, Interval: s.cfg.interval}),
+		Lazy: c != (play.Channel{Order: s.cfg.order, Interval: s.cfg.interval}),
 		Log:  log,
 	}), nil
 }
@@ -367,7 +372,7 @@ func (s *server) newTimeline(c stream.Channel) (*stream.Timeline, error) {
 func (s *server) acceptPeerKey(k transcode.Key) error {
 	spec := s.frames.frameSpec
 	switch {
-	case k.Width != s.cfg.width && (k.Width < stream.MinWidth || k.Width > stream.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
+	case k.Width != s.cfg.width && (k.Width < web.MinWidth || k.Width > web.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
 		return errors.New("a width no client may ask for")
 	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
 		return errors.New("not this instance's frame height")
@@ -458,29 +463,34 @@ func (s *server) serve(ctx context.Context) error {
 	// Streams end when this context does: Shutdown alone would wait for
 	// them forever.
 	hs.BaseContext = func(net.Listener) context.Context { return streams }
-	go s.folder.Watch(streams, s.cfg.rescan)
-	// The index saves its state when it stops: serve returns once it has.
-	var indexed sync.WaitGroup
-	indexed.Go(func() { s.index.Run(streams) })
+	// Every goroutine started here ends with streams, and serve returns
+	// only once they all have: the index has saved its state, no timeline
+	// renders, and the decode children are gone.
+	var bg sync.WaitGroup
 	defer func() {
 		stopStreams()
-		indexed.Wait()
+		bg.Wait()
+		s.frames.tr.Close()
 	}()
-	go s.channels.Serve(streams)
-	go limitMemory(streams, func() int64 { return s.held() + s.handler.Clients()*clientSlack }, s.budget)
-	go s.reloadOnHangup(streams)
+	bg.Go(func() { s.folder.Watch(streams, s.cfg.rescan) })
+	bg.Go(func() { s.index.Run(streams) })
+	bg.Go(func() { s.channels.Serve(streams) })
+	bg.Go(func() {
+		limitMemory(streams, func() int64 { return s.held() + s.handler.Clients()*clientSlack }, s.budget)
+	})
+	bg.Go(func() { s.reloadOnHangup(streams) })
 	if s.fleet != nil {
-		go s.fleet.watch(streams)
-		go func() {
+		bg.Go(func() { s.fleet.watch(streams) })
+		bg.Go(func() {
 			s.fleet.waitForPeers(streams)
 			s.timeline.Run(streams)
-		}()
+		})
 	} else {
-		go s.timeline.Run(streams)
+		bg.Go(func() { s.timeline.Run(streams) })
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(s.ln) }()
+	bg.Go(func() { errc <- hs.Serve(s.ln) })
 	s.log.Info("slidestream is serving", "url", s.url(), "dir", s.cfg.dir, "width", s.cfg.width,
 		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize.String())
 	if libs := decode.SystemLibraries(); libs != "" {

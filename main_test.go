@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"slidestream/stream"
+	"slidestream/web"
 )
 
 func TestStreamPlaysMixedFolderInNameOrder(t *testing.T) {
@@ -331,12 +331,12 @@ func TestImageStatusExplainsEveryFile(t *testing.T) {
 	solid(t, filepath.Join(dir, "5-huge.png"), 1200, 1000, color.White) // over --max-pixels 1
 	s := startServer(t, "--dir", dir, "--interval", "100ms", "--width", "320", "--max-pixels", "1")
 
-	var rep stream.ImagesReport
+	var rep web.ImagesReport
 	want := map[string]string{"1-good.png": "", "2-good.webp": "", "3-notes.jpg": "unknown-format",
 		"4-cut.jpg": "corrupt", "5-huge.png": "too-many-pixels"}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		rep = stream.ImagesReport{} // Decode would keep fields the new JSON omits
+		rep = web.ImagesReport{} // Decode would keep fields the new JSON omits
 		getJSON(t, s.url+"/api/images", &rep)
 		// The cut JPEG's header is fine: only decoding it tells.
 		done := rep.Skipped == 3
@@ -380,7 +380,7 @@ func TestImageStatusExplainsEveryFile(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(body))
-		if want := min(im.Width, stream.ThumbWidth); resp.StatusCode != 200 || err != nil || cfg.Width != want {
+		if want := min(im.Width, web.ThumbWidth); resp.StatusCode != 200 || err != nil || cfg.Width != want {
 			t.Errorf("thumbnail of %s: %s, %dx%d (%v); want a %d-wide JPEG", im.Name, resp.Status, cfg.Width, cfg.Height, err, want)
 		}
 	}
@@ -463,7 +463,7 @@ func TestStatusReadsHeadersAsTheTranscoderDoes(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "meta.jpg"), meta, 0o644)
 	s := startServer(t, "--dir", dir, "--interval", "1h", "--width", "100")
 	waitHealth(t, s, "showing meta.jpg")
-	var rep stream.ImagesReport
+	var rep web.ImagesReport
 	getJSON(t, s.url+"/api/images", &rep)
 	if len(rep.Images) != 1 || rep.Images[0].Status != "ok" || rep.Images[0].Width != 160 || rep.Images[0].Reason != "" {
 		t.Errorf("/api/images = %+v; want meta.jpg ok, 160 wide", rep)

@@ -11,9 +11,10 @@ import (
 
 	"slidestream/cache"
 	"slidestream/decode"
+	"slidestream/play"
 	"slidestream/source"
-	"slidestream/stream"
 	"slidestream/transcode"
+	"slidestream/web"
 )
 
 // metrics holds what /metrics exposes. Counters of events are updated as
@@ -76,7 +77,7 @@ func newMetrics() *metrics {
 	return m
 }
 
-// FrameSent and ClientGone make metrics a stream.Observer.
+// FrameSent and ClientGone make metrics a web.Observer.
 func (m *metrics) FrameSent(n int) {
 	m.framesSent.Inc()
 	m.bytesSent.Add(float64(n))
@@ -107,7 +108,7 @@ func (m *metrics) transcoded(r transcode.Report) {
 
 // watch registers the collector that reads the stream's state at scrape
 // time.
-func (m *metrics) watch(tl *stream.Timeline, h *stream.Handler, cs *stream.Channels, x *source.Index) {
+func (m *metrics) watch(tl *play.Timeline, h *web.Handler, cs *play.Channels, x *source.Index) {
 	m.reg.MustRegister(&stateCollector{tl: tl, h: h, cs: cs, x: x})
 }
 
@@ -175,9 +176,9 @@ var (
 var skipKinds = []string{"not-regular", "too-large", "too-many-pixels", "unknown-format", "animated", "unsupported", "corrupt", "unreadable", "other"}
 
 type stateCollector struct {
-	tl *stream.Timeline
-	h  *stream.Handler
-	cs *stream.Channels
+	tl *play.Timeline
+	h  *web.Handler
+	cs *play.Channels
 	x  *source.Index
 }
 
@@ -213,8 +214,8 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, k := range skipKinds {
 		kinds[k] = 0
 	}
-	for _, err := range s.tl.Skipped() {
-		kinds[decode.Kind(err)]++
+	for _, f := range s.tl.Failures().All() {
+		kinds[decode.Kind(f.Err)]++
 	}
 	for k, n := range kinds {
 		gauge(descSkipped, float64(n), k)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"slidestream/stream"
+	"slidestream/web"
 )
 
 // corners reads the colour of a frame's four quadrants, well inside each.
@@ -93,12 +93,12 @@ func TestPhonePhotosPlay(t *testing.T) {
 		}
 	}
 
-	var rep stream.ImagesReport
+	var rep web.ImagesReport
 	deadline := time.Now().Add(5 * time.Second)
 	for getJSON(t, s.url+"/api/images", &rep); rep.Pending > 0 && time.Now().Before(deadline); getJSON(t, s.url+"/api/images", &rep) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	byName := map[string]stream.ImageStatus{}
+	byName := map[string]web.ImageStatus{}
 	for _, im := range rep.Images {
 		byName[im.Name] = im
 	}

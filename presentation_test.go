@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"slidestream/stream"
+	"slidestream/web"
 )
 
 // decodeFrame decodes a frame the server sent.
@@ -239,9 +239,9 @@ func TestFadeFramesLieBetweenTheSlides(t *testing.T) {
 }
 
 // state reads /api/state.
-func state(t *testing.T, s *testServer, query string) stream.StateReport {
+func state(t *testing.T, s *testServer, query string) web.StateReport {
 	t.Helper()
-	var r stream.StateReport
+	var r web.StateReport
 	getJSON(t, s.url+"/api/state"+query, &r)
 	return r
 }
@@ -479,7 +479,7 @@ func TestColourProfilesAreApplied(t *testing.T) {
 		t.Errorf("the photo with the swapping profile shows mean %.0f; want red and green of %.0f swapped", f, o)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	var rep stream.ImagesReport
+	var rep web.ImagesReport
 	for {
 		getJSON(t, s.url+"/api/images", &rep)
 		if rep.Pending == 0 || time.Now().After(deadline) {
@@ -487,7 +487,7 @@ func TestColourProfilesAreApplied(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	byName := map[string]stream.ImageStatus{}
+	byName := map[string]web.ImageStatus{}
 	for _, im := range rep.Images {
 		byName[im.Name] = im
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slidestream/internal/jpeg"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,9 @@ type Options struct {
 	// *PNGRows, still compressed: a fault in its compressed data is
 	// reported when its rows are read, not by Decode.
 	Rows bool
+	// Children, when set, decodes HEIC and AVIF in child processes (see
+	// ServeChild); without it they decode in this process.
+	Children *Children
 }
 
 // Header is what a file says about itself before any pixel is decoded.
@@ -278,11 +282,11 @@ func (f *File) Decode(o Options) (img *Image, err error) {
 	}()
 	shift := f.shift(o)
 	var m image.Image
-	err = errNotScaled
+	err = jpeg.ErrNotScaled
 	if f.layout.shrunk != nil {
 		m, err = f.format.decodeShrunk(f.data, shift)
 	}
-	if errors.Is(err, errNotScaled) {
+	if errors.Is(err, jpeg.ErrNotScaled) {
 		shift = 0
 		m, err = f.format.decode(f.name, f.data, f.layout, o)
 	}

@@ -39,7 +39,7 @@ type format struct {
 	decode func(name string, data []byte, l layout, o Options) (image.Image, error)
 	// decodeShrunk, where the layout says the file can be (shrunk is
 	// set), decodes it at 1/2^shift of its size (shift 0 to 3), each
-	// side rounded up; errNotScaled hands it to decode.
+	// side rounded up; jpeg.ErrNotScaled hands it to decode.
 	decodeShrunk func(data []byte, shift int) (image.Image, error)
 	// exif returns the file's EXIF block (a TIFF structure), if any,
 	// from the start of the file read for its header.

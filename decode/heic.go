@@ -8,6 +8,8 @@ import (
 	"image"
 	"io"
 	"slices"
+	"slidestream/internal/heif"
+	"slidestream/internal/icc"
 	"strings"
 
 	"github.com/gen2brain/avif"
@@ -74,68 +76,69 @@ const (
 const heicMinWidth = 128
 
 func heifHeader(name string, b []byte) (layout, error) {
-	m, err := parseHEIF(b, true)
+	m, err := heif.Parse(b, true)
 	if err != nil {
 		return layout{}, err
 	}
-	w, h := m.cropped()
-	if m.codec == "hvc1" {
+	w, h := m.Cropped()
+	if m.Codec == "hvc1" {
 		// libheif turns the picture itself.
-		if m.orientation().SwapsAxes() {
+		if Orientation(m.Orientation()).SwapsAxes() {
 			w, h = h, w
 		}
 		if w < heicMinWidth {
 			return layout{}, reject(name, ErrUnsupported, "HEIC pictures narrower than %d pixels are not decoded (this one is %d)", heicMinWidth, w)
 		}
 		per := int64(heicBytesPerPixel)
-		if m.alpha != 0 {
+		if m.Alpha != 0 {
 			per += heicAlphaPerPixel
 		}
-		return layout{width: w, height: h, whole: per * int64(m.width) * int64(m.height)}, nil
+		return layout{width: w, height: h, whole: per * int64(m.Width) * int64(m.Height)}, nil
 	}
 	per := int64(avifBytesPerPixel)
-	if m.depth > 8 {
+	if m.Depth > 8 {
 		per = avif16BytesPerPixel
 	}
-	return layout{width: w, height: h, whole: per * int64(m.width) * int64(m.height)}, nil
+	return layout{width: w, height: h, whole: per * int64(m.Width) * int64(m.Height)}, nil
 }
 
-// decodeHEIF decodes in a child process (heifchild.go).
-func decodeHEIF(_ string, data []byte, l layout, _ Options) (image.Image, error) {
-	return decodeHEIFInChild(data, l.width, l.height)
+// decodeHEIF decodes in a child process of o.Children (heifchild.go), or
+// here without a pool.
+func decodeHEIF(_ string, data []byte, l layout, o Options) (image.Image, error) {
+	return o.Children.decode(data, l.width, l.height)
 }
 
 // decodeHEIFPixels decodes a HEIC or AVIF file's primary picture, with
 // its alpha, cropped (AVIF; libheif crops HEIC), of the size heifHeader
 // said.
 func decodeHEIFPixels(data []byte) (image.Image, error) {
-	m, err := parseHEIF(data, false)
+	m, err := heif.Parse(data, false)
 	if err != nil {
 		return nil, err
 	}
 	sizeErr := func(b image.Rectangle, w, h int) error {
 		return fmt.Errorf("the boxes say %dx%d but the decoder made %dx%d", w, h, b.Dx(), b.Dy())
 	}
-	if m.codec == "hvc1" {
+	if m.Codec == "hvc1" {
 		img, err := heic.Decode(bytes.NewReader(data))
 		if err != nil {
 			return nil, err
 		}
-		w, h := m.cropped()
-		if m.orientation().SwapsAxes() {
+		w, h := m.Cropped()
+		if Orientation(m.Orientation()).SwapsAxes() {
 			w, h = h, w
 		}
 		if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
 			return nil, sizeErr(b, w, h)
 		}
 		mendFreed(img)
-		img = heicColours(img, m.nclx)
-		if m.alpha != 0 {
+		img = heicColours(img, m.NCLX)
+		if m.Alpha != 0 {
 			img = withAlpha(img, heicAlpha(m, data))
 		}
 		return img, nil
 	}
-	if !slices.Contains(ftypBrands(data), "avif") {
+	if !slices.Contains(heif.Brands(data), "avif") {
 		// libavif wants the avif brand; a file with only the generic
 		// ones gets it, in a copy.
 		data = bytes.Clone(data)
@@ -145,12 +148,12 @@ func decodeHEIFPixels(data []byte) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b := img.Bounds(); b.Dx() != m.width || b.Dy() != m.height {
-		return nil, sizeErr(b, m.width, m.height)
+	if b := img.Bounds(); b.Dx() != m.Width || b.Dy() != m.Height {
+		return nil, sizeErr(b, m.Width, m.Height)
 	}
 	mendFreed(img)
-	x0, y0, w, h := m.cropRect()
-	if w == m.width && h == m.height {
+	x0, y0, w, h := m.CropRect()
+	if w == m.Width && h == m.Height {
 		return img, nil
 	}
 	crop := image.Rect(x0, y0, x0+w, y0+h)
@@ -215,8 +218,8 @@ func rebase(m image.Image) image.Image {
 
 // heicAlpha decodes the alpha plane of a HEIC as a picture of its own;
 // nil when it cannot be had, and the picture is shown opaque.
-func heicAlpha(m *heifMeta, data []byte) *image.Gray {
-	f := m.alphaFile(data)
+func heicAlpha(m *heif.Meta, data []byte) *image.Gray {
+	f := m.AlphaFile(data)
 	if f == nil {
 		return nil
 	}
@@ -262,24 +265,24 @@ func withAlpha(img image.Image, a *image.Gray) image.Image {
 // its boxes. A file's EXIF orientation is never applied on top: HEIF
 // says the boxes are what counts.
 func heifOrientation(b []byte) Orientation {
-	m, err := parseHEIF(b, true)
-	if err != nil || m.codec == "hvc1" {
+	m, err := heif.Parse(b, true)
+	if err != nil || m.Codec == "hvc1" {
 		return Upright
 	}
-	return m.orientation()
+	return Orientation(m.Orientation())
 }
 
 // heifProfile is the picture's colour: its ICC profile, or else its nclx
 // colour description.
 func heifProfile(b []byte) (*Profile, error) {
-	m, err := parseHEIF(b, true)
+	m, err := heif.Parse(b, true)
 	switch {
 	case err != nil:
 		return nil, nil
-	case m.icc != nil:
-		return ParseICC(m.icc)
-	case m.nclx != nil:
-		return cicpProfile(*m.nclx)
+	case m.ICC != nil:
+		return icc.Parse(m.ICC)
+	case m.NCLX != nil:
+		return icc.FromCICP(m.NCLX.Primaries, m.NCLX.Transfer)
 	}
 	return nil, nil
 }
@@ -287,11 +290,11 @@ func heifProfile(b []byte) (*Profile, error) {
 // heifExif returns the TIFF structure of the picture's Exif item when it
 // lies within b.
 func heifExif(b []byte) []byte {
-	m, err := parseHEIF(b, true)
-	if err != nil || m.exif == nil {
+	m, err := heif.Parse(b, true)
+	if err != nil || m.Exif == nil {
 		return nil
 	}
-	return exifTIFF(m.itemBytes(b, m.exif, maxExif))
+	return heif.ExifTIFF(m.ItemBytes(b, m.Exif, maxExif))
 }
 
 // heifExifAt finds the Exif item anywhere in the file, reading the box
@@ -336,27 +339,27 @@ func heifExifAt(r io.ReaderAt, size int64) []byte {
 			binary.BigEndian.PutUint32(meta, uint32(bsize-8))
 			copy(meta[4:8], "meta")
 		}
-		m, err := parseHEIF(meta, false)
-		if err != nil || m.exif == nil {
+		m, err := heif.Parse(meta, false)
+		if err != nil || m.Exif == nil {
 			return nil
 		}
 		var item []byte
-		for _, e := range m.exif {
-			if e.n > maxExif || uint64(len(item))+e.n > maxExif {
+		for _, e := range m.Exif {
+			if e.N > maxExif || uint64(len(item))+e.N > maxExif {
 				return nil
 			}
-			part := make([]byte, e.n)
-			if e.idat {
-				if e.off > uint64(len(m.idat)) || e.n > uint64(len(m.idat))-e.off {
+			part := make([]byte, e.N)
+			if e.InIdat {
+				if e.Off > uint64(len(m.Idat)) || e.N > uint64(len(m.Idat))-e.Off {
 					return nil
 				}
-				copy(part, m.idat[e.off:])
-			} else if _, err := r.ReadAt(part, int64(e.off)); err != nil {
+				copy(part, m.Idat[e.Off:])
+			} else if _, err := r.ReadAt(part, int64(e.Off)); err != nil {
 				return nil
 			}
 			item = append(item, part...)
 		}
-		return exifTIFF(item)
+		return heif.ExifTIFF(item)
 	}
 	return nil
 }
@@ -365,15 +368,15 @@ func heifExifAt(r io.ReaderAt, size int64) []byte {
 // says: image.YCbCr is full-range BT.601, what phones write and what a
 // file without a colour description is taken to be; limited range is
 // VideoYCbCr; other matrices are converted to RGB here.
-func heicColours(img image.Image, c *cicp) image.Image {
+func heicColours(img image.Image, c *heif.NCLX) image.Image {
 	y, ok := img.(*image.YCbCr)
 	if !ok || c == nil {
 		return img
 	}
 	var kr, kb float64
-	switch c.matrix {
+	switch c.Matrix {
 	case 2, 5, 6: // unspecified, BT.601
-		if c.full {
+		if c.Full {
 			return y
 		}
 		return &VideoYCbCr{y}
@@ -389,7 +392,7 @@ func heicColours(img image.Image, c *cicp) image.Image {
 	default:
 		return y // an unknown matrix: BT.601 is the nearest guess
 	}
-	return ycbcrToRGBA(y, c.matrix == 0, kr, kb, c.full)
+	return ycbcrToRGBA(y, c.Matrix == 0, kr, kb, c.Full)
 }
 
 // ycbcrToRGBA converts YCbCr with the luma weights kr and kb (or, with
@@ -447,4 +450,42 @@ func SystemLibraries() string {
 		libs = append(libs, "libavif")
 	}
 	return strings.Join(libs, " and ")
+}
+
+// heifBrands are the ftyp brands that mean a HEIF still picture (or a
+// sequence whose first picture is shown), by the codec they imply.
+var heifBrands = map[string]Format{
+	"heic": HEIC, "heix": HEIC, "heim": HEIC, "heis": HEIC, "hevc": HEIC, "hevx": HEIC,
+	"avif": AVIF, "avis": AVIF,
+	"mif1": "", "msf1": "", "miaf": "", // generic: the codec is the item's
+}
+
+// heifBrand reads the ftyp box at the start of b and says which of HEIC
+// and AVIF its brands name, or "" for a file that is not HEIF. A file
+// whose brands are only the generic ones is what its primary item is;
+// the item type decides how it is decoded in any case.
+func heifBrand(b []byte) Format {
+	brands := heif.Brands(b)
+	found, generic := Format(""), false
+	for _, br := range brands {
+		f, ok := heifBrands[br]
+		switch {
+		case !ok:
+		case f == AVIF:
+			return AVIF
+		case f == HEIC:
+			found = HEIC
+		default:
+			generic = true
+		}
+	}
+	if found == "" && generic {
+		// The brands do not say: the primary item's type does, when the
+		// meta box is within b (it usually follows ftyp).
+		if m, err := heif.Parse(b, true); err == nil && m.Codec == "av01" {
+			return AVIF
+		}
+		return HEIC
+	}
+	return found
 }

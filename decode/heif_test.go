@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slidestream/internal/heif"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,34 +98,16 @@ func TestHEIFNclxDisplayP3(t *testing.T) {
 	for y := range m.Rect.Dy() {
 		for x := range m.Rect.Dx() {
 			c := raw.RGBAAt(x, y)
-			lin := [3]float64{srgbDecode(float64(c.R) / 255), srgbDecode(float64(c.G) / 255), srgbDecode(float64(c.B) / 255)}
+			lin := [3]float64{srgbToLinear(float64(c.R) / 255), srgbToLinear(float64(c.G) / 255), srgbToLinear(float64(c.B) / 255)}
 			got := m.RGBAAt(x, y)
-			for i, v := range mulVec(toSRGB, lin) {
-				want := math.Round(srgbEncode(min(max(v, 0), 1)) * 255)
+			for i, v := range times(toSRGB, lin) {
+				want := math.Round(linearToSRGB(min(max(v, 0), 1)) * 255)
 				sum += math.Abs(want - float64([]uint8{got.R, got.G, got.B}[i]))
 			}
 		}
 	}
 	if mean := sum / float64(3*m.Rect.Dx()*m.Rect.Dy()); mean > 0.6 {
 		t.Errorf("mean difference %.2f levels from the published matrix; want at most 0.6", mean)
-	}
-	for _, c := range []struct {
-		code cicp
-		name string
-		err  string
-	}{
-		{cicp{primaries: 9, transfer: 14, matrix: 9}, "BT.2020 (nclx)", ""},
-		{cicp{primaries: 1, transfer: 1, matrix: 6, full: true}, "BT.709 (nclx)", ""},
-		{cicp{primaries: 9, transfer: 16, matrix: 9}, "", "HDR picture (PQ)"},
-		{cicp{primaries: 200, transfer: 13}, "", "primaries 200"},
-	} {
-		p, err := cicpProfile(c.code)
-		switch {
-		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
-			t.Errorf("cicpProfile(%+v) = %v; want an error saying %q", c.code, err, c.err)
-		case c.err == "" && (err != nil || p.Name != c.name):
-			t.Errorf("cicpProfile(%+v) = %+v, %v; want %q", c.code, p, err, c.name)
-		}
 	}
 }
 
@@ -267,16 +250,16 @@ func FuzzHEIF(f *testing.F) {
 		f.Add(readFixture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := parseHEIF(b, true)
+		m, err := heif.Parse(b, true)
 		if err == nil {
-			if m.width < 0 || m.height < 0 {
-				t.Fatalf("size %dx%d", m.width, m.height)
+			if m.Width < 0 || m.Height < 0 {
+				t.Fatalf("size %dx%d", m.Width, m.Height)
 			}
-			x0, y0, w, h := m.cropRect()
-			if x0 < 0 || y0 < 0 || x0+w > m.width || y0+h > m.height {
-				t.Fatalf("crop %d,%d %dx%d outside %dx%d", x0, y0, w, h, m.width, m.height)
+			x0, y0, w, h := m.CropRect()
+			if x0 < 0 || y0 < 0 || x0+w > m.Width || y0+h > m.Height {
+				t.Fatalf("crop %d,%d %dx%d outside %dx%d", x0, y0, w, h, m.Width, m.Height)
 			}
-			if o := m.orientation(); o < 1 || o > 8 {
+			if o := m.Orientation(); o < 1 || o > 8 {
 				t.Fatalf("orientation %d", o)
 			}
 		}
@@ -312,15 +295,15 @@ func TestHEICAlpha(t *testing.T) {
 // the pictures are those a decode in this process makes, a file the
 // decoder refuses costs no child, and a child that dies is replaced.
 func TestHEIFDecodedInAChild(t *testing.T) {
+	kids := NewChildren()
+	defer kids.Close()
 	started := func() int {
-		heifChildren.Lock()
-		defer heifChildren.Unlock()
-		return heifChildren.started
+		return kids.Started()
 	}
 	before := started()
 	for _, name := range []string{"heic-photo.heic", "avif-photo.avif", "heic-alpha.heic", "heic-709-limited.heic"} {
 		data := readFixture(t, name)
-		img, err := readBytes(name, data, Limits{}, Options{})
+		img, err := readBytes(name, data, Limits{}, Options{Children: kids})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,9 +316,9 @@ func TestHEIFDecodedInAChild(t *testing.T) {
 		}
 		samePixels(t, img.Pixels, here)
 	}
-	heifChildren.Lock()
-	idle := len(heifChildren.free)
-	heifChildren.Unlock()
+	kids.mu.Lock()
+	idle := len(kids.free)
+	kids.mu.Unlock()
 	if n := started() - before; n > 1 || idle < 1 {
 		t.Errorf("%d children started for four files decoded one after another, %d idle after; want at most 1, and 1 idle", n, idle)
 	}
@@ -343,22 +326,22 @@ func TestHEIFDecodedInAChild(t *testing.T) {
 	photo := readFixture(t, "heic-photo.heic")
 	bad := photo[:len(photo)-100]
 	n := started()
-	if _, err := readBytes("bad.heic", bad, Limits{}, Options{}); !errors.Is(err, ErrCorrupt) {
+	if _, err := readBytes("bad.heic", bad, Limits{}, Options{Children: kids}); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("a HEIC with damaged coded data: %v; want ErrCorrupt", err)
 	}
-	if _, err := readBytes("ok.heic", readFixture(t, "heic-photo.heic"), Limits{}, Options{}); err != nil {
+	if _, err := readBytes("ok.heic", readFixture(t, "heic-photo.heic"), Limits{}, Options{Children: kids}); err != nil {
 		t.Fatal(err)
 	}
 	if started() != n {
 		t.Errorf("a file the decoder refused cost its child")
 	}
 	// Kill the idle child: the next decode starts another.
-	heifChildren.Lock()
-	for _, c := range heifChildren.free {
+	kids.mu.Lock()
+	for _, c := range kids.free {
 		c.cmd.Process.Kill()
 	}
-	heifChildren.Unlock()
-	if _, err := readBytes("again.heic", readFixture(t, "heic-photo.heic"), Limits{}, Options{}); err != nil {
+	kids.mu.Unlock()
+	if _, err := readBytes("again.heic", readFixture(t, "heic-photo.heic"), Limits{}, Options{Children: kids}); err != nil {
 		t.Errorf("after its child was killed: %v", err)
 	}
 }

@@ -20,13 +20,16 @@ import (
 // collection must stop every goroutine at once: while a decode runs in
 // this process, a collection waits for it, and every other goroutine with
 // it (measured: streams stopped for 2 s during a 12-megapixel decode).
-// A child is this same executable, started with heifChildEnv set; decode's
-// init turns it into a loop that decodes one file per request. Children
-// are started as decodes need them (as many as run at once, which the
-// caller's worker limit bounds), kept while in use, and end after
-// heifChildIdle without work, or when this process ends (their request
-// pipe closes). A child that fails, stalls past heifChildTimeout or
-// answers nonsense is killed and replaced; its file gets the error.
+// A child is this same executable, started with heifChildEnv set: its
+// main calls ServeChild first thing, which turns it into a loop that
+// decodes one file per request. The children are a Children pool, a
+// value its owner (the transcoder) makes and passes in Options; without
+// one, HEIC and AVIF decode in this process. Children are started as
+// decodes need them (as many as run at once, which the caller's worker
+// limit bounds), kept while in use, and end after heifChildIdle without
+// work, when the pool is closed, or when this process ends (their
+// request pipe closes). A child that fails, stalls past heifChildTimeout
+// or answers nonsense is killed and replaced; its file gets the error.
 
 const (
 	heifChildEnv     = "SLIDESTREAM_HEIF_CHILD"
@@ -34,7 +37,12 @@ const (
 	heifChildTimeout = 2 * time.Minute
 )
 
-func init() {
+// ServeChild makes this process a decode child if it was started as one
+// (heifChildEnv set), serving until its parent is done and exiting;
+// otherwise it returns at once. A program that decodes with a Children
+// pool calls it first thing in main, and its tests in TestMain, since a
+// child is the same executable.
+func ServeChild() {
 	if os.Getenv(heifChildEnv) == "1" {
 		os.Exit(serveHEIFChild(os.NewFile(3, "requests"), os.NewFile(4, "replies")))
 	}
@@ -279,11 +287,37 @@ type heifChild struct {
 	idle *time.Timer
 }
 
-// heifChildren are the children not decoding now.
-var heifChildren struct {
-	sync.Mutex
-	free    []*heifChild
-	started int // children started, for tests
+// Children is a pool of decode child processes for HEIC and AVIF (see
+// ServeChild). The zero value is not usable; make one with NewChildren.
+// It is safe for concurrent use.
+type Children struct {
+	mu      sync.Mutex
+	free    []*heifChild // the children not decoding now
+	started int
+	closed  bool
+}
+
+// NewChildren returns an empty pool: children start as decodes need them.
+func NewChildren() *Children { return &Children{} }
+
+// Started counts the children the pool has started.
+func (p *Children) Started() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.started
+}
+
+// Close ends the idle children and every child given back from now on;
+// decodes after it run in this process.
+func (p *Children) Close() {
+	p.mu.Lock()
+	free := p.free
+	p.free, p.closed = nil, true
+	p.mu.Unlock()
+	for _, c := range free {
+		c.idle.Stop()
+		c.kill()
+	}
 }
 
 // startHEIFChild starts a child: this executable, with the pipes as its
@@ -315,9 +349,6 @@ func startHEIFChild() (*heifChild, error) {
 		repR.Close()
 		return nil, err
 	}
-	heifChildren.Lock()
-	heifChildren.started++
-	heifChildren.Unlock()
 	return &heifChild{cmd: cmd, req: reqW, rep: repR, in: bufio.NewReaderSize(repR, 1<<16)}, nil
 }
 
@@ -328,46 +359,58 @@ func (c *heifChild) kill() {
 	c.cmd.Wait()
 }
 
-// takeHEIFChild returns an idle child (kept: true), or starts one.
-func takeHEIFChild() (c *heifChild, kept bool, err error) {
-	heifChildren.Lock()
-	for n := len(heifChildren.free); n > 0; n = len(heifChildren.free) {
-		c := heifChildren.free[n-1]
-		heifChildren.free = heifChildren.free[:n-1]
+// take returns an idle child (kept: true), or starts one.
+func (p *Children) take() (c *heifChild, kept bool, err error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, false, errors.New("the decode children are closed")
+	}
+	for n := len(p.free); n > 0; n = len(p.free) {
+		c := p.free[n-1]
+		p.free = p.free[:n-1]
 		if c.idle.Stop() { // else it is being stopped for idleness
-			heifChildren.Unlock()
+			p.mu.Unlock()
 			return c, true, nil
 		}
 	}
-	heifChildren.Unlock()
+	p.started++
+	p.mu.Unlock()
 	c, err = startHEIFChild()
 	return c, false, err
 }
 
-// giveHEIFChild keeps a child that answered well for the next decode.
-func giveHEIFChild(c *heifChild) {
-	heifChildren.Lock()
-	defer heifChildren.Unlock()
+// give keeps a child that answered well for the next decode.
+func (p *Children) give(c *heifChild) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		c.kill()
+		return
+	}
 	c.idle = time.AfterFunc(heifChildIdle, func() {
-		heifChildren.Lock()
-		for i, f := range heifChildren.free {
+		p.mu.Lock()
+		for i, f := range p.free {
 			if f == c {
-				heifChildren.free = append(heifChildren.free[:i], heifChildren.free[i+1:]...)
+				p.free = append(p.free[:i], p.free[i+1:]...)
 				break
 			}
 		}
-		heifChildren.Unlock()
+		p.mu.Unlock()
 		c.kill()
 	})
-	heifChildren.free = append(heifChildren.free, c)
+	p.free = append(p.free, c)
 }
 
-// decodeHEIFInChild decodes a file of the size its header gave in a child
-// process, or in this one when no child can be started. A kept child
-// found dead (killed from outside, say) is replaced once.
-func decodeHEIFInChild(data []byte, w, h int) (image.Image, error) {
+// decode decodes a file of the size its header gave in a child process,
+// or in this one when no child can be started (or p is nil). A kept
+// child found dead (killed from outside, say) is replaced once.
+func (p *Children) decode(data []byte, w, h int) (image.Image, error) {
+	if p == nil {
+		return decodeHEIFHere(data)
+	}
 	for {
-		c, kept, err := takeHEIFChild()
+		c, kept, err := p.take()
 		if err != nil {
 			return decodeHEIFHere(data)
 		}
@@ -375,10 +418,10 @@ func decodeHEIFInChild(data []byte, w, h int) (image.Image, error) {
 		var reason childReason
 		switch {
 		case err == nil:
-			giveHEIFChild(c)
+			p.give(c)
 			return img, nil
 		case errors.As(err, &reason): // the file's fault: the child is fine
-			giveHEIFChild(c)
+			p.give(c)
 			return nil, err
 		}
 		c.kill()

@@ -5,10 +5,18 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 )
+
+// TestMain lets the test binary serve as a HEIC decode child, as the
+// server's binary does.
+func TestMain(m *testing.M) {
+	ServeChild()
+	os.Exit(m.Run())
+}
 
 func fixture(name string) string { return filepath.Join("..", "testdata", name) }
 
@@ -109,4 +117,49 @@ func webpClaiming(t *testing.T, w, h uint16) []byte {
 	binary.LittleEndian.PutUint16(b[i+14:], w&0x3fff)
 	binary.LittleEndian.PutUint16(b[i+16:], h&0x3fff)
 	return b
+}
+
+// The sRGB tone curve both ways (IEC 61966-2-1) and a matrix times a
+// vector, as the published conversion is written.
+func srgbToLinear(v float64) float64 {
+	if v <= 0.04045 {
+		return v / 12.92
+	}
+	return math.Pow((v+0.055)/1.055, 2.4)
+}
+
+func linearToSRGB(v float64) float64 {
+	if v <= 0.0031308 {
+		return v * 12.92
+	}
+	return 1.055*math.Pow(v, 1/2.4) - 0.055
+}
+
+func times(m [3][3]float64, v [3]float64) (out [3]float64) {
+	for i := range 3 {
+		out[i] = m[i][0]*v[0] + m[i][1]*v[1] + m[i][2]*v[2]
+	}
+	return out
+}
+
+func mul(a, b [3][3]float64) (c [3][3]float64) {
+	for i := range 3 {
+		for j := range 3 {
+			c[i][j] = a[i][0]*b[0][j] + a[i][1]*b[1][j] + a[i][2]*b[2][j]
+		}
+	}
+	return c
+}
+
+// invert inverts a 3×3 matrix by its cofactors.
+func invert(m [3][3]float64) (out [3][3]float64) {
+	det := m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) - m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) + m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	for i := range 3 {
+		for j := range 3 {
+			a, b := (j+1)%3, (j+2)%3
+			c, d := (i+1)%3, (i+2)%3
+			out[i][j] = (m[a][c]*m[b][d] - m[a][d]*m[b][c]) / det
+		}
+	}
+	return out
 }

@@ -2,15 +2,16 @@ package decode
 
 import (
 	"bytes"
-	"encoding/binary"
 	"image"
 	"image/color"
-	"image/jpeg"
+	stdjpeg "image/jpeg"
+
+	"slidestream/internal/jpeg"
 )
 
 // MaxJPEGScans is the most scans a JPEG may have. Progressive encoders
 // write around ten; only a crafted file has hundreds.
-const MaxJPEGScans = 300
+const MaxJPEGScans = jpeg.MaxScans
 
 var jpegFormat = &format{
 	id:   JPEG,
@@ -29,9 +30,9 @@ var jpegFormat = &format{
 		if n := bytes.Count(data, []byte{0xff, 0xda}); n > MaxJPEGScans {
 			return nil, reject(name, ErrCorrupt, "the JPEG has %d scans, over the %d a real photo could need (a decoding bomb?)", n, MaxJPEGScans)
 		}
-		return jpeg.Decode(bytes.NewReader(data))
+		return stdjpeg.Decode(bytes.NewReader(data))
 	},
-	decodeShrunk: decodeJPEGScaled,
+	decodeShrunk: jpeg.DecodeScaled,
 	exif:         jpegExif,
 	icc:          jpegICC,
 }
@@ -40,7 +41,7 @@ var jpegFormat = &format{
 // size is exactly what its decoder will find, and the frame's kind from the
 // SOF marker for the memory estimate.
 func jpegHeader(_ string, b []byte) (layout, error) {
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	cfg, err := stdjpeg.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
 		return layout{}, err
 	}
@@ -59,35 +60,7 @@ func jpegHeader(_ string, b []byte) (layout, error) {
 		perPixel += 4 * perPixel
 	}
 	return layout{width: cfg.Width, height: cfg.Height, whole: int64(cfg.Width) * int64(cfg.Height) * perPixel,
-		shrunk: jpegShrinkable(b), planar: jpegChroma(b, cfg.ColorModel)}, nil
-}
-
-// jpegSegments calls fn with each marker segment before the first scan
-// (ITU T.81, B.1.1.4): its marker and payload. It stops where fn returns
-// false, at the first scan or at anything malformed.
-func jpegSegments(b []byte, fn func(marker byte, payload []byte) bool) {
-	i := 2 // after SOI
-	for i+4 <= len(b) {
-		if b[i] != 0xff {
-			return
-		}
-		marker := b[i+1]
-		if marker == 0xff { // fill byte
-			i++
-			continue
-		}
-		if marker == 0xda || marker == 0xd9 { // start of scan, end of image
-			return
-		}
-		n := int(binary.BigEndian.Uint16(b[i+2:]))
-		if n < 2 || i+2+n > len(b) {
-			return
-		}
-		if !fn(marker, b[i+4:i+2+n]) {
-			return
-		}
-		i += 2 + n
-	}
+		shrunk: jpeg.Memory(b), planar: jpegChroma(b, cfg.ColorModel)}, nil
 }
 
 // jpegChroma is how many pixels a chroma sample spans, across and down,
@@ -99,7 +72,7 @@ func jpegChroma(b []byte, model color.Model) image.Point {
 		return image.Point{}
 	}
 	chroma := image.Pt(1, 1)
-	jpegSegments(b, func(marker byte, p []byte) bool {
+	jpeg.Segments(b, func(marker byte, p []byte) bool {
 		if marker < 0xc0 || marker > 0xcf || marker == 0xc4 || marker == 0xc8 || marker == 0xcc {
 			return true
 		}
@@ -119,7 +92,7 @@ func jpegChroma(b []byte, model color.Model) image.Point {
 // arithmetic-coded SOF6, SOF10 and SOF14).
 func jpegProgressive(b []byte) bool {
 	progressive := false
-	jpegSegments(b, func(marker byte, _ []byte) bool {
+	jpeg.Segments(b, func(marker byte, _ []byte) bool {
 		if marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc {
 			progressive = marker&3 == 2
 			return false
@@ -132,7 +105,7 @@ func jpegProgressive(b []byte) bool {
 // jpegExif returns the TIFF payload of the first APP1 Exif segment.
 func jpegExif(b []byte) []byte {
 	var tiff []byte
-	jpegSegments(b, func(marker byte, p []byte) bool {
+	jpeg.Segments(b, func(marker byte, p []byte) bool {
 		if marker == 0xe1 && bytes.HasPrefix(p, []byte("Exif\x00\x00")) {
 			tiff = p[6:]
 			return false

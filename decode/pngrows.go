@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"slidestream/internal/zlib"
 	"strconv"
 	"sync"
 )
@@ -82,7 +83,7 @@ func (p *PNGRows) Rows(fn func(row []byte)) (err error) {
 			err = reject(p.name, ErrCorrupt, "the PNG row decoder crashed on this file: %v", r)
 		}
 	}()
-	z, err := newInflater(p.idat)
+	z, err := zlib.NewReader(p.idat)
 	if err != nil {
 		return corrupt(p.name, PNG, err)
 	}

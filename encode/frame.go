@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"runtime"
+	"slidestream/internal/jpeg"
 
 	"github.com/disintegration/imaging"
 
@@ -268,7 +269,7 @@ func JPEG(m *image.RGBA, quality int) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(b.Dx() * b.Dy() / 4)
-	encodeJPEG(&buf, m, Options{Quality: quality}.quality())
+	jpeg.Encode(&buf, m, Options{Quality: quality}.quality())
 	return buf.Bytes(), nil
 }
 

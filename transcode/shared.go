@@ -171,7 +171,7 @@ func (t *Transcoder) reserve(ctx context.Context, n int64, waited, memWait *time
 func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o encode.Options,
 	r *Report, waited *time.Duration, away off) (m *image.RGBA, jpeg []byte, err error) {
 	h, or := f.Header(), f.Orientation()
-	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, or, o), Rows: true}
+	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, or, o), Rows: true, Children: t.children}
 
 	t.mu.Lock()
 	l := t.loads[w.v]

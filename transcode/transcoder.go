@@ -53,6 +53,11 @@ type Options struct {
 	// Caption is the --caption template; keys with a caption name it by
 	// its hash.
 	Caption encode.Caption
+	// Children, when set, decodes HEIC and AVIF in child processes that
+	// the transcoder starts and owns (see decode.ServeChild), so that
+	// their decoders never stop this process's goroutines; Close ends
+	// them.
+	Children bool
 	// Observe, when set, is told of every transcode. It must be quick and
 	// safe for concurrent use.
 	Observe func(Report)
@@ -90,6 +95,8 @@ type Transcoder struct {
 	observe func(Report)
 	caption encode.Caption
 	running atomic.Int32 // transcodes holding a slot
+	// children decode HEIC and AVIF; nil: in this process.
+	children *decode.Children
 
 	mu sync.Mutex // protects loads, killed and failed
 	// loads are the loads under way by file version, which share decodes.
@@ -114,8 +121,20 @@ func New(o Options) *Transcoder {
 	if o.Memory <= 0 {
 		o.Memory = DefaultMemory(o.Workers, 0)
 	}
-	return &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers}, loads: make(map[version]*loads),
+	t := &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers}, loads: make(map[version]*loads),
 		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe, caption: o.Caption}
+	if o.Children {
+		t.children = decode.NewChildren()
+	}
+	return t
+}
+
+// Close ends the decode children (Options.Children); transcodes after it
+// decode in this process.
+func (t *Transcoder) Close() {
+	if t.children != nil {
+		t.children.Close()
+	}
 }
 
 // Load makes the JPEG frame k names. It waits for a worker (urgent loads,

@@ -1,0 +1,59 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"slidestream/play"
+	"slidestream/source"
+)
+
+// parseChannel reads ?album=, ?order= and ?interval= from q; what is not
+// given is def's.
+func parseChannel(q url.Values, def play.Channel) (play.Channel, error) {
+	c := def
+	if q.Has("album") {
+		a := strings.Trim(q.Get("album"), "/")
+		if a != "" && !source.ValidName(a) {
+			return c, fmt.Errorf("album %q: want a subfolder's path such as 2024/Italy", q.Get("album"))
+		}
+		c.Album = a
+	}
+	if q.Has("order") {
+		o := q.Get("order")
+		if !slices.Contains(source.OrderNames, o) {
+			return c, fmt.Errorf("order %q: want one of %s", o, strings.Join(source.OrderNames, ", "))
+		}
+		c.Order = o
+	}
+	if q.Has("interval") {
+		v := q.Get("interval")
+		d, err := time.ParseDuration(v)
+		if err != nil || d < play.MinInterval || d > play.MaxInterval {
+			return c, fmt.Errorf("interval %q: want a duration from %v to %v, such as 10s or 1m", v, play.MinInterval, play.MaxInterval)
+		}
+		// Whole milliseconds: 1s and 1000000001ns are one channel, not
+		// two clocks.
+		c.Interval = d.Round(time.Millisecond)
+	}
+	return c, nil
+}
+
+// query is the URL query that asks for c where def is the default: only
+// what differs.
+func channelQuery(c, def play.Channel) url.Values {
+	q := url.Values{}
+	if c.Album != def.Album {
+		q.Set("album", c.Album)
+	}
+	if c.Order != def.Order {
+		q.Set("order", c.Order)
+	}
+	if c.Interval != def.Interval {
+		q.Set("interval", c.Interval.String())
+	}
+	return q
+}

@@ -1,0 +1,313 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"image"
+	"log/slog"
+	"net/http"
+	"slidestream/play"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Width limits for ?width=.
+const (
+	MinWidth = 16
+	MaxWidth = 4096
+)
+
+// HandlerOptions configures a Handler. Zero fields take the defaults noted.
+type HandlerOptions struct {
+	// Width is the frame width when the URL gives none (0 = original size).
+	Width int
+	// WriteTimeout drops a client that accepts no data for this long
+	// (default 10s). It is set per write: a stream has no overall deadline.
+	WriteTimeout time.Duration
+	// KeepAlive re-sends the current frame after this much silence
+	// (default 5s): Home Assistant gives up after 10s without data and
+	// nginx after 60s.
+	KeepAlive time.Duration
+	// Fit, when set, is the size of every frame at its width (--fit);
+	// placeholder frames are drawn to match.
+	Fit image.Point
+	// Inspect answers for the image status page; without it /images and
+	// /api/images are not served.
+	Inspect Inspector
+	// Albums answers /api/albums; without it, that is not served.
+	Albums Albums
+	// Channels serves ?album=, ?order= and ?interval=, each combination
+	// its own timeline; without it, the one timeline is all there is.
+	Channels *play.Channels
+	// Observe is told of every frame sent and every client that goes.
+	Observe Observer
+	// HideNames keeps file names and the folder out of /healthz, which
+	// stays open to everyone when the rest is behind a password.
+	HideNames bool
+	// AllowedHosts are the names, besides addresses, localhost, .local
+	// names, that commands may be sent to (the machine's host name and
+	// --allowed-hosts); "*.example.com" allows every name under one.
+	AllowedHosts []string
+	Log          *slog.Logger
+}
+
+// Observer learns what the handler sends, for metrics. Its methods must be
+// quick and safe for concurrent use.
+type Observer interface {
+	// FrameSent is called for every part written to a stream.
+	FrameSent(bytes int)
+	// ClientGone is called when a stream ends, with why: "left" (the
+	// client closed it), "write-timeout" (it stopped reading and was
+	// dropped), "write-error" or "shutdown".
+	ClientGone(reason string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) FrameSent(int)     {}
+func (nopObserver) ClientGone(string) {}
+
+// Handler serves the slideshow page, the stream, snapshots and a health
+// check. It is safe for concurrent use.
+type Handler struct {
+	tl           *play.Timeline // the default channel's
+	def          play.Channel
+	channels     *play.Channels
+	width        int
+	writeTimeout time.Duration
+	keepAlive    time.Duration
+	log          *slog.Logger
+	obs          Observer
+	inspect      Inspector
+	albums       Albums
+	hideNames    bool
+	mux          *http.ServeMux
+	placeholders placeholders
+	clients      atomic.Int64
+	shuttingDown atomic.Bool
+}
+
+// NewHandler returns the HTTP handler for tl.
+func NewHandler(tl *play.Timeline, o HandlerOptions) *Handler {
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = 5 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Observe == nil {
+		o.Observe = nopObserver{}
+	}
+	h := &Handler{tl: tl, channels: o.Channels, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log,
+		obs: o.Observe, inspect: o.Inspect, albums: o.Albums, hideNames: o.HideNames, mux: http.NewServeMux()}
+	if o.Channels != nil {
+		h.def, h.tl = o.Channels.Default()
+	}
+	h.placeholders.fit = o.Fit
+	h.mux.HandleFunc("GET /{$}", h.servePage)
+	h.mux.HandleFunc("GET /slideshow", h.serveStream)
+	h.mux.HandleFunc("GET /snapshot", h.serveSnapshot)
+	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	// Commands change what every screen of a channel shows: a page on
+	// another site must not send them through a viewer's browser.
+	// Nor may a page that rebinds its own name to this machine.
+	h.mux.Handle("POST /api/{op}", checkHost(http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.serveCommand)), o.AllowedHosts))
+	h.mux.HandleFunc("GET /api/state", h.serveState)
+	h.mux.HandleFunc("GET /control", h.serveControl)
+	if h.inspect != nil {
+		h.mux.HandleFunc("GET /api/images", h.serveImagesJSON)
+		h.mux.HandleFunc("GET /images", h.serveImagesPage)
+		h.mux.HandleFunc("GET /images/thumb", h.serveThumb)
+	}
+	if h.albums != nil {
+		h.mux.HandleFunc("GET /api/albums", h.serveAlbums)
+	}
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Shutdown marks the server as stopping: streams that end from now on are
+// reported as ended by shutdown, not as clients leaving. Call it before
+// cancelling the streams' context.
+func (h *Handler) Shutdown() { h.shuttingDown.Store(true) }
+
+// Clients returns the number of streams being served.
+func (h *Handler) Clients() int64 { return h.clients.Load() }
+
+// widthParam reads ?width=, or returns the default.
+func (h *Handler) widthParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("width")
+	if v == "" {
+		return h.width, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < MinWidth || n > MaxWidth {
+		return 0, fmt.Errorf("width must be a whole number of pixels from %d to %d, not %q", MinWidth, MaxWidth, v)
+	}
+	return n, nil
+}
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>slidestream</title>
+<style>
+html, body { margin: 0; height: 100%; background: #000; overflow: hidden; }
+img { display: block; width: 100%; height: 100%; object-fit: contain; }
+</style>
+</head>
+<body>
+<img src="{{.}}" alt="">
+</body>
+</html>
+`))
+
+// channel finds the timeline of the channel a request asks for (?album=,
+// ?order=, ?interval=), starting it if need be. When it cannot, it answers
+// the request with the reason and returns nil: 400 for a malformed value,
+// 404 for an album the folder does not have, 503 when the limit on
+// channels is reached. Call release when the client leaves.
+func (h *Handler) channel(w http.ResponseWriter, r *http.Request) (tl *play.Timeline, c play.Channel, release func()) {
+	c, err := parseChannel(r.URL.Query(), h.def)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, c, nil
+	}
+	if c == h.def {
+		return h.tl, c, func() {}
+	}
+	if h.channels == nil {
+		http.Error(w, "this server plays one slideshow: no album, order or interval can be chosen", http.StatusBadRequest)
+		return nil, c, nil
+	}
+	tl, release, err = h.channels.Acquire(c, r.RemoteAddr)
+	switch {
+	case errors.Is(err, play.ErrNoAlbum):
+		http.Error(w, fmt.Sprintf("no album %q in the folder (GET /api/albums lists them)", c.Album), http.StatusNotFound)
+	case errors.Is(err, play.ErrTooManyChannels):
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	}
+	return tl, c, release
+}
+
+// servePage serves the full-window page. The stream must be shown through
+// an <img>: browsers do not render a multipart response they navigate to.
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	width, err := h.widthParam(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	// The channel is started now (an unknown album is a 404 here, not a
+	// broken image); the stream finds it running.
+	tl, c, release := h.channel(w, r)
+	if tl == nil {
+		return
+	}
+	release()
+	q := channelQuery(c, h.def)
+	if r.URL.Query().Has("width") {
+		q.Set("width", strconv.Itoa(width))
+	}
+	src := "slideshow"
+	if len(q) > 0 {
+		src += "?" + q.Encode()
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	page.Execute(w, src)
+}
+
+func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
+	st, _ := h.tl.State()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	switch {
+	case h.hideNames:
+		fmt.Fprintln(w, "ok")
+	case st.Slide != nil:
+		fmt.Fprintf(w, "ok: showing %s\n", printable(st.Slide.Slide.Name))
+	default:
+		fmt.Fprintf(w, "ok: %s\n", printable(st.Reason))
+	}
+}
+
+// part is one frame as a client sees it: a slide's frame at a width, or a
+// placeholder. Two parts with the same slot and width are the same picture.
+type part struct {
+	slot  *play.Slot
+	width int
+	b     []byte
+}
+
+func (p *part) same(q *part) bool {
+	if p == nil || q == nil {
+		return p == q
+	}
+	if p.slot == nil || q.slot == nil {
+		return p.slot == q.slot && len(p.b) == len(q.b) && &p.b[0] == &q.b[0]
+	}
+	return p.slot == q.slot && p.width == q.width
+}
+
+// current returns the part to show for st at width, rendering it if need
+// be. It returns nil only when ctx ends first.
+func (h *Handler) current(ctx context.Context, st *play.State, width int) *part {
+	if st.Asleep {
+		return &part{width: width, b: h.placeholders.black(width)}
+	}
+	if st.Slide == nil {
+		return &part{width: width, b: h.placeholders.frame(st.Reason, width)}
+	}
+	b, err := st.Slide.Frame(ctx, width)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return &part{width: width, b: h.placeholders.frame("cannot show "+st.Slide.Slide.Name, width)}
+	}
+	return &part{slot: st.Slide, width: width, b: b}
+}
+
+func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	width, err := h.widthParam(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	tl, _, leave := h.channel(w, r)
+	if tl == nil {
+		return
+	}
+	defer leave()
+	ctx := r.Context()
+	st, changed := tl.State()
+	for st.Seq == 0 { // the very first slide is still being made
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			st, changed = tl.State()
+		}
+	}
+	p := h.current(ctx, st, width)
+	if p == nil {
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Length", strconv.Itoa(len(p.b)))
+	w.Header().Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	w.Write(p.b)
+}

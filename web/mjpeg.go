@@ -1,0 +1,322 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slidestream/play"
+	"syscall"
+	"time"
+)
+
+// Boundary separates the parts of the stream. It cannot start with "--"
+// (ffmpeg's probe looks for "--" + boundary) and is long enough never to
+// turn up inside JPEG data by chance.
+const Boundary = "slidestreamframe"
+
+// chooseWait bounds how long a client waits, after a frame, for the
+// timeline to choose the slide that follows it. See serveStream.
+const chooseWait = 50 * time.Millisecond
+
+// serveStream writes the slideshow as multipart/x-mixed-replace.
+//
+// Browsers paint part N only once part N+1 begins: Chromium when its
+// headers arrive (crbug.com/527446), Firefox at the boundary that closes
+// part N. Every part must carry Content-Length (ffmpeg and go2rtc rely on
+// it), so right after a frame the next part's headers are sent, and those
+// need the next part's length. When the next slide is rendered at this
+// width and takes over before the keep-alive is due, they are its headers;
+// otherwise they are the headers of a repeat of the current frame, sent as
+// the keep-alive or just before the next slide. Either way the frame is
+// painted the moment it is sent. The one wait is right after a slide
+// changes, while the timeline chooses the slide after it (a few
+// milliseconds when it is prepared, at most chooseWait): committing to a
+// repeat then would cost a repeated frame at every change of a short
+// interval.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
+	width, err := h.widthParam(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if _, err := parseChannel(r.URL.Query(), h.def); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Method == http.MethodHead {
+		streamHeaders(w.Header())
+		return // the headers only: no stream, no viewer, no channel started
+	}
+	tl, c, leave := h.channel(w, r)
+	if tl == nil {
+		return
+	}
+	defer leave()
+	streamHeaders(w.Header())
+	release := tl.Watch(width)
+	defer release()
+	n := h.clients.Add(1)
+	counted := true
+	uncount := func() {
+		if counted {
+			counted = false
+			h.clients.Add(-1)
+		}
+	}
+	defer uncount()
+	log := h.log.With("client", r.RemoteAddr, "width", width)
+	if c != h.def {
+		log = log.With("channel", c.String())
+	}
+	log.Info("client connected", "clients", n)
+
+	w.WriteHeader(http.StatusOK)
+
+	ctx := r.Context()
+	sent, err := h.play(ctx, tl, &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}, width)
+	reason := "left"
+	switch {
+	case err != nil:
+		reason = dropReason(err)
+	case h.shuttingDown.Load():
+		reason = "shutdown"
+	}
+	// The client leaves the count before its reason is counted, so anyone
+	// who sees the reason also sees the count without it.
+	uncount()
+	h.obs.ClientGone(reason)
+	if reason == "left" || reason == "shutdown" {
+		log.Info("client left", "frames", sent, "reason", reason)
+	} else {
+		log.Info("client dropped", "frames", sent, "reason", reason)
+	}
+}
+
+// streamHeaders are the headers of the stream's response.
+func streamHeaders(hdr http.Header) {
+	hdr.Set("Content-Type", "multipart/x-mixed-replace; boundary="+Boundary)
+	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	hdr.Set("Pragma", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+}
+
+func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width int) (sent int, err error) {
+	st, changed := tl.State()
+	var shown, pending *part // pending: headers sent, body not yet
+	var lastFull time.Time   // when a whole frame was last sent
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var fading fadeNow // the crossfade under way, if any
+		if st.Seq > 0 {
+			if shown != nil {
+				fading = h.fading(st, width)
+			}
+			want := fading.part
+			if want == nil && !fading.waiting() {
+				if want = h.current(ctx, st, width); want == nil {
+					return sent, nil
+				}
+			}
+			if want != nil && !want.same(shown) {
+				if pending != nil && !pending.same(want) {
+					c.body(pending) // a committed repeat or a slide that was replaced
+					sent++
+					h.obs.FrameSent(len(pending.b))
+				}
+				if !pending.same(want) {
+					c.headers(want)
+				}
+				c.body(want)
+				shown, pending, lastFull = want, nil, time.Now()
+				sent++
+				h.obs.FrameSent(len(want.b))
+			}
+			if pending == nil && shown != nil {
+				if next := h.upcoming(st, width, lastFull, fading, tl.Fades()); next != nil {
+					c.headers(next)
+					pending = next
+				} else if fading.active() {
+					// The fade's next frame is on its way: no repeat.
+				} else if sent == 1 || !choosing(st) || time.Since(lastFull) >= chooseWait {
+					// A new client's first frame is committed at once:
+					// until it is, a browser shows nothing at all.
+					c.headers(shown)
+					pending = shown
+				}
+			}
+			if err := c.flush(); err != nil {
+				return sent, err
+			}
+		}
+
+		// Sleep until the state changes, the wait for the timeline's choice
+		// is over, the fade's next frame is due or made, or the keep-alive
+		// is due.
+		var timeout <-chan time.Time
+		if shown != nil {
+			wake := lastFull.Add(h.keepAlive)
+			if pending == nil && !fading.active() {
+				wake = lastFull.Add(chooseWait)
+			}
+			if !fading.nextAt.IsZero() && fading.nextAt.Before(wake) {
+				wake = fading.nextAt
+			}
+			timer.Reset(max(time.Until(wake), 0))
+			timeout = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return sent, nil
+		case <-changed:
+			st, changed = tl.State()
+		case <-fading.made:
+		case <-timeout:
+			if time.Since(lastFull) >= h.keepAlive {
+				if pending == nil {
+					c.headers(shown)
+					pending = shown
+				}
+				c.body(pending)
+				h.obs.FrameSent(len(pending.b))
+				shown, pending, lastFull = pending, nil, time.Now()
+				sent++
+			}
+		}
+		if c.err != nil {
+			return sent, c.err
+		}
+	}
+}
+
+// fadeNow is where a client is in a crossfade.
+type fadeNow struct {
+	fade   *play.Fade
+	step   int
+	part   *part           // the frame due now, once made
+	made   <-chan struct{} // closed when it is made, while it is not
+	nextAt time.Time       // when the frame after it is due
+}
+
+// active reports whether a fade is under way, with frames still to come.
+func (f fadeNow) active() bool { return f.fade != nil }
+
+// waiting reports whether the frame due is still being made.
+func (f fadeNow) waiting() bool { return f.fade != nil && f.part == nil }
+
+// fading finds the fade frame due now for a client at width. Outside a
+// fade, or once its last frame (the slide's own) is due, it is zero.
+func (h *Handler) fading(st *play.State, width int) fadeNow {
+	f := st.Fade
+	if f == nil {
+		return fadeNow{}
+	}
+	i, nextAt := f.Step(time.Now())
+	if i >= f.Steps {
+		return fadeNow{}
+	}
+	b, made, err := f.Frame(width, i)
+	if err != nil {
+		return fadeNow{} // cut to the slide
+	}
+	now := fadeNow{fade: f, step: i, made: made, nextAt: nextAt}
+	if b != nil {
+		now.part, now.made = &part{width: width, b: b}, nil
+	}
+	return now
+}
+
+// choosing reports whether the timeline is still choosing the slide that
+// follows the one on screen: it publishes a new slide first and the one
+// after it as soon as that is prepared.
+func choosing(st *play.State) bool { return st.Slide != nil && st.Next == nil }
+
+// upcoming returns the part that follows the one just sent if it is ready
+// and due before the keep-alive would be, so that its headers can be sent
+// now: the fade's next frame, or the next slide rendered at width. When
+// slides fade into each other, the next slide's frame comes after its fade,
+// so it is not sent ahead.
+func (h *Handler) upcoming(st *play.State, width int, lastFull time.Time, fading fadeNow, fades bool) *part {
+	if f := fading.fade; f != nil {
+		if fading.step+1 >= f.Steps {
+			return h.ready(st.Slide, width)
+		}
+		if b, _, err := f.Frame(width, fading.step+1); err == nil && b != nil {
+			return &part{width: width, b: b}
+		}
+		return nil
+	}
+	if fades || st.Next == nil || st.Paused || st.NextAt.IsZero() || st.NextAt.After(lastFull.Add(h.keepAlive)) {
+		return nil
+	}
+	return h.ready(st.Next, width)
+}
+
+// ready is s's part at width if it is rendered; nil otherwise.
+func (h *Handler) ready(s *play.Slot, width int) *part {
+	if s == nil {
+		return nil
+	}
+	b := s.Ready(width)
+	if b == nil {
+		return nil
+	}
+	return &part{slot: s, width: width, b: b}
+}
+
+// conn writes parts with a deadline on every write, and remembers the first
+// error so a sequence of writes can be checked once.
+type conn struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	err     error
+}
+
+func (c *conn) write(b []byte) {
+	if c.err != nil {
+		return
+	}
+	if err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		c.err = err
+		return
+	}
+	_, c.err = c.w.Write(b)
+}
+
+// headers writes a part's boundary and headers. The CRLF that ends the
+// previous part's body belongs to this delimiter (RFC 2046 §5.1.1) but is
+// written with the body, so the stream starts with "--" as ffmpeg expects.
+func (c *conn) headers(p *part) {
+	c.write(fmt.Appendf(nil, "--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", Boundary, len(p.b)))
+}
+
+func (c *conn) body(p *part) {
+	c.write(p.b)
+	c.write([]byte("\r\n"))
+}
+
+func (c *conn) flush() error {
+	if c.err == nil {
+		if err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			c.err = err
+		} else {
+			c.err = c.rc.Flush()
+		}
+	}
+	return c.err
+}
+
+// dropReason names why a write failed, for logs and metrics. A client
+// that closed its end while a frame was on its way simply left.
+func dropReason(err error) string {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "write-timeout"
+	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
+		return "left"
+	}
+	return "write-error"
+}
