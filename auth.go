@@ -37,7 +37,7 @@ func readAuthFile(path string) (*basicAuth, error) {
 	line, _, _ := strings.Cut(string(b), "\n")
 	a, err := parseAuth(strings.TrimRight(line, "\r"))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return a, nil
 }

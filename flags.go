@@ -18,7 +18,6 @@ import (
 	"slidestream/play"
 	"slidestream/source"
 	"slidestream/transcode"
-	"slidestream/web"
 )
 
 // pipelineFlags are the flags that say how frames are made, defined once
@@ -44,7 +43,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	p.decodeMemory = sizeFlag(transcode.DefaultMemory(runtime.NumCPU(), machineMemory()))
 	fs.StringVar(&p.dir, "dir", "images", "folder of images (JPEG, PNG, WebP, GIF, HEIC, AVIF), subfolders included")
 	fs.BoolVar(&p.recursive, "recursive", true, "include the images in subfolders of --dir (albums); false: the top folder only")
-	fs.IntVar(&p.width, "width", 1280, "frame width in pixels; 0 keeps each image's own size")
+	fs.IntVar(&p.width, "width", 1280, "frame width in pixels, 16 to 4096; 0 keeps each image's own size")
 	fs.IntVar(&p.quality, "quality", encode.DefaultQuality, "JPEG quality, 1-100")
 	fs.Var(&p.background, "background", "colour behind transparent pixels and around fitted images, `#rrggbb` (default #000000)")
 	fs.Var(&p.fit, "fit", "make every frame exactly `WxH` (e.g. 1920x1080), the image fitted inside on --background; sets the width")
@@ -66,8 +65,8 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 // check validates the values once parsed: a one-line reason, or nil.
 func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 	switch {
-	case p.width != 0 && (p.width < web.MinWidth || p.width > transcode.MaxSide):
-		return fmt.Errorf("-width %d: want 0 or %d to %d", p.width, web.MinWidth, transcode.MaxSide)
+	case p.width != 0 && (p.width < encode.MinWidth || p.width > encode.MaxWidth):
+		return fmt.Errorf("-width %d: want 0 or %d to %d", p.width, encode.MinWidth, encode.MaxWidth)
 	case p.quality < 1 || p.quality > 100:
 		return fmt.Errorf("-quality %d: want 1 to 100", p.quality)
 	case p.maxPixels <= 0:
@@ -142,7 +141,7 @@ type frameSpec struct {
 // --fit a frame is never larger than its photo (--max-pixels bounds that);
 // with a tall --fit box a wide ?width= could otherwise ask for hundreds of
 // megapixels.
-const maxFrameArea = 4096 * 4096
+const maxFrameArea = encode.MaxWidth * encode.MaxWidth
 
 // key names the frame of slide s at width, narrowed under --fit so that its
 // area stays within maxFrameArea.
@@ -266,8 +265,8 @@ func (b *boxFlag) Set(s string) error {
 	a, c, found := strings.Cut(strings.ToLower(s), "x")
 	w, err1 := strconv.Atoi(a)
 	h, err2 := strconv.Atoi(c)
-	if !found || err1 != nil || err2 != nil || w < web.MinWidth || w > web.MaxWidth || h < web.MinWidth || h > web.MaxWidth {
-		return fmt.Errorf("want WIDTHxHEIGHT, each %d to %d, such as 1920x1080", web.MinWidth, web.MaxWidth)
+	if !found || err1 != nil || err2 != nil || w < encode.MinWidth || w > encode.MaxWidth || h < encode.MinWidth || h > encode.MaxWidth {
+		return fmt.Errorf("want WIDTHxHEIGHT, each %d to %d, such as 1920x1080", encode.MinWidth, encode.MaxWidth)
 	}
 	*b = boxFlag{w, h}
 	return nil

@@ -95,7 +95,7 @@ func newFleet(o fleetOptions) (*fleet, error) {
 	log := o.log
 	selfAddr, err := peerAddress(o.self)
 	if err != nil {
-		return nil, fmt.Errorf("--self: %v", err)
+		return nil, fmt.Errorf("--self: %w", err)
 	}
 	// Every instance must name every peer the same way, because the ring
 	// is built from the names: peers found by host name are known by IP
@@ -103,13 +103,13 @@ func newFleet(o fleetOptions) (*fleet, error) {
 	if host, port, _ := net.SplitHostPort(selfAddr); net.ParseIP(host) == nil {
 		ips, err := net.DefaultResolver.LookupHost(context.Background(), host)
 		if err != nil || len(ips) != 1 {
-			return nil, fmt.Errorf("--self: %s resolves to %v (%v); give this instance's own IP address", host, ips, err)
+			return nil, fmt.Errorf("--self: %s resolves to %v (%w); give this instance's own IP address", host, ips, err)
 		}
 		selfAddr = net.JoinHostPort(ips[0], port)
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return nil, fmt.Errorf("--peer-addr: %v", err)
+		return nil, fmt.Errorf("--peer-addr: %w", err)
 	}
 	t := transport.NewHttpTransport(transport.HttpTransportOptions{
 		BasePath: peerPath,
@@ -289,7 +289,7 @@ func (f *fleet) resolve(ctx context.Context) ([]string, error) {
 		}
 		ips, err := net.DefaultResolver.LookupHost(ctx, host)
 		if err != nil {
-			return nil, fmt.Errorf("peer %s: %v", host, err)
+			return nil, fmt.Errorf("peer %s: %w", host, err)
 		}
 		for _, ip := range ips {
 			addrs = append(addrs, net.JoinHostPort(ip, port))
@@ -304,7 +304,7 @@ func (f *fleet) resolve(ctx context.Context) ([]string, error) {
 func (f *fleet) refresh(ctx context.Context) error {
 	addrs, err := f.resolve(ctx)
 	if err != nil {
-		return fmt.Errorf("--peers: %v", err)
+		return fmt.Errorf("--peers: %w", err)
 	}
 	f.mu.Lock()
 	same := slices.Equal(addrs, f.current)

@@ -10,10 +10,10 @@ import (
 
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/internal/urgent"
 	"slidestream/play"
 	"slidestream/source"
 	"slidestream/transcode"
-	"slidestream/web"
 )
 
 // frames adapts the frame store and the transcoder to what the stream asks
@@ -33,13 +33,6 @@ type frames struct {
 	index *source.Index
 	lim   decode.Limits
 	frameSpec
-}
-
-// readInfo reads what the index keeps of a slide: its header and date.
-func (f *frames) readInfo(s source.Slide) (source.Info, error) {
-	m, err := f.tr.Inspect(s.Name, s.Size, s.ModTime)
-	return source.Info{Format: string(m.Format), Width: m.Width, Height: m.Height, Taken: m.Taken, Turned: m.Turned,
-		Profile: m.Profile, ProfileNote: m.ProfileNote}, err
 }
 
 // store keeps frames by key and calls the transcoder on a miss: the
@@ -76,10 +69,8 @@ func (f *frames) frameKey(s source.Slide, width int) transcode.Key {
 }
 
 func (f *frames) Render(ctx context.Context, p play.Picture, width int) ([]byte, error) {
-	if play.Preparing(ctx) {
-		ctx = transcode.Urgent(ctx) // the timeline's own frames go first
-	} else {
-		ctx = transcode.Promotable(ctx) // unless the timeline joins it
+	if !urgent.Is(ctx) {
+		ctx = transcode.Promotable(ctx) // should the timeline come to want it
 	}
 	b, err := f.store.Get(ctx, f.pictureKey(p, width))
 	if err == nil {
@@ -105,7 +96,7 @@ func (f *frames) pictureKey(p play.Picture, width int) string {
 // timeline joins it (cache.Options.Join): a width a client asked for that
 // the timeline has come to prepare.
 func promote(load, caller context.Context) {
-	if transcode.IsUrgent(caller) {
+	if urgent.Is(caller) {
 		transcode.Promote(load)
 	}
 }
@@ -127,16 +118,12 @@ func (f *frames) Slides() ([]source.Slide, <-chan struct{}) { return f.index.Sli
 // Inspect answers from the index, without reading the file: a slide the
 // index has not read yet is pending. The limits are applied again, since
 // the index may have read the header under other ones before a restart.
-func (f *frames) Inspect(s source.Slide) (web.FileInfo, error) {
-	h, err, known := f.index.Lookup(s)
-	if !known {
-		return web.FileInfo{Pending: true}, nil
+func (f *frames) Inspect(s source.Slide) (source.Info, bool, error) {
+	in, err, read := f.index.Lookup(s)
+	if read && err == nil {
+		err = f.lim.Check(s.Name, decode.Header{Size: s.Size, Width: in.Width, Height: in.Height})
 	}
-	if err == nil {
-		err = f.lim.Check(s.Name, decode.Header{Size: s.Size, Width: h.Width, Height: h.Height})
-	}
-	return web.FileInfo{Format: h.Format, Width: h.Width, Height: h.Height, Taken: h.Taken,
-		Profile: h.Profile, ProfileNote: h.ProfileNote}, err
+	return in, read, err
 }
 
 func (f *frames) Cached(s source.Slide, width int) bool {
@@ -151,7 +138,7 @@ func (f *frames) Kind(err error) string { return decode.Kind(err) }
 // before frames rendered ahead.
 func (f *frames) Fade(ctx context.Context, from, to []byte, steps int, each func(int, []byte) bool) error {
 	var err error
-	werr := f.tr.Work(transcode.Urgent(ctx), fadeMemory(from, to), func() {
+	werr := f.tr.Work(urgent.Mark(ctx), fadeMemory(from, to), func() {
 		err = encode.Fade(from, to, steps, f.quality, f.bg, each)
 	})
 	if werr != nil {

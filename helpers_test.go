@@ -205,7 +205,11 @@ func expected(t *testing.T, path string, width int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := encode.Frame(img, o)
+	m, err := encode.Scale(img, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := encode.JPEG(m, o.Quality)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,20 @@
-// Command slidestream serves a folder of photos as one endless MJPEG
-// slideshow that any screen can show with a single <img> tag.
+// Command slidestream serves a folder of photos as endless MJPEG
+// slideshows that any screen can show with a single <img> tag: one per
+// channel (an album, an order, an interval), every client of a channel
+// seeing the same slide at the same time.
 //
-// Every image (JPEG, PNG or WebP, whatever its name says) is decoded, turned
-// upright, flattened, resized and re-encoded as a JPEG frame, once per
-// width, and every client sees the same slide at the same time.
+// Every image (JPEG, PNG, WebP, GIF, HEIC or AVIF, whatever its name
+// says) is decoded, turned upright, converted to sRGB, flattened, resized
+// and re-encoded as a JPEG frame, once per width, and kept in a
+// byte-bounded cache (or a fleet's groupcache).
+//
+// This package is the wiring and nothing else: the command line
+// (flags.go), the server and its shutdown (main.go), the adapter from
+// the slideshow to the frame store and the transcoder (frames.go),
+// /metrics, fleet mode, Basic auth and the bench mode. The work is done
+// by source (the files and their order), play (the clock), web (the
+// pages and streams), transcode with decode and encode (the frames) and
+// cache.
 package main
 
 import (
@@ -27,6 +38,7 @@ import (
 
 	"slidestream/cache"
 	"slidestream/decode"
+	"slidestream/encode"
 	"slidestream/play"
 	"slidestream/source"
 	"slidestream/transcode"
@@ -250,7 +262,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	if cfg.stateDir != "" {
 		state = source.StateFile(cfg.stateDir, cfg.dir)
 	}
-	s.index = source.NewIndex(s.folder, source.IndexOptions{Read: f.readInfo, Lasting: transcode.Lasting, State: state, Log: log})
+	s.index = source.NewIndex(s.folder, source.IndexOptions{Read: tr.Inspect, Lasting: transcode.Lasting, State: state, Log: log})
 	f.index = s.index
 	if cfg.peers != "" {
 		fl, err := newFleet(fleetOptions{addr: cfg.peerAddr, self: cfg.self, peers: cfg.peers,
@@ -372,7 +384,7 @@ func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
 func (s *server) acceptPeerKey(k transcode.Key) error {
 	spec := s.frames.frameSpec
 	switch {
-	case k.Width != s.cfg.width && (k.Width < web.MinWidth || k.Width > web.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
+	case k.Width != s.cfg.width && (k.Width < encode.MinWidth || k.Width > encode.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
 		return errors.New("a width no client may ask for")
 	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
 		return errors.New("not this instance's frame height")

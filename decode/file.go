@@ -6,11 +6,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"slidestream/internal/jpeg"
 	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"slidestream/internal/jpeg"
 )
 
 // Options says how the caller will use the pixels, so that a decoder can do
@@ -108,8 +109,9 @@ func Open(path string, lim Limits) (*File, error) {
 	return f, nil
 }
 
-// OpenBytes is Open for an image held in memory; name is used in errors.
-func OpenBytes(name string, data []byte, lim Limits) (*File, error) {
+// openBytes is Open for an image held in memory (tests and fuzzing); name
+// is used in errors.
+func openBytes(name string, data []byte, lim Limits) (*File, error) {
 	if max := lim.maxFileSize(); int64(len(data)) > max {
 		return nil, reject(name, ErrFileTooLarge, "%s is over --max-file-size %s", humanBytes(int64(len(data))), humanBytes(max))
 	}

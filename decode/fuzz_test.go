@@ -35,7 +35,7 @@ func FuzzBytes(f *testing.F) {
 			}
 			return
 		}
-		if f, err := OpenBytes("fuzz", data, lim); err == nil {
+		if f, err := openBytes("fuzz", data, lim); err == nil {
 			f.Taken() // reads only metadata; must not panic
 		}
 		b := img.Pixels.Bounds()

@@ -8,12 +8,13 @@ import (
 	"image"
 	"io"
 	"slices"
-	"slidestream/internal/heif"
-	"slidestream/internal/icc"
 	"strings"
 
 	"github.com/gen2brain/avif"
 	"github.com/gen2brain/heic"
+
+	"slidestream/internal/heif"
+	"slidestream/internal/icc"
 )
 
 // HEIC and AVIF pictures are decoded by libheif (with libde265) and

@@ -8,11 +8,12 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"slidestream/internal/heif"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"slidestream/internal/heif"
 )
 
 // HEIC and AVIF decode as libheif decodes them (the references are its
@@ -220,7 +221,7 @@ func TestHEIFRefusedFromItsHeader(t *testing.T) {
 		}
 	}
 	// The refusal comes from Open, before any decode.
-	if _, err := OpenBytes("huge.heic", setISPE(grid, 100000, 100000), Limits{}); !errors.Is(err, ErrTooManyPixels) {
+	if _, err := openBytes("huge.heic", setISPE(grid, 100000, 100000), Limits{}); !errors.Is(err, ErrTooManyPixels) {
 		t.Errorf("OpenBytes of a HEIC claiming 100000x100000: %v; want ErrTooManyPixels", err)
 	}
 }

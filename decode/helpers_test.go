@@ -56,7 +56,7 @@ func read(path string, lim Limits, o Options) (*Image, error) {
 
 // readBytes is read for bytes in memory.
 func readBytes(name string, data []byte, lim Limits, o Options) (*Image, error) {
-	f, err := OpenBytes(name, data, lim)
+	f, err := openBytes(name, data, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func converted(t *testing.T, name string) (*image.RGBA, *Image) {
 // toSRGB decodes a file held in memory and converts it with its profile.
 func toSRGB(t *testing.T, name string, b []byte) (*image.RGBA, *Image) {
 	t.Helper()
-	f, err := OpenBytes(name, b, Limits{})
+	f, err := openBytes(name, b, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestJPEGWithPicturesAppended(t *testing.T) {
 		{"motion photo", append(append([]byte{}, primary...), video...)},
 		{"both", append(append(append([]byte{}, primary...), gainMap...), video...)},
 	} {
-		f, err := OpenBytes("phone.jpg", c.data, Limits{MaxPixels: 1 << 20})
+		f, err := openBytes("phone.jpg", c.data, Limits{MaxPixels: 1 << 20})
 		if err != nil {
 			t.Errorf("%s: %v", c.what, err)
 			continue
@@ -52,7 +52,7 @@ func TestJPEGWithPicturesAppended(t *testing.T) {
 		if r, _, b, _ := img.Pixels.At(32, 24).RGBA(); r>>8 < 180 || b>>8 > 60 {
 			t.Errorf("%s: the picture is not the primary's red", c.what)
 		}
-		if _, err := OpenBytes("phone.jpg", c.data, Limits{MaxFileSize: int64(len(primary) + 10)}); err == nil {
+		if _, err := openBytes("phone.jpg", c.data, Limits{MaxFileSize: int64(len(primary) + 10)}); err == nil {
 			t.Errorf("%s: --max-file-size did not count the appended bytes", c.what)
 		}
 	}

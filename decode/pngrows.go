@@ -9,9 +9,10 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"slidestream/internal/zlib"
 	"strconv"
 	"sync"
+
+	"slidestream/internal/zlib"
 )
 
 // PNGRows is a non-interlaced PNG in grey, grey+alpha, RGB or RGBA, 8 or 16

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"compress/zlib"
 	"io"
+	"sort"
+
 	"slidestream/internal/icc"
 	"slidestream/internal/jpeg"
-	"sort"
 )
 
 // Where each format keeps its colour profile.

@@ -147,7 +147,7 @@ func TestTakenIgnoresBlanksAndBrokenExif(t *testing.T) {
 			t.Errorf("exifTaken(%q) = %v; want none", tiff, got)
 		}
 	}
-	f, err := OpenBytes("plain.png", pngWithExif(t, nil)[:0:0], Limits{})
+	f, err := openBytes("plain.png", pngWithExif(t, nil)[:0:0], Limits{})
 	if err == nil {
 		if _, ok := f.Taken(); ok {
 			t.Error("an empty file has a date")

@@ -209,30 +209,80 @@ func drawCaption(m *image.RGBA, text string) image.Rectangle {
 		return image.Rectangle{}
 	}
 	size := max(11, float64(min(b.Dx(), b.Dy()*16/9))/40)
-	face, err := opentype.NewFace(captionFont(), &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
-	if err != nil {
-		return image.Rectangle{}
-	}
-	defer face.Close()
 	margin := int(size * 0.8)
 	pad := int(size*0.35) + 1
-	maxW := fixed.I(b.Dx() - 2*margin - 2*pad)
-	d := font.Drawer{Face: face}
-	if d.MeasureString(text) > maxW {
-		r := []rune(text)
-		for len(r) > 0 && d.MeasureString(string(r)+"…") > maxW {
-			r = r[:len(r)-1]
-		}
-		text = strings.TrimSpace(string(r)) + "…"
+	t, ok := newText(text, size, b.Dx()-2*margin-2*pad)
+	if !ok {
+		return image.Rectangle{}
 	}
-	met := face.Metrics()
-	tw := d.MeasureString(text).Ceil()
-	th := (met.Ascent + met.Descent).Ceil()
-	plate := image.Rect(b.Min.X+margin, b.Max.Y-margin-th-2*pad, b.Min.X+margin+tw+2*pad, b.Max.Y-margin).Intersect(b)
+	defer t.close()
+	plate := image.Rect(b.Min.X+margin, b.Max.Y-margin-t.h-2*pad, b.Min.X+margin+t.w+2*pad, b.Max.Y-margin).Intersect(b)
 	draw.Draw(m, plate, image.NewUniform(color.RGBA{0, 0, 0, 150}), image.Point{}, draw.Over)
-	d.Dst = m
-	d.Src = image.NewUniform(color.RGBA{255, 255, 255, 255})
-	d.Dot = fixed.Point26_6{X: fixed.I(plate.Min.X + pad), Y: fixed.I(plate.Min.Y+pad) + met.Ascent}
-	d.DrawString(text)
+	t.draw(m, plate.Min.Add(image.Pt(pad, pad)), color.RGBA{255, 255, 255, 255})
 	return plate
 }
+
+// Notice makes the JPEG frame shown in place of a slide: msg in light
+// grey, centred on a dark w×h frame, in the captions' font, as large as a
+// tenth of the height allows while it fits in nine tenths of the width
+// (an ellipsis ends what does not fit at the smallest size). An empty msg
+// is a black frame, as screens show during the sleep hours.
+func Notice(msg string, w, h, quality int) ([]byte, error) {
+	m := image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
+	if msg == "" {
+		clear(m.Pix)
+		for i := 3; i < len(m.Pix); i += 4 {
+			m.Pix[i] = 255
+		}
+		return JPEG(m, quality)
+	}
+	draw.Draw(m, m.Rect, image.NewUniform(color.RGBA{16, 16, 16, 255}), image.Point{}, draw.Src)
+	room := w * 9 / 10
+	size := max(8, float64(h)/10)
+	if t, ok := newText(msg, size, 1<<30); ok {
+		if t.w > room {
+			size = max(8, size*float64(room)/float64(t.w))
+		}
+		t.close()
+	}
+	if t, ok := newText(msg, size, room); ok {
+		t.draw(m, image.Pt((w-t.w)/2, (h-t.h)/2), color.RGBA{200, 200, 200, 255})
+		t.close()
+	}
+	return JPEG(m, quality)
+}
+
+// text is a line of text set in the bundled font at a size, ready to draw.
+type text struct {
+	s    string
+	face font.Face
+	w, h int // its size in pixels
+}
+
+// newText sets s at size, cut short with an ellipsis to fit in width
+// pixels.
+func newText(s string, size float64, width int) (text, bool) {
+	face, err := opentype.NewFace(captionFont(), &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return text{}, false
+	}
+	d := font.Drawer{Face: face}
+	if limit := fixed.I(width); d.MeasureString(s) > limit {
+		r := []rune(s)
+		for len(r) > 0 && d.MeasureString(string(r)+"…") > limit {
+			r = r[:len(r)-1]
+		}
+		s = strings.TrimSpace(string(r)) + "…"
+	}
+	met := face.Metrics()
+	return text{s: s, face: face, w: d.MeasureString(s).Ceil(), h: (met.Ascent + met.Descent).Ceil()}, true
+}
+
+// draw writes the text into m with its top left corner at at.
+func (t text) draw(m *image.RGBA, at image.Point, c color.RGBA) {
+	d := font.Drawer{Dst: m, Src: image.NewUniform(c), Face: t.face,
+		Dot: fixed.Point26_6{X: fixed.I(at.X), Y: fixed.I(at.Y) + t.face.Metrics().Ascent}}
+	d.DrawString(t.s)
+}
+
+func (t text) close() { t.face.Close() }

@@ -18,11 +18,11 @@ import (
 func Fade(from, to []byte, steps, quality int, bg color.RGBA, each func(i int, frame []byte) bool) error {
 	a, err := jpeg.Decode(bytes.NewReader(from))
 	if err != nil {
-		return fmt.Errorf("fade: the first frame: %v", err)
+		return fmt.Errorf("fade: the first frame: %w", err)
 	}
 	b, err := jpeg.Decode(bytes.NewReader(to))
 	if err != nil {
-		return fmt.Errorf("fade: the second frame: %v", err)
+		return fmt.Errorf("fade: the second frame: %w", err)
 	}
 	mix := mixer(a, b, bg)
 	for i := 1; i < steps; i++ {

@@ -7,11 +7,11 @@ import (
 	"image/color"
 	"image/draw"
 	"runtime"
-	"slidestream/internal/jpeg"
 
 	"github.com/disintegration/imaging"
 
 	"slidestream/decode"
+	"slidestream/internal/jpeg"
 )
 
 // Size returns the width and height of the frame Frame makes from an image
@@ -26,16 +26,6 @@ func Size(w, h int, o decode.Orientation, width int) (int, int) {
 	}
 	nh := int((int64(h)*int64(width) + int64(w)/2) / int64(w))
 	return width, max(nh, 1)
-}
-
-// Frame makes the JPEG frame for img: Scale, then JPEG. It is safe for
-// concurrent use; each call allocates its own buffers.
-func Frame(img *decode.Image, o Options) ([]byte, error) {
-	m, err := Scale(img, o)
-	if err != nil {
-		return nil, err
-	}
-	return JPEG(m, o.Quality)
 }
 
 // Scale makes the frame's pixels: composited onto the background while

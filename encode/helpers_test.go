@@ -30,12 +30,32 @@ func load(t testing.TB, name string) *decode.Image {
 	return img
 }
 
-// decodeBytes decodes an image held in memory with o.
-func decodeBytes(name string, data []byte, o decode.Options) (*decode.Image, error) {
-	f, err := decode.OpenBytes(name, data, decode.Limits{})
+// Frame makes the JPEG frame for img as the transcoder does: Scale, then
+// JPEG.
+func Frame(img *decode.Image, o Options) ([]byte, error) {
+	m, err := Scale(img, o)
 	if err != nil {
 		return nil, err
 	}
+	return JPEG(m, o.Quality)
+}
+
+// decodeBytes decodes an image held in memory with o, from a file.
+func decodeBytes(name string, data []byte, o decode.Options) (*decode.Image, error) {
+	dir, err := os.MkdirTemp("", "encode-test")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, filepath.Base(name))
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return nil, err
+	}
+	f, err := decode.Open(path, decode.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	return f.Decode(o)
 }
 

@@ -7,6 +7,15 @@ import "image/color"
 // imaging's 95 doubles the bytes.
 const DefaultQuality = 80
 
+// MinWidth and MaxWidth bound every frame width asked for: by --width and
+// --fit, by a client's ?width=, by a peer's key. Wider frames than the
+// widest screens only cost memory (a 4096-wide RGBA frame of 16:9 is
+// 36 MiB); --width 0 keeps a photo's own size instead.
+const (
+	MinWidth = 16
+	MaxWidth = 4096
+)
+
 // Options says how to make a frame. The zero value keeps the original size,
 // uses DefaultQuality and flattens onto black.
 type Options struct {

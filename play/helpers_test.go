@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"slidestream/internal/urgent"
 	"slidestream/source"
 )
 
@@ -85,7 +86,7 @@ func (r *fakeRenderer) Render(ctx context.Context, p Picture, width int) ([]byte
 	s := p.Slide
 	r.mu.Lock()
 	r.calls[fmt.Sprintf("%s@%d", s.Name, width)]++
-	if Preparing(ctx) {
+	if urgent.Is(ctx) {
 		r.preparing[fmt.Sprintf("%s@%d", s.Name, width)]++
 	}
 	passing := r.passing[s.Name] > 0

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"slidestream/internal/urgent"
 	"slidestream/source"
 )
 
@@ -99,7 +100,7 @@ func (t *Timeline) prepare(ctx context.Context, list *source.List, i int, cur *S
 // newSlot returns a slot for s at place i of n in play order. Its renders
 // run under the timeline's ctx, marked as the timeline's own.
 func (t *Timeline) newSlot(ctx context.Context, s source.Slide, i, n int) *Slot {
-	slot := &Slot{Slide: s, Index: i, Count: n, render: t.render, ctx: context.WithValue(ctx, preparingKey{}, true),
+	slot := &Slot{Slide: s, Index: i, Count: n, render: t.render, ctx: urgent.Mark(ctx),
 		frames: make(map[int]*future), hold: t.hold}
 	if t.hold != nil {
 		// A slot dropped before it was ever shown (the listing changed,
@@ -137,9 +138,9 @@ func (t *Timeline) renderAhead(ctx context.Context, list *source.List, start int
 }
 
 // renderOneAhead starts rendering p at width in the background, unless it
-// is under way already or its slide cannot be shown; urgent marks it as
-// the timeline's own work (Preparing).
-func (t *Timeline) renderOneAhead(ctx context.Context, p Picture, width int, urgent bool) {
+// is under way already or its slide cannot be shown; now marks it as
+// wanted now (package urgent), as the timeline's own work.
+func (t *Timeline) renderOneAhead(ctx context.Context, p Picture, width int, now bool) {
 	key := aheadKey{p.Slide.Name, width}
 	if t.failures.Stands(p.Slide) {
 		return
@@ -153,7 +154,11 @@ func (t *Timeline) renderOneAhead(ctx context.Context, p Picture, width int, urg
 	t.mu.Unlock()
 	go func() {
 		// When the slide comes up, its render is already in line.
-		t.render.Render(context.WithValue(ctx, preparingKey{}, urgent), p, width) // errors are reported when the slide comes up
+		mark := urgent.Unmarked
+		if now {
+			mark = urgent.Mark
+		}
+		t.render.Render(mark(ctx), p, width) // a failure is recorded where renders return
 		t.mu.Lock()
 		delete(t.ahead, key)
 		t.mu.Unlock()

@@ -235,14 +235,3 @@ func (s *Slot) Ready(width int) []byte {
 		return nil
 	}
 }
-
-type preparingKey struct{}
-
-// Preparing reports whether a Render is the timeline preparing the slides
-// to show (the one on screen, the next, and those rendered ahead) at a
-// prepared width: a Renderer that queues work should serve it before
-// anything else, or the slideshow waits.
-func Preparing(ctx context.Context) bool {
-	v, _ := ctx.Value(preparingKey{}).(bool)
-	return v
-}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"image/color"
 	"net/url"
-	"slidestream/source"
 	"strconv"
 	"strings"
+
+	"slidestream/encode"
+	"slidestream/source"
 )
 
 // Key names one frame: the file, the version of it, and everything that
@@ -56,8 +58,10 @@ const MaxCount = 1 << 24
 // never take each other's keys for their own.
 const keyVersion = "f2"
 
-// MaxSide is the largest frame width or height a key may ask for.
-const MaxSide = 16384
+// maxHeight is the tallest frame a key may ask for: a tall --fit box
+// makes frames taller than encode.MaxWidth, within the frame area that
+// main allows.
+const maxHeight = 16384
 
 // String writes the key as ParseKey reads it:
 // f2/WIDTHxHEIGHT/qQUALITY/RRGGBB/FILL/CAPTION/PAIR/SIZE/MODTIME/NAME,
@@ -133,7 +137,7 @@ func ParseKey(s string) (Key, error) {
 		k.Pair = p
 	}
 	switch {
-	case k.Width < 0 || k.Width > MaxSide || k.Height < 0 || k.Height > MaxSide:
+	case k.Width < 0 || k.Width > encode.MaxWidth || k.Height < 0 || k.Height > maxHeight:
 		return bad("frame size out of range")
 	case k.Quality < 0 || k.Quality > 100:
 		return bad("quality out of range")

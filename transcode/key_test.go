@@ -3,10 +3,12 @@ package transcode
 import (
 	"image/color"
 	"path"
-	"slidestream/source"
 	"strings"
 	"testing"
 	"time"
+
+	"slidestream/encode"
+	"slidestream/source"
 )
 
 func TestKeyRoundTrip(t *testing.T) {
@@ -89,7 +91,7 @@ func FuzzParseKey(f *testing.F) {
 			strings.Contains(k.Name, "/.") || strings.ContainsAny(k.Name, "\\\x00") {
 			t.Fatalf("ParseKey(%q) accepted the name %q", s, k.Name)
 		}
-		if k.Width < 0 || k.Width > MaxSide || k.Height < 0 || k.Height > MaxSide || k.Quality < 0 || k.Quality > 100 || k.Size < 0 {
+		if k.Width < 0 || k.Width > encode.MaxWidth || k.Height < 0 || k.Height > maxHeight || k.Quality < 0 || k.Quality > 100 || k.Size < 0 {
 			t.Fatalf("ParseKey(%q) accepted %+v", s, k)
 		}
 		again, err := ParseKey(k.String())

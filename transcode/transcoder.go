@@ -16,6 +16,8 @@ import (
 
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/internal/urgent"
+	"slidestream/source"
 )
 
 // DefaultMemory is the decode-memory budget for that many workers on a
@@ -137,8 +139,8 @@ func (t *Transcoder) Close() {
 	}
 }
 
-// Load makes the JPEG frame k names. It waits for a worker (urgent loads,
-// marked by Urgent, go before the others; a caller that leaves while it
+// Load makes the JPEG frame k names. It waits for a worker (loads wanted
+// now, marked by urgent.Mark, go first; a caller that leaves while it
 // waits drops the work), refuses a file
 // that is no longer the version k names (new bytes must never be kept
 // under an old version's key), reserves the decode's memory, decodes and
@@ -184,7 +186,7 @@ type turn struct {
 
 // take waits for a worker turn (urgent loads first), or until ctx ends.
 func (t *Transcoder) take(ctx context.Context) (*turn, error) {
-	if err := t.workers.acquire(ctx, IsUrgent(ctx)); err != nil {
+	if err := t.workers.acquire(ctx, urgent.Is(ctx)); err != nil {
 		return nil, err
 	}
 	t.running.Add(1)
@@ -199,7 +201,7 @@ func (u *turn) away(wait func() error) error {
 	if err := wait(); err != nil {
 		return err
 	}
-	if err := u.t.workers.acquire(u.ctx, IsUrgent(u.ctx)); err != nil {
+	if err := u.t.workers.acquire(u.ctx, urgent.Is(u.ctx)); err != nil {
 		return err
 	}
 	u.held = true
@@ -221,7 +223,7 @@ func (u *turn) end() {
 // decode-memory budget (at most the whole budget) reserved for it, taken
 // in the order loads take them, so that it neither runs beside more
 // transcodes than --workers allows nor holds memory the budget does not
-// count. fn must not wait for other loads. Urgent ctx goes first. It
+// count. fn must not wait for other loads. An urgent ctx goes first. It
 // returns ctx's error, without calling fn, if ctx ends first. It is safe
 // for concurrent use.
 func (t *Transcoder) Work(ctx context.Context, mem int64, fn func()) error {
@@ -344,48 +346,37 @@ func (t *Transcoder) picture(ctx context.Context, w *want, r *Report, waited *ti
 
 func (t *Transcoder) path(name string) string { return filepath.Join(t.dir, filepath.FromSlash(name)) }
 
-// Meta is what a file's metadata says, read without decoding it.
-type Meta struct {
-	decode.Header
-	Taken time.Time // when the photo was taken (EXIF); zero when unknown
-	// Turned is set when the picture is stored on its side (an EXIF
-	// orientation with a quarter turn): upright, it is Height wide.
-	Turned bool
-	// Profile names the colour profile the picture is converted from;
-	// ProfileNote says why the profile it has is not applied.
-	Profile, ProfileNote string
-}
-
 // Running is how many transcodes hold a worker now.
 func (t *Transcoder) Running() int { return int(t.running.Load()) }
 
-// Inspect reads the header and the date taken of a file at a version, as
-// Load opens it, and applies the limits that can be checked before
-// decoding: its format and size, or why it cannot be shown. A file it
-// passes may still turn out corrupt when decoded. A file that is no longer
-// the version asked for is an error that passes (ErrUnreadable).
-func (t *Transcoder) Inspect(name string, size int64, modTime time.Time) (Meta, error) {
-	f, err := decode.Open(t.path(name), t.lim)
+// Inspect reads what the header of a file at a version says (its size,
+// the date taken, how it is turned, its colour profile) as Load opens it,
+// and applies the limits that can be checked before decoding: its format
+// and size, or why it cannot be shown. A file it passes may still turn
+// out corrupt when decoded. A file that is no longer the version asked
+// for is an error that passes (ErrUnreadable).
+func (t *Transcoder) Inspect(s source.Slide) (source.Info, error) {
+	f, err := decode.Open(t.path(s.Name), t.lim)
 	if err != nil {
-		return Meta{}, named(name, err)
+		return source.Info{}, named(s.Name, err)
 	}
 	defer f.Close()
-	m := Meta{Header: f.Header()}
-	if m.Size != size || !m.ModTime.Equal(modTime) {
-		return Meta{}, &decode.Error{File: name, Err: decode.ErrUnreadable, Reason: "the file changed while being read"}
+	h := f.Header()
+	if h.Size != s.Size || !h.ModTime.Equal(s.ModTime) {
+		return source.Info{}, &decode.Error{File: s.Name, Err: decode.ErrUnreadable, Reason: "the file changed while being read"}
 	}
-	m.Taken, _ = f.Taken()
-	m.Turned = f.Orientation().SwapsAxes()
+	in := source.Info{Format: string(h.Format), Width: h.Width, Height: h.Height, Turned: f.Orientation().SwapsAxes()}
+	in.Taken, _ = f.Taken()
 	switch p, err := f.Profile(); {
 	case err != nil:
-		m.ProfileNote = err.Error()
+		in.ProfileNote = err.Error()
 	case p != nil:
-		m.Profile = p.Name
-		if m.Profile == "" {
-			m.Profile = "unnamed"
+		in.Profile = p.Name
+		if in.Profile == "" {
+			in.Profile = "unnamed"
 		}
 	}
-	return m, nil
+	return in, nil
 }
 
 // named makes a failure name the file as the key does, relative to the
@@ -407,16 +398,6 @@ func Lasting(err error) bool {
 	return errors.As(err, &de) && !errors.Is(err, decode.ErrUnreadable) && !errors.Is(err, decode.ErrKilled)
 }
 
-type urgentKey struct{}
-
-// Urgent marks a load as wanted now: the frame on screen or the one due
-// next. Urgent loads take the next free worker before any other waiting
-// load.
-func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
-
-// IsUrgent reports whether ctx is marked by Urgent.
-func IsUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
-
 type promoteKey struct{}
 
 // promotion is closed when a load waiting in the normal line is to move
@@ -426,11 +407,11 @@ type promotion struct {
 	c    chan struct{}
 }
 
-// Promotable lets a load started without Urgent be made urgent while it
+// Promotable lets a load not marked urgent be made urgent while it
 // waits for a worker, by Promote on its context or one derived from it: a
 // frame a client asked for that the timeline comes to want now.
 func Promotable(ctx context.Context) context.Context {
-	if IsUrgent(ctx) || ctx.Value(promoteKey{}) != nil {
+	if urgent.Is(ctx) || ctx.Value(promoteKey{}) != nil {
 		return ctx
 	}
 	return context.WithValue(ctx, promoteKey{}, &promotion{c: make(chan struct{})})

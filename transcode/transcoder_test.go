@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"slidestream/decode"
+	"slidestream/internal/urgent"
+	"slidestream/source"
 )
 
 // writePNG writes a w×h PNG of noise, so that decoding it takes a while.
@@ -267,7 +269,7 @@ func TestUrgentLoadsGoFirst(t *testing.T) {
 	q := newQueue(t)
 	q.load(context.Background(), 21, 1)
 	q.load(context.Background(), 32, 2)
-	q.load(Urgent(context.Background()), 43, 3)
+	q.load(urgent.Mark(context.Background()), 43, 3)
 	if got := q.run(); got != "[43 21 32]" {
 		t.Errorf("loads ran in the order %v (by width); want the urgent 43 first, then 21 and 32 as they came", got)
 	}
@@ -280,7 +282,7 @@ func TestPromotedLoadGoesFirst(t *testing.T) {
 	q.load(context.Background(), 21, 1)
 	later := Promotable(context.Background())
 	q.load(later, 32, 2)
-	q.load(Urgent(context.Background()), 43, 3)
+	q.load(urgent.Mark(context.Background()), 43, 3)
 	Promote(context.WithoutCancel(later)) // as the cache sees it: derived
 	q.waitFor("the promoted load did not move", func(g *gate) bool { return len(g.urgent) == 2 })
 	if got := q.run(); got != "[43 32 21]" {
@@ -293,16 +295,16 @@ func TestInspect(t *testing.T) {
 	writePNG(t, filepath.Join(dir, "big.png"), 1200, 1000)
 	tr := New(Options{Dir: dir, Limits: decode.Limits{MaxPixels: 1e6}})
 	st, _ := os.Stat(filepath.Join(dir, "big.png"))
-	if m, err := tr.Inspect("big.png", st.Size(), st.ModTime()); !errors.Is(err, decode.ErrTooManyPixels) || m.Width != 0 ||
+	if m, err := tr.Inspect(source.Slide{Name: "big.png", Size: st.Size(), ModTime: st.ModTime()}); !errors.Is(err, decode.ErrTooManyPixels) || m.Width != 0 ||
 		strings.Contains(err.Error(), dir) || !Lasting(err) {
 		t.Errorf("Inspect(big.png) = %+v, %v; want too many pixels, naming the file without the folder", m, err)
 	}
 	writePNG(t, filepath.Join(dir, "ok.png"), 30, 20)
 	st, _ = os.Stat(filepath.Join(dir, "ok.png"))
-	if m, err := tr.Inspect("ok.png", st.Size(), st.ModTime()); err != nil || m.Format != decode.PNG || m.Width != 30 || !m.Taken.IsZero() {
+	if m, err := tr.Inspect(source.Slide{Name: "ok.png", Size: st.Size(), ModTime: st.ModTime()}); err != nil || m.Format != string(decode.PNG) || m.Width != 30 || !m.Taken.IsZero() {
 		t.Errorf("Inspect(ok.png) = %+v, %v; want a 30-wide PNG without a date", m, err)
 	}
-	if m, err := tr.Inspect("ok.png", st.Size()+1, st.ModTime()); err == nil || Lasting(err) {
+	if m, err := tr.Inspect(source.Slide{Name: "ok.png", Size: st.Size() + 1, ModTime: st.ModTime()}); err == nil || Lasting(err) {
 		t.Errorf("Inspect of another version = %+v, %v; want a failure that passes", m, err)
 	}
 }
@@ -522,7 +524,7 @@ func TestStressNeverDeadlocks(t *testing.T) {
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				if rng.IntN(3) == 0 {
-					ctx = Urgent(ctx)
+					ctx = urgent.Mark(ctx)
 				}
 				if rng.IntN(5) == 0 {
 					time.AfterFunc(time.Duration(rng.IntN(20))*time.Millisecond, cancel)

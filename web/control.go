@@ -6,8 +6,9 @@ import (
 	"html/template"
 	"math"
 	"net/http"
-	"slidestream/play"
 	"time"
+
+	"slidestream/play"
 )
 
 // Remote control, per channel: the same ?album=, ?order= and ?interval=

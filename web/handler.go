@@ -8,16 +8,12 @@ import (
 	"image"
 	"log/slog"
 	"net/http"
-	"slidestream/play"
 	"strconv"
 	"sync/atomic"
 	"time"
-)
 
-// Width limits for ?width=.
-const (
-	MinWidth = 16
-	MaxWidth = 4096
+	"slidestream/encode"
+	"slidestream/play"
 )
 
 // HandlerOptions configures a Handler. Zero fields take the defaults noted.
@@ -148,8 +144,8 @@ func (h *Handler) widthParam(r *http.Request) (int, error) {
 		return h.width, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < MinWidth || n > MaxWidth {
-		return 0, fmt.Errorf("width must be a whole number of pixels from %d to %d, not %q", MinWidth, MaxWidth, v)
+	if err != nil || n < encode.MinWidth || n > encode.MaxWidth {
+		return 0, fmt.Errorf("width must be a whole number of pixels from %d to %d, not %q", encode.MinWidth, encode.MaxWidth, v)
 	}
 	return n, nil
 }

@@ -9,12 +9,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"slidestream/play"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"slidestream/play"
 )
 
 type countingObserver struct{ frames, bytes atomic.Int64 }

@@ -3,10 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image"
 	"image/jpeg"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,61 +12,28 @@ import (
 	"slidestream/source"
 )
 
-// fakeSource is a Lister whose listing a test sets.
-type fakeSource struct {
-	mu      sync.Mutex
-	slides  []source.Slide
-	changed chan struct{}
-}
+// fakeSource is a Lister of files of these names, one version each, that
+// never changes.
+type fakeSource []source.Slide
 
-func newSource(names ...string) *fakeSource {
-	f := &fakeSource{changed: make(chan struct{})}
-	f.set(names...)
+func newSource(names ...string) fakeSource {
+	var f fakeSource
+	for _, n := range names {
+		f = append(f, source.Slide{Name: n, Size: 1})
+	}
 	return f
 }
 
-func (f *fakeSource) Slides() ([]source.Slide, <-chan struct{}) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.slides, f.changed
-}
+func (f fakeSource) Slides() ([]source.Slide, <-chan struct{}) { return f, nil }
 
-// set replaces the listing with files of these names, one version each.
-func (f *fakeSource) set(names ...string) {
-	slides := make([]source.Slide, len(names))
-	for i, n := range names {
-		slides[i] = source.Slide{Name: n, Size: int64(len(n)), ModTime: time.Unix(1, 0)}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.slides = slides
-	close(f.changed)
-	f.changed = make(chan struct{})
-}
+// fakeRenderer gives every slide a small real JPEG of its own.
+type fakeRenderer struct{}
 
-// fakeRenderer gives every slide a small real JPEG of its own, fails the
-// slides it is told to, and counts what it is asked for by "name@width".
-type fakeRenderer struct {
-	bad map[string]bool
-	// passing counts down the renders of a slide that fail "for now".
-	passing map[string]int
-
-	mu        sync.Mutex // protects calls and preparing
-	calls     map[string]int
-	preparing map[string]int // the calls marked play.Preparing
-}
-
-func newRenderer(bad ...string) *fakeRenderer {
-	r := &fakeRenderer{bad: map[string]bool{}, passing: map[string]int{}, calls: map[string]int{}, preparing: map[string]int{}}
-	for _, b := range bad {
-		r.bad[b] = true
-	}
-	return r
-}
+func newRenderer() fakeRenderer { return fakeRenderer{} }
 
 // frame is the JPEG the renderer gives the slide named name: grey, of a
 // shade of its own.
-func (r *fakeRenderer) frame(name string) []byte {
+func (fakeRenderer) frame(name string) []byte {
 	m := image.NewGray(image.Rect(0, 0, 8, 8))
 	shade := byte(0)
 	for _, c := range []byte(name) {
@@ -82,38 +47,8 @@ func (r *fakeRenderer) frame(name string) []byte {
 	return buf.Bytes()
 }
 
-func (r *fakeRenderer) Render(ctx context.Context, p play.Picture, width int) ([]byte, error) {
-	s := p.Slide
-	r.mu.Lock()
-	r.calls[fmt.Sprintf("%s@%d", s.Name, width)]++
-	if play.Preparing(ctx) {
-		r.preparing[fmt.Sprintf("%s@%d", s.Name, width)]++
-	}
-	passing := r.passing[s.Name] > 0
-	if passing {
-		r.passing[s.Name]--
-	}
-	r.mu.Unlock()
-	if passing {
-		return nil, fmt.Errorf("%s: cannot read it for now", s.Name)
-	}
-	if r.bad[s.Name] {
-		return nil, fmt.Errorf("%s: not a valid JPEG", s.Name)
-	}
-	return r.frame(s.Name), nil
-}
-
-// countPreparing is how many times call was asked for marked Preparing.
-func (r *fakeRenderer) countPreparing(call string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.preparing[call]
-}
-
-func (r *fakeRenderer) count(call string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.calls[call]
+func (r fakeRenderer) Render(_ context.Context, p play.Picture, _ int) ([]byte, error) {
+	return r.frame(p.Slide.Name), nil
 }
 
 // run starts tl until the test ends.
@@ -140,19 +75,4 @@ func waitFor(t *testing.T, tl *play.Timeline, what string, ok func(*play.State) 
 			t.Fatalf("no state %s within 5s; last: %+v", what, st)
 		}
 	}
-}
-
-// shown records the names of the slides shown, in turn, until n are seen.
-func shown(t *testing.T, tl *play.Timeline, n int) []string {
-	t.Helper()
-	var names []string
-	var last *play.Slot
-	waitFor(t, tl, fmt.Sprintf("after %d slides", n), func(st *play.State) bool {
-		if st.Slide != nil && st.Slide != last {
-			last = st.Slide
-			names = append(names, st.Slide.Slide.Name)
-		}
-		return len(names) >= n
-	})
-	return names
 }

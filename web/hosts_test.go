@@ -3,9 +3,10 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
-	"slidestream/play"
 	"testing"
 	"time"
+
+	"slidestream/play"
 )
 
 func TestHostAllowed(t *testing.T) {

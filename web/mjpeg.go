@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slidestream/play"
 	"syscall"
 	"time"
+
+	"slidestream/play"
 )
 
 // Boundary separates the parts of the stream. It cannot start with "--"

@@ -23,24 +23,13 @@ type Inspector interface {
 	Slides() ([]source.Slide, <-chan struct{})
 	// Inspect says what a file's header says and applies the limits that
 	// can be checked without decoding: its format and size, or why it
-	// cannot be shown, or that it has not been read yet (Pending).
-	Inspect(s source.Slide) (FileInfo, error)
+	// cannot be shown; read is false while the header has not been read
+	// yet.
+	Inspect(s source.Slide) (info source.Info, read bool, err error)
 	// Cached reports whether the slide's frame at width is in memory.
 	Cached(s source.Slide, width int) bool
 	// Kind names the kind of a failure in one word, such as "corrupt".
 	Kind(err error) string
-}
-
-// FileInfo is what a file's header says.
-type FileInfo struct {
-	Format        string
-	Width, Height int
-	Taken         time.Time // when the photo was taken; zero when unknown
-	// Profile names the colour profile the photo is converted from to
-	// sRGB; ProfileNote says why the one it has is not applied.
-	Profile, ProfileNote string
-	// Pending is set while the file's header has not been read yet.
-	Pending bool
 }
 
 // ImageStatus is one file of the folder as /api/images reports it.
@@ -182,7 +171,7 @@ func (h *Handler) report(rq reportQuery, path string) ImagesReport {
 		rep.Total++
 		is := ImageStatus{Name: s.Name, Bytes: s.Size, Modified: s.ModTime, Status: "ok", Checked: "header",
 			Showing: s.Name == rep.Showing}
-		info, err := h.inspect.Inspect(s)
+		info, read, err := h.inspect.Inspect(s)
 		is.Format, is.Width, is.Height = info.Format, info.Width, info.Height
 		is.Profile, is.ProfileNote = info.Profile, info.ProfileNote
 		if !info.Taken.IsZero() {
@@ -198,7 +187,7 @@ func (h *Handler) report(rq reportQuery, path string) ImagesReport {
 			is.Reason = strings.TrimPrefix(err.Error(), s.Name+": ")
 			rep.Skipped++
 			rep.Kinds[is.Kind]++
-		case info.Pending:
+		case !read:
 			is.Status, is.Checked = "pending", "none"
 			rep.Pending++
 		default:
