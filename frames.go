@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"image"
 	"image/jpeg"
 	"os"
 	"runtime/debug"
@@ -195,4 +198,27 @@ func limitMemory(ctx context.Context, held func() int64, budget int64) {
 		case <-t.C:
 		}
 	}
+}
+
+// stillKey is the key of p's still at size (web.Stills): the slide alone
+// (a paired portrait is not paired on a panel), fitted into exactly size
+// as --fit fits frames, with this instance's quality, background, fill
+// and caption, then made a still as spec says.
+func (f *frames) stillKey(p play.Picture, size image.Point, spec encode.StillSpec) transcode.Key {
+	s := p.Slide
+	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: size.X, Height: size.Y,
+		Quality: f.quality, Background: f.bg, Blur: f.blur, Still: spec,
+		Caption: f.captionKey(play.Picture{Slide: s, Index: p.Index, Count: p.Count})}
+}
+
+// StillTag names a still by its key: a new version of the file, or other
+// parameters, is a new tag.
+func (f *frames) StillTag(p play.Picture, size image.Point, spec encode.StillSpec) string {
+	sum := sha256.Sum256([]byte(f.stillKey(p, size, spec).String()))
+	return hex.EncodeToString(sum[:12])
+}
+
+// Still makes a still through the frame store, cached like any frame.
+func (f *frames) Still(ctx context.Context, p play.Picture, size image.Point, spec encode.StillSpec) ([]byte, error) {
+	return f.store.Get(transcode.Promotable(ctx), f.stillKey(p, size, spec).String())
 }

@@ -291,7 +291,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	s.channels = play.NewChannels(tl, play.ChannelsOptions{Default: def, New: s.newTimeline,
 		Max: cfg.maxChannels, PerClient: cfg.perClient, Linger: cfg.linger, Log: log})
 	s.handler = web.NewHandler(s.timeline, web.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
-		Fit: image.Point(cfg.fit), Inspect: f, Albums: s.folder, Observe: m, Log: log, HideNames: cfg.auth != nil,
+		Fit: image.Point(cfg.fit), Inspect: f, Albums: s.folder, Stills: f, MaxStillPixels: min(maxFrameArea, f.lim.MaxPixels), Observe: m, Log: log, HideNames: cfg.auth != nil,
 		AllowedHosts: append(machineNames(), cfg.allowedHosts...)})
 	m.watch(s.timeline, s.handler, s.channels, s.index)
 	m.watchTranscoder(tr)
@@ -383,11 +383,18 @@ func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
 // version named (checked with stat, before the file is opened).
 func (s *server) acceptPeerKey(k transcode.Key) error {
 	spec := s.frames.frameSpec
+	still := k.Still.On()
 	switch {
+	case still && (k.Width < encode.MinWidth || k.Width > encode.MaxWidth || k.Height < encode.MinWidth ||
+		k.Height > encode.MaxWidth || int64(k.Width)*int64(k.Height) > min(maxFrameArea, s.frames.lim.MaxPixels) || k.Pair.Name != ""):
+		return errors.New("a still no client may ask for")
+	case still:
 	case k.Width != s.cfg.width && (k.Width < encode.MinWidth || k.Width > encode.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
 		return errors.New("a width no client may ask for")
 	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
 		return errors.New("not this instance's frame height")
+	}
+	switch {
 	case k.Quality != spec.quality || k.Background != spec.bg || k.Blur != spec.blur:
 		return errors.New("not this instance's quality, background and fill")
 	case k.Caption.Template != 0 && k.Caption.Template != spec.caption.Hash(),

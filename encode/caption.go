@@ -222,19 +222,24 @@ func drawCaption(m *image.RGBA, text string) image.Rectangle {
 	return plate
 }
 
-// Notice makes the JPEG frame shown in place of a slide: msg in light
+// Notice makes the JPEG frame shown in place of a slide: NoticePicture,
+// encoded.
+func Notice(msg string, w, h, quality int) ([]byte, error) {
+	return JPEG(NoticePicture(msg, w, h), quality)
+}
+
+// NoticePicture draws the frame shown in place of a slide: msg in light
 // grey, centred on a dark w×h frame, in the captions' font, as large as a
 // tenth of the height allows while it fits in nine tenths of the width
 // (an ellipsis ends what does not fit at the smallest size). An empty msg
 // is a black frame, as screens show during the sleep hours.
-func Notice(msg string, w, h, quality int) ([]byte, error) {
+func NoticePicture(msg string, w, h int) *image.RGBA {
 	m := image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
 	if msg == "" {
-		clear(m.Pix)
 		for i := 3; i < len(m.Pix); i += 4 {
 			m.Pix[i] = 255
 		}
-		return JPEG(m, quality)
+		return m
 	}
 	draw.Draw(m, m.Rect, image.NewUniform(color.RGBA{16, 16, 16, 255}), image.Point{}, draw.Src)
 	room := w * 9 / 10
@@ -249,7 +254,7 @@ func Notice(msg string, w, h, quality int) ([]byte, error) {
 		t.draw(m, image.Pt((w-t.w)/2, (h-t.h)/2), color.RGBA{200, 200, 200, 255})
 		t.close()
 	}
-	return JPEG(m, quality)
+	return m
 }
 
 // text is a line of text set in the bundled font at a size, ready to draw.

@@ -120,16 +120,17 @@ func (s *Slot) start(width int) *future {
 	f := &future{done: make(chan struct{})}
 	s.frames[width] = f
 	go func() {
-		f.b, f.err = s.render.Render(s.ctx, s.picture(), width)
+		f.b, f.err = s.render.Render(s.ctx, s.Picture(), width)
 		if f.err == nil && s.hold != nil {
-			s.held.add(s.hold.Hold(s.picture(), width, f.b))
+			s.held.add(s.hold.Hold(s.Picture(), width, f.b))
 		}
 		close(f.done)
 	}()
 	return f
 }
 
-func (s *Slot) picture() Picture {
+// Picture is what the slot shows.
+func (s *Slot) Picture() Picture {
 	return Picture{Slide: s.Slide, Pair: s.Pair, Index: s.Index, Count: s.Count}
 }
 
@@ -155,7 +156,7 @@ func (s *Slot) Frame(ctx context.Context, width int) ([]byte, error) {
 		f = s.start(width)
 	case !ok && s.demand(width):
 		s.mu.Unlock()
-		return s.render.Render(ctx, s.picture(), width)
+		return s.render.Render(ctx, s.Picture(), width)
 	case !ok:
 		f = s.frames[s.nearest(width)]
 		s.mu.Unlock()

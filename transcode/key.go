@@ -34,6 +34,54 @@ type Key struct {
 	// Pair is the portrait shown beside this one (--pair-portraits), if
 	// any: the frame's right half.
 	Pair PairKey
+	// Still, when on, makes the frame a still for an e-paper panel
+	// (exactly Width×Height, then turned, dithered and encoded as it
+	// says) instead of an MJPEG frame.
+	Still encode.StillSpec
+}
+
+// stillString writes k as the STILL part of a key: "-", or
+// FORMAT.ROTATE.DITHER.LIFT.PALETTE.CALIBRATED, where LIFT is "lift" or
+// "plain" and the palettes are "-" when not given.
+func stillString(k encode.StillSpec) string {
+	if !k.On() {
+		return "-"
+	}
+	lift, pal, cal := "lift", "-", "-"
+	if k.Plain {
+		lift = "plain"
+	}
+	if k.Palette != "" {
+		pal = k.Palette
+	}
+	if k.Calibrated != "" {
+		cal = k.Calibrated
+	}
+	return fmt.Sprintf("%s.%d.%s.%s.%s.%s", k.Format, k.Rotate, k.Dither, lift, pal, cal)
+}
+
+// parseStillKey reads what StillKey.String writes, and checks it names a
+// still that can be made.
+func parseStillKey(s string) (encode.StillSpec, error) {
+	f := strings.Split(s, ".")
+	if len(f) != 6 || (f[3] != "lift" && f[3] != "plain") {
+		return encode.StillSpec{}, errors.New("malformed still")
+	}
+	rot, err := strconv.Atoi(f[1])
+	if err != nil {
+		return encode.StillSpec{}, errors.New("malformed still")
+	}
+	k := encode.StillSpec{Format: f[0], Rotate: rot, Dither: f[2], Plain: f[3] == "plain"}
+	if f[4] != "-" {
+		k.Palette = f[4]
+	}
+	if f[5] != "-" {
+		k.Calibrated = f[5]
+	}
+	if _, err := k.Options(); err != nil {
+		return encode.StillSpec{}, err
+	}
+	return k, nil
 }
 
 // PairKey names the second file of a frame of two portraits, at a version.
@@ -56,7 +104,7 @@ const MaxCount = 1 << 24
 
 // keyVersion starts every key, so that instances of different releases
 // never take each other's keys for their own.
-const keyVersion = "f2"
+const keyVersion = "f3"
 
 // maxHeight is the tallest frame a key may ask for: a tall --fit box
 // makes frames taller than encode.MaxWidth, within the frame area that
@@ -64,10 +112,10 @@ const keyVersion = "f2"
 const maxHeight = 16384
 
 // String writes the key as ParseKey reads it:
-// f2/WIDTHxHEIGHT/qQUALITY/RRGGBB/FILL/CAPTION/PAIR/SIZE/MODTIME/NAME,
+// f3/WIDTHxHEIGHT/qQUALITY/RRGGBB/FILL/CAPTION/PAIR/STILL/SIZE/MODTIME/NAME,
 // where FILL is "color" or "blur", CAPTION "-" or TEMPLATE.INDEX.COUNT
-// (the template's hash in hex) and PAIR "-" or SIZE.MODTIME.NAME with the
-// name path-escaped.
+// (the template's hash in hex), PAIR "-" or SIZE.MODTIME.NAME with the
+// name path-escaped, and STILL as StillKey.String writes it.
 func (k Key) String() string {
 	fill := "color"
 	if k.Blur {
@@ -81,8 +129,8 @@ func (k Key) String() string {
 	if p := k.Pair; p.Name != "" {
 		pair = fmt.Sprintf("%d.%d.%s", p.Size, p.ModTime, url.PathEscape(p.Name))
 	}
-	return fmt.Sprintf("%s/%dx%d/q%d/%02x%02x%02x/%s/%s/%s/%d/%d/%s", keyVersion, k.Width, k.Height, k.Quality,
-		k.Background.R, k.Background.G, k.Background.B, fill, caption, pair, k.Size, k.ModTime, k.Name)
+	return fmt.Sprintf("%s/%dx%d/q%d/%02x%02x%02x/%s/%s/%s/%s/%d/%d/%s", keyVersion, k.Width, k.Height, k.Quality,
+		k.Background.R, k.Background.G, k.Background.B, fill, caption, pair, stillString(k.Still), k.Size, k.ModTime, k.Name)
 }
 
 // ParseKey reads a key written by String. A peer sends it, so it is
@@ -93,12 +141,12 @@ func (k Key) String() string {
 // check.
 func ParseKey(s string) (Key, error) {
 	bad := func(why string) (Key, error) { return Key{}, fmt.Errorf("transcode: bad frame key %q: %s", s, why) }
-	parts := strings.SplitN(s, "/", 10)
-	if len(parts) != 10 || parts[0] != keyVersion {
+	parts := strings.SplitN(s, "/", 11)
+	if len(parts) != 11 || parts[0] != keyVersion {
 		return bad("not a " + keyVersion + " key")
 	}
-	fill, caption, pair := parts[4], parts[5], parts[6]
-	parts = append(parts[:4], parts[7:]...)
+	fill, caption, pair, still := parts[4], parts[5], parts[6], parts[7]
+	parts = append(parts[:4], parts[8:]...)
 	var k Key
 	w, h, ok := strings.Cut(parts[1], "x")
 	q, okq := strings.CutPrefix(parts[2], "q")
@@ -135,6 +183,13 @@ func ParseKey(s string) (Key, error) {
 			return bad(err.Error())
 		}
 		k.Pair = p
+	}
+	if still != "-" {
+		st, err := parseStillKey(still)
+		if err != nil {
+			return bad(err.Error())
+		}
+		k.Still = st
 	}
 	switch {
 	case k.Width < 0 || k.Width > encode.MaxWidth || k.Height < 0 || k.Height > maxHeight:

@@ -90,7 +90,9 @@ func (k Key) wants() []*want {
 	o := k.options()
 	v := version{k.Name, k.Size, k.ModTime}
 	if k.Pair.Name == "" {
-		return []*want{{v: v, o: o, c: k.Caption, whole: true}}
+		// A still is made from the pixels: a partner hands them over,
+		// not a JPEG.
+		return []*want{{v: v, o: o, c: k.Caption, whole: !k.Still.On()}}
 	}
 	left, right := halves(o)
 	c := k.Caption

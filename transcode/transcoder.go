@@ -288,7 +288,14 @@ func (t *Transcoder) transcode(ctx context.Context, k Key, ws []*want, away off)
 	defer func() { r.Took = time.Since(start) - waited }()
 	if k.Pair.Name == "" {
 		m, b, err := t.picture(ctx, ws[0], &r, &waited, away)
-		if err == nil && b == nil {
+		switch {
+		case err != nil:
+		case k.Still.On():
+			var so encode.StillOptions
+			if so, err = k.Still.Options(); err == nil {
+				b, err = encode.Still(m, so, k.Quality)
+			}
+		case b == nil:
 			b, err = encode.JPEG(m, k.Quality)
 		}
 		r.Err = err

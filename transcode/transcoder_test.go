@@ -326,10 +326,10 @@ func ExampleTranscoder_Load() {
 	}
 	cfg, _ := jpeg.DecodeConfig(bytes.NewReader(frame))
 	fmt.Printf("%dx%d JPEG\n", cfg.Width, cfg.Height)
-	fmt.Println(k.String()[:len("f2/640x0/q80/000000/color/-/-")])
+	fmt.Println(k.String()[:len("f3/640x0/q80/000000/color/-/-/-")])
 	// Output:
 	// 640x400 JPEG
-	// f2/640x0/q80/000000/color/-/-
+	// f3/640x0/q80/000000/color/-/-/-
 }
 
 // Frames of one photo wanted at once share one decode, made at the scale

@@ -33,6 +33,11 @@ type HandlerOptions struct {
 	// Inspect answers for the image status page; without it /images and
 	// /api/images are not served.
 	Inspect Inspector
+	// Stills makes e-paper stills (GET /snapshot?size=WxH&palette=...);
+	// without it /snapshot refuses still parameters. MaxStillPixels
+	// bounds a still's area (default 4096×4096).
+	Stills         Stills
+	MaxStillPixels int64
 	// Albums answers /api/albums; without it, that is not served.
 	Albums Albums
 	// Channels serves ?album=, ?order= and ?interval=, each combination
@@ -79,6 +84,8 @@ type Handler struct {
 	obs          Observer
 	inspect      Inspector
 	albums       Albums
+	stills       Stills
+	maxStill     int64
 	hideNames    bool
 	mux          *http.ServeMux
 	placeholders placeholders
@@ -94,6 +101,9 @@ func NewHandler(tl *play.Timeline, o HandlerOptions) *Handler {
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = 5 * time.Second
 	}
+	if o.MaxStillPixels <= 0 {
+		o.MaxStillPixels = encode.MaxWidth * encode.MaxWidth
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -101,7 +111,7 @@ func NewHandler(tl *play.Timeline, o HandlerOptions) *Handler {
 		o.Observe = nopObserver{}
 	}
 	h := &Handler{tl: tl, channels: o.Channels, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log,
-		obs: o.Observe, inspect: o.Inspect, albums: o.Albums, hideNames: o.HideNames, mux: http.NewServeMux()}
+		obs: o.Observe, inspect: o.Inspect, albums: o.Albums, stills: o.Stills, maxStill: o.MaxStillPixels, hideNames: o.HideNames, mux: http.NewServeMux()}
 	if o.Channels != nil {
 		h.def, h.tl = o.Channels.Default()
 	}
@@ -283,6 +293,15 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	still, isStill, err := parseStill(r.URL.Query(), h.maxStill)
+	switch {
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case isStill && h.stills == nil:
+		http.Error(w, "this server makes no stills", http.StatusBadRequest)
+		return
+	}
 	tl, _, leave := h.channel(w, r)
 	if tl == nil {
 		return
@@ -297,6 +316,10 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		case <-changed:
 			st, changed = tl.State()
 		}
+	}
+	if isStill {
+		h.serveStill(w, r, tl, st, still)
+		return
 	}
 	p := h.current(ctx, st, width)
 	if p == nil {
