@@ -122,6 +122,7 @@ func appendBMP(b []byte, m image.Image) []byte {
 	r := m.Bounds()
 	w, h := r.Dx(), r.Dy()
 	p, paletted := m.(*image.Paletted)
+	rgba, _ := m.(*image.RGBA) // read directly: no colour boxed per pixel
 	bpp, colours := 24, 0
 	if paletted {
 		bpp, colours = 4, 16
@@ -166,6 +167,9 @@ func appendBMP(b []byte, m image.Image) []byte {
 				}
 			case bpp == 4:
 				row[x/2] |= p.ColorIndexAt(r.Min.X+x, r.Min.Y+y) << (4 * (1 - x%2))
+			case rgba != nil:
+				px := rgba.Pix[rgba.PixOffset(r.Min.X+x, r.Min.Y+y):]
+				row[3*x], row[3*x+1], row[3*x+2] = px[2], px[1], px[0]
 			default:
 				c := color.RGBAModel.Convert(m.At(r.Min.X+x, r.Min.Y+y)).(color.RGBA)
 				row[3*x], row[3*x+1], row[3*x+2] = c.B, c.G, c.R

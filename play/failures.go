@@ -126,19 +126,6 @@ func (fs *Failures) Stands(s source.Slide) bool {
 	return ok && f.Stands(s)
 }
 
-// Of returns the last failure of this version of s, standing or waiting
-// to be tried again.
-func (fs *Failures) Of(s source.Slide) (Failure, bool) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.prune()
-	f, ok := fs.failed[s.Name]
-	if !ok || !f.Slide.Same(s) {
-		return Failure{}, false
-	}
-	return f, true
-}
-
 // All returns a copy of the failures, by file name.
 func (fs *Failures) All() map[string]Failure {
 	fs.mu.Lock()

@@ -162,7 +162,9 @@ func (h *Handler) report(rq reportQuery, path string) ImagesReport {
 	if st.Slide != nil {
 		rep.Showing = st.Slide.Slide.Name
 	}
-	failures := h.tl.Failures()
+	// One copy of the memo for the whole report, not a lock per file:
+	// a library may have 100,000.
+	failed := h.tl.Failures().All()
 	all, _ := h.inspect.Slides()
 	for _, s := range all {
 		if !source.InAlbum(s.Name, rq.album) {
@@ -177,7 +179,7 @@ func (h *Handler) report(rq reportQuery, path string) ImagesReport {
 		if !info.Taken.IsZero() {
 			is.Taken = &info.Taken
 		}
-		if f, ok := failures.Of(s); ok {
+		if f, ok := failed[s.Name]; ok && f.Slide.Same(s) {
 			err = f.Err
 			is.Checked = "decoded"
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"math"
 	"net/http"
@@ -194,11 +195,9 @@ func noticeStill(msg string, view image.Point, spec encode.StillSpec) ([]byte, e
 
 // noticeTag names a notice's still: its text, size and spec.
 func noticeTag(st *play.State, view image.Point, spec encode.StillSpec) uint64 {
-	var h uint64 = 14695981039346656037
-	for _, c := range []byte(fmt.Sprintf("%v|%s|%v|%+v", st.Asleep, st.Reason, view, spec)) {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return h
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%v|%s|%v|%+v", st.Asleep, st.Reason, view, spec)
+	return h.Sum64()
 }
 
 // secondsToChange is how long until what st shows changes, in whole

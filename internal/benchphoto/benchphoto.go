@@ -26,6 +26,7 @@ type Input struct {
 var (
 	once   sync.Once
 	inputs []Input
+	pixels *image.RGBA
 	err    error
 )
 
@@ -33,29 +34,35 @@ var (
 // the path of the repository's testdata folder from the caller's. They are
 // made once per process.
 func Load(testdata string) ([]Input, error) {
-	once.Do(func() { inputs, err = load(testdata) })
+	once.Do(func() { inputs, pixels, err = load(testdata) })
 	return inputs, err
 }
 
-func load(testdata string) ([]Input, error) {
+// Pixels returns the photo decoded, as opaque RGBA.
+func Pixels(testdata string) (*image.RGBA, error) {
+	once.Do(func() { inputs, pixels, err = load(testdata) })
+	return pixels, err
+}
+
+func load(testdata string) ([]Input, *image.RGBA, error) {
 	w, err := os.ReadFile(filepath.Join(testdata, "bench", "photo-12mp.webp"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := webp.Decode(bytes.NewReader(w))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rgba := image.NewRGBA(m.Bounds())
 	draw.Draw(rgba, rgba.Rect, m, m.Bounds().Min, draw.Src)
 	var j, p bytes.Buffer
 	if err := jpeg.Encode(&j, rgba, &jpeg.Options{Quality: 90}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := png.Encode(&p, rgba); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []Input{{"jpeg", j.Bytes()}, {"png", p.Bytes()}, {"webp", w}}, nil
+	return []Input{{"jpeg", j.Bytes()}, {"png", p.Bytes()}, {"webp", w}}, rgba, nil
 }
 
 // Megapixels is the size of m in millions of pixels.

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"golang.org/x/image/webp"
+	"slidestream/internal/benchphoto"
 )
 
 func readFixture(t testing.TB, name string) []byte {
@@ -25,7 +25,7 @@ func readFixture(t testing.TB, name string) []byte {
 // benchPixels is the 12.5-megapixel benchmark photo, decoded.
 func benchPixels(b *testing.B) image.Image {
 	b.Helper()
-	m, err := webp.Decode(bytes.NewReader(readFixture(b, "bench/photo-12mp.webp")))
+	m, err := benchphoto.Pixels(filepath.Join("..", "..", "testdata"))
 	if err != nil {
 		b.Fatal(err)
 	}
