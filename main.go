@@ -19,6 +19,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +44,7 @@ import (
 	"slidestream/play"
 	"slidestream/source"
 	"slidestream/transcode"
+	"slidestream/trmnl"
 	"slidestream/web"
 )
 
@@ -88,6 +91,7 @@ type config struct {
 	fade         time.Duration    // crossfades between slides; 0 cuts
 	pairs        bool             // --pair-portraits
 	sleep        play.Sleep       // daily hours of black screens
+	devices      string           // the devices file of TRMNL's display API; "" for none
 	now          func() time.Time // the wall clock of the sleep hours; not a flag (tests set it)
 }
 
@@ -124,7 +128,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.pairs, "pair-portraits", false, "with a landscape --fit, show two portrait photos that follow each other side by side in one frame")
 	var sleepFlag string
 	fs.StringVar(&sleepFlag, "sleep", "", "show black and transcode nothing during these hours, `HH:MM-HH:MM` in local time (may cross midnight, e.g. 23:00-07:00)")
-	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
+	fs.StringVar(&c.devices, "devices", "", "answer TRMNL's display API (/api/setup, /api/display, /api/log) for the e-paper devices listed in this TOML `FILE`, each with its token; read again when it changes")
+	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n       slidestream token           (prints a new device token for --devices)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
 	if err := parse(fs, args, usage, stdout, stderr); err != nil {
 		return nil, err
 	}
@@ -246,6 +251,7 @@ type server struct {
 	cache    *cache.Cache // nil in fleet mode
 	fleet    *fleet       // nil unless --peers
 	frames   *frames
+	devices  *trmnl.Registry // nil unless --devices
 	// held is the bytes of frames kept, and budget the decode memory: the
 	// garbage collector's limit follows them.
 	held   func() int64
@@ -303,12 +309,35 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	if cfg.auth != nil {
 		s.root = cfg.auth.wrap(mux, "/healthz")
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
+	fail := func(err error) (*server, error) {
 		if s.fleet != nil {
 			s.fleet.close(context.Background())
 		}
 		return nil, err
+	}
+	if cfg.devices != "" {
+		// Devices show their token, not the password: their API is
+		// served beside it, and /api/devices behind it.
+		reg, err := trmnl.NewRegistry(cfg.devices, s.handler.CheckStill, log)
+		if err != nil {
+			return fail(fmt.Errorf("-devices: %w", err))
+		}
+		s.devices = reg
+		t := trmnl.NewHandler(reg, trmnl.Options{Stills: s.handler, Snapshot: s.handler, Log: log})
+		mux.HandleFunc("GET /api/devices", t.ServeDevices)
+		outer := http.NewServeMux()
+		outer.Handle("/", s.root)
+		for _, p := range trmnl.Paths {
+			outer.Handle(p, t)
+		}
+		s.root = outer
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		if s.devices != nil {
+			s.devices.Close()
+		}
+		return fail(err)
 	}
 	s.ln = ln
 	return s, nil
@@ -488,6 +517,9 @@ func (s *server) serve(ctx context.Context) error {
 	var bg sync.WaitGroup
 	defer func() {
 		stopStreams()
+		if s.devices != nil {
+			s.devices.Close()
+		}
 		bg.Wait()
 		s.frames.tr.Close()
 	}()
@@ -556,8 +588,11 @@ func (s *server) reloadOnHangup(ctx context.Context) {
 			return
 		case <-hup:
 		}
-		s.log.Info("SIGHUP: reading the folder and the peer list again")
+		s.log.Info("SIGHUP: reading the folder, the devices and the peer list again")
 		s.folder.Scan()
+		if s.devices != nil {
+			s.devices.Reload()
+		}
 		if s.fleet != nil {
 			if err := s.fleet.refresh(ctx); err != nil {
 				s.log.Warn("cannot update the fleet's peers; keeping the last list", "err", err)
@@ -569,6 +604,9 @@ func (s *server) reloadOnHangup(ctx context.Context) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "bench" {
 		return runBench(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "token" {
+		return printToken(args[1:], stdout, stderr)
 	}
 	cfg, err := parseFlags(args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -583,4 +621,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return s.serve(ctx)
+}
+
+// printToken prints a new device token for the devices file: 128 random
+// bits, as 22 URL-safe characters.
+func printToken(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "slidestream token: takes no arguments\n")
+		return errUsage
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	fmt.Fprintln(stdout, base64.RawURLEncoding.EncodeToString(b[:]))
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"image"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -183,29 +184,57 @@ img { display: block; width: 100%; height: 100%; object-fit: contain; }
 // 404 for an album the folder does not have, 503 when the limit on
 // channels is reached. Call release when the client leaves.
 func (h *Handler) channel(w http.ResponseWriter, r *http.Request) (tl *play.Timeline, c play.Channel, release func()) {
-	c, err := parseChannel(r.URL.Query(), h.def)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return nil, c, nil
-	}
-	if c == h.def {
-		return h.tl, c, func() {}
-	}
-	if h.channels == nil {
-		http.Error(w, "this server plays one slideshow: no album, order or interval can be chosen", http.StatusBadRequest)
-		return nil, c, nil
-	}
-	tl, release, err = h.channels.Acquire(c, r.RemoteAddr)
+	tl, c, release, err := h.acquire(r.URL.Query(), r.RemoteAddr)
+	var bad badQuery
 	switch {
+	case err == nil:
+	case errors.As(err, &bad):
+		http.Error(w, err.Error(), http.StatusBadRequest)
 	case errors.Is(err, play.ErrNoAlbum):
 		http.Error(w, fmt.Sprintf("no album %q in the folder (GET /api/albums lists them)", c.Album), http.StatusNotFound)
 	case errors.Is(err, play.ErrTooManyChannels):
 		w.Header().Set("Retry-After", "60")
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-	case err != nil:
+	default:
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	}
 	return tl, c, release
+}
+
+// badQuery is a query value that cannot be right, whatever the server's
+// state: a 400.
+type badQuery struct{ error }
+
+// acquire finds the timeline of the channel q asks for, for a client
+// (a remote address, or any name that counts as one client), starting it
+// if need be. Call release when the client leaves.
+func (h *Handler) acquire(q url.Values, client string) (tl *play.Timeline, c play.Channel, release func(), err error) {
+	c, err = parseChannel(q, h.def)
+	switch {
+	case err != nil:
+		return nil, c, nil, badQuery{err}
+	case c == h.def:
+		return h.tl, c, func() {}, nil
+	case h.channels == nil:
+		return nil, c, nil, badQuery{errors.New("this server plays one slideshow: no album, order or interval can be chosen")}
+	}
+	tl, release, err = h.channels.Acquire(c, client)
+	return tl, c, release, err
+}
+
+// firstState waits for tl's first slide to be made, and returns the state
+// then, or nil when ctx ends first.
+func firstState(ctx context.Context, tl *play.Timeline) *play.State {
+	st, changed := tl.State()
+	for st.Seq == 0 {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+			st, changed = tl.State()
+		}
+	}
+	return st
 }
 
 // servePage serves the full-window page. The stream must be shown through
@@ -308,14 +337,9 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	defer leave()
 	ctx := r.Context()
-	st, changed := tl.State()
-	for st.Seq == 0 { // the very first slide is still being made
-		select {
-		case <-ctx.Done():
-			return
-		case <-changed:
-			st, changed = tl.State()
-		}
+	st := firstState(ctx, tl)
+	if st == nil {
+		return
 	}
 	if isStill {
 		h.serveStill(w, r, tl, st, still)

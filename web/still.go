@@ -136,6 +136,15 @@ func parseStill(q url.Values, maxPixels int64) (s stillQuery, ok bool, err error
 // stillTypes are the content types of the still formats.
 var stillTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "bmp": "image/bmp"}
 
+// stillTag names the still s of what st shows: the same name for the
+// same bytes, found without making them.
+func (h *Handler) stillTag(st *play.State, s stillQuery) string {
+	if st.Slide != nil && !st.Asleep {
+		return h.stills.StillTag(st.Slide.Picture(), s.view(), s.spec)
+	}
+	return fmt.Sprintf("n%x", noticeTag(st, s.view(), s.spec))
+}
+
 // serveStill answers a snapshot that asks for a still of st.
 func (h *Handler) serveStill(w http.ResponseWriter, r *http.Request, tl *play.Timeline, st *play.State, s stillQuery) {
 	ctx := r.Context()
@@ -143,13 +152,7 @@ func (h *Handler) serveStill(w http.ResponseWriter, r *http.Request, tl *play.Ti
 	// A panel may sleep until the slide changes.
 	hdr := w.Header()
 	hdr.Set("Cache-Control", "max-age="+strconv.Itoa(secondsToChange(tl, st)))
-	var tag string
-	if st.Slide != nil && !st.Asleep {
-		tag = h.stills.StillTag(st.Slide.Picture(), view, s.spec)
-	} else {
-		tag = fmt.Sprintf("n%x", noticeTag(st, view, s.spec))
-	}
-	etag := `"` + tag + `"`
+	etag := `"` + h.stillTag(st, s) + `"`
 	hdr.Set("ETag", etag)
 	if match := r.Header.Get("If-None-Match"); match != "" && (match == etag || match == "W/"+etag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -183,6 +186,53 @@ func (h *Handler) serveStill(w http.ResponseWriter, r *http.Request, tl *play.Ti
 	w.Write(b)
 }
 
+// StillInfo is what a still's snapshot would answer now, found without
+// making the still.
+type StillInfo struct {
+	// Tag is the value of its ETag, without the quotes: the same for the
+	// same bytes.
+	Tag string
+	// Seconds is how long until it changes: its max-age.
+	Seconds int
+	// Format is "jpeg", "png" or "bmp", and Type its content type.
+	Format, Type string
+}
+
+// StillInfo answers for the snapshot that q asks for (a still's
+// parameters and a channel's) as GET /snapshot would, without making the
+// still; client counts against the bound on channels per client, as a
+// remote address does. It waits for the channel's first slide, until ctx
+// ends.
+func (h *Handler) StillInfo(ctx context.Context, q url.Values, client string) (StillInfo, error) {
+	s, isStill, err := parseStill(q, h.maxStill)
+	switch {
+	case err != nil:
+		return StillInfo{}, err
+	case !isStill:
+		return StillInfo{}, errors.New("a still needs size=WxH")
+	case h.stills == nil:
+		return StillInfo{}, errors.New("this server makes no stills")
+	}
+	tl, _, release, err := h.acquire(q, client)
+	if err != nil {
+		return StillInfo{}, err
+	}
+	defer release()
+	st := firstState(ctx, tl)
+	if st == nil {
+		return StillInfo{}, ctx.Err()
+	}
+	return StillInfo{Tag: h.stillTag(st, s), Seconds: secondsToChange(tl, st), Format: s.spec.Format, Type: stillTypes[s.spec.Format]}, nil
+}
+
+// Hold keeps the channel that q asks for running, with client as one of
+// its clients, until release is called: a panel that wakes once an hour
+// finds its channel's clock where it left it, not started again.
+func (h *Handler) Hold(q url.Values, client string) (release func(), err error) {
+	_, _, release, err = h.acquire(q, client)
+	return release, err
+}
+
 // noticeStill is a still of a notice (or of black, for ""), for when there
 // is no slide to show.
 func noticeStill(msg string, view image.Point, spec encode.StillSpec) ([]byte, error) {
@@ -214,4 +264,18 @@ func secondsToChange(tl *play.Timeline, st *play.State) int {
 		d = time.Until(st.NextAt)
 	}
 	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// CheckStill says what is wrong with q as a still's snapshot query (a
+// still's parameters and a channel's), without asking for anything: nil
+// when GET /snapshot would take it (an album missing from the folder
+// aside).
+func (h *Handler) CheckStill(q url.Values) error {
+	if _, isStill, err := parseStill(q, h.maxStill); err != nil {
+		return err
+	} else if !isStill {
+		return errors.New("a still needs size=WxH")
+	}
+	_, err := parseChannel(q, h.def)
+	return err
 }
