@@ -5,16 +5,27 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"math/rand/v2"
 )
 
 // dither brings m down to palette p by error diffusion, serpentine (each
 // row walked the other way from the one before, so that the error does
-// not drift to one side). The error is carried in linear light, since at
-// a panel's viewing distance the eye averages neighbouring dots as light;
-// each dot takes the ink nearest in OKLab, whose distances follow what
-// the eye tells apart (in linear RGB the highlights would count for too
-// much and the wrong hue would often win). Inks are matched as they are
-// seen (p.Seen) and written as their nominal colours.
+// not drift to one side).
+//
+// The error is carried in linear light, since at a panel's viewing
+// distance the eye averages neighbouring dots as light, and each dot
+// takes the ink nearest in linear light too: the error handed on is then
+// the smallest it can be, which keeps the dots' noise low (choosing in a
+// perceptual space instead hands on larger errors and, in black and
+// white, doubles the grain). A colour no mix of inks can reach (brighter
+// than the panel's white, redder than its red) would pile up error that
+// no later dot pays back, so the colour with its error is held within the
+// inks' range, channel by channel. On a panel of greys a pixel's colour is
+// its luminance: chroma that no grey shows is not handed on either.
+// Without dithering (none), each pixel takes the ink nearest in OKLab,
+// whose distances follow what the eye tells apart: there is no error to
+// keep small, only a likeness. Inks are matched as they are seen
+// (p.Seen) and written as their nominal colours.
 func dither(m *image.RGBA, p Palette, d Dither) *image.Paletted {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	pal := make(color.Palette, len(p.Nominal))
@@ -24,10 +35,16 @@ func dither(m *image.RGBA, p Palette, d Dither) *image.Paletted {
 	out := image.NewPaletted(image.Rect(0, 0, w, h), pal)
 	lin := linearTable()
 	seen := make([][3]float32, len(p.Seen))
-	labs := make([][3]float32, len(p.Seen))
+	labs := make([][3]float32, len(p.Seen)) // for dither none
+	lo, hi := [3]float32{1, 1, 1}, [3]float32{}
+	greys := true
 	for i, c := range p.Seen {
 		seen[i] = [3]float32{lin[c.R], lin[c.G], lin[c.B]}
 		labs[i] = oklab(seen[i])
+		for k := range 3 {
+			lo[k], hi[k] = min(lo[k], seen[i][k]), max(hi[k], seen[i][k])
+		}
+		greys = greys && c.R == c.G && c.G == c.B
 	}
 	type tap struct {
 		dx, dy int
@@ -48,6 +65,18 @@ func dither(m *image.RGBA, p Palette, d Dither) *image.Paletted {
 	for i := range rows {
 		rows[i] = make([]float32, (w+2*margin)*3)
 	}
+	// The top row starts with error as if rows had come before it:
+	// without, a near-black or near-white area stays bare for as many
+	// rows as its error takes to reach a dot, and shows a curved edge
+	// where the dots begin. The noise is always the same, so a still is
+	// always the same bytes.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for x := range w * min(1, len(taps)) {
+		u := rng.Float32() - 0.5
+		for k := range 3 {
+			rows[0][(x+margin)*3+k] = u * (hi[k] - lo[k])
+		}
+	}
 	for y := range h {
 		rtl := y%2 == 1
 		for i := range w {
@@ -56,16 +85,21 @@ func dither(m *image.RGBA, p Palette, d Dither) *image.Paletted {
 				x = w - 1 - i
 			}
 			px := m.Pix[m.PixOffset(m.Rect.Min.X+x, m.Rect.Min.Y+y):]
-			e := rows[0][(x+margin)*3:]
-			c := [3]float32{lin[px[0]] + e[0], lin[px[1]] + e[1], lin[px[2]] + e[2]}
-			for k := range c {
-				c[k] = max(0, min(1, c[k]))
+			c := [3]float32{lin[px[0]], lin[px[1]], lin[px[2]]}
+			if greys {
+				l := 0.2126*c[0] + 0.7152*c[1] + 0.0722*c[2]
+				c = [3]float32{l, l, l}
 			}
-			k := nearest(oklab(c), labs)
-			out.Pix[y*out.Stride+x] = uint8(k)
+			e := rows[0][(x+margin)*3:]
+			for k := range c {
+				c[k] = max(lo[k], min(hi[k], c[k]+e[k]))
+			}
 			if len(taps) == 0 {
+				out.Pix[y*out.Stride+x] = uint8(nearest(oklab(c), labs))
 				continue
 			}
+			k := nearest(c, seen)
+			out.Pix[y*out.Stride+x] = uint8(k)
 			err := [3]float32{c[0] - seen[k][0], c[1] - seen[k][1], c[2] - seen[k][2]}
 			for _, t := range taps {
 				dx := t.dx
@@ -87,10 +121,10 @@ func dither(m *image.RGBA, p Palette, d Dither) *image.Paletted {
 	return out
 }
 
-// nearest is the index of the colour of labs closest to c.
-func nearest(c [3]float32, labs [][3]float32) int {
+// nearest is the index of the colour of inks closest to c.
+func nearest(c [3]float32, inks [][3]float32) int {
 	best, bestD := 0, float32(math.MaxFloat32)
-	for i, l := range labs {
+	for i, l := range inks {
 		d0, d1, d2 := c[0]-l[0], c[1]-l[1], c[2]-l[2]
 		if d := d0*d0 + d1*d1 + d2*d2; d < bestD {
 			best, bestD = i, d
