@@ -265,10 +265,10 @@ func TestTRMNLDevicesFileReload(t *testing.T) {
 // with the reason.
 func TestTRMNLBadDevicesFileIsRefusedAtStart(t *testing.T) {
 	for body, says := range map[string]string{
-		"[[device]]\nname = \"x\"\ntoken = \"short\"\n":                                         "token",
-		"[[device]]\nname = \"x\"\ntoken = \"long-enough-token-1\"\npalette = \"rainbow\"\n":     "palette",
-		"[[device]]\nname = \"x\"\ntoken = \"long-enough-token-1\"\nsize = \"99999x1\"\n":        "size",
-		"[[device]]\nname = \"x\"\ntoken = \"long-enough-token-1\"\nmac = \"AA:BB\"\n":           "mac",
+		"[[device]]\nname = \"x\"\ntoken = \"short\"\n":                                                                          "token",
+		"[[device]]\nname = \"x\"\ntoken = \"long-enough-token-1\"\npalette = \"rainbow\"\n":                                     "palette",
+		"[[device]]\nname = \"x\"\ntoken = \"long-enough-token-1\"\nsize = \"99999x1\"\n":                                        "size",
+		"[[device]]\nname = \"x\"\ntoken = \"long-enough-token-1\"\nmac = \"AA:BB\"\n":                                           "mac",
 		"[[device]]\nname = \"x\"\ntoken = \"long-enough-token-1\"\n[[device]]\nname = \"y\"\ntoken = \"long-enough-token-1\"\n": "another device has that token",
 		"[[device]\n": "line 1",
 	} {
