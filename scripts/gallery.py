@@ -4,8 +4,9 @@
     go build -o /tmp/slidestream . && scripts/gallery.py /tmp/slidestream
 
 Each picture is a frame slidestream itself sent for the bundled images/,
-480 px wide (?width=480 of a --fit 1280x720 box), so what the README shows
-is what a screen gets.
+480 px wide (?width=480 of a --fit 1280x720 box), or an e-paper still
+(400x240 in four palettes), so what the README shows is what a screen
+gets.
 """
 import json
 import os
@@ -18,6 +19,15 @@ import time
 import urllib.request
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "docs", "gallery")
+
+
+# The measured inks of the colour panels (encode/still.go), nominal first.
+SEEN = {
+    "spectra6": [("000000", "212122"), ("ffffff", "b9b1b1"), ("ffff00", "c8af4b"), ("ff0000", "610e0e"),
+                 ("0000ff", "4152a0"), ("00ff00", "193d1e")],
+    "acep7": [("000000", "191e21"), ("ffffff", "f1f1f1"), ("00ff00", "53a428"), ("0000ff", "31318f"),
+              ("ff0000", "d20e13"), ("ffff00", "f3cf11"), ("ff8000", "b85e1c")],
+}
 
 
 def free_port():
@@ -109,6 +119,25 @@ def main():
             save(name, s.get("/snapshot?width=480"))
         finally:
             s.stop()
+    # E-paper stills: the same photo as the panels get it, 400x240 in
+    # each palette's nominal colours (a panel shows each as its own ink).
+    s = Server(binary, "--interval", "1h")
+    try:
+        s.show("1-evening-glow.jpg")
+        for palette in ["bw", "gray4", "spectra6", "acep7"]:
+            save(f"epaper-{palette}.png", s.get(f"/snapshot?size=400x240&palette={palette}"))
+    finally:
+        s.stop()
+    # The colour stills as their panels show them: each nominal colour
+    # replaced by the ink's measured one (ImageMagick does the swap).
+    for palette, inks in SEEN.items():
+        args = []
+        for nominal, seen in inks:
+            args += ["-fill", "#" + seen, "-opaque", "#" + nominal]
+        src = os.path.join(OUT, f"epaper-{palette}.png")
+        dst = os.path.join(OUT, f"epaper-{palette}-seen.png")
+        subprocess.run(["convert-im6.q16", src, *args, dst], check=True)
+        print(f"epaper-{palette}-seen.png")
     # The middle of a one-second crossfade from the first slide to the
     # second.
     s = Server(binary, "--fit", "1280x720", "--fill", "blur", "--interval", "2s", "--fade", "1s")
