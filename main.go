@@ -42,6 +42,7 @@ import (
 	"slidestream/decode"
 	"slidestream/encode"
 	"slidestream/play"
+	"slidestream/screens"
 	"slidestream/source"
 	"slidestream/transcode"
 	"slidestream/trmnl"
@@ -92,6 +93,7 @@ type config struct {
 	pairs        bool             // --pair-portraits
 	sleep        play.Sleep       // daily hours of black screens
 	devices      string           // the devices file of TRMNL's display API; "" for none
+	screens      string           // the screens file; "" for none
 	now          func() time.Time // the wall clock of the sleep hours; not a flag (tests set it)
 }
 
@@ -128,6 +130,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.pairs, "pair-portraits", false, "with a landscape --fit, show two portrait photos that follow each other side by side in one frame")
 	var sleepFlag string
 	fs.StringVar(&sleepFlag, "sleep", "", "show black and transcode nothing during these hours, `HH:MM-HH:MM` in local time (may cross midnight, e.g. 23:00-07:00)")
+	fs.StringVar(&c.screens, "screens", "", "serve the named screens of this TOML `FILE` at /s/NAME, each a channel with its own frame size, fill, caption, fades, sleep hours and quality; read again when it changes. \"slidestream --screens FILE check\" checks it")
 	fs.StringVar(&c.devices, "devices", "", "answer TRMNL's display API (/api/setup, /api/display, /api/log) for the e-paper devices listed in this TOML `FILE`, each with its token; read again when it changes")
 	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n       slidestream token           (prints a new device token for --devices)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
 	if err := parse(fs, args, usage, stdout, stderr); err != nil {
@@ -252,6 +255,9 @@ type server struct {
 	fleet    *fleet       // nil unless --peers
 	frames   *frames
 	devices  *trmnl.Registry // nil unless --devices
+	screens  screenSet
+	// screensRead is the screens file as first read.
+	screensRead []byte
 	// held is the bytes of frames kept, and budget the decode memory: the
 	// garbage collector's limit follows them.
 	held   func() int64
@@ -263,6 +269,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	tr := cfg.transcoder(m.transcoded)
 	f := &frames{tr: tr, frameSpec: cfg.frameSpec(), lim: cfg.limits()}
 	s := &server{cfg: cfg, log: log, frames: f, budget: int64(cfg.decodeMemory)}
+	s.screens = screenSet{looks: map[string]*looked{}, flagged: &looked{look: cfg.flagLook(), frames: f}}
 	s.folder = cfg.folder(log)
 	state := ""
 	if cfg.stateDir != "" {
@@ -297,7 +304,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	s.channels = play.NewChannels(tl, play.ChannelsOptions{Default: def, New: s.newTimeline,
 		Max: cfg.maxChannels, PerClient: cfg.perClient, Linger: cfg.linger, Log: log})
 	s.handler = web.NewHandler(s.timeline, web.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
-		Fit: image.Point(cfg.fit), Inspect: f, Albums: s.folder, Stills: f, MaxStillPixels: min(maxFrameArea, f.lim.MaxPixels), Observe: m, Log: log, HideNames: cfg.auth != nil,
+		Fit: image.Point(cfg.fit), Inspect: f, Albums: s.folder, Stills: stills{s}, MaxStillPixels: min(maxFrameArea, f.lim.MaxPixels), Observe: m, Log: log, HideNames: cfg.auth != nil,
 		AllowedHosts: append(machineNames(), cfg.allowedHosts...)})
 	m.watch(s.timeline, s.handler, s.channels, s.index)
 	m.watchTranscoder(tr)
@@ -314,6 +321,17 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 			s.fleet.close(context.Background())
 		}
 		return nil, err
+	}
+	if cfg.screens != "" {
+		b, err := screens.Read(cfg.screens)
+		if err == nil {
+			err = s.loadScreens(b)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("-screens: %w", err))
+		}
+		s.screensRead = b
+		s.handler.SetScreens(s)
 	}
 	if cfg.devices != "" {
 		// Devices show their token, not the password: their API is
@@ -380,23 +398,27 @@ func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
 		empty = "no images in album " + c.Album
 		log = log.With("album", c.Album)
 	}
-	var holder play.Holder
-	if s.frames.hold != nil {
-		holder = s.frames
+	lk, ok := s.lookOf(c.Look)
+	if !ok {
+		return nil, errors.New("a screen's look that is no more: its screen changed")
 	}
-	return play.NewTimeline(lister, s.frames, play.TimelineOptions{
+	var holder play.Holder
+	if lk.frames.hold != nil {
+		holder = lk.frames
+	}
+	return play.NewTimeline(lister, lk.frames, play.TimelineOptions{
 		Holder:    holder,
 		Order:     order,
 		Interval:  c.Interval,
-		Width:     s.cfg.width,
+		Width:     lk.width,
 		Empty:     empty,
 		Lookahead: s.cfg.workers,
 		Failures:  s.failures,
-		Sleep:     s.cfg.sleep,
+		Sleep:     lk.sleep,
 		Now:       s.cfg.now,
-		Fade:      s.cfg.fade,
-		Fader:     s.frames,
-		Portrait:  s.portrait(),
+		Fade:      lk.fade,
+		Fader:     lk.frames,
+		Portrait:  s.portrait(lk.pairs),
 		// A channel other than the default runs for whoever asks, a
 		// state or a snapshot included: it renders only for screens.
 		Lazy: c != (play.Channel{Order: s.cfg.order, Interval: s.cfg.interval}),
@@ -411,26 +433,14 @@ func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
 // quality and background, and a file the folder lists, at exactly the
 // version named (checked with stat, before the file is opened).
 func (s *server) acceptPeerKey(k transcode.Key) error {
-	spec := s.frames.frameSpec
-	still := k.Still.On()
-	switch {
-	case still && (k.Width < encode.MinWidth || k.Width > encode.MaxWidth || k.Height < encode.MinWidth ||
-		k.Height > encode.MaxWidth || int64(k.Width)*int64(k.Height) > min(maxFrameArea, s.frames.lim.MaxPixels) || k.Pair.Name != ""):
-		return errors.New("a still no client may ask for")
-	case still:
-	case k.Width != s.cfg.width && (k.Width < encode.MinWidth || k.Width > encode.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
-		return errors.New("a width no client may ask for")
-	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
-		return errors.New("not this instance's frame height")
+	var why error
+	for _, l := range s.allLooks() {
+		if why = s.lookMade(l, k); why == nil {
+			break
+		}
 	}
-	switch {
-	case k.Quality != spec.quality || k.Background != spec.bg || k.Blur != spec.blur:
-		return errors.New("not this instance's quality, background and fill")
-	case k.Caption.Template != 0 && k.Caption.Template != spec.caption.Hash(),
-		k.Caption.Count != 0 && !spec.caption.Counts():
-		return errors.New("not this instance's caption")
-	case k.Pair.Name != "" && !s.cfg.pairs:
-		return errors.New("this instance pairs no portraits")
+	if why != nil {
+		return why
 	}
 	// A peer that started first may ask before this instance has listed
 	// a large folder.
@@ -448,6 +458,43 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 	return nil
 }
 
+// allLooks are the command line's look and every screen's.
+func (s *server) allLooks() []look {
+	all := []look{s.screens.flagged.look}
+	s.screens.mu.RLock()
+	defer s.screens.mu.RUnlock()
+	for _, l := range s.screens.looks {
+		all = append(all, l.look)
+	}
+	return all
+}
+
+// lookMade says why look l cannot have made key k, or nil when it can.
+func (s *server) lookMade(l look, k transcode.Key) error {
+	spec := l.frameSpec
+	still := k.Still.On()
+	switch {
+	case still && (k.Width < encode.MinWidth || k.Width > encode.MaxWidth || k.Height < encode.MinWidth ||
+		k.Height > encode.MaxWidth || int64(k.Width)*int64(k.Height) > min(maxFrameArea, s.frames.lim.MaxPixels) || k.Pair.Name != ""):
+		return errors.New("a still no client may ask for")
+	case still:
+	case k.Width != l.width && (k.Width < encode.MinWidth || k.Width > encode.MaxWidth) && (k.Width != 0 || spec.fit.X != 0):
+		return errors.New("a width no client may ask for")
+	case k.Height != spec.height(k.Width) || int64(k.Width)*int64(k.Height) > maxFrameArea:
+		return errors.New("not this instance's frame height")
+	}
+	switch {
+	case k.Quality != spec.quality || k.Background != spec.bg || k.Blur != spec.blur:
+		return errors.New("not this instance's quality, background and fill")
+	case k.Caption.Template != 0 && k.Caption.Template != spec.caption.Hash(),
+		k.Caption.Count != 0 && !spec.caption.Counts():
+		return errors.New("not this instance's caption")
+	case k.Pair.Name != "" && !l.pairs:
+		return errors.New("this instance pairs no portraits")
+	}
+	return nil
+}
+
 // listed waits, up to listWait, for the first listing of the folder: the
 // albums and files a request names are known only then.
 func (s *server) listed() {
@@ -461,10 +508,10 @@ func (s *server) listed() {
 const listWait = 10 * time.Second
 
 // portrait tells the timelines which slides are portraits, from the index,
-// when --pair-portraits is on; a slide the index has not read yet is shown
+// when portraits are paired (--pair-portraits, or a screen's); a slide the index has not read yet is shown
 // alone.
-func (s *server) portrait() func(source.Slide) bool {
-	if !s.cfg.pairs {
+func (s *server) portrait(pairs bool) func(source.Slide) bool {
+	if !pairs {
 		return nil
 	}
 	return func(sl source.Slide) bool {
@@ -530,6 +577,13 @@ func (s *server) serve(ctx context.Context) error {
 		limitMemory(streams, func() int64 { return s.held() + s.handler.Clients()*clientSlack }, s.budget)
 	})
 	bg.Go(func() { s.reloadOnHangup(streams) })
+	if s.cfg.screens != "" {
+		bg.Go(func() {
+			if err := screens.Watch(streams, s.cfg.screens, s.screensRead, s.loadScreens, s.log); err != nil {
+				s.log.Error("cannot watch the screens file; it is read again on SIGHUP only", "err", err)
+			}
+		})
+	}
 	if s.fleet != nil {
 		bg.Go(func() { s.fleet.watch(streams) })
 		bg.Go(func() {
@@ -593,6 +647,15 @@ func (s *server) reloadOnHangup(ctx context.Context) {
 		if s.devices != nil {
 			s.devices.Reload()
 		}
+		if s.cfg.screens != "" {
+			b, err := screens.Read(s.cfg.screens)
+			if err == nil {
+				err = s.loadScreens(b)
+			}
+			if err != nil {
+				s.log.Error("cannot read the screens file; keeping the last good one", "file", s.cfg.screens, "err", err)
+			}
+		}
 		if s.fleet != nil {
 			if err := s.fleet.refresh(ctx); err != nil {
 				s.log.Warn("cannot update the fleet's peers; keeping the last list", "err", err)
@@ -607,6 +670,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(args) > 0 && args[0] == "token" {
 		return printToken(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[len(args)-1] == "check" {
+		return checkScreens(args[:len(args)-1], stdout, stderr)
 	}
 	cfg, err := parseFlags(args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -633,5 +699,35 @@ func printToken(args []string, stdout, stderr io.Writer) error {
 	var b [16]byte
 	rand.Read(b[:])
 	fmt.Fprintln(stdout, base64.RawURLEncoding.EncodeToString(b[:]))
+	return nil
+}
+
+// checkScreens checks the --screens file as the server would read it,
+// against the other flags given: "FILE: N screens" and status 0, or the
+// reason and status 2.
+func checkScreens(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.screens == "" {
+		fmt.Fprintln(stderr, "slidestream check: give the file to check, --screens FILE")
+		return errUsage
+	}
+	s := &server{cfg: cfg, handler: web.NewHandler(nil, web.HandlerOptions{MaxStillPixels: min(maxFrameArea, cfg.limits().MaxPixels)})}
+	b, err := screens.Read(cfg.screens)
+	n := 0
+	if err == nil {
+		_, err = screens.Parse(b, func(sc screens.Named) error {
+			n++
+			_, _, err := s.resolveScreen(sc)
+			return err
+		})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "slidestream check: %s: %v\n", cfg.screens, err)
+		return errUsage
+	}
+	fmt.Fprintf(stdout, "%s: %d screens\n", cfg.screens, n)
 	return nil
 }

@@ -18,9 +18,16 @@ type Channel struct {
 	Album    string
 	Order    string
 	Interval time.Duration
+	// Look names a presentation other than the flags' (a screen's:
+	// its frame size, fill, caption, fades, sleep hours), "" for the
+	// flags'. Screens of one channel and one look share a timeline.
+	Look string
 }
 
 func (c Channel) String() string {
+	if c.Look != "" {
+		return fmt.Sprintf("album=%q order=%s interval=%v look=%q", c.Album, c.Order, c.Interval, c.Look)
+	}
 	return fmt.Sprintf("album=%q order=%s interval=%v", c.Album, c.Order, c.Interval)
 }
 

@@ -333,10 +333,11 @@ func (t *Transcoder) captioned(w *want, f *decode.File) (encode.Options, error) 
 	if w.c.Template == 0 {
 		return o, nil
 	}
-	if w.c.Template != t.caption.Hash() {
-		return o, errors.New("the key names another caption than this instance's --caption")
+	c, ok := t.Caption(w.c.Template)
+	if !ok {
+		return o, errors.New("the key names a caption this instance does not have (--caption, or a screen's)")
 	}
 	when, _ := f.Taken()
-	o.Caption = t.caption.Text(encode.CaptionFields{Name: w.v.name, Taken: when, Index: w.c.Index, Count: w.c.Count})
+	o.Caption = c.Text(encode.CaptionFields{Name: w.v.name, Taken: when, Index: w.c.Index, Count: w.c.Count})
 	return o, nil
 }

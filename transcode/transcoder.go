@@ -53,7 +53,7 @@ type Options struct {
 	// larger than the whole budget runs alone.
 	Memory int64
 	// Caption is the --caption template; keys with a caption name it by
-	// its hash.
+	// its hash. AddCaption adds others (the screens' own).
 	Caption encode.Caption
 	// Children, when set, decodes HEIC and AVIF in child processes that
 	// the transcoder starts and owns (see decode.ServeChild), so that
@@ -95,8 +95,10 @@ type Transcoder struct {
 	memory  *semaphore.Weighted
 	budget  int64
 	observe func(Report)
-	caption encode.Caption
-	running atomic.Int32 // transcodes holding a slot
+	// captions are the caption templates keys may name, by hash: never
+	// removed (a file of screens adds a handful).
+	captions sync.Map     // uint32 → encode.Caption
+	running  atomic.Int32 // transcodes holding a slot
 	// children decode HEIC and AVIF; nil: in this process.
 	children *decode.Children
 
@@ -115,6 +117,22 @@ type Transcoder struct {
 // maxRemembered bounds the memo of failures; it starts over when full.
 const maxRemembered = 4096
 
+// AddCaption lets keys name caption c, by its hash.
+func (t *Transcoder) AddCaption(c encode.Caption) {
+	if c.On() {
+		t.captions.Store(c.Hash(), c)
+	}
+}
+
+// Caption is the template a key's caption hash names, if known.
+func (t *Transcoder) Caption(hash uint32) (encode.Caption, bool) {
+	c, ok := t.captions.Load(hash)
+	if !ok {
+		return encode.Caption{}, false
+	}
+	return c.(encode.Caption), true
+}
+
 // New returns a Transcoder.
 func New(o Options) *Transcoder {
 	if o.Workers <= 0 {
@@ -124,7 +142,8 @@ func New(o Options) *Transcoder {
 		o.Memory = DefaultMemory(o.Workers, 0)
 	}
 	t := &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers}, loads: make(map[version]*loads),
-		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe, caption: o.Caption}
+		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe}
+	t.AddCaption(o.Caption)
 	if o.Children {
 		t.children = decode.NewChildren()
 	}

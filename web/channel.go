@@ -39,8 +39,14 @@ func parseChannel(q url.Values, def play.Channel) (play.Channel, error) {
 		// two clocks.
 		c.Interval = d.Round(time.Millisecond)
 	}
+	// The look is no public parameter: ServeHTTP sets it from a screen,
+	// after taking away any the request carried.
+	c.Look = q.Get(lookParam)
 	return c, nil
 }
+
+// lookParam carries a screen's look inside the handler.
+const lookParam = "look"
 
 // query is the URL query that asks for c where def is the default: only
 // what differs.

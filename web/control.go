@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/url"
 	"time"
 
 	"slidestream/play"
@@ -195,5 +196,9 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request) {
 	leave()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	controlPage.Execute(w, struct{ Query string }{channelQuery(c, h.def).Encode()})
+	q := channelQuery(c, h.def)
+	if ref, ok := screenOf(r); ok {
+		q = url.Values{"screen": {ref.name}}
+	}
+	controlPage.Execute(w, struct{ Query string }{q.Encode()})
 }

@@ -85,6 +85,7 @@ type Handler struct {
 	obs          Observer
 	inspect      Inspector
 	albums       Albums
+	screens      Screens
 	stills       Stills
 	maxStill     int64
 	hideNames    bool
@@ -138,7 +139,19 @@ func NewHandler(tl *play.Timeline, o HandlerOptions) *Handler {
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// SetScreens gives the handler its screens, once, before it serves: a
+// screens file is read once the handler exists, to check the screens'
+// stills as /snapshot does.
+func (h *Handler) SetScreens(s Screens) {
+	h.screens = s
+	h.mux.HandleFunc("GET /api/screens", h.serveScreens)
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r = h.resolve(w, r); r != nil {
+		h.mux.ServeHTTP(w, r)
+	}
+}
 
 // Shutdown marks the server as stopping: streams that end from now on are
 // reported as ended by shutdown, not as clients leaving. Call it before
@@ -257,6 +270,12 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 		q.Set("width", strconv.Itoa(width))
 	}
 	src := "slideshow"
+	if ref, ok := screenOf(r); ok {
+		// A screen's page links to the screen: its channel and look
+		// come from its name.
+		q = url.Values{"screen": {ref.name}, "width": {strconv.Itoa(width)}}
+		src = ref.base + "slideshow"
+	}
 	if len(q) > 0 {
 		src += "?" + q.Encode()
 	}
@@ -331,7 +350,7 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this server makes no stills", http.StatusBadRequest)
 		return
 	}
-	tl, _, leave := h.channel(w, r)
+	tl, c, leave := h.channel(w, r)
 	if tl == nil {
 		return
 	}
@@ -342,7 +361,7 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isStill {
-		h.serveStill(w, r, tl, st, still)
+		h.serveStill(w, r, tl, c.Look, st, still)
 		return
 	}
 	p := h.current(ctx, st, width)

@@ -29,9 +29,11 @@ type Stills interface {
 	// StillTag names the still of p that spec asks for at size (the
 	// picture's, before rotate turns it): the same name for the same
 	// bytes, found without making them.
-	StillTag(p play.Picture, size image.Point, spec encode.StillSpec) string
+	// look is the channel's (play.Channel.Look): a screen's fill,
+	// caption and quality shape its stills too.
+	StillTag(look string, p play.Picture, size image.Point, spec encode.StillSpec) string
 	// Still makes it, or takes it from the cache.
-	Still(ctx context.Context, p play.Picture, size image.Point, spec encode.StillSpec) ([]byte, error)
+	Still(ctx context.Context, look string, p play.Picture, size image.Point, spec encode.StillSpec) ([]byte, error)
 }
 
 // stillParams are the query parameters that ask for a still.
@@ -138,21 +140,21 @@ var stillTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "bm
 
 // stillTag names the still s of what st shows: the same name for the
 // same bytes, found without making them.
-func (h *Handler) stillTag(st *play.State, s stillQuery) string {
+func (h *Handler) stillTag(look string, st *play.State, s stillQuery) string {
 	if st.Slide != nil && !st.Asleep {
-		return h.stills.StillTag(st.Slide.Picture(), s.view(), s.spec)
+		return h.stills.StillTag(look, st.Slide.Picture(), s.view(), s.spec)
 	}
 	return fmt.Sprintf("n%x", noticeTag(st, s.view(), s.spec))
 }
 
 // serveStill answers a snapshot that asks for a still of st.
-func (h *Handler) serveStill(w http.ResponseWriter, r *http.Request, tl *play.Timeline, st *play.State, s stillQuery) {
+func (h *Handler) serveStill(w http.ResponseWriter, r *http.Request, tl *play.Timeline, look string, st *play.State, s stillQuery) {
 	ctx := r.Context()
 	view := s.view()
 	// A panel may sleep until the slide changes.
 	hdr := w.Header()
 	hdr.Set("Cache-Control", "max-age="+strconv.Itoa(secondsToChange(tl, st)))
-	etag := `"` + h.stillTag(st, s) + `"`
+	etag := `"` + h.stillTag(look, st, s) + `"`
 	hdr.Set("ETag", etag)
 	if match := r.Header.Get("If-None-Match"); match != "" && (match == etag || match == "W/"+etag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -161,7 +163,7 @@ func (h *Handler) serveStill(w http.ResponseWriter, r *http.Request, tl *play.Ti
 	var b []byte
 	var err error
 	if st.Slide != nil && !st.Asleep {
-		b, err = h.stills.Still(ctx, st.Slide.Picture(), view, s.spec)
+		b, err = h.stills.Still(ctx, look, st.Slide.Picture(), view, s.spec)
 		if ctx.Err() != nil {
 			return
 		}
@@ -213,7 +215,7 @@ func (h *Handler) StillInfo(ctx context.Context, q url.Values, client string) (S
 	case h.stills == nil:
 		return StillInfo{}, errors.New("this server makes no stills")
 	}
-	tl, _, release, err := h.acquire(q, client)
+	tl, c, release, err := h.acquire(q, client)
 	if err != nil {
 		return StillInfo{}, err
 	}
@@ -222,7 +224,7 @@ func (h *Handler) StillInfo(ctx context.Context, q url.Values, client string) (S
 	if st == nil {
 		return StillInfo{}, ctx.Err()
 	}
-	return StillInfo{Tag: h.stillTag(st, s), Seconds: secondsToChange(tl, st), Format: s.spec.Format, Type: stillTypes[s.spec.Format]}, nil
+	return StillInfo{Tag: h.stillTag(c.Look, st, s), Seconds: secondsToChange(tl, st), Format: s.spec.Format, Type: stillTypes[s.spec.Format]}, nil
 }
 
 // Hold keeps the channel that q asks for running, with client as one of

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Screens: a screen is a name for a channel with its own presentation.
+// /s/NAME/slideshow is /slideshow?screen=NAME, and so for the page
+// (/s/NAME), the snapshot, the control page and the API; ?screen=NAME
+// works on every route. The screen's channel replaces any the request
+// names; its width and still parameters are defaults the request may
+// change.
+
+// Screens resolves screen names; without it there are none.
+type Screens interface {
+	// Screen is the query screen name stands for (its album, order,
+	// interval, width and still parameters) and its look
+	// (play.Channel.Look); ok is false when there is no such screen.
+	Screen(name string) (q url.Values, look string, ok bool)
+	// List describes the screens, in order.
+	List() []ScreenInfo
+}
+
+// ScreenInfo describes a screen for GET /api/screens.
+type ScreenInfo struct {
+	Name string `json:"name"`
+	// Settings are the screen's own, as its file gives them.
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// screenRef is the screen a request was resolved for, kept in its
+// context for the pages that link to the screen again.
+type screenRef struct {
+	name string
+	// base is how the page's URL reaches the screen's routes: "NAME/"
+	// for /s/NAME (no trailing slash), "" where relative links already
+	// land there.
+	base string
+}
+
+type screenKey struct{}
+
+func screenOf(r *http.Request) (screenRef, bool) {
+	s, ok := r.Context().Value(screenKey{}).(screenRef)
+	return s, ok
+}
+
+// resolve turns a request for a screen into the request for its channel
+// and presentation, or answers it (404 for a name no screen has) and
+// returns nil.
+func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) *http.Request {
+	path, name, viaPath := r.URL.Path, "", false
+	if rest, ok := strings.CutPrefix(path, "/s/"); ok {
+		var sub string
+		name, sub, _ = strings.Cut(rest, "/")
+		switch {
+		case sub == "" || sub == "slideshow" || sub == "snapshot" || sub == "control" || strings.HasPrefix(sub, "api/"):
+		default:
+			http.NotFound(w, r)
+			return nil
+		}
+		path, viaPath = "/"+sub, true
+	}
+	q := r.URL.Query()
+	if !viaPath && !q.Has("screen") && !q.Has(lookParam) {
+		return r
+	}
+	q.Del(lookParam)
+	if !viaPath {
+		name = q.Get("screen")
+	}
+	var ref screenRef
+	if name != "" || viaPath {
+		if h.screens == nil {
+			http.Error(w, fmt.Sprintf("no screen %q: this server has no screens (--screens FILE)", name), http.StatusNotFound)
+			return nil
+		}
+		sq, look, ok := h.screens.Screen(name)
+		if !ok {
+			http.Error(w, fmt.Sprintf("no screen %q (GET /api/screens lists them)", name), http.StatusNotFound)
+			return nil
+		}
+		for _, p := range []string{"album", "order", "interval"} {
+			q.Del(p)
+		}
+		for k, v := range sq {
+			if !q.Has(k) {
+				q[k] = v
+			}
+		}
+		q.Set("screen", name)
+		if look != "" {
+			q.Set(lookParam, look)
+		}
+		ref.name = name
+		if viaPath && !strings.Contains(strings.TrimPrefix(r.URL.Path, "/s/"), "/") {
+			ref.base = url.PathEscape(name) + "/"
+		}
+	}
+	r2 := r.WithContext(context.WithValue(r.Context(), screenKey{}, ref))
+	u := *r.URL
+	u.Path, u.RawPath, u.RawQuery = path, "", q.Encode()
+	r2.URL = &u
+	return r2
+}
+
+// serveScreens answers GET /api/screens: every screen, its settings and
+// the URLs to give its device.
+func (h *Handler) serveScreens(w http.ResponseWriter, r *http.Request) {
+	type entry struct {
+		ScreenInfo
+		Page      string `json:"page"`
+		Slideshow string `json:"slideshow"`
+		Snapshot  string `json:"snapshot"`
+		Control   string `json:"control"`
+	}
+	list := []entry{}
+	for _, s := range h.screens.List() {
+		base := "/s/" + url.PathEscape(s.Name)
+		list = append(list, entry{ScreenInfo: s, Page: base, Slideshow: base + "/slideshow", Snapshot: base + "/snapshot", Control: base + "/control"})
+	}
+	writeJSON(w, map[string]any{"screens": list})
+}
