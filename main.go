@@ -392,11 +392,27 @@ func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
 	if _, byDate := order.(source.ByDate); byDate {
 		lister = s.index // dates arrive in the background: arrange again as they do
 	}
+	sel, err := source.ParseTaken(c.Taken, c.Days)
+	if err != nil {
+		return nil, err
+	}
+	if sel.On() {
+		lister = s.index // dates arrive in the background: select again as they do
+	}
 	empty, log := "no images in "+s.cfg.dir, s.log
 	if c.Album != "" {
 		lister = source.NewAlbumView(lister, c.Album)
 		empty = "no images in album " + c.Album
 		log = log.With("album", c.Album)
+	}
+	if sel.On() {
+		lister = source.NewDateView(lister, s.index.Taken, sel, s.cfg.now)
+		if c.Album != "" {
+			empty = "no photos in album " + c.Album + " " + sel.Describe()
+		} else {
+			empty = "no photos " + sel.Describe()
+		}
+		log = log.With("taken", sel.String())
 	}
 	lk, ok := s.lookOf(c.Look)
 	if !ok {

@@ -106,6 +106,19 @@ func (s *server) resolveScreen(n screens.Named) (*screen, look, error) {
 		q.Set("interval", d.String())
 		settings["interval"] = n.Interval
 	}
+	if n.Taken != "" || n.Days != 0 {
+		sel, err := source.ParseTaken(n.Taken, n.Days)
+		if err != nil {
+			return nil, l, err
+		}
+		taken, days := sel.Query()
+		q.Set("taken", taken)
+		settings["taken"] = taken
+		if days != 0 {
+			q.Set("days", strconv.Itoa(days))
+			settings["days"] = days
+		}
+	}
 	if n.Fit != "" {
 		var b boxFlag
 		if err := b.Set(n.Fit); err != nil {

@@ -18,6 +18,10 @@ type Channel struct {
 	Album    string
 	Order    string
 	Interval time.Duration
+	// Taken selects by the date taken (source.ParseTaken: "this-day",
+	// a range, "last-90d"; "" for all), Days widening this-day.
+	Taken string
+	Days  int
 	// Look names a presentation other than the flags' (a screen's:
 	// its frame size, fill, caption, fades, sleep hours), "" for the
 	// flags'. Screens of one channel and one look share a timeline.
@@ -25,10 +29,14 @@ type Channel struct {
 }
 
 func (c Channel) String() string {
-	if c.Look != "" {
-		return fmt.Sprintf("album=%q order=%s interval=%v look=%q", c.Album, c.Order, c.Interval, c.Look)
+	s := fmt.Sprintf("album=%q order=%s interval=%v", c.Album, c.Order, c.Interval)
+	if c.Taken != "" {
+		s += fmt.Sprintf(" taken=%s days=%d", c.Taken, c.Days)
 	}
-	return fmt.Sprintf("album=%q order=%s interval=%v", c.Album, c.Order, c.Interval)
+	if c.Look != "" {
+		s += fmt.Sprintf(" look=%q", c.Look)
+	}
+	return s
 }
 
 // Errors a channel cannot be had for.

@@ -23,6 +23,8 @@ type Screen struct {
 	Album    *string `toml:"album"`
 	Order    string  `toml:"order"`
 	Interval string  `toml:"interval"`
+	Taken    string  `toml:"taken"` // this-day, FROM..TO, last-Nd
+	Days     int     `toml:"days"`  // widens this-day
 
 	// The presentation.
 	Width         int     `toml:"width"`

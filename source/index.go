@@ -253,7 +253,9 @@ func (x *Index) Taken(s Slide) (time.Time, bool) {
 	if !ok || !e.is(s) || e.taken == 0 {
 		return time.Time{}, false
 	}
-	return time.Unix(e.taken, 0), true // an instant is all an order needs
+	// In the zone it was taken in: the orders need only the instant, a
+	// selection by day the photo's own calendar day.
+	return time.Unix(e.taken, 0).In(time.FixedZone("", int(e.zone))), true
 }
 
 // Pending returns how many slides of the listing have not been read yet.

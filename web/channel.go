@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,21 @@ func parseChannel(q url.Values, def play.Channel) (play.Channel, error) {
 		// two clocks.
 		c.Interval = d.Round(time.Millisecond)
 	}
+	if q.Has("taken") || q.Has("days") {
+		days := 0
+		if v := q.Get("days"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return c, fmt.Errorf("days %q: want a whole number of days", v)
+			}
+			days = n
+		}
+		sel, err := source.ParseTaken(q.Get("taken"), days)
+		if err != nil {
+			return c, err
+		}
+		c.Taken, c.Days = sel.Query()
+	}
 	// The look is no public parameter: ServeHTTP sets it from a screen,
 	// after taking away any the request carried.
 	c.Look = q.Get(lookParam)
@@ -60,6 +76,12 @@ func channelQuery(c, def play.Channel) url.Values {
 	}
 	if c.Interval != def.Interval {
 		q.Set("interval", c.Interval.String())
+	}
+	if c.Taken != def.Taken || c.Days != def.Days {
+		q.Set("taken", c.Taken)
+		if c.Days != 0 {
+			q.Set("days", strconv.Itoa(c.Days))
+		}
 	}
 	return q
 }

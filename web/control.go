@@ -46,6 +46,9 @@ type ChannelReport struct {
 	Album    string `json:"album"`
 	Order    string `json:"order"`
 	Interval string `json:"interval"`
+	Taken    string `json:"taken,omitempty"`
+	Days     int    `json:"days,omitempty"`
+	Screen   string `json:"screen,omitempty"`
 }
 
 // ops are the commands by the last element of their path.
@@ -81,7 +84,7 @@ func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
 		return // the client left
 	}
 	h.log.Info("remote control", "command", r.PathValue("op"), "channel", c.String())
-	writeJSON(w, h.stateReport(tl, c))
+	writeJSON(w, h.channelReport(r, tl, c))
 }
 
 func (h *Handler) serveState(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +93,16 @@ func (h *Handler) serveState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer leave()
-	writeJSON(w, h.stateReport(tl, c))
+	writeJSON(w, h.channelReport(r, tl, c))
+}
+
+// channelReport is the state report of a request's channel, naming its screen.
+func (h *Handler) channelReport(r *http.Request, tl *play.Timeline, c play.Channel) StateReport {
+	rep := h.stateReport(tl, c)
+	if ref, ok := screenOf(r); ok {
+		rep.Channel.Screen = ref.name
+	}
+	return rep
 }
 
 // stateReport describes what tl shows now.
@@ -98,7 +110,7 @@ func (h *Handler) stateReport(tl *play.Timeline, c play.Channel) StateReport {
 	st, _ := tl.State()
 	list, _ := tl.Playlist()
 	r := StateReport{
-		Channel: ChannelReport{Album: c.Album, Order: c.Order, Interval: c.Interval.String()},
+		Channel: ChannelReport{Album: c.Album, Order: c.Order, Interval: c.Interval.String(), Taken: c.Taken, Days: c.Days},
 		Count:   list.Len(),
 		Paused:  st.Paused,
 		Asleep:  st.Asleep,

@@ -84,7 +84,7 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) *http.Request 
 			http.Error(w, fmt.Sprintf("no screen %q (GET /api/screens lists them)", name), http.StatusNotFound)
 			return nil
 		}
-		for _, p := range []string{"album", "order", "interval"} {
+		for _, p := range []string{"album", "order", "interval", "taken", "days"} {
 			q.Del(p)
 		}
 		for k, v := range sq {
