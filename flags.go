@@ -51,7 +51,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.Var(&p.maxFileSize, "max-file-size", "largest file read, a `SIZE` such as 64MiB")
 	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "images transcoded at once")
 	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded and scaled at once, a `SIZE` (a larger image is decoded alone); by default 144MiB or 32MiB a worker, whichever is more, up to a quarter of the memory")
-	fs.StringVar(&p.fill, "fill", "color", "with --fit, what fills the frame around a photo: color (--background) or blur (the photo itself, blurred and darkened)")
+	fs.StringVar(&p.fill, "fill", "color", "with --fit, what fills the frame around a photo: color (--background), blur (the photo itself, blurred and darkened) or crop (the photo covers the frame, cropped where its content matters least; blur for a photo that would lose too much)")
 	fs.Func("caption", "text drawn in each frame, a `TEMPLATE` with {name}, {album}, {taken:LAYOUT} (a Go time layout), {index} and {count}, e.g. \"{taken:2 January 2006} · {album}\"", func(v string) error {
 		c, err := encode.ParseCaption(v)
 		if err != nil {
@@ -77,10 +77,10 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 		return errors.New("-max-file-size 0: want a size such as 64MiB")
 	case p.decodeMemory == 0:
 		return errors.New("-decode-memory 0: want a size such as 144MiB")
-	case p.fill != "color" && p.fill != "blur":
-		return fmt.Errorf("-fill %q: want color or blur", p.fill)
-	case p.fill == "blur" && p.fit == (boxFlag{}):
-		return errors.New("-fill blur: needs --fit, the frame to fill")
+	case p.fill != "color" && p.fill != "blur" && p.fill != "crop":
+		return fmt.Errorf("-fill %q: want color, blur or crop", p.fill)
+	case p.fill != "color" && p.fit == (boxFlag{}):
+		return fmt.Errorf("-fill %s: needs --fit, the frame to fill", p.fill)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -125,7 +125,7 @@ func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Tr
 // frameSpec returns what every frame's key carries besides the file and
 // the width.
 func (p *pipelineFlags) frameSpec() frameSpec {
-	return frameSpec{quality: p.quality, bg: color.RGBA(p.background), fit: image.Point(p.fit), blur: p.fill == "blur", caption: p.caption}
+	return frameSpec{quality: p.quality, bg: color.RGBA(p.background), fit: image.Point(p.fit), blur: p.fill == "blur", crop: p.fill == "crop", caption: p.caption}
 }
 
 // frameSpec is the settings that shape every frame.
@@ -134,6 +134,7 @@ type frameSpec struct {
 	bg      color.RGBA
 	fit     image.Point // the --fit box; zero when off
 	blur    bool        // --fill blur
+	crop    bool        // --fill crop
 	caption encode.Caption
 }
 
@@ -153,7 +154,7 @@ func (f frameSpec) key(s source.Slide, width int) transcode.Key {
 		}
 	}
 	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: width,
-		Height: f.height(width), Quality: f.quality, Background: f.bg, Blur: f.blur}
+		Height: f.height(width), Quality: f.quality, Background: f.bg, Blur: f.blur, Crop: f.crop}
 }
 
 // captionKey is the caption part of the key of the frame of p: none outside

@@ -207,7 +207,7 @@ func limitMemory(ctx context.Context, held func() int64, budget int64) {
 func (f *frames) stillKey(p play.Picture, size image.Point, spec encode.StillSpec) transcode.Key {
 	s := p.Slide
 	return transcode.Key{Name: s.Name, Size: s.Size, ModTime: s.ModTime.UnixNano(), Width: size.X, Height: size.Y,
-		Quality: f.quality, Background: f.bg, Blur: f.blur, Still: spec,
+		Quality: f.quality, Background: f.bg, Blur: f.blur, Crop: f.crop, Still: spec,
 		Caption: f.captionKey(play.Picture{Slide: s, Index: p.Index, Count: p.Count})}
 }
 

@@ -500,7 +500,7 @@ func (s *server) lookMade(l look, k transcode.Key) error {
 		return errors.New("not this instance's frame height")
 	}
 	switch {
-	case k.Quality != spec.quality || k.Background != spec.bg || k.Blur != spec.blur:
+	case k.Quality != spec.quality || k.Background != spec.bg || k.Blur != spec.blur || k.Crop != spec.crop:
 		return errors.New("not this instance's quality, background and fill")
 	case k.Caption.Template != 0 && k.Caption.Template != spec.caption.Hash(),
 		k.Caption.Count != 0 && !spec.caption.Counts():

@@ -32,8 +32,8 @@ type look struct {
 // name names the look in play.Channel.Look: the same name for the same
 // presentation, so that screens alike share a timeline and frames.
 func (l look) name() string {
-	return fmt.Sprintf("w%d fit%dx%d q%d bg%02x%02x%02x blur%v cap%08x fade%v sleep%s pairs%v", l.width, l.fit.X, l.fit.Y,
-		l.quality, l.bg.R, l.bg.G, l.bg.B, l.blur, l.caption.Hash(), l.fade, l.sleep, l.pairs)
+	return fmt.Sprintf("w%d fit%dx%d q%d bg%02x%02x%02x blur%v crop%v cap%08x fade%v sleep%s pairs%v", l.width, l.fit.X, l.fit.Y,
+		l.quality, l.bg.R, l.bg.G, l.bg.B, l.blur, l.crop, l.caption.Hash(), l.fade, l.sleep, l.pairs)
 }
 
 // looked is a look and the frames adapter that makes its frames.
@@ -138,14 +138,14 @@ func (s *server) resolveScreen(n screens.Named) (*screen, look, error) {
 		settings["width"] = n.Width
 	}
 	if n.Fill != "" {
-		if n.Fill != "color" && n.Fill != "blur" {
-			return nil, l, fmt.Errorf("fill %q: want color or blur", n.Fill)
+		if n.Fill != "color" && n.Fill != "blur" && n.Fill != "crop" {
+			return nil, l, fmt.Errorf("fill %q: want color, blur or crop", n.Fill)
 		}
-		l.blur = n.Fill == "blur"
+		l.blur, l.crop = n.Fill == "blur", n.Fill == "crop"
 		settings["fill"] = n.Fill
 	}
-	if l.blur && l.fit.X == 0 {
-		return nil, l, errors.New("fill blur: needs fit, the frame to fill")
+	if (l.blur || l.crop) && l.fit.X == 0 {
+		return nil, l, errors.New("fill blur or crop: needs fit, the frame to fill")
 	}
 	if n.Caption != nil {
 		c, err := encode.ParseCaption(*n.Caption)

@@ -44,18 +44,26 @@ func Scale(img *decode.Image, o Options) (*image.RGBA, error) {
 	}
 	fw, fh, tw, th := target(stored.X, stored.Y, img.Orientation, o)
 	fit := o.Width > 0 && o.Height > 0
-	// What the decoder did not shrink while decoding is shrunk here.
+	_, _, crop := covers(stored.X, stored.Y, img.Orientation, o)
+	// What the decoder did not shrink while decoding is shrunk here. A
+	// crop's window goes where the content says, so its chroma blocks
+	// cannot be planned for.
 	k := max(1, min(src.Dx()/(3*tw), src.Dy()/(3*th)))
-	m, err := shrink(coresFor(o.Cores), img.Pixels, o.Background, k, tw, th, halfChroma(img.Orientation, o, fw, fh, tw, th))
+	m, err := shrink(coresFor(o.Cores), img.Pixels, o.Background, k, tw, th, !crop && halfChroma(img.Orientation, o, fw, fh, tw, th))
 	if err != nil {
 		return nil, err
 	}
 	out := asRGBA(orient(m, img.Orientation))
+	if crop && (fw != o.Width || fh != o.Height) {
+		out = cropTo(out, cropWindow(out, o.Width, o.Height))
+	}
 	// The colour profile is applied to the small picture: the same result
 	// as at full size, for a fraction of the work.
 	img.Profile.ToSRGB(out)
-	if fit && (fw != o.Width || fh != o.Height) {
-		if o.Blur {
+	if fit && !crop && (fw != o.Width || fh != o.Height) {
+		// A picture too far from the frame's shape to crop is shown
+		// whole on its blurred self.
+		if o.Blur || o.Crop {
 			out = onBackdrop(out, o.Width, o.Height)
 		} else {
 			out = pad(out, o.Width, o.Height, o.Background)
@@ -89,6 +97,20 @@ func halfChroma(or decode.Orientation, o Options, fw, fh, tw, th int) bool {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
+// covers is the size a stored picture of w×h is scaled to, upright, to
+// cover the frame when o crops it (--fill crop); ok is false when o does
+// not crop, or the picture would lose more than MaxCropLoss.
+func covers(w, h int, or decode.Orientation, o Options) (cw, ch int, ok bool) {
+	if !o.Crop || o.Width <= 0 || o.Height <= 0 {
+		return 0, 0, false
+	}
+	if or.SwapsAxes() {
+		w, h = h, w
+	}
+	cw, ch, loss := coverSize(w, h, o.Width, o.Height)
+	return cw, ch, loss <= MaxCropLoss
+}
+
 // shrink makes the tw×th picture from the decoded pixels: averaged by k×k
 // blocks while flattened onto bg, then resized. Opaque YCbCr pixels are
 // averaged and resized plane by plane instead (resizeYCbCr).
@@ -111,12 +133,17 @@ func shrink(c cores, px image.Image, bg color.RGBA, k, tw, th int, half bool) (*
 	return flatten(px, bg, k)
 }
 
-// target is the frame's size (fw×fh, upright) and the same in the stored
-// orientation (tw×th) for a stored picture of w×h.
+// target is the picture's size as Scale makes it before it goes in the
+// frame (fw×fh, upright: fitted, or covering the frame when it is to be
+// cropped) and the same in the stored orientation (tw×th) for a stored
+// picture of w×h.
 func target(w, h int, or decode.Orientation, o Options) (fw, fh, tw, th int) {
 	fw, fh = Size(w, h, or, o.Width)
 	if o.Width > 0 && o.Height > 0 {
 		fw, fh = FitSize(w, h, or, o.Width, o.Height)
+		if cw, ch, ok := covers(w, h, or, o); ok {
+			fw, fh = cw, ch
+		}
 	}
 	tw, th = fw, fh
 	if or.SwapsAxes() {

@@ -35,6 +35,11 @@ type Options struct {
 	// with the image itself, scaled to cover the frame, blurred and
 	// darkened, instead of Background (--fill blur).
 	Blur bool
+	// Crop, with Width and Height, covers the frame with the image,
+	// cropped where its content matters least (--fill crop); an image
+	// that would lose more than MaxCropLoss of itself is shown as with
+	// Blur instead.
+	Crop bool
 	// Caption is text drawn in the lower left corner (--caption, filled
 	// in); "" draws nothing.
 	Caption string

@@ -29,6 +29,10 @@ type Key struct {
 	// Blur fills the frame around the fitted picture with the picture
 	// blurred (--fill blur) instead of Background.
 	Blur bool
+	// Crop covers the frame with the picture instead, cropped where it
+	// matters least (--fill crop); a picture whose aspect is too far from
+	// the frame's is shown as with Blur.
+	Crop bool
 	// Caption names the caption drawn in the frame, if any.
 	Caption CaptionKey
 	// Pair is the portrait shown beside this one (--pair-portraits), if
@@ -113,12 +117,15 @@ const maxHeight = 16384
 
 // String writes the key as ParseKey reads it:
 // f3/WIDTHxHEIGHT/qQUALITY/RRGGBB/FILL/CAPTION/PAIR/STILL/SIZE/MODTIME/NAME,
-// where FILL is "color" or "blur", CAPTION "-" or TEMPLATE.INDEX.COUNT
+// where FILL is "color", "blur" or "crop", CAPTION "-" or TEMPLATE.INDEX.COUNT
 // (the template's hash in hex), PAIR "-" or SIZE.MODTIME.NAME with the
 // name path-escaped, and STILL as StillKey.String writes it.
 func (k Key) String() string {
 	fill := "color"
-	if k.Blur {
+	switch {
+	case k.Crop:
+		fill = "crop"
+	case k.Blur:
 		fill = "blur"
 	}
 	caption := "-"
@@ -167,8 +174,10 @@ func ParseKey(s string) (Key, error) {
 	case "color":
 	case "blur":
 		k.Blur = true
+	case "crop":
+		k.Crop = true
 	default:
-		return bad("fill is neither color nor blur")
+		return bad("fill is not color, blur or crop")
 	}
 	if caption != "-" {
 		c, err := parseCaptionKey(caption)

@@ -28,6 +28,10 @@ func TestKeyRoundTrip(t *testing.T) {
 		t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
 	}
 	k.Pair = PairKey{}
+	k.Blur, k.Crop = false, true // --fill crop
+	if got, err := ParseKey(k.String()); err != nil || got != k || !strings.Contains(k.String(), "/crop/") {
+		t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", k.String(), got, err, k)
+	}
 	k.Width, k.Height = 800, 480 // an e-paper still
 	for _, st := range []encode.StillSpec{{Format: "png", Dither: "fs", Palette: "spectra6"}, {Format: "bmp", Rotate: 90, Dither: "atkinson", Plain: true, Palette: "000000,ffffff,ff0000"},
 		{Format: "jpeg", Rotate: 270, Dither: "fs"}, {Format: "png", Dither: "none", Palette: "bw", Calibrated: "101010,e0e0e0"}} {

@@ -289,7 +289,7 @@ func (t *Transcoder) killedAgain(ws []*want, err error) error {
 
 // options are the encode options of k's frame.
 func (k Key) options() encode.Options {
-	return encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background, Blur: k.Blur}
+	return encode.Options{Width: k.Width, Height: k.Height, Quality: k.Quality, Background: k.Background, Blur: k.Blur, Crop: k.Crop}
 }
 
 // halves are the options of the two halves of a pair's frame, each fitted
