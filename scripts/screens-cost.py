@@ -7,8 +7,10 @@ cycle over the bundled images/ (every photo once on every screen).
 
 Each screen's cycle asks for its snapshot, then moves to the next slide,
 one screen after another; --interval 1h keeps the clock out of it. CPU
-is the processes' user and system time from /proc, memory their peak
-resident size (VmHWM), summed over the five processes.
+is the processes' user and system time from /proc, from their start (a
+process whose default channel is the screen renders ahead while it
+starts), memory their peak resident size (VmHWM), summed over the five
+processes.
 """
 import os
 import socket
@@ -94,7 +96,7 @@ def main():
     screens.close()
     # One process, five screens.
     p, url = start(binary, "--screens", screens.name)
-    c0 = cpu(p.pid)
+    c0 = 0
     for name in SCREENS:
         cycle(url, f"/s/{name}/snapshot", f"/s/{name}/api/next")
     one_cpu, one_mem = cpu(p.pid) - c0, hwm(p.pid)
@@ -105,11 +107,11 @@ def main():
     for name, args in SCREENS.items():
         if args is None:
             p, url = start(binary)
-            c0 = cpu(p.pid)
+            c0 = 0
             cycle(url, "/snapshot?" + HALL, "/api/next")
         else:
             p, url = start(binary, *args)
-            c0 = cpu(p.pid)
+            c0 = 0
             cycle(url, "/snapshot", "/api/next")
         five_cpu += cpu(p.pid) - c0
         five_mem += hwm(p.pid)
