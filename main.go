@@ -41,6 +41,7 @@ import (
 	"slidestream/cache"
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/homeassistant"
 	"slidestream/play"
 	"slidestream/screens"
 	"slidestream/source"
@@ -94,6 +95,7 @@ type config struct {
 	sleep        play.Sleep       // daily hours of black screens
 	devices      string           // the devices file of TRMNL's display API; "" for none
 	screens      string           // the screens file; "" for none
+	mqtt         mqttConfig       // Home Assistant over MQTT; off without a broker
 	now          func() time.Time // the wall clock of the sleep hours; not a flag (tests set it)
 }
 
@@ -130,6 +132,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.pairs, "pair-portraits", false, "with a landscape --fit, show two portrait photos that follow each other side by side in one frame")
 	var sleepFlag string
 	fs.StringVar(&sleepFlag, "sleep", "", "show black and transcode nothing during these hours, `HH:MM-HH:MM` in local time (may cross midnight, e.g. 23:00-07:00)")
+	c.mqtt.register(fs)
 	fs.StringVar(&c.screens, "screens", "", "serve the named screens of this TOML `FILE` at /s/NAME, each a channel with its own frame size, fill, caption, fades, sleep hours and quality; read again when it changes. \"slidestream --screens FILE check\" checks it")
 	fs.StringVar(&c.devices, "devices", "", "answer TRMNL's display API (/api/setup, /api/display, /api/log) for the e-paper devices listed in this TOML `FILE`, each with its token; read again when it changes")
 	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n       slidestream token           (prints a new device token for --devices)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
@@ -160,6 +163,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-fade %v: want 0 (cut) to 1m", c.fade)
 	case c.pairs && c.fit.X <= c.fit.Y:
 		return bad("-pair-portraits: needs a landscape --fit, such as 1920x1080, to put two portraits side by side in")
+	}
+	if err := c.mqtt.check(); err != nil {
+		return bad("%v", err)
 	}
 	var err error
 	if c.sleep, err = play.ParseSleep(sleepFlag); err != nil {
@@ -258,6 +264,7 @@ type server struct {
 	screens  screenSet
 	// screensRead is the screens file as first read.
 	screensRead []byte
+	mqtt        *homeassistant.Bridge // nil unless --mqtt
 	// held is the bytes of frames kept, and budget the decode memory: the
 	// garbage collector's limit follows them.
 	held   func() int64
@@ -358,6 +365,12 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		return fail(err)
 	}
 	s.ln = ln
+	if cfg.mqtt.broker != "" {
+		if s.mqtt, err = cfg.mqtt.bridge(s.handler, ln.Addr(), log); err != nil {
+			ln.Close()
+			return fail(err)
+		}
+	}
 	return s, nil
 }
 
@@ -593,6 +606,9 @@ func (s *server) serve(ctx context.Context) error {
 		limitMemory(streams, func() int64 { return s.held() + s.handler.Clients()*clientSlack }, s.budget)
 	})
 	bg.Go(func() { s.reloadOnHangup(streams) })
+	if s.mqtt != nil {
+		bg.Go(func() { s.mqtt.Run(streams) })
+	}
 	if s.cfg.screens != "" {
 		bg.Go(func() {
 			if err := screens.Watch(streams, s.cfg.screens, s.screensRead, s.loadScreens, s.log); err != nil {

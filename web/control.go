@@ -3,10 +3,12 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"math"
 	"net/http"
 	"net/url"
+	"path"
 	"time"
 
 	"slidestream/play"
@@ -24,6 +26,10 @@ type StateReport struct {
 	Channel ChannelReport `json:"channel"`
 	// Showing is the slide on screen, at Index (from 1) of Count.
 	Showing string `json:"showing,omitempty"`
+	// Album is the folder the slide is in, Taken when it was taken (when
+	// known).
+	Album string     `json:"album,omitempty"`
+	Taken *time.Time `json:"taken,omitempty"`
 	// Pair is the portrait shown beside it (--pair-portraits).
 	Pair  string `json:"pair,omitempty"`
 	Index int    `json:"index,omitempty"`
@@ -131,6 +137,14 @@ func (h *Handler) stateReport(tl *play.Timeline, c play.Channel) StateReport {
 		return r
 	}
 	r.Showing, r.Pair = st.Slide.Slide.Name, st.Slide.Pair.Name
+	if dir := path.Dir(r.Showing); dir != "." {
+		r.Album = dir
+	}
+	if h.inspect != nil {
+		if info, read, err := h.inspect.Inspect(st.Slide.Slide); read && err == nil && !info.Taken.IsZero() {
+			r.Taken = &info.Taken
+		}
+	}
 	r.Index = st.Slide.Index + 1
 	if i, ok := list.Find(r.Showing); ok {
 		r.Index = i + 1
@@ -213,4 +227,81 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request) {
 		q = url.Values{"screen": {ref.name}}
 	}
 	controlPage.Execute(w, struct{ Query string }{q.Encode()})
+}
+
+// Other transports (MQTT) drive the channels through the same code as
+// the HTTP commands: a channel is named by a query as the URLs name it
+// (album, order, interval, taken, days, or screen=NAME).
+
+// publicQuery is q with a screen applied, as a request's would be.
+func (h *Handler) publicQuery(q url.Values) (url.Values, error) {
+	c := url.Values{}
+	for k, v := range q {
+		if k != lookParam {
+			c[k] = v
+		}
+	}
+	if name := c.Get("screen"); name != "" {
+		if err := h.applyScreen(c, name); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Command runs op (next, prev, pause or resume) on the channel q names,
+// as POST /api/OP does, for client, and returns the state after it. A
+// refusal (prev with nothing before, a command while asleep) is an error
+// wrapping play.ErrNothingBefore or play.ErrAsleep.
+func (h *Handler) Command(ctx context.Context, q url.Values, op, client string) (StateReport, error) {
+	o, ok := ops[op]
+	if !ok {
+		return StateReport{}, fmt.Errorf("no such command %q: want next, prev, pause or resume", op)
+	}
+	q, err := h.publicQuery(q)
+	if err != nil {
+		return StateReport{}, err
+	}
+	tl, c, release, err := h.acquire(q, client)
+	if err != nil {
+		return StateReport{}, err
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(ctx, commandWait)
+	defer cancel()
+	if err := tl.Control(ctx, o); err != nil {
+		return h.namedReport(q, tl, c), err
+	}
+	h.log.Info("remote control", "command", op, "channel", c.String(), "by", client)
+	return h.namedReport(q, tl, c), nil
+}
+
+// Follow calls each with the state of the channel q names now and at
+// every change, holding the channel for client, until ctx ends.
+func (h *Handler) Follow(ctx context.Context, q url.Values, client string, each func(StateReport)) error {
+	q, err := h.publicQuery(q)
+	if err != nil {
+		return err
+	}
+	tl, c, release, err := h.acquire(q, client)
+	if err != nil {
+		return err
+	}
+	defer release()
+	for {
+		_, changed := tl.State()
+		each(h.namedReport(q, tl, c))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// namedReport is the state report of c, naming the screen q asks for.
+func (h *Handler) namedReport(q url.Values, tl *play.Timeline, c play.Channel) StateReport {
+	rep := h.stateReport(tl, c)
+	rep.Channel.Screen = q.Get("screen")
+	return rep
 }

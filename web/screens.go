@@ -75,26 +75,9 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) *http.Request 
 	}
 	var ref screenRef
 	if name != "" || viaPath {
-		if h.screens == nil {
-			http.Error(w, fmt.Sprintf("no screen %q: this server has no screens (--screens FILE)", name), http.StatusNotFound)
+		if err := h.applyScreen(q, name); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
 			return nil
-		}
-		sq, look, ok := h.screens.Screen(name)
-		if !ok {
-			http.Error(w, fmt.Sprintf("no screen %q (GET /api/screens lists them)", name), http.StatusNotFound)
-			return nil
-		}
-		for _, p := range []string{"album", "order", "interval", "taken", "days"} {
-			q.Del(p)
-		}
-		for k, v := range sq {
-			if !q.Has(k) {
-				q[k] = v
-			}
-		}
-		q.Set("screen", name)
-		if look != "" {
-			q.Set(lookParam, look)
 		}
 		ref.name = name
 		if viaPath && !strings.Contains(strings.TrimPrefix(r.URL.Path, "/s/"), "/") {
@@ -106,6 +89,43 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) *http.Request 
 	u.Path, u.RawPath, u.RawQuery = path, "", q.Encode()
 	r2.URL = &u
 	return r2
+}
+
+// applyScreen makes q ask for screen name: its channel in place of any q
+// names, its width and still parameters where q gives none, and its look.
+func (h *Handler) applyScreen(q url.Values, name string) error {
+	if h.screens == nil {
+		return fmt.Errorf("no screen %q: this server has no screens (--screens FILE)", name)
+	}
+	sq, look, ok := h.screens.Screen(name)
+	if !ok {
+		return fmt.Errorf("no screen %q (GET /api/screens lists them)", name)
+	}
+	for _, p := range []string{"album", "order", "interval", "taken", "days"} {
+		q.Del(p)
+	}
+	for k, v := range sq {
+		if !q.Has(k) {
+			q[k] = v
+		}
+	}
+	q.Set("screen", name)
+	if look != "" {
+		q.Set(lookParam, look)
+	}
+	return nil
+}
+
+// ScreenNames are the screens' names, in order; none without screens.
+func (h *Handler) ScreenNames() []string {
+	if h.screens == nil {
+		return nil
+	}
+	var names []string
+	for _, s := range h.screens.List() {
+		names = append(names, s.Name)
+	}
+	return names
 }
 
 // serveScreens answers GET /api/screens: every screen, its settings and

@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"slidestream/web"
+)
+
+// broker is Debian's mosquitto on a loopback port, with one user.
+type broker struct {
+	addr, conf string
+	cmd        *exec.Cmd
+}
+
+const brokerUser, brokerPassword = "frame", "s3cret-Pa55"
+
+// startBroker starts mosquitto with a password file on a free loopback
+// port; the test skips where it is not installed (and fails under CI,
+// which installs it).
+func startBroker(t *testing.T) *broker {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto")
+	if err != nil {
+		bin = "/usr/sbin/mosquitto"
+		if _, err := os.Stat(bin); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("mosquitto is not installed; .ci/run should install it")
+			}
+			t.Skip("mosquitto is not installed")
+		}
+	}
+	// Started as root, mosquitto becomes the user mosquitto: its files
+	// must be readable by others.
+	// (t.TempDir's parent is closed to others.)
+	dir, err := os.MkdirTemp("", "mosquitto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	passwd := filepath.Join(dir, "passwd")
+	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", passwd, brokerUser, brokerPassword).CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_passwd: %v %s", err, out)
+	}
+	os.Chmod(passwd, 0o644)
+	b := &broker{addr: freePort(t), conf: filepath.Join(dir, "mosquitto.conf")}
+	_, port, _ := net.SplitHostPort(b.addr)
+	os.WriteFile(b.conf, []byte(fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\n", port, passwd)), 0o644)
+	b.cmd = exec.Command(bin, "-c", b.conf)
+	b.start(t)
+	t.Cleanup(b.stop)
+	return b
+}
+
+func (b *broker) start(t *testing.T) {
+	t.Helper()
+	b.cmd = exec.Command(b.cmd.Path, "-c", b.conf)
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if c, err := net.Dial("tcp", b.addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("mosquitto did not listen")
+}
+
+func (b *broker) stop() {
+	if b.cmd.Process != nil && b.cmd.ProcessState == nil {
+		b.cmd.Process.Signal(syscall.SIGTERM)
+		b.cmd.Wait()
+	}
+}
+
+// watcher is a real MQTT client that keeps the last message of every
+// topic it is subscribed to.
+type watcher struct {
+	client mqtt.Client
+	mu     sync.Mutex
+	last   map[string][]byte
+	all    map[string][][]byte // every message, in order
+}
+
+func subscribe(t *testing.T, b *broker, topic string) *watcher {
+	t.Helper()
+	w := &watcher{last: map[string][]byte{}, all: map[string][][]byte{}}
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + b.addr).SetUsername(brokerUser).SetPassword(brokerPassword).
+		SetClientID(fmt.Sprintf("test-%d", time.Now().UnixNano())).SetAutoReconnect(true).SetConnectRetry(true).
+		SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(time.Second).
+		SetOnConnectHandler(func(c mqtt.Client) {
+			c.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
+				w.mu.Lock()
+				w.last[m.Topic()] = append([]byte(nil), m.Payload()...)
+				w.all[m.Topic()] = append(w.all[m.Topic()], w.last[m.Topic()])
+				w.mu.Unlock()
+			})
+		})
+	w.client = mqtt.NewClient(o)
+	if tok := w.client.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connecting to the broker: %v", tok.Error())
+	}
+	t.Cleanup(func() { w.client.Disconnect(100) })
+	return w
+}
+
+// wait returns the last message on topic once ok accepts it, or fails
+// after d.
+func (w *watcher) wait(t *testing.T, topic string, d time.Duration, ok func([]byte) bool) []byte {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		w.mu.Lock()
+		b, got := w.last[topic]
+		w.mu.Unlock()
+		if got && ok(b) {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no message as wanted within %v; last %q", topic, d, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// publish sends one message as mosquitto_pub does.
+func publish(t *testing.T, b *broker, topic, payload string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(b.addr)
+	if out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-u", brokerUser, "-P", brokerPassword,
+		"-t", topic, "-m", payload).CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_pub: %v %s", err, out)
+	}
+}
+
+// mqttState is a channel's state topic.
+type mqttState struct {
+	Showing  string `json:"showing"`
+	Index    int    `json:"index"`
+	Count    int    `json:"count"`
+	Paused   bool   `json:"paused"`
+	Reason   string `json:"reason"`
+	ImageURL string `json:"image_url"`
+}
+
+// The frame appears in Home Assistant by itself: a discovery payload with
+// every field Home Assistant requires of each entity, retained state, and
+// commands on the command topics moving what the stream and /snapshot
+// show; a refusal is answered in the state; a malformed payload is logged
+// once; the password appears nowhere.
+func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
+	b := startBroker(t)
+	dir := t.TempDir()
+	for i, c := range palette(3) {
+		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
+	}
+	screens := filepath.Join(t.TempDir(), "screens.toml")
+	os.WriteFile(screens, []byte("[screen.hall]\nwidth = 32\n"), 0o644)
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(brokerPassword+"\n"), 0o600)
+	w := subscribe(t, b, "#")
+	ts := startServer(t, "--dir", dir, "--interval", "1h", "--width", "64", "--screens", screens,
+		"--mqtt", "mqtt://"+brokerUser+"@"+b.addr, "--mqtt-password-file", pw, "--mqtt-prefix", "slidestream/test", "--name", "Hall frame")
+
+	// Discovery: one device, and each entity with what its platform needs.
+	var disc struct {
+		Dev   map[string]any            `json:"dev"`
+		O     map[string]any            `json:"o"`
+		Avail string                    `json:"availability_topic"`
+		Cmps  map[string]map[string]any `json:"cmps"`
+	}
+	raw := w.wait(t, "homeassistant/device/"+nodeID(mustHostname(t)+"-"+portOf(ts.url))+"/config", 10*time.Second, func([]byte) bool { return true })
+	if err := json.Unmarshal(raw, &disc); err != nil {
+		t.Fatal(err)
+	}
+	if disc.Dev["name"] != "Hall frame" || disc.Dev["ids"] == nil || disc.O["name"] != "slidestream" || disc.Avail != "slidestream/test/availability" {
+		t.Errorf("discovery's device, origin or availability: %s", raw)
+	}
+	need := map[string][]string{
+		"button": {"command_topic"}, "switch": {"command_topic", "state_topic"}, "sensor": {"state_topic"},
+		"binary_sensor": {"state_topic"}, "image": {"url_topic"},
+	}
+	platforms := map[string]int{}
+	for id, c := range disc.Cmps {
+		p, _ := c["p"].(string)
+		platforms[p]++
+		if c["unique_id"] != id || need[p] == nil {
+			t.Errorf("entity %s: platform %q, unique_id %v", id, p, c["unique_id"])
+		}
+		for _, f := range need[p] {
+			if s, _ := c[f].(string); s == "" {
+				t.Errorf("entity %s (%s) has no %s", id, p, f)
+			}
+		}
+	}
+	// The default channel and the screen: two of each.
+	if platforms["button"] != 4 || platforms["switch"] != 2 || platforms["sensor"] != 2 || platforms["image"] != 2 {
+		t.Errorf("entities by platform: %v", platforms)
+	}
+	if strings.Contains(string(raw), brokerPassword) || strings.Contains(ts.logs.String(), brokerPassword) {
+		t.Error("the password is in the discovery or the log")
+	}
+	if w.wait(t, "slidestream/test/availability", 5*time.Second, func(b []byte) bool { return string(b) == "online" }) == nil {
+		t.Fatal("not online")
+	}
+
+	// A command moves the stream and the snapshot within one frame.
+	state := func(ok func(mqttState) bool) mqttState {
+		var s mqttState
+		w.wait(t, "slidestream/test/frame/state", 10*time.Second, func(b []byte) bool {
+			return json.Unmarshal(b, &s) == nil && ok(s)
+		})
+		return s
+	}
+	first := state(func(s mqttState) bool { return s.Showing != "none" && s.Showing != "" })
+	stream := openStream(t, ts.url+"/slideshow")
+	defer stream.close()
+	before := stream.next()
+	_, snapBefore := get(t, ts.url+"/snapshot")
+	publish(t, b, "slidestream/test/frame/next/set", "PRESS")
+	second := state(func(s mqttState) bool { return s.Showing != first.Showing })
+	// The stream may be sending the old frame as the command lands; the
+	// one after it is the new slide.
+	moved := false
+	for range 3 {
+		if !bytes.Equal(stream.next(), before) {
+			moved = true
+			break
+		}
+	}
+	if !moved {
+		t.Error("after next, the stream kept sending the same picture")
+	}
+	if _, snap := get(t, ts.url+"/snapshot"); bytes.Equal(snap, snapBefore) {
+		t.Error("after next, /snapshot is the same picture")
+	}
+	var api web.StateReport
+	getJSON(t, ts.url+"/api/state", &api)
+	if api.Showing != second.Showing || second.Count != 3 || !strings.HasPrefix(second.ImageURL, "http://") {
+		t.Errorf("MQTT says %+v, /api/state %q", second, api.Showing)
+	}
+	// Paused: the switch's state follows.
+	publish(t, b, "slidestream/test/frame/paused/set", "ON")
+	state(func(s mqttState) bool { return s.Paused })
+	publish(t, b, "slidestream/test/frame/paused/set", "OFF")
+	state(func(s mqttState) bool { return !s.Paused })
+	// prev twice from the second slide: the second has nothing before it.
+	publish(t, b, "slidestream/test/frame/prev/set", "PRESS")
+	state(func(s mqttState) bool { return s.Showing == first.Showing })
+	publish(t, b, "slidestream/test/frame/prev/set", "PRESS")
+	refused := false
+	for deadline := time.Now().Add(10 * time.Second); !refused && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		w.mu.Lock()
+		for _, m := range w.all["slidestream/test/frame/state"] {
+			refused = refused || bytes.Contains(m, []byte("no slide was shown before"))
+		}
+		w.mu.Unlock()
+	}
+	if !refused {
+		t.Error("a prev with nothing before it was not answered as a refusal in the state")
+	}
+	// A screen's commands move the screen's channel.
+	publish(t, b, "slidestream/test/screen_hall/next/set", "PRESS")
+	var hall mqttState
+	w.wait(t, "slidestream/test/screen_hall/state", 10*time.Second, func(b []byte) bool {
+		return json.Unmarshal(b, &hall) == nil && hall.Index == 2
+	})
+	// Malformed payloads: logged once, nothing moves.
+	publish(t, b, "slidestream/test/frame/next/set", "please")
+	publish(t, b, "slidestream/test/frame/next/set", "please")
+	time.Sleep(300 * time.Millisecond)
+	if n := strings.Count(ts.logs.String(), "MQTT payload ignored"); n != 1 {
+		t.Errorf("a malformed payload sent twice was logged %d times; want once", n)
+	}
+	// Home Assistant's birth message brings the discovery again.
+	w.mu.Lock()
+	delete(w.last, "homeassistant/device/"+nodeID(mustHostname(t)+"-"+portOf(ts.url))+"/config")
+	w.mu.Unlock()
+	publish(t, b, "homeassistant/status", "online")
+	w.wait(t, "homeassistant/device/"+nodeID(mustHostname(t)+"-"+portOf(ts.url))+"/config", 5*time.Second, func([]byte) bool { return true })
+}
+
+// The broker going away for ten seconds never touches the stream: slides
+// keep changing on time, and once it is back the state is published again
+// and right.
+func TestHomeAssistantBrokerOutage(t *testing.T) {
+	b := startBroker(t)
+	dir := t.TempDir()
+	for i, c := range palette(4) {
+		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(brokerPassword+"\n"), 0o600)
+	ts := startServer(t, "--dir", dir, "--interval", "1s", "--width", "64",
+		"--mqtt", "mqtt://"+brokerUser+"@"+b.addr, "--mqtt-password-file", pw, "--mqtt-prefix", "slidestream/outage")
+	w := subscribe(t, b, "slidestream/outage/#")
+	w.wait(t, "slidestream/outage/frame/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"showing":"`)) })
+	stream := openStream(t, ts.url+"/slideshow")
+	defer stream.close()
+	stream.next()
+	b.stop()
+	start := time.Now()
+	changes := 0
+	var last []byte
+	for time.Since(start) < 10*time.Second {
+		f := stream.next()
+		if !bytes.Equal(f, last) {
+			changes++
+			last = f
+		}
+	}
+	if changes < 7 {
+		t.Errorf("%d slide changes in 10 s with the broker down; want about 10", changes)
+	}
+	b.start(t)
+	// Back: the retained state is published again, and agrees with the
+	// server (the retry waits are at most 30 s).
+	var api web.StateReport
+	var s mqttState
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		w.mu.Lock()
+		raw := w.last["slidestream/outage/frame/state"]
+		w.mu.Unlock()
+		getJSON(t, ts.url+"/api/state", &api)
+		if json.Unmarshal(raw, &s) == nil && s.Showing == api.Showing && time.Since(start) > 10*time.Second {
+			w.mu.Lock()
+			delete(w.last, "slidestream/outage/frame/state")
+			w.mu.Unlock()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("45 s after the broker came back the state is %q, the server shows %q", s.Showing, api.Showing)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.wait(t, "slidestream/outage/availability", 5*time.Second, func(b []byte) bool { return string(b) == "online" })
+}
+
+func mustHostname(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func portOf(u string) string {
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
+	return port
+}
