@@ -174,7 +174,7 @@ func (b *Bridge) Run(ctx context.Context) {
 	<-ctx.Done()
 	wg.Wait()
 	if b.client.IsConnected() {
-		t := b.client.Publish(b.topic("availability"), 1, true, "offline")
+		t := b.client.Publish(b.topic("availability"), 0, true, "offline")
 		t.WaitTimeout(time.Second)
 	}
 	b.client.Disconnect(250)
@@ -185,7 +185,7 @@ func (b *Bridge) Run(ctx context.Context) {
 // them).
 func (b *Bridge) connected(c mqtt.Client) {
 	b.log.Info("MQTT connected", "broker", redact(b.o.Broker), "prefix", b.o.Prefix)
-	c.Publish(b.topic("availability"), 1, true, "online")
+	c.Publish(b.topic("availability"), 0, true, "online")
 	b.publishDiscovery()
 	b.mu.Lock()
 	states := make(map[string]web.StateReport, len(b.states))
@@ -293,6 +293,10 @@ type state struct {
 
 // publishState publishes a channel's state, retained, without waiting:
 // with no connection it is dropped, and published again on connecting.
+// Everything is published at QoS 0: what a dropped connection loses is
+// published again on reconnecting anyway, and paho (v1.5.1) re-sends
+// stored QoS 1 messages on reconnecting while its writer may still be
+// sending them, a data race the race detector reports.
 func (b *Bridge) publishState(c Channel, st web.StateReport) {
 	q := url.Values{}
 	for k, v := range c.Query {
@@ -315,7 +319,7 @@ func (b *Bridge) publishState(c Channel, st web.StateReport) {
 	if same || !b.client.IsConnectionOpen() {
 		return
 	}
-	b.client.Publish(b.topic(c.ID, "state"), 1, true, p)
+	b.client.Publish(b.topic(c.ID, "state"), 0, true, p)
 	b.mu.Lock()
 	b.sent[c.ID] = string(key)
 	b.mu.Unlock()
@@ -324,7 +328,7 @@ func (b *Bridge) publishState(c Channel, st web.StateReport) {
 // publishDiscovery announces the device and its entities.
 func (b *Bridge) publishDiscovery() {
 	p, _ := json.Marshal(b.discovery())
-	b.client.Publish(b.o.DiscoveryPrefix+"/device/"+b.o.NodeID+"/config", 1, true, p)
+	b.client.Publish(b.o.DiscoveryPrefix+"/device/"+b.o.NodeID+"/config", 0, true, p)
 }
 
 // redact is a broker URL without its password, for the log.
