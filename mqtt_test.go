@@ -154,6 +154,7 @@ type mqttState struct {
 	Index    int    `json:"index"`
 	Count    int    `json:"count"`
 	Paused   bool   `json:"paused"`
+	Asleep   bool   `json:"asleep"`
 	Reason   string `json:"reason"`
 	ImageURL string `json:"image_url"`
 }
@@ -209,7 +210,7 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 		}
 	}
 	// The default channel and the screen: two of each.
-	if platforms["button"] != 4 || platforms["switch"] != 2 || platforms["sensor"] != 2 || platforms["image"] != 2 {
+	if platforms["button"] != 4 || platforms["switch"] != 4 || platforms["sensor"] != 2 || platforms["image"] != 2 {
 		t.Errorf("entities by platform: %v", platforms)
 	}
 	if strings.Contains(string(raw), brokerPassword) || strings.Contains(ts.logs.String(), brokerPassword) {
@@ -273,6 +274,30 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 	}
 	if !refused {
 		t.Error("a prev with nothing before it was not answered as a refusal in the state")
+	}
+	// The asleep switch blacks the stream out, and wakes it.
+	brightness := func() float64 {
+		m := snapshotImage(t, ts.url+"/snapshot")
+		var sum float64
+		b := m.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := m.At(x, y).RGBA()
+				sum += float64(r>>8+g>>8+bl>>8) / 3
+			}
+		}
+		return sum / float64(b.Dx()*b.Dy())
+	}
+	lit := brightness()
+	publish(t, b, "slidestream/test/frame/asleep/set", "ON")
+	state(func(s mqttState) bool { return s.Asleep })
+	if dark := brightness(); dark > 4 || lit < dark+10 {
+		t.Errorf("asleep: the snapshot's mean level is %.1f (awake %.1f); want black", dark, lit)
+	}
+	publish(t, b, "slidestream/test/frame/asleep/set", "OFF")
+	state(func(s mqttState) bool { return !s.Asleep && s.Showing != "none" })
+	if woke := brightness(); woke < 10 {
+		t.Errorf("woken: the snapshot's mean level is %.1f; want the picture", woke)
 	}
 	// A screen's commands move the screen's channel.
 	publish(t, b, "slidestream/test/screen_hall/next/set", "PRESS")

@@ -201,7 +201,7 @@ func (b *Bridge) connected(c mqtt.Client) {
 	}
 	subs := map[string]byte{b.o.DiscoveryPrefix + "/status": 1}
 	for _, ch := range b.o.Channels {
-		for _, t := range []string{"next", "prev", "paused"} {
+		for _, t := range []string{"next", "prev", "paused", "asleep"} {
 			subs[b.topic(ch.ID, t, "set")] = 1
 		}
 	}
@@ -243,6 +243,10 @@ func (b *Bridge) message(_ mqtt.Client, m mqtt.Message) {
 		op = "pause"
 	case parts[1] == "paused" && payload == "OFF":
 		op = "resume"
+	case parts[1] == "asleep" && payload == "ON":
+		op = "sleep"
+	case parts[1] == "asleep" && payload == "OFF":
+		op = "wake"
 	default:
 		b.malformed(topic, payload)
 		return

@@ -32,8 +32,9 @@ func (b *Bridge) discovery() map[string]any {
 			"value_template": "{{ 'ON' if value_json.paused else 'OFF' }}", "payload_on": "ON", "payload_off": "OFF",
 		}
 		cmps[id+"_asleep"] = map[string]any{
-			"p": "binary_sensor", "unique_id": id + "_asleep", "name": name("asleep"), "icon": "mdi:sleep",
-			"state_topic": state, "value_template": "{{ 'ON' if value_json.asleep else 'OFF' }}",
+			"p": "switch", "unique_id": id + "_asleep", "name": name("asleep"), "icon": "mdi:sleep",
+			"command_topic": b.topic(c.ID, "asleep", "set"), "state_topic": state,
+			"value_template": "{{ 'ON' if value_json.asleep else 'OFF' }}", "payload_on": "ON", "payload_off": "OFF",
 		}
 		cmps[id+"_showing"] = map[string]any{
 			"p": "sensor", "unique_id": id + "_showing", "name": name("showing"), "icon": "mdi:image",

@@ -14,13 +14,15 @@ const (
 	OpPrev             // go back to the slide shown before this one
 	OpPause            // stop the clock: the slide on screen stays
 	OpResume           // start the clock again
+	OpSleep            // black out the screens now, until OpWake
+	OpWake             // wake the screens, through the sleep hours if need be
 )
 
 // Errors of Control.
 var (
 	// ErrNothingBefore: there is no slide to go back to.
 	ErrNothingBefore = errors.New("no slide was shown before this one")
-	// ErrAsleep: next and previous do nothing during the sleep hours.
+	// ErrAsleep: next and previous do nothing while asleep.
 	ErrAsleep = errors.New("the slideshow is sleeping")
 )
 

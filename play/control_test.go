@@ -162,3 +162,43 @@ func (g *gatedRenderer) Render(ctx context.Context, p Picture, width int) ([]byt
 	}
 	return g.fakeRenderer.Render(ctx, p, width)
 }
+
+// Sleep by command blacks the screens out at once and renders nothing
+// until woken; woken during the sleep hours, the slideshow stays awake
+// through them.
+func TestTimelineSleepsAndWakesByCommand(t *testing.T) {
+	r := newRenderer()
+	tl := NewTimeline(newSource("a", "b"), r, TimelineOptions{Interval: time.Hour, Width: 64})
+	run(t, tl)
+	waitFor(t, tl, "a slide", func(st *State) bool { return st.Slide != nil })
+	if err := control(t, tl, OpSleep); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := tl.State(); !st.Asleep || st.Slide != nil || !st.Wake.IsZero() {
+		t.Errorf("after sleep: asleep %v, slide %v, wake %v", st.Asleep, st.Slide, st.Wake)
+	}
+	if err := control(t, tl, OpNext); !errors.Is(err, ErrAsleep) {
+		t.Errorf("next while asleep by command: %v; want ErrAsleep", err)
+	}
+	if err := control(t, tl, OpWake); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tl, "a slide after waking", func(st *State) bool { return st.Slide != nil && !st.Asleep })
+
+	sleep, _ := ParseSleep("22:00-06:00")
+	night := time.Date(2026, 1, 10, 23, 0, 0, 0, time.UTC)
+	tl = NewTimeline(newSource("a", "b"), newRenderer(), TimelineOptions{Interval: time.Hour, Width: 64, Sleep: sleep,
+		Now: func() time.Time { return night }})
+	run(t, tl)
+	waitFor(t, tl, "asleep by the hours", func(st *State) bool { return st.Asleep })
+	if err := control(t, tl, OpWake); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tl, "awake in the hours", func(st *State) bool { return st.Slide != nil && !st.Asleep })
+	if err := control(t, tl, OpNext); err != nil {
+		t.Errorf("next, woken in the hours: %v", err)
+	}
+	if st, _ := tl.State(); st.Asleep {
+		t.Error("asleep again before the hours ended")
+	}
+}

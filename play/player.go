@@ -22,7 +22,40 @@ type player struct {
 	dark      bool // p.cur was shown before the sleep hours: no fade from it
 	// wake is the listing's change channel.
 	wake <-chan struct{}
+	// forced is a sleep or a waking by command: 1 asleep until woken, -1
+	// awake through the sleep hours under way, 0 as the hours say.
+	forced int8
 }
+
+// asleep says whether the timeline sleeps now, and until when (zero when
+// only a command wakes it): by command, else by the sleep hours.
+func (t *Timeline) asleep(p *player) (bool, time.Time) {
+	hours, until := t.sleep.At(t.now())
+	switch {
+	case p.forced > 0:
+		return true, time.Time{}
+	case p.forced < 0 && hours:
+		return false, time.Time{}
+	case p.forced < 0:
+		p.forced = 0 // the hours it was woken in are over
+	}
+	return hours, until
+}
+
+// sleepNow takes OpSleep while awake: the screens go black at once, and
+// stay so until OpWake. It reports whether c was OpSleep, answered.
+func (t *Timeline) sleepNow(p *player, c command) bool {
+	if c.op != OpSleep {
+		return false
+	}
+	p.forced, p.next = 1, nil
+	t.publish(&State{Asleep: true, Paused: p.paused, Reason: sleptReason})
+	c.done <- nil
+	return true
+}
+
+// sleptReason is the reason shown while asleep by command.
+const sleptReason = "sleeping until woken"
 
 // due is when p.cur gives way; zero while paused.
 func (p *player) due(interval time.Duration) time.Time {
@@ -44,7 +77,7 @@ func (t *Timeline) Run(ctx context.Context) {
 	}
 	p := &player{}
 	for ctx.Err() == nil {
-		if asleep, until := t.sleep.At(t.now()); asleep {
+		if asleep, until := t.asleep(p); asleep {
 			t.sleepUntil(ctx, p, until)
 			if p.cur != nil {
 				// On waking the slide after the last one shown comes
@@ -98,6 +131,9 @@ func (t *Timeline) restAfterPass(ctx context.Context, p *player) {
 		case <-wake:
 			return
 		case c := <-t.ctl:
+			if t.sleepNow(p, c) {
+				return
+			}
 			p.pauseOrNot(c.op, nil)
 			t.publish(&State{Slide: p.cur, Paused: p.paused})
 			c.done <- nil
@@ -137,7 +173,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			p.next = nil
 			return
 		case <-t.clockCheck(sleepAt):
-			if asleep, _ := t.sleep.At(t.now()); asleep {
+			if asleep, _ := t.asleep(p); asleep {
 				return
 			}
 		case <-timer.C:
@@ -149,7 +185,12 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			t.advance(p, shownAt)
 			return
 		case c := <-t.ctl:
+			if t.sleepNow(p, c) {
+				return
+			}
 			switch c.op {
+			case OpWake:
+				c.done <- nil // awake already
 			case OpNext:
 				t.advance(p, time.Now())
 				c.done <- nil
@@ -247,10 +288,13 @@ func (t *Timeline) idle(ctx context.Context, p *player, reason string) {
 		case <-p.wake:
 			return
 		case <-t.clockCheck(sleepAt):
-			if asleep, _ := t.sleep.At(t.now()); asleep {
+			if asleep, _ := t.asleep(p); asleep {
 				return
 			}
 		case c := <-t.ctl:
+			if t.sleepNow(p, c) {
+				return
+			}
 			err := p.pauseOrNot(c.op, nil)
 			t.publish(&State{Reason: reason, Paused: p.paused})
 			c.done <- err
@@ -258,21 +302,33 @@ func (t *Timeline) idle(ctx context.Context, p *player, reason string) {
 	}
 }
 
-// sleepUntil shows the sleep state until the sleep hours end, answering
-// commands meanwhile: pause and resume are remembered for the morning.
+// sleepUntil shows the sleep state until the sleep hours end (until is
+// zero when only OpWake ends it), answering commands meanwhile: pause and
+// resume are remembered for the morning, and OpWake wakes the screens,
+// through the hours under way if need be.
 func (t *Timeline) sleepUntil(ctx context.Context, p *player, until time.Time) {
 	p.next = nil
 	publish := func() {
-		t.publish(&State{Asleep: true, Wake: until, Paused: p.paused, Reason: "sleeping until " + until.Format("15:04")})
+		reason := sleptReason
+		if !until.IsZero() {
+			reason = "sleeping until " + until.Format("15:04")
+		}
+		t.publish(&State{Asleep: true, Wake: until, Paused: p.paused, Reason: reason})
 	}
 	publish()
-	t.log.Info("sleeping", "until", until.Format("15:04"))
+	t.log.Info("sleeping", "until", until.Format("15:04"), "by_command", until.IsZero())
 	for {
+		// Asleep by command, the clock is looked at once a minute
+		// (clockCheck), not at a zero time over and over.
+		check := until
+		if check.IsZero() {
+			check = t.now().Add(time.Minute)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.clockCheck(until):
-			asleep, u := t.sleep.At(t.now())
+		case <-t.clockCheck(check):
+			asleep, u := t.asleep(p)
 			if !asleep {
 				t.log.Info("waking up")
 				return
@@ -282,6 +338,22 @@ func (t *Timeline) sleepUntil(ctx context.Context, p *player, until time.Time) {
 				publish()
 			}
 		case c := <-t.ctl:
+			switch c.op {
+			case OpWake:
+				p.forced = 0
+				if hours, _ := t.sleep.At(t.now()); hours {
+					p.forced = -1
+				}
+				t.log.Info("woken by command")
+				t.publish(&State{Paused: p.paused, Reason: "waking up"})
+				c.done <- nil
+				return
+			case OpSleep:
+				p.forced, until = 1, time.Time{}
+				publish()
+				c.done <- nil
+				continue
+			}
 			err := p.pauseOrNot(c.op, ErrAsleep)
 			publish()
 			c.done <- err // after the change is published, as in play

@@ -58,7 +58,8 @@ type ChannelReport struct {
 }
 
 // ops are the commands by the last element of their path.
-var ops = map[string]play.Op{"next": play.OpNext, "prev": play.OpPrev, "pause": play.OpPause, "resume": play.OpResume}
+var ops = map[string]play.Op{"next": play.OpNext, "prev": play.OpPrev, "pause": play.OpPause, "resume": play.OpResume,
+	"sleep": play.OpSleep, "wake": play.OpWake}
 
 // commandWait bounds how long a command waits for its change to show: the
 // slide to go back to may need rendering, or the timeline may be busy
@@ -68,7 +69,7 @@ const commandWait = 30 * time.Second
 func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
 	op, ok := ops[r.PathValue("op")]
 	if !ok {
-		http.Error(w, "no such command: want next, prev, pause or resume", http.StatusNotFound)
+		http.Error(w, "no such command: want next, prev, pause, resume, sleep or wake", http.StatusNotFound)
 		return
 	}
 	tl, c, leave := h.channel(w, r)
@@ -125,6 +126,7 @@ func (h *Handler) stateReport(tl *play.Timeline, c play.Channel) StateReport {
 	now := time.Now()
 	seconds := func(d time.Duration) float64 { return math.Round(max(d, 0).Seconds()*10) / 10 }
 	switch {
+	case st.Asleep && st.Wake.IsZero(): // asleep until woken
 	case st.Asleep:
 		r.Wake = &st.Wake
 		r.SecondsToNext = seconds(st.Wake.Sub(tl.Now()))
@@ -256,7 +258,7 @@ func (h *Handler) publicQuery(q url.Values) (url.Values, error) {
 func (h *Handler) Command(ctx context.Context, q url.Values, op, client string) (StateReport, error) {
 	o, ok := ops[op]
 	if !ok {
-		return StateReport{}, fmt.Errorf("no such command %q: want next, prev, pause or resume", op)
+		return StateReport{}, fmt.Errorf("no such command %q: want next, prev, pause, resume, sleep or wake", op)
 	}
 	q, err := h.publicQuery(q)
 	if err != nil {

@@ -258,6 +258,8 @@ func noticeTag(st *play.State, view image.Point, spec encode.StillSpec) uint64 {
 func secondsToChange(tl *play.Timeline, st *play.State) int {
 	var d time.Duration
 	switch {
+	case st.Asleep && st.Wake.IsZero(): // asleep until woken
+		d = time.Minute
 	case st.Asleep:
 		d = st.Wake.Sub(tl.Now())
 	case st.Paused || st.NextAt.IsZero():
