@@ -611,7 +611,7 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	if s.cfg.screens != "" {
 		bg.Go(func() {
-			if err := screens.Watch(streams, s.cfg.screens, s.screensRead, s.loadScreens, s.log); err != nil {
+			if err := screens.Watch(streams, s.cfg.screens, s.screensRead, s.reloadScreens, s.log); err != nil {
 				s.log.Error("cannot watch the screens file; it is read again on SIGHUP only", "err", err)
 			}
 		})
@@ -682,7 +682,7 @@ func (s *server) reloadOnHangup(ctx context.Context) {
 		if s.cfg.screens != "" {
 			b, err := screens.Read(s.cfg.screens)
 			if err == nil {
-				err = s.loadScreens(b)
+				err = s.reloadScreens(b)
 			}
 			if err != nil {
 				s.log.Error("cannot read the screens file; keeping the last good one", "file", s.cfg.screens, "err", err)

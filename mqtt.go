@@ -83,11 +83,18 @@ func (m *mqttConfig) bridge(h *web.Handler, addr net.Addr, log *slog.Logger) (*h
 		}
 		o.TLS = &tls.Config{RootCAs: pool}
 	}
-	o.Channels = []homeassistant.Channel{{ID: "frame", Query: url.Values{}}}
-	for _, name := range h.ScreenNames() {
-		o.Channels = append(o.Channels, homeassistant.Channel{ID: "screen_" + nodeID(name), Name: name, Query: url.Values{"screen": {name}}})
-	}
+	o.Channels = mqttChannels(h)
 	return homeassistant.New(h, o)
+}
+
+// mqttChannels are the channels shown in Home Assistant: the default one,
+// and each screen.
+func mqttChannels(h *web.Handler) []homeassistant.Channel {
+	chans := []homeassistant.Channel{{ID: "frame", Query: url.Values{}}}
+	for _, name := range h.ScreenNames() {
+		chans = append(chans, homeassistant.Channel{ID: "screen_" + nodeID(name), Name: name, Query: url.Values{"screen": {name}}})
+	}
+	return chans
 }
 
 // nodeID is s as Home Assistant takes a node or object ID: letters,

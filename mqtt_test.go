@@ -389,3 +389,38 @@ func portOf(u string) string {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
 	return port
 }
+
+// A screen added to the screens file appears in Home Assistant while the
+// frame runs, and one taken out is removed (its entities named with their
+// platform alone, its retained state cleared).
+func TestHomeAssistantFollowsTheScreensFile(t *testing.T) {
+	b := startBroker(t)
+	dir := t.TempDir()
+	for i, c := range palette(3) {
+		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
+	}
+	screens := filepath.Join(t.TempDir(), "screens.toml")
+	os.WriteFile(screens, []byte("[screen.hall]\nwidth = 32\n"), 0o644)
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(brokerPassword+"\n"), 0o600)
+	w := subscribe(t, b, "#")
+	ts := startServer(t, "--dir", dir, "--interval", "1h", "--width", "64", "--screens", screens,
+		"--mqtt", "mqtt://"+brokerUser+"@"+b.addr, "--mqtt-password-file", pw, "--mqtt-prefix", "slidestream/s")
+	config := "homeassistant/device/" + nodeID(mustHostname(t)+"-"+portOf(ts.url)) + "/config"
+	w.wait(t, "slidestream/s/screen_hall/state", 10*time.Second, func(b []byte) bool { return len(b) > 0 })
+	os.WriteFile(screens, []byte("[screen.kitchen]\nwidth = 48\n"), 0o644)
+	var disc struct {
+		Cmps map[string]map[string]any `json:"cmps"`
+	}
+	w.wait(t, config, 10*time.Second, func(raw []byte) bool {
+		return json.Unmarshal(raw, &disc) == nil && disc.Cmps[nodeID(mustHostname(t)+"-"+portOf(ts.url))+"_screen_kitchen_next"] != nil
+	})
+	node := nodeID(mustHostname(t) + "-" + portOf(ts.url))
+	if gone := disc.Cmps[node+"_screen_hall_next"]; len(gone) != 1 || gone["p"] != "button" {
+		t.Errorf("the removed screen's button in the discovery: %v; want its platform alone", gone)
+	}
+	w.wait(t, "slidestream/s/screen_hall/state", 10*time.Second, func(b []byte) bool { return len(b) == 0 })
+	w.wait(t, "slidestream/s/screen_kitchen/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"index":1`)) })
+	publish(t, b, "slidestream/s/screen_kitchen/next/set", "PRESS")
+	w.wait(t, "slidestream/s/screen_kitchen/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"index":2`)) })
+}

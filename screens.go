@@ -245,6 +245,18 @@ func (s *server) loadScreens(b []byte) error {
 	return nil
 }
 
+// reloadScreens serves a screens file read again, and shows its screens
+// in Home Assistant.
+func (s *server) reloadScreens(b []byte) error {
+	if err := s.loadScreens(b); err != nil {
+		return err
+	}
+	if s.mqtt != nil {
+		s.mqtt.SetChannels(mqttChannels(s.handler))
+	}
+	return nil
+}
+
 // Screen answers for a screen name (web.Screens).
 func (s *server) Screen(name string) (url.Values, string, bool) {
 	s.screens.mu.RLock()

@@ -80,10 +80,16 @@ type Bridge struct {
 	client mqtt.Client
 	log    *slog.Logger
 
-	mu     sync.Mutex                 // protects the fields below
-	states map[string]web.StateReport // the last state of each channel
-	sent   map[string]string          // the last state published, by channel
-	warned map[string]bool            // topics whose bad payloads were logged
+	mu    sync.Mutex // protects the fields below
+	chans []Channel  // the channels shown, o.Channels at first
+	// follow, while Run runs, starts following a channel and returns
+	// what stops it; following holds the stops by channel ID.
+	follow    func(Channel) context.CancelFunc
+	following map[string]context.CancelFunc
+	gone      []string                   // IDs of channels no longer shown, for the next discovery
+	states    map[string]web.StateReport // the last state of each channel
+	sent      map[string]string          // the last state published, by channel
+	warned    map[string]bool            // topics whose bad payloads were logged
 }
 
 // New returns a bridge to o.Broker, not yet connected.
@@ -98,7 +104,8 @@ func New(server Channels, o Options) (*Bridge, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bridge{o: o, server: server, log: o.Log, states: map[string]web.StateReport{}, sent: map[string]string{}, warned: map[string]bool{}}
+	b := &Bridge{o: o, server: server, log: o.Log, states: map[string]web.StateReport{}, sent: map[string]string{}, warned: map[string]bool{},
+		chans: o.Channels, following: map[string]context.CancelFunc{}}
 	host := u.Host
 	if u.Port() == "" {
 		if u.Scheme == "mqtts" {
@@ -158,9 +165,11 @@ func (b *Bridge) topic(parts ...string) string {
 func (b *Bridge) Run(ctx context.Context) {
 	b.client.Connect() // retries in the background until it connects
 	var wg sync.WaitGroup
-	for _, c := range b.o.Channels {
+	b.mu.Lock()
+	b.follow = func(c Channel) context.CancelFunc {
+		fctx, stop := context.WithCancel(ctx)
 		wg.Go(func() {
-			err := b.server.Follow(ctx, c.Query, "mqtt", func(st web.StateReport) {
+			err := b.server.Follow(fctx, c.Query, "mqtt", func(st web.StateReport) {
 				b.mu.Lock()
 				b.states[c.ID] = st
 				b.mu.Unlock()
@@ -170,14 +179,78 @@ func (b *Bridge) Run(ctx context.Context) {
 				b.log.Error("MQTT cannot follow a channel", "channel", c.ID, "err", err)
 			}
 		})
+		return stop
 	}
+	for _, c := range b.chans {
+		b.following[c.ID] = b.follow(c)
+	}
+	b.mu.Unlock()
 	<-ctx.Done()
+	b.mu.Lock()
+	b.follow = nil
+	b.mu.Unlock()
 	wg.Wait()
 	if b.client.IsConnected() {
 		t := b.client.Publish(b.topic("availability"), 0, true, "offline")
 		t.WaitTimeout(time.Second)
 	}
 	b.client.Disconnect(250)
+}
+
+// SetChannels changes the channels shown (the screens file changed): new
+// ones are followed and announced, gone ones are removed from Home
+// Assistant and their retained state cleared.
+func (b *Bridge) SetChannels(chans []Channel) {
+	b.mu.Lock()
+	old := map[string]bool{}
+	for _, c := range b.chans {
+		old[c.ID] = true
+	}
+	now := map[string]bool{}
+	var added []Channel
+	for _, c := range chans {
+		now[c.ID] = true
+		if !old[c.ID] {
+			added = append(added, c)
+		}
+	}
+	var removed []string
+	for id := range old {
+		if !now[id] {
+			removed = append(removed, id)
+			if stop := b.following[id]; stop != nil {
+				stop()
+				delete(b.following, id)
+			}
+			delete(b.states, id)
+			delete(b.sent, id)
+		}
+	}
+	b.chans, b.gone = chans, append(b.gone, removed...)
+	if len(b.gone) > 256 {
+		b.gone = b.gone[len(b.gone)-256:]
+	}
+	if b.follow != nil {
+		for _, c := range added {
+			b.following[c.ID] = b.follow(c)
+		}
+	}
+	b.mu.Unlock()
+	if len(added) == 0 && len(removed) == 0 || !b.client.IsConnectionOpen() {
+		return
+	}
+	for _, id := range removed {
+		b.client.Publish(b.topic(id, "state"), 0, true, []byte{})
+	}
+	b.publishDiscovery()
+	b.subscribe(b.client, added)
+}
+
+// channels is the channels shown now.
+func (b *Bridge) channels() []Channel {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.chans
 }
 
 // connected (re)announces the frame: online, the discovery, every
@@ -194,13 +267,23 @@ func (b *Bridge) connected(c mqtt.Client) {
 	}
 	clear(b.sent) // the broker may have restarted without its retained state
 	b.mu.Unlock()
-	for _, ch := range b.o.Channels {
+	chans := b.channels()
+	for _, ch := range chans {
 		if st, ok := states[ch.ID]; ok {
 			b.publishState(ch, st)
 		}
 	}
-	subs := map[string]byte{b.o.DiscoveryPrefix + "/status": 1}
-	for _, ch := range b.o.Channels {
+	c.Subscribe(b.o.DiscoveryPrefix+"/status", 1, b.message)
+	b.subscribe(c, chans)
+}
+
+// subscribe takes the command topics of chans.
+func (b *Bridge) subscribe(c mqtt.Client, chans []Channel) {
+	if len(chans) == 0 {
+		return
+	}
+	subs := map[string]byte{}
+	for _, ch := range chans {
 		for _, t := range []string{"next", "prev", "paused", "asleep"} {
 			subs[b.topic(ch.ID, t, "set")] = 1
 		}
@@ -227,9 +310,9 @@ func (b *Bridge) message(_ mqtt.Client, m mqtt.Message) {
 		return
 	}
 	var ch *Channel
-	for i := range b.o.Channels {
-		if b.o.Channels[i].ID == parts[0] {
-			ch = &b.o.Channels[i]
+	for _, c := range b.channels() {
+		if c.ID == parts[0] {
+			ch = &c
 		}
 	}
 	if ch == nil {

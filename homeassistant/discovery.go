@@ -9,7 +9,18 @@ package homeassistant
 // discovery is the device's discovery payload.
 func (b *Bridge) discovery() map[string]any {
 	cmps := map[string]any{}
-	for _, c := range b.o.Channels {
+	b.mu.Lock()
+	chans, gone := b.chans, b.gone
+	b.mu.Unlock()
+	// A channel no longer shown: its entities, each named with its
+	// platform alone, which Home Assistant takes as their removal.
+	platforms := map[string]string{"next": "button", "prev": "button", "paused": "switch", "asleep": "switch", "showing": "sensor", "image": "image"}
+	for _, id := range gone {
+		for e, p := range platforms {
+			cmps[b.o.NodeID+"_"+id+"_"+e] = map[string]any{"p": p}
+		}
+	}
+	for _, c := range chans {
 		state := b.topic(c.ID, "state")
 		name := func(s string) string {
 			if c.Name == "" {
