@@ -7,13 +7,11 @@
 package screens
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
+	"slidestream/internal/tomlfile"
 )
 
 // Screen is one screen as the file gives it. A nil or zero field is
@@ -73,23 +71,7 @@ func Parse(b []byte, check func(Named) error) ([]Named, error) {
 		return nil, fmt.Errorf("over %d bytes", MaxFileSize)
 	}
 	var f file
-	dec := toml.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		var de *toml.DecodeError
-		var strict *toml.StrictMissingError
-		switch {
-		case errors.As(err, &strict):
-			var keys []string
-			for _, e := range strict.Errors {
-				row, _ := e.Position()
-				keys = append(keys, fmt.Sprintf("%s (line %d)", strings.Join(e.Key(), "."), row))
-			}
-			return nil, fmt.Errorf("unknown keys: %s", strings.Join(keys, ", "))
-		case errors.As(err, &de):
-			row, col := de.Position()
-			return nil, fmt.Errorf("line %d, column %d: %s", row, col, de.Error())
-		}
+	if err := tomlfile.Decode(b, &f); err != nil {
 		return nil, err
 	}
 	if len(f.Screen) > MaxScreens {

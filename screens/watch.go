@@ -3,38 +3,19 @@ package screens
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"slidestream/internal/tomlfile"
 )
 
 // Read reads the file at path, bounded before it is parsed.
 func Read(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: over %d bytes", path, MaxFileSize)
-	}
-	return b, nil
+	b, _, err := tomlfile.Read(path, MaxFileSize)
+	return b, err
 }
 
 // settle is how long the file must be quiet before it is read again: an

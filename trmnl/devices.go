@@ -10,8 +10,6 @@
 package trmnl
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"net/url"
@@ -19,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
+	"slidestream/internal/tomlfile"
 )
 
 // Device is one device as the devices file lists it. Unset fields take
@@ -145,23 +143,7 @@ func Parse(b []byte, check func(url.Values) error) ([]Device, error) {
 		return nil, fmt.Errorf("over %d bytes", MaxFileSize)
 	}
 	var f file
-	dec := toml.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		var de *toml.DecodeError
-		var strict *toml.StrictMissingError
-		switch {
-		case errors.As(err, &strict):
-			var keys []string
-			for _, e := range strict.Errors {
-				row, _ := e.Position()
-				keys = append(keys, fmt.Sprintf("%s (line %d)", strings.Join(e.Key(), "."), row))
-			}
-			return nil, fmt.Errorf("unknown keys: %s", strings.Join(keys, ", "))
-		case errors.As(err, &de):
-			row, col := de.Position()
-			return nil, fmt.Errorf("line %d, column %d: %s", row, col, de.Error())
-		}
+	if err := tomlfile.Decode(b, &f); err != nil {
 		return nil, err
 	}
 	if len(f.Device) > MaxDevices {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"image"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"slidestream/internal/tomlfile"
 )
 
 // Registry is the devices of a devices file, read again when the file
@@ -29,8 +30,8 @@ type Registry struct {
 	byKey   map[string]*entry
 	byMAC   map[string]*entry
 	list    []*entry
-	stamp   stamp     // of the file last read, good or bad
-	looked  time.Time // when the file was last looked at
+	stamp   tomlfile.Stamp // of the file last read, good or bad
+	looked  time.Time      // when the file was last looked at
 }
 
 // entry is a device and what is known of it while it is listed.
@@ -62,11 +63,6 @@ type Seen struct {
 	Panel    image.Point `json:"-"`
 	Filename string      `json:"filename,omitempty"`
 	Refresh  int         `json:"refresh_rate,omitempty"`
-}
-
-type stamp struct {
-	size int64
-	mod  time.Time
 }
 
 // lookEvery is how often, at most, the file is looked at for changes.
@@ -124,21 +120,8 @@ func (r *Registry) load() error {
 }
 
 // read reads and parses the file, bounded before it is parsed.
-func (r *Registry) read() (stamp, []Device, error) {
-	f, err := os.Open(r.path)
-	if err != nil {
-		return stamp{}, nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return stamp{}, nil, err
-	}
-	st := stamp{fi.Size(), fi.ModTime()}
-	if !fi.Mode().IsRegular() {
-		return st, nil, fmt.Errorf("%s: not a regular file", r.path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+func (r *Registry) read() (tomlfile.Stamp, []Device, error) {
+	b, st, err := tomlfile.Read(r.path, MaxFileSize)
 	if err != nil {
 		return st, nil, err
 	}
@@ -157,7 +140,7 @@ func (r *Registry) lookForChanges() {
 	}
 	r.looked = time.Now()
 	fi, err := os.Stat(r.path)
-	if err == nil && (stamp{fi.Size(), fi.ModTime()}) == r.stamp {
+	if err == nil && (tomlfile.Stamp{Size: fi.Size(), Mod: fi.ModTime()}) == r.stamp {
 		return
 	}
 	r.reload()
