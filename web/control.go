@@ -77,9 +77,7 @@ func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer leave()
-	ctx, cancel := context.WithTimeout(r.Context(), commandWait)
-	defer cancel()
-	err := tl.Control(ctx, op)
+	err := h.control(r.Context(), tl, c, r.PathValue("op"), op, r.RemoteAddr)
 	switch {
 	case errors.Is(err, play.ErrNothingBefore), errors.Is(err, play.ErrAsleep):
 		http.Error(w, err.Error(), http.StatusConflict)
@@ -90,8 +88,20 @@ func (h *Handler) serveCommand(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		return // the client left
 	}
-	h.log.Info("remote control", "command", r.PathValue("op"), "channel", c.String())
-	writeJSON(w, h.channelReport(r, tl, c))
+	writeJSON(w, h.namedReport(r.URL.Query(), tl, c))
+}
+
+// control runs op (named name) on tl, channel c's timeline, for by,
+// waiting at most commandWait for its change to show, and logs it: the
+// one path of every transport's commands.
+func (h *Handler) control(ctx context.Context, tl *play.Timeline, c play.Channel, name string, op play.Op, by string) error {
+	ctx, cancel := context.WithTimeout(ctx, commandWait)
+	defer cancel()
+	if err := tl.Control(ctx, op); err != nil {
+		return err
+	}
+	h.log.Info("remote control", "command", name, "channel", c.String(), "by", by)
+	return nil
 }
 
 func (h *Handler) serveState(w http.ResponseWriter, r *http.Request) {
@@ -100,16 +110,7 @@ func (h *Handler) serveState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer leave()
-	writeJSON(w, h.channelReport(r, tl, c))
-}
-
-// channelReport is the state report of a request's channel, naming its screen.
-func (h *Handler) channelReport(r *http.Request, tl *play.Timeline, c play.Channel) StateReport {
-	rep := h.stateReport(tl, c)
-	if ref, ok := screenOf(r); ok {
-		rep.Channel.Screen = ref.name
-	}
-	return rep
+	writeJSON(w, h.namedReport(r.URL.Query(), tl, c))
 }
 
 // stateReport describes what tl shows now.
@@ -269,13 +270,8 @@ func (h *Handler) Command(ctx context.Context, q url.Values, op, client string) 
 		return StateReport{}, err
 	}
 	defer release()
-	ctx, cancel := context.WithTimeout(ctx, commandWait)
-	defer cancel()
-	if err := tl.Control(ctx, o); err != nil {
-		return h.namedReport(q, tl, c), err
-	}
-	h.log.Info("remote control", "command", op, "channel", c.String(), "by", client)
-	return h.namedReport(q, tl, c), nil
+	err = h.control(ctx, tl, c, op, o, client)
+	return h.namedReport(q, tl, c), err
 }
 
 // Follow calls each with the state of the channel q names now and at
@@ -301,7 +297,8 @@ func (h *Handler) Follow(ctx context.Context, q url.Values, client string, each 
 	}
 }
 
-// namedReport is the state report of c, naming the screen q asks for.
+// namedReport is the state report of c, naming the screen q asks for (a
+// request's query names it once resolved).
 func (h *Handler) namedReport(q url.Values, tl *play.Timeline, c play.Channel) StateReport {
 	rep := h.stateReport(tl, c)
 	rep.Channel.Screen = q.Get("screen")

@@ -65,6 +65,13 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) *http.Request 
 		}
 		path, viaPath = "/"+sub, true
 	}
+	// Most requests name no screen: they are passed on without parsing
+	// their query here (a streaming client asks once, a snapshot poller
+	// often).
+	raw := r.URL.RawQuery
+	if !viaPath && !strings.Contains(raw, "screen") && !strings.Contains(raw, lookParam) {
+		return r
+	}
 	q := r.URL.Query()
 	if !viaPath && !q.Has("screen") && !q.Has(lookParam) {
 		return r
