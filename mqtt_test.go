@@ -6,86 +6,38 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"slidestream/internal/brokertest"
 	"slidestream/web"
 )
 
-// broker is Debian's mosquitto on a loopback port, with one user.
-type broker struct {
-	addr, conf string
-	cmd        *exec.Cmd
-}
-
-const brokerUser, brokerPassword = "frame", "s3cret-Pa55"
-
-// startBroker starts mosquitto with a password file on a free loopback
-// port; the test skips where it is not installed (and fails under CI,
-// which installs it).
-func startBroker(t *testing.T) *broker {
+// mqttFrame starts a server on n photos of one colour each, 64 pixels
+// wide, that appears in Home Assistant through b under prefix, with the
+// other flags args.
+func mqttFrame(t *testing.T, b *brokertest.Broker, prefix string, n int, args ...string) *testServer {
 	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		bin = "/usr/sbin/mosquitto"
-		if _, err := os.Stat(bin); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("mosquitto is not installed; .ci/run should install it")
-			}
-			t.Skip("mosquitto is not installed")
-		}
+	dir := t.TempDir()
+	for i, c := range palette(n) {
+		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
 	}
-	// Started as root, mosquitto becomes the user mosquitto: its files
-	// must be readable by others.
-	// (t.TempDir's parent is closed to others.)
-	dir, err := os.MkdirTemp("", "mosquitto")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	passwd := filepath.Join(dir, "passwd")
-	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", passwd, brokerUser, brokerPassword).CombinedOutput(); err != nil {
-		t.Fatalf("mosquitto_passwd: %v %s", err, out)
-	}
-	os.Chmod(passwd, 0o644)
-	b := &broker{addr: freePort(t), conf: filepath.Join(dir, "mosquitto.conf")}
-	_, port, _ := net.SplitHostPort(b.addr)
-	os.WriteFile(b.conf, []byte(fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\n", port, passwd)), 0o644)
-	b.cmd = exec.Command(bin, "-c", b.conf)
-	b.start(t)
-	t.Cleanup(b.stop)
-	return b
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(brokertest.Password+"\n"), 0o600)
+	return startServer(t, append([]string{"--dir", dir, "--width", "64", "--mqtt", "mqtt://" + brokertest.User + "@" + b.Addr,
+		"--mqtt-password-file", pw, "--mqtt-prefix", prefix}, args...)...)
 }
 
-func (b *broker) start(t *testing.T) {
-	t.Helper()
-	b.cmd = exec.Command(b.cmd.Path, "-c", b.conf)
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for range 100 {
-		if c, err := net.Dial("tcp", b.addr); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("mosquitto did not listen")
-}
-
-func (b *broker) stop() {
-	if b.cmd.Process != nil && b.cmd.ProcessState == nil {
-		b.cmd.Process.Signal(syscall.SIGTERM)
-		b.cmd.Wait()
-	}
+// hallScreen is a screens file of one screen, hall, 32 pixels wide.
+func hallScreen(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "screens.toml")
+	os.WriteFile(path, []byte("[screen.hall]\nwidth = 32\n"), 0o644)
+	return path
 }
 
 // watcher is a real MQTT client that keeps the last message of every
@@ -97,10 +49,10 @@ type watcher struct {
 	all    map[string][][]byte // every message, in order
 }
 
-func subscribe(t *testing.T, b *broker, topic string) *watcher {
+func subscribe(t *testing.T, b *brokertest.Broker, topic string) *watcher {
 	t.Helper()
 	w := &watcher{last: map[string][]byte{}, all: map[string][][]byte{}}
-	o := mqtt.NewClientOptions().AddBroker("tcp://" + b.addr).SetUsername(brokerUser).SetPassword(brokerPassword).
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + b.Addr).SetUsername(brokertest.User).SetPassword(brokertest.Password).
 		SetClientID(fmt.Sprintf("test-%d", time.Now().UnixNano())).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(time.Second).
 		SetOnConnectHandler(func(c mqtt.Client) {
@@ -138,16 +90,6 @@ func (w *watcher) wait(t *testing.T, topic string, d time.Duration, ok func([]by
 	}
 }
 
-// publish sends one message as mosquitto_pub does.
-func publish(t *testing.T, b *broker, topic, payload string) {
-	t.Helper()
-	_, port, _ := net.SplitHostPort(b.addr)
-	if out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-u", brokerUser, "-P", brokerPassword,
-		"-t", topic, "-m", payload).CombinedOutput(); err != nil {
-		t.Fatalf("mosquitto_pub: %v %s", err, out)
-	}
-}
-
 // mqttState is a channel's state topic.
 type mqttState struct {
 	Showing  string `json:"showing"`
@@ -165,18 +107,10 @@ type mqttState struct {
 // show; a refusal is answered in the state; a malformed payload is logged
 // once; the password appears nowhere.
 func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
-	b := startBroker(t)
-	dir := t.TempDir()
-	for i, c := range palette(3) {
-		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
-	}
-	screens := filepath.Join(t.TempDir(), "screens.toml")
-	os.WriteFile(screens, []byte("[screen.hall]\nwidth = 32\n"), 0o644)
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(brokerPassword+"\n"), 0o600)
+	b := brokertest.Start(t)
+	screens := hallScreen(t)
 	w := subscribe(t, b, "#")
-	ts := startServer(t, "--dir", dir, "--interval", "1h", "--width", "64", "--screens", screens,
-		"--mqtt", "mqtt://"+brokerUser+"@"+b.addr, "--mqtt-password-file", pw, "--mqtt-prefix", "slidestream/test", "--name", "Hall frame")
+	ts := mqttFrame(t, b, "slidestream/test", 3, "--interval", "1h", "--screens", screens, "--name", "Hall frame")
 
 	// Discovery: one device, and each entity with what its platform needs.
 	var disc struct {
@@ -213,7 +147,7 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 	if platforms["button"] != 4 || platforms["switch"] != 4 || platforms["sensor"] != 2 || platforms["image"] != 2 {
 		t.Errorf("entities by platform: %v", platforms)
 	}
-	if strings.Contains(string(raw), brokerPassword) || strings.Contains(ts.logs.String(), brokerPassword) {
+	if strings.Contains(string(raw), brokertest.Password) || strings.Contains(ts.logs.String(), brokertest.Password) {
 		t.Error("the password is in the discovery or the log")
 	}
 	if w.wait(t, "slidestream/test/availability", 5*time.Second, func(b []byte) bool { return string(b) == "online" }) == nil {
@@ -233,7 +167,7 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 	defer stream.close()
 	before := stream.next()
 	_, snapBefore := get(t, ts.url+"/snapshot")
-	publish(t, b, "slidestream/test/frame/next/set", "PRESS")
+	b.Publish(t, "slidestream/test/frame/next/set", "PRESS")
 	second := state(func(s mqttState) bool { return s.Showing != first.Showing })
 	// The stream may be sending the old frame as the command lands; the
 	// one after it is the new slide.
@@ -256,14 +190,14 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 		t.Errorf("MQTT says %+v, /api/state %q", second, api.Showing)
 	}
 	// Paused: the switch's state follows.
-	publish(t, b, "slidestream/test/frame/paused/set", "ON")
+	b.Publish(t, "slidestream/test/frame/paused/set", "ON")
 	state(func(s mqttState) bool { return s.Paused })
-	publish(t, b, "slidestream/test/frame/paused/set", "OFF")
+	b.Publish(t, "slidestream/test/frame/paused/set", "OFF")
 	state(func(s mqttState) bool { return !s.Paused })
 	// prev twice from the second slide: the second has nothing before it.
-	publish(t, b, "slidestream/test/frame/prev/set", "PRESS")
+	b.Publish(t, "slidestream/test/frame/prev/set", "PRESS")
 	state(func(s mqttState) bool { return s.Showing == first.Showing })
-	publish(t, b, "slidestream/test/frame/prev/set", "PRESS")
+	b.Publish(t, "slidestream/test/frame/prev/set", "PRESS")
 	refused := false
 	for deadline := time.Now().Add(10 * time.Second); !refused && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		w.mu.Lock()
@@ -289,25 +223,25 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 		return sum / float64(b.Dx()*b.Dy())
 	}
 	lit := brightness()
-	publish(t, b, "slidestream/test/frame/asleep/set", "ON")
+	b.Publish(t, "slidestream/test/frame/asleep/set", "ON")
 	state(func(s mqttState) bool { return s.Asleep })
 	if dark := brightness(); dark > 4 || lit < dark+10 {
 		t.Errorf("asleep: the snapshot's mean level is %.1f (awake %.1f); want black", dark, lit)
 	}
-	publish(t, b, "slidestream/test/frame/asleep/set", "OFF")
+	b.Publish(t, "slidestream/test/frame/asleep/set", "OFF")
 	state(func(s mqttState) bool { return !s.Asleep && s.Showing != "none" })
 	if woke := brightness(); woke < 10 {
 		t.Errorf("woken: the snapshot's mean level is %.1f; want the picture", woke)
 	}
 	// A screen's commands move the screen's channel.
-	publish(t, b, "slidestream/test/screen_hall/next/set", "PRESS")
+	b.Publish(t, "slidestream/test/screen_hall/next/set", "PRESS")
 	var hall mqttState
 	w.wait(t, "slidestream/test/screen_hall/state", 10*time.Second, func(b []byte) bool {
 		return json.Unmarshal(b, &hall) == nil && hall.Index == 2
 	})
 	// Malformed payloads: logged once, nothing moves.
-	publish(t, b, "slidestream/test/frame/next/set", "please")
-	publish(t, b, "slidestream/test/frame/next/set", "please")
+	b.Publish(t, "slidestream/test/frame/next/set", "please")
+	b.Publish(t, "slidestream/test/frame/next/set", "please")
 	time.Sleep(300 * time.Millisecond)
 	if n := strings.Count(ts.logs.String(), "MQTT payload ignored"); n != 1 {
 		t.Errorf("a malformed payload sent twice was logged %d times; want once", n)
@@ -316,7 +250,7 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 	w.mu.Lock()
 	delete(w.last, "homeassistant/device/"+nodeID(mustHostname(t)+"-"+portOf(ts.url))+"/config")
 	w.mu.Unlock()
-	publish(t, b, "homeassistant/status", "online")
+	b.Publish(t, "homeassistant/status", "online")
 	w.wait(t, "homeassistant/device/"+nodeID(mustHostname(t)+"-"+portOf(ts.url))+"/config", 5*time.Second, func([]byte) bool { return true })
 }
 
@@ -324,21 +258,14 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 // keep changing on time, and once it is back the state is published again
 // and right.
 func TestHomeAssistantBrokerOutage(t *testing.T) {
-	b := startBroker(t)
-	dir := t.TempDir()
-	for i, c := range palette(4) {
-		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
-	}
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(brokerPassword+"\n"), 0o600)
-	ts := startServer(t, "--dir", dir, "--interval", "1s", "--width", "64",
-		"--mqtt", "mqtt://"+brokerUser+"@"+b.addr, "--mqtt-password-file", pw, "--mqtt-prefix", "slidestream/outage")
+	b := brokertest.Start(t)
+	ts := mqttFrame(t, b, "slidestream/outage", 4, "--interval", "1s")
 	w := subscribe(t, b, "slidestream/outage/#")
 	w.wait(t, "slidestream/outage/frame/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"showing":"`)) })
 	stream := openStream(t, ts.url+"/slideshow")
 	defer stream.close()
 	stream.next()
-	b.stop()
+	b.Stop()
 	start := time.Now()
 	changes := 0
 	var last []byte
@@ -352,7 +279,7 @@ func TestHomeAssistantBrokerOutage(t *testing.T) {
 	if changes < 7 {
 		t.Errorf("%d slide changes in 10 s with the broker down; want about 10", changes)
 	}
-	b.start(t)
+	b.Restart(t)
 	// Back: the retained state is published again, and agrees with the
 	// server (the retry waits are at most 30 s).
 	var api web.StateReport
@@ -394,18 +321,10 @@ func portOf(u string) string {
 // frame runs, and one taken out is removed (its entities named with their
 // platform alone, its retained state cleared).
 func TestHomeAssistantFollowsTheScreensFile(t *testing.T) {
-	b := startBroker(t)
-	dir := t.TempDir()
-	for i, c := range palette(3) {
-		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
-	}
-	screens := filepath.Join(t.TempDir(), "screens.toml")
-	os.WriteFile(screens, []byte("[screen.hall]\nwidth = 32\n"), 0o644)
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(brokerPassword+"\n"), 0o600)
+	b := brokertest.Start(t)
+	screens := hallScreen(t)
 	w := subscribe(t, b, "#")
-	ts := startServer(t, "--dir", dir, "--interval", "1h", "--width", "64", "--screens", screens,
-		"--mqtt", "mqtt://"+brokerUser+"@"+b.addr, "--mqtt-password-file", pw, "--mqtt-prefix", "slidestream/s")
+	ts := mqttFrame(t, b, "slidestream/s", 3, "--interval", "1h", "--screens", screens)
 	config := "homeassistant/device/" + nodeID(mustHostname(t)+"-"+portOf(ts.url)) + "/config"
 	w.wait(t, "slidestream/s/screen_hall/state", 10*time.Second, func(b []byte) bool { return len(b) > 0 })
 	os.WriteFile(screens, []byte("[screen.kitchen]\nwidth = 48\n"), 0o644)
@@ -421,6 +340,6 @@ func TestHomeAssistantFollowsTheScreensFile(t *testing.T) {
 	}
 	w.wait(t, "slidestream/s/screen_hall/state", 10*time.Second, func(b []byte) bool { return len(b) == 0 })
 	w.wait(t, "slidestream/s/screen_kitchen/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"index":1`)) })
-	publish(t, b, "slidestream/s/screen_kitchen/next/set", "PRESS")
+	b.Publish(t, "slidestream/s/screen_kitchen/next/set", "PRESS")
 	w.wait(t, "slidestream/s/screen_kitchen/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"index":2`)) })
 }
