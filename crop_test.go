@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"image"
 	"image/color"
-	"image/png"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -31,7 +28,7 @@ func facePhoto(t *testing.T, path string, w, h int, box image.Rectangle) {
 			m.SetNRGBA(x, y, col)
 		}
 	}
-	savePNGFile(t, path, m)
+	writePNG(t, path, m)
 }
 
 // skinPixels counts the face-toned pixels of m.
@@ -85,16 +82,5 @@ func TestFillCropKeepsThePlantedSubject(t *testing.T) {
 	}
 	if n := skinPixels(p); n < 450 {
 		t.Errorf("the portrait's face: %d pixels; want it whole (about 760: the portrait fitted at 0.45, not cropped)", n)
-	}
-}
-
-func savePNGFile(t *testing.T, path string, m image.Image) {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, m); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

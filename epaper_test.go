@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,14 +53,7 @@ func writeQuadrants(t *testing.T, path string, w, h int) {
 	} {
 		draw.Draw(m, q.r, image.NewUniform(q.c), image.Point{}, draw.Src)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := png.Encode(f, m); err != nil {
-		t.Fatal(err)
-	}
+	writePNG(t, path, m)
 }
 
 // An e-paper panel asks for the slide on screen at exactly its size and

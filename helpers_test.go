@@ -154,6 +154,18 @@ func solid(t testing.TB, path string, w, h int, c color.Color) {
 	}
 }
 
+// writePNG writes m as a PNG.
+func writePNG(t testing.TB, path string, m image.Image) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writeGIF writes a w×h GIF of two frames, red then blue; a slideshow
 // shows the first.
 func writeGIF(t *testing.T, path string, w, h int) string {
@@ -183,11 +195,7 @@ func noisy(t testing.TB, path string, w, h int, c color.RGBA) {
 		seed = seed*1664525 + 1013904223
 		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = c.R^uint8(seed>>24), c.G^uint8(seed>>16), c.B^uint8(seed>>8), 255
 	}
-	var buf bytes.Buffer
-	png.Encode(&buf, m)
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writePNG(t, path, m)
 }
 
 // expected is the frame slidestream must send for a file: the pipeline's

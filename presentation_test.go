@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
 	"io"
 	"math"
 	"net/http"
@@ -96,11 +95,7 @@ func halves(t *testing.T, path string, w, h int, left, right color.RGBA) {
 			m.SetRGBA(x, y, c)
 		}
 	}
-	var buf bytes.Buffer
-	png.Encode(&buf, m)
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writePNG(t, path, m)
 }
 
 func TestBlurFillShowsThePhotoBehindIt(t *testing.T) {
