@@ -190,15 +190,15 @@ func (s *server) resolveScreen(n screens.Named) (*screen, look, error) {
 	if n.Rotate != 0 {
 		still["rotate"] = strconv.Itoa(n.Rotate)
 	}
-	any := false
+	hasStill := false
 	for k, v := range still {
 		if v != "" {
 			q.Set(k, v)
 			settings[k] = v
-			any = true
+			hasStill = true
 		}
 	}
-	if any {
+	if hasStill {
 		if err := s.handler.CheckStill(q); err != nil {
 			return nil, l, err
 		}
