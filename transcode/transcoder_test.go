@@ -240,6 +240,16 @@ func (q *queue) waitFor(what string, ok func(g *gate) bool) {
 // line.
 func (q *queue) load(ctx context.Context, width, waiting int) { q.loadOf(ctx, "a.png", width, waiting) }
 
+// apart is load of a file of its own (named by the width): the first
+// load to decode would otherwise make the frames of the others waiting
+// for the same picture, in its own order, and the order of the line
+// would not show.
+func (q *queue) apart(ctx context.Context, width, waiting int) {
+	name := fmt.Sprintf("w%d.png", width)
+	writePNG(q.t, filepath.Join(q.dir, name), 64, 48)
+	q.loadOf(ctx, name, width, waiting)
+}
+
 // loadOf is load of another file of q.dir.
 func (q *queue) loadOf(ctx context.Context, name string, width, waiting int) {
 	q.wg.Add(1)
@@ -267,9 +277,9 @@ func (q *queue) run() string {
 // worker before loads that were waiting longer.
 func TestUrgentLoadsGoFirst(t *testing.T) {
 	q := newQueue(t)
-	q.load(context.Background(), 21, 1)
-	q.load(context.Background(), 32, 2)
-	q.load(urgent.Mark(context.Background()), 43, 3)
+	q.apart(context.Background(), 21, 1)
+	q.apart(context.Background(), 32, 2)
+	q.apart(urgent.Mark(context.Background()), 43, 3)
 	if got := q.run(); got != "[43 21 32]" {
 		t.Errorf("loads ran in the order %v (by width); want the urgent 43 first, then 21 and 32 as they came", got)
 	}
@@ -279,10 +289,10 @@ func TestUrgentLoadsGoFirst(t *testing.T) {
 // to the urgent line when the timeline comes to want the same frame now.
 func TestPromotedLoadGoesFirst(t *testing.T) {
 	q := newQueue(t)
-	q.load(context.Background(), 21, 1)
+	q.apart(context.Background(), 21, 1)
 	later := Promotable(context.Background())
-	q.load(later, 32, 2)
-	q.load(urgent.Mark(context.Background()), 43, 3)
+	q.apart(later, 32, 2)
+	q.apart(urgent.Mark(context.Background()), 43, 3)
 	Promote(context.WithoutCancel(later)) // as the cache sees it: derived
 	q.waitFor("the promoted load did not move", func(g *gate) bool { return len(g.urgent) == 2 })
 	if got := q.run(); got != "[43 32 21]" {
