@@ -357,6 +357,16 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		}
 		s.root = outer
 	}
+	var key imageKey
+	if cfg.mqtt.broker != "" && cfg.auth != nil {
+		// Home Assistant's image entities fetch the snapshot without
+		// the password.
+		key = newImageKey()
+		outer := http.NewServeMux()
+		outer.Handle("/", s.root)
+		outer.Handle("GET /ha/{key}/snapshot", key.handler(s.handler))
+		s.root = outer
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		if s.devices != nil {
@@ -366,7 +376,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	}
 	s.ln = ln
 	if cfg.mqtt.broker != "" {
-		if s.mqtt, err = cfg.mqtt.bridge(s.handler, ln.Addr(), log); err != nil {
+		if s.mqtt, err = cfg.mqtt.bridge(s.handler, ln.Addr(), key, log); err != nil {
 			ln.Close()
 			return fail(err)
 		}

@@ -33,7 +33,7 @@ type metrics struct {
 
 // goneReasons are the values of clients_gone_total's reason label, shown
 // at zero from the start so that rate() and alerts work before the first.
-var goneReasons = []string{"left", "write-timeout", "write-error", "shutdown"}
+var goneReasons = []string{"left", "write-timeout", "write-error", "shutdown", "channel-gone"}
 
 func newMetrics() *metrics {
 	m := &metrics{
@@ -48,7 +48,7 @@ func newMetrics() *metrics {
 		}),
 		clientsGone: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "slidestream_clients_gone_total",
-			Help: "Streams that ended, by reason: left (the client closed it), write-timeout (it stopped reading and was dropped), write-error, shutdown.",
+			Help: "Streams that ended, by reason: left (the client closed it), write-timeout (it stopped reading and was dropped), write-error, shutdown, channel-gone (its screen was removed, or the channel it was moved to could not be had).",
 		}, []string{"reason"}),
 		transcodes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "slidestream_transcodes_total",

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
 	"crypto/tls"
+	"encoding/hex"
 	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -51,8 +55,37 @@ func (m *mqttConfig) check() error {
 	return nil
 }
 
+// imageKeys is the key in the path of the snapshot Home Assistant's
+// image entities fetch when the server has a password (--auth): Home
+// Assistant sends none. The path shows the snapshot and nothing else, and
+// its key, new at every start, is published to the broker's state topics
+// only.
+type imageKey string
+
+func newImageKey() imageKey {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return imageKey(hex.EncodeToString(b))
+}
+
+// path is the image path with the key in it.
+func (k imageKey) path() string { return "/ha/" + string(k) + "/snapshot" }
+
+// handler serves GET /ha/KEY/snapshot as GET /snapshot, for the right key.
+func (k imageKey) handler(snapshot http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.PathValue("key")), []byte(k)) != 1 {
+			http.NotFound(w, r)
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = "/snapshot", ""
+		snapshot.ServeHTTP(w, r2)
+	})
+}
+
 // bridge makes the bridge for a server listening at addr.
-func (m *mqttConfig) bridge(h *web.Handler, addr net.Addr, log *slog.Logger) (*homeassistant.Bridge, error) {
+func (m *mqttConfig) bridge(h *web.Handler, addr net.Addr, key imageKey, log *slog.Logger) (*homeassistant.Bridge, error) {
 	host, _ := os.Hostname()
 	_, port, _ := net.SplitHostPort(addr.String())
 	node := nodeID(host + "-" + port)
@@ -82,6 +115,9 @@ func (m *mqttConfig) bridge(h *web.Handler, addr net.Addr, log *slog.Logger) (*h
 			return nil, fmt.Errorf("-mqtt-ca %s: no PEM certificate in it", m.caFile)
 		}
 		o.TLS = &tls.Config{RootCAs: pool}
+	}
+	if key != "" {
+		o.ImagePath = key.path()
 	}
 	o.Channels = mqttChannels(h)
 	return homeassistant.New(h, o)

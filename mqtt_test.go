@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/jpeg"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +131,7 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 	need := map[string][]string{
 		"button": {"command_topic"}, "switch": {"command_topic", "state_topic"}, "sensor": {"state_topic"},
 		"binary_sensor": {"state_topic"}, "image": {"url_topic"},
+		"select": {"command_topic", "state_topic"}, "number": {"command_topic", "state_topic"},
 	}
 	platforms := map[string]int{}
 	for id, c := range disc.Cmps {
@@ -144,7 +147,8 @@ func TestHomeAssistantDiscoveryAndCommands(t *testing.T) {
 		}
 	}
 	// The default channel and the screen: two of each.
-	if platforms["button"] != 4 || platforms["switch"] != 4 || platforms["sensor"] != 2 || platforms["image"] != 2 {
+	if platforms["button"] != 4 || platforms["switch"] != 4 || platforms["sensor"] != 2 || platforms["image"] != 2 ||
+		platforms["select"] != 2 || platforms["number"] != 2 {
 		t.Errorf("entities by platform: %v", platforms)
 	}
 	if strings.Contains(string(raw), brokertest.Password) || strings.Contains(ts.logs.String(), brokertest.Password) {
@@ -342,4 +346,50 @@ func TestHomeAssistantFollowsTheScreensFile(t *testing.T) {
 	w.wait(t, "slidestream/s/screen_kitchen/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"index":1`)) })
 	b.Publish(t, "slidestream/s/screen_kitchen/next/set", "PRESS")
 	w.wait(t, "slidestream/s/screen_kitchen/state", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte(`"index":2`)) })
+}
+
+// Over TLS (mqtts:// with a private CA), on a server with a password: the
+// frame connects, takes commands, and its image entities fetch the
+// snapshot at a path that needs no password and shows nothing else.
+func TestHomeAssistantOverTLSWithAPassword(t *testing.T) {
+	b := brokertest.StartTLS(t)
+	w := subscribe(t, b, "slidestream/tls/#")
+	dir := t.TempDir()
+	for i, c := range palette(2) {
+		solid(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), 64, 48, c)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(brokertest.Password+"\n"), 0o600)
+	ts := startServer(t, "--dir", dir, "--width", "64", "--interval", "1h", "--auth", "me:letmein",
+		"--mqtt", "mqtts://"+brokertest.User+"@"+b.TLSAddr, "--mqtt-ca", b.CAFile, "--mqtt-password-file", pw, "--mqtt-prefix", "slidestream/tls")
+	var s mqttState
+	w.wait(t, "slidestream/tls/frame/state", 10*time.Second, func(raw []byte) bool {
+		return json.Unmarshal(raw, &s) == nil && s.Showing != "none" && s.Showing != ""
+	})
+	if !strings.Contains(s.ImageURL, "/ha/") || strings.Contains(s.ImageURL, "letmein") {
+		t.Fatalf("image URL %q: want the keyed path, without the password", s.ImageURL)
+	}
+	u, _ := url.Parse(s.ImageURL)
+	local := ts.url + u.RequestURI()
+	resp, body := get(t, local)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("GET the image URL without a password: %s", resp.Status)
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(body)); err != nil {
+		t.Errorf("the image is no JPEG: %v", err)
+	}
+	wrong := strings.Replace(local, "/ha/", "/ha/0", 1)
+	if resp, _ := get(t, wrong); resp.StatusCode != 404 {
+		t.Errorf("a wrong key: %s; want 404", resp.Status)
+	}
+	for _, p := range []string{"/snapshot", "/slideshow", "/api/state", strings.Replace(u.Path, "/snapshot", "/slideshow", 1)} {
+		if resp, _ := get(t, ts.url+p); resp.StatusCode == 200 {
+			t.Errorf("GET %s without a password: %s", p, resp.Status)
+		}
+	}
+	b.Publish(t, "slidestream/tls/frame/next/set", "PRESS")
+	w.wait(t, "slidestream/tls/frame/state", 10*time.Second, func(raw []byte) bool {
+		var n mqttState
+		return json.Unmarshal(raw, &n) == nil && n.Showing != s.Showing && n.Showing != "none"
+	})
 }

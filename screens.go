@@ -248,13 +248,34 @@ func (s *server) loadScreens(b []byte) error {
 // reloadScreens serves a screens file read again, and shows its screens
 // in Home Assistant.
 func (s *server) reloadScreens(b []byte) error {
+	before := s.screenDefs()
 	if err := s.loadScreens(b); err != nil {
 		return err
 	}
+	// A screen the file now defines anew loses what was set for it at
+	// run time; every stream finds its channel again.
+	after := s.screenDefs()
+	for name, def := range before {
+		if after[name] != def {
+			s.handler.ForgetSettings(name)
+		}
+	}
+	s.handler.Rerouted()
 	if s.mqtt != nil {
 		s.mqtt.SetChannels(mqttChannels(s.handler))
 	}
 	return nil
+}
+
+// screenDefs are the screens' definitions by name, to compare.
+func (s *server) screenDefs() map[string]string {
+	s.screens.mu.RLock()
+	defer s.screens.mu.RUnlock()
+	defs := map[string]string{}
+	for _, sc := range s.screens.list {
+		defs[sc.name] = sc.query.Encode() + " " + sc.look
+	}
+	return defs
 }
 
 // Screen answers for a screen name (web.Screens).

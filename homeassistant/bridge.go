@@ -17,10 +17,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
@@ -35,7 +39,18 @@ type Channels interface {
 	Follow(ctx context.Context, q url.Values, client string, each func(web.StateReport)) error
 	// Command runs next, prev, pause or resume on it.
 	Command(ctx context.Context, q url.Values, op, client string) (web.StateReport, error)
+	// Set changes its album or interval.
+	Set(ctx context.Context, q url.Values, s web.Settings, client string) (web.StateReport, error)
+	// AlbumNames lists the albums (at most max) and returns a channel
+	// closed when the folder changes.
+	AlbumNames(max int) ([]string, <-chan struct{})
 }
+
+// AllPhotos is the album list's name for the whole library.
+const AllPhotos = "All photos"
+
+// maxAlbums bounds the album list shown in Home Assistant.
+const maxAlbums = 500
 
 // Channel is a channel the bridge shows in Home Assistant.
 type Channel struct {
@@ -65,8 +80,12 @@ type Options struct {
 	NodeID, Name, Version string
 	// BaseURL is the address Home Assistant reaches this server at: the
 	// image entities fetch the snapshot from it.
-	BaseURL  string
-	Channels []Channel
+	BaseURL string
+	// ImagePath is the path of the snapshot the image entities fetch
+	// (default /snapshot): with a password on the server, one that
+	// needs none and shows the snapshot alone.
+	ImagePath string
+	Channels  []Channel
 	// Retry is the longest wait between reconnections (default 30s).
 	Retry time.Duration
 	Log   *slog.Logger
@@ -88,6 +107,7 @@ type Bridge struct {
 	following map[string]context.CancelFunc
 	gone      []string                   // IDs of channels no longer shown, for the next discovery
 	states    map[string]web.StateReport // the last state of each channel
+	albums    []string                   // the albums, as the discovery lists them
 	sent      map[string]string          // the last state published, by channel
 	warned    map[string]bool            // topics whose bad payloads were logged
 }
@@ -100,6 +120,9 @@ func New(server Channels, o Options) (*Bridge, error) {
 	}
 	if o.Retry <= 0 {
 		o.Retry = 30 * time.Second
+	}
+	if o.ImagePath == "" {
+		o.ImagePath = "/snapshot"
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -185,6 +208,7 @@ func (b *Bridge) Run(ctx context.Context) {
 		b.following[c.ID] = b.follow(c)
 	}
 	b.mu.Unlock()
+	wg.Go(func() { b.watchAlbums(ctx) })
 	<-ctx.Done()
 	b.mu.Lock()
 	b.follow = nil
@@ -246,6 +270,44 @@ func (b *Bridge) SetChannels(chans []Channel) {
 	b.subscribe(b.client, added)
 }
 
+// watchAlbums keeps the album list of the discovery current: when the
+// folder's albums change, the frame is announced again.
+func (b *Bridge) watchAlbums(ctx context.Context) {
+	for first := true; ; {
+		names, changed := b.server.AlbumNames(maxAlbums)
+		b.mu.Lock()
+		same := slices.Equal(names, b.albums)
+		b.albums = names
+		b.mu.Unlock()
+		if !same && b.client.IsConnectionOpen() {
+			b.publishDiscovery()
+		}
+		if changed == nil {
+			return
+		}
+		looked := time.Now()
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		// A folder being copied in changes many times a second: the
+		// list is looked at again at most every few seconds (the
+		// first listing at once).
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(looked.Add(albumsSettle))):
+			}
+		}
+		first = false
+	}
+}
+
+// albumsSettle is the least time between two looks at the album list.
+var albumsSettle = 3 * time.Second
+
 // channels is the channels shown now.
 func (b *Bridge) channels() []Channel {
 	b.mu.Lock()
@@ -284,7 +346,7 @@ func (b *Bridge) subscribe(c mqtt.Client, chans []Channel) {
 	}
 	subs := map[string]byte{}
 	for _, ch := range chans {
-		for _, t := range []string{"next", "prev", "paused", "asleep"} {
+		for _, t := range []string{"next", "prev", "paused", "asleep", "album", "interval"} {
 			subs[b.topic(ch.ID, t, "set")] = 1
 		}
 	}
@@ -318,6 +380,10 @@ func (b *Bridge) message(_ mqtt.Client, m mqtt.Message) {
 	if ch == nil {
 		return
 	}
+	if parts[1] == "album" || parts[1] == "interval" {
+		b.set(*ch, topic, parts[1], payload)
+		return
+	}
 	var op string
 	switch {
 	case parts[1] == "next" && payload == "PRESS", parts[1] == "prev" && payload == "PRESS":
@@ -344,6 +410,50 @@ func (b *Bridge) message(_ mqtt.Client, m mqtt.Message) {
 			b.publishState(*ch, st)
 		case err != nil:
 			b.log.Warn("MQTT command failed", "channel", ch.ID, "command", op, "err", err)
+		}
+	}()
+}
+
+// maxAlbumPayload bounds an album command's payload.
+const maxAlbumPayload = 1024
+
+// set takes an album or interval command: the album's name (AllPhotos for
+// the whole library), or the interval in seconds.
+func (b *Bridge) set(ch Channel, topic, what, payload string) {
+	var s web.Settings
+	switch what {
+	case "album":
+		if payload == "" || len(payload) > maxAlbumPayload || !utf8.ValidString(payload) {
+			b.malformed(topic, payload)
+			return
+		}
+		a := payload
+		if a == AllPhotos {
+			a = ""
+		}
+		s.Album = &a
+	case "interval":
+		f, err := strconv.ParseFloat(payload, 64)
+		if err != nil || math.IsNaN(f) || f < play.MinInterval.Seconds() || f > play.MaxInterval.Seconds() {
+			b.malformed(topic, payload)
+			return
+		}
+		d := time.Duration(f * float64(time.Second))
+		s.Interval = &d
+	}
+	go func() {
+		_, err := b.server.Set(context.Background(), ch.Query, s, "mqtt")
+		if err != nil {
+			b.log.Warn("MQTT setting refused", "channel", ch.ID, "setting", what, "value", payload, "reason", err)
+			// The state is published again, so that Home Assistant's
+			// entity goes back to what is really set.
+			b.mu.Lock()
+			st, ok := b.states[ch.ID]
+			delete(b.sent, ch.ID)
+			b.mu.Unlock()
+			if ok {
+				b.publishState(ch, st)
+			}
 		}
 	}()
 }
@@ -376,6 +486,10 @@ type state struct {
 	Next     float64    `json:"seconds_to_next"`
 	Reason   string     `json:"reason,omitempty"`
 	ImageURL string     `json:"image_url"`
+	// Playing is the album the channel plays (AllPhotos for the whole
+	// library), Interval how long each slide shows, in seconds.
+	Playing  string  `json:"playing"`
+	Interval float64 `json:"interval"`
 }
 
 // publishState publishes a channel's state, retained, without waiting:
@@ -393,9 +507,16 @@ func (b *Bridge) publishState(c Channel, st web.StateReport) {
 	// again.
 	q.Set("slide", fmt.Sprint(st.Index))
 	s := state{Showing: st.Showing, Album: st.Album, Taken: st.Taken, Index: st.Index, Count: st.Count, Paused: st.Paused,
-		Asleep: st.Asleep, Next: st.SecondsToNext, Reason: st.Reason, ImageURL: b.o.BaseURL + "/snapshot?" + q.Encode()}
+		Asleep: st.Asleep, Next: st.SecondsToNext, Reason: st.Reason, ImageURL: b.o.BaseURL + b.o.ImagePath + "?" + q.Encode()}
 	if s.Showing == "" {
 		s.Showing = "none"
+	}
+	s.Playing = st.Channel.Album
+	if s.Playing == "" {
+		s.Playing = AllPhotos
+	}
+	if d, err := time.ParseDuration(st.Channel.Interval); err == nil {
+		s.Interval = math.Round(d.Seconds()*1000) / 1000
 	}
 	p, _ := json.Marshal(s)
 	s.Next = 0 // the countdown alone is no change worth a message

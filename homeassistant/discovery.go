@@ -1,5 +1,7 @@
 package homeassistant
 
+import "slidestream/play"
+
 // Home Assistant's device-based MQTT discovery: one retained message at
 // DISCOVERY_PREFIX/device/NODE_ID/config names the device, the software
 // that publishes it ("o", origin), options shared by every entity (here
@@ -11,10 +13,12 @@ func (b *Bridge) discovery() map[string]any {
 	cmps := map[string]any{}
 	b.mu.Lock()
 	chans, gone := b.chans, b.gone
+	options := append([]string{AllPhotos}, b.albums...)
 	b.mu.Unlock()
 	// A channel no longer shown: its entities, each named with its
 	// platform alone, which Home Assistant takes as their removal.
-	platforms := map[string]string{"next": "button", "prev": "button", "paused": "switch", "asleep": "switch", "showing": "sensor", "image": "image"}
+	platforms := map[string]string{"next": "button", "prev": "button", "paused": "switch", "asleep": "switch", "showing": "sensor", "image": "image",
+		"album": "select", "interval": "number"}
 	for _, id := range gone {
 		for e, p := range platforms {
 			cmps[b.o.NodeID+"_"+id+"_"+e] = map[string]any{"p": p}
@@ -53,6 +57,17 @@ func (b *Bridge) discovery() map[string]any {
 			"json_attributes_topic": state,
 			"json_attributes_template": "{{ {'album': value_json.album, 'taken': value_json.taken, 'index': value_json.index, " +
 				"'count': value_json.count, 'seconds_to_next': value_json.seconds_to_next, 'reason': value_json.reason} | tojson }}",
+		}
+		cmps[id+"_album"] = map[string]any{
+			"p": "select", "unique_id": id + "_album", "name": name("album"), "icon": "mdi:folder-image",
+			"command_topic": b.topic(c.ID, "album", "set"), "state_topic": state,
+			"value_template": "{{ value_json.playing }}", "options": options,
+		}
+		cmps[id+"_interval"] = map[string]any{
+			"p": "number", "unique_id": id + "_interval", "name": name("interval"), "icon": "mdi:timer-outline",
+			"command_topic": b.topic(c.ID, "interval", "set"), "state_topic": state,
+			"value_template": "{{ value_json.interval }}", "min": play.MinInterval.Seconds(), "max": play.MaxInterval.Seconds(),
+			"step": 1, "mode": "box", "unit_of_measurement": "s", "device_class": "duration",
 		}
 		cmps[id+"_image"] = map[string]any{
 			"p": "image", "unique_id": id + "_image", "name": name("slide"),

@@ -50,8 +50,10 @@ func (t *Timeline) newFade(from, to *Slot) *Fade {
 		t.lastFade = nil
 		return nil
 	}
-	f := &Fade{From: from, To: to, Start: time.Now(), Duration: t.fadeFor,
-		Steps: max(2, int(t.fadeFor.Seconds()*fadeSteps+0.5)), ctx: to.ctx, fader: t.fader, hold: t.hold}
+	// At most half the interval, which SetInterval may have shortened.
+	d := min(t.fade, t.interval.Load()/2)
+	f := &Fade{From: from, To: to, Start: time.Now(), Duration: d,
+		Steps: max(2, int(d.Seconds()*fadeSteps+0.5)), ctx: to.ctx, fader: t.fader, hold: t.hold}
 	// The frames go once the fade is over and every client has moved on.
 	time.AfterFunc(2*f.Duration+time.Second, func() {
 		f.mu.Lock()

@@ -82,12 +82,12 @@ func (t *Timeline) Run(ctx context.Context) {
 			if p.cur != nil {
 				// On waking the slide after the last one shown comes
 				// up at once.
-				p.shownAt = time.Now().Add(-t.interval)
+				p.shownAt = time.Now().Add(-t.interval.Load())
 				p.left, p.dark = 0, true
 			}
 			continue
 		}
-		if t.interval == 0 && p.cur != nil {
+		if t.interval.Load() == 0 && p.cur != nil {
 			t.restAfterPass(ctx, p)
 		}
 		next, reason, wake := t.pick(ctx, p.cur)
@@ -101,8 +101,8 @@ func (t *Timeline) Run(ctx context.Context) {
 			continue
 		}
 		if p.cur == nil {
-			p.cur, p.shownAt, p.left = next, time.Now(), t.interval
-			t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left})
+			p.cur, p.shownAt, p.left = next, time.Now(), t.interval.Load()
+			t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left})
 			continue
 		}
 		p.next = next
@@ -148,7 +148,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 	defer timer.Stop()
 	var answer chan error // a pause or resume, answered once published
 	for {
-		due := p.due(t.interval)
+		due := p.due(t.interval.Load())
 		if !p.paused {
 			timer.Reset(max(time.Until(due), 0))
 		} else {
@@ -167,6 +167,12 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-t.retimed:
+			// SetInterval: the timer is set again for the slide's new
+			// end; while paused it keeps at most the new interval.
+			if p.paused {
+				p.left = min(p.left, t.interval.Load())
+			}
 		case <-firstWatcher:
 			// The next slide was chosen without rendering: prepare it
 			// and those after it now.
@@ -206,7 +212,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			case OpResume:
 				if p.paused {
 					p.paused = false
-					p.shownAt = time.Now().Add(p.left - t.interval)
+					p.shownAt = time.Now().Add(p.left - t.interval.Load())
 				}
 				answer = c.done
 			}
@@ -215,7 +221,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			list, p.wake = t.Playlist()
 			if !stillNext(list, p.cur, p.next) {
 				p.next = nil
-				t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.fadeOf(p.cur)})
+				t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left, Fade: t.fadeOf(p.cur)})
 				return // pick again
 			}
 		}
@@ -245,8 +251,8 @@ func (t *Timeline) advance(p *player, shownAt time.Time) {
 	if len(p.history) > maxHistory {
 		p.history = slices.Delete(p.history, 0, len(p.history)-maxHistory)
 	}
-	p.cur, p.next, p.shownAt, p.left = p.next, nil, shownAt, t.interval
-	t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.newFade(fadeFrom, p.cur)})
+	p.cur, p.next, p.shownAt, p.left = p.next, nil, shownAt, t.interval.Load()
+	t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left, Fade: t.newFade(fadeFrom, p.cur)})
 }
 
 // back shows the slide shown before p.cur, skipping those the folder no
@@ -269,8 +275,8 @@ func (t *Timeline) back(ctx context.Context, p *player) error {
 			continue
 		}
 		from := p.cur
-		p.cur, p.next, p.shownAt, p.left = slot, nil, time.Now(), t.interval
-		t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval), Paused: p.paused, Left: p.left, Fade: t.newFade(from, p.cur)})
+		p.cur, p.next, p.shownAt, p.left = slot, nil, time.Now(), t.interval.Load()
+		t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left, Fade: t.newFade(from, p.cur)})
 		return nil
 	}
 	return ErrNothingBefore

@@ -36,6 +36,9 @@ type State struct {
 	// Asleep is set during the sleep hours, until Wake: screens show
 	// black and nothing is rendered.
 	Asleep bool
+	// Interval is how long each slide shows now (SetInterval may change
+	// it).
+	Interval time.Duration
 	Wake   time.Time
 	// Fade, when set, is the crossfade into Slide from the slide before.
 	Fade *Fade
@@ -54,7 +57,11 @@ type Timeline struct {
 	failures  *Failures
 	render    Renderer // recording into failures
 	hold      Holder
-	interval  time.Duration
+	// interval is how long each slide shows: Run's goroutine reads it,
+	// SetInterval changes it (and pokes retimed).
+	interval  atomicDuration
+	retimed   chan struct{}
+	fade      time.Duration // the crossfade asked for; fadeFor is what the interval allows
 	lookahead int    // slides rendered ahead, beyond the next one
 	width     int    // always prepared, even with no client
 	empty     string // the reason shown when there are no slides
@@ -161,13 +168,14 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 	if o.Interval <= 0 || o.Fader == nil {
 		o.Fade = 0
 	}
-	return &Timeline{
+	t := &Timeline{
 		slides:    slides,
 		order:     o.Order,
 		failures:  o.Failures,
 		render:    o.Failures.Watch(render),
 		hold:      o.Holder,
-		interval:  o.Interval,
+		fade:      o.Fade,
+		retimed:   make(chan struct{}, 1),
 		lookahead: o.Lookahead,
 		width:     o.Width,
 		empty:     o.Empty,
@@ -186,6 +194,9 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 		ahead:     make(map[aheadKey]bool),
 		pending:   make(map[Op]*command),
 	}
+	t.interval.Store(o.Interval)
+	t.state.Interval = o.Interval
+	return t
 }
 
 // State returns the current state and a channel closed when it changes.
@@ -317,6 +328,7 @@ func (t *Timeline) preparedWidths() []int {
 
 func (t *Timeline) publish(st *State) {
 	t.mu.Lock()
+	st.Interval = t.interval.Load()
 	old := t.state
 	st.Seq = old.Seq + 1
 	t.state = st

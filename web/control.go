@@ -118,7 +118,7 @@ func (h *Handler) stateReport(tl *play.Timeline, c play.Channel) StateReport {
 	st, _ := tl.State()
 	list, _ := tl.Playlist()
 	r := StateReport{
-		Channel: ChannelReport{Album: c.Album, Order: c.Order, Interval: c.Interval.String(), Taken: c.Taken, Days: c.Days},
+		Channel: ChannelReport{Album: c.Album, Order: c.Order, Interval: st.Interval.String(), Taken: c.Taken, Days: c.Days},
 		Count:   list.Len(),
 		Paused:  st.Paused,
 		Asleep:  st.Asleep,
@@ -225,7 +225,7 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request) {
 	leave()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	q := channelQuery(c, h.def)
+	q := channelQuery(c, h.base())
 	if ref, ok := screenOf(r); ok {
 		q = url.Values{"screen": {ref.name}}
 	}
@@ -275,25 +275,33 @@ func (h *Handler) Command(ctx context.Context, q url.Values, op, client string) 
 }
 
 // Follow calls each with the state of the channel q names now and at
-// every change, holding the channel for client, until ctx ends.
-func (h *Handler) Follow(ctx context.Context, q url.Values, client string, each func(StateReport)) error {
-	q, err := h.publicQuery(q)
-	if err != nil {
-		return err
-	}
-	tl, c, release, err := h.acquire(q, client)
-	if err != nil {
-		return err
-	}
-	defer release()
+// every change, holding the channel for client, until ctx ends. When the
+// default channel or the screen q names is set to another album (or the
+// screens file changes), it follows the channel it stands for then.
+func (h *Handler) Follow(ctx context.Context, asked url.Values, client string, each func(StateReport)) error {
 	for {
-		_, changed := tl.State()
-		each(h.namedReport(q, tl, c))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-changed:
+		moved := h.changed()
+		q, err := h.publicQuery(asked)
+		if err != nil {
+			return err
 		}
+		tl, c, release, err := h.acquire(q, client)
+		if err != nil {
+			return err
+		}
+		for again := true; again; {
+			_, changed := tl.State()
+			each(h.namedReport(q, tl, c))
+			select {
+			case <-ctx.Done():
+				release()
+				return nil
+			case <-moved:
+				again = false
+			case <-changed:
+			}
+		}
+		release()
 	}
 }
 

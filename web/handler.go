@@ -91,6 +91,7 @@ type Handler struct {
 	hideNames    bool
 	mux          *http.ServeMux
 	placeholders placeholders
+	routing      routing
 	clients      atomic.Int64
 	shuttingDown atomic.Bool
 }
@@ -118,6 +119,7 @@ func NewHandler(tl *play.Timeline, o HandlerOptions) *Handler {
 		h.def, h.tl = o.Channels.Default()
 	}
 	h.placeholders.fit = o.Fit
+	h.routing.init()
 	h.mux.HandleFunc("GET /{$}", h.servePage)
 	h.mux.HandleFunc("GET /slideshow", h.serveStream)
 	h.mux.HandleFunc("GET /snapshot", h.serveSnapshot)
@@ -126,6 +128,7 @@ func NewHandler(tl *play.Timeline, o HandlerOptions) *Handler {
 	// another site must not send them through a viewer's browser.
 	// Nor may a page that rebinds its own name to this machine.
 	h.mux.Handle("POST /api/{op}", checkHost(http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.serveCommand)), o.AllowedHosts))
+	h.mux.Handle("POST /api/settings", checkHost(http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.serveSettings)), o.AllowedHosts))
 	h.mux.HandleFunc("GET /api/state", h.serveState)
 	h.mux.HandleFunc("GET /control", h.serveControl)
 	if h.inspect != nil {
@@ -162,8 +165,11 @@ func (h *Handler) Shutdown() { h.shuttingDown.Store(true) }
 func (h *Handler) Clients() int64 { return h.clients.Load() }
 
 // widthParam reads ?width=, or returns the default.
-func (h *Handler) widthParam(r *http.Request) (int, error) {
-	v := r.URL.Query().Get("width")
+func (h *Handler) widthParam(r *http.Request) (int, error) { return h.widthOf(r.URL.Query()) }
+
+// widthOf reads width= from q, or returns the default.
+func (h *Handler) widthOf(q url.Values) (int, error) {
+	v := q.Get("width")
 	if v == "" {
 		return h.width, nil
 	}
@@ -222,17 +228,21 @@ type badQuery struct{ error }
 // (a remote address, or any name that counts as one client), starting it
 // if need be. Call release when the client leaves.
 func (h *Handler) acquire(q url.Values, client string) (tl *play.Timeline, c play.Channel, release func(), err error) {
-	c, err = parseChannel(q, h.def)
+	c, err = parseChannel(q, h.base())
 	switch {
 	case err != nil:
 		return nil, c, nil, badQuery{err}
 	case c == h.def:
-		return h.tl, c, func() {}, nil
+		tl, release = h.tl, func() {}
 	case h.channels == nil:
 		return nil, c, nil, badQuery{errors.New("this server plays one slideshow: no album, order or interval can be chosen")}
+	default:
+		if tl, release, err = h.channels.Acquire(c, client); err != nil {
+			return nil, c, nil, err
+		}
 	}
-	tl, release, err = h.channels.Acquire(c, client)
-	return tl, c, release, err
+	h.retime(q, c, tl)
+	return tl, c, release, nil
 }
 
 // firstState waits for tl's first slide to be made, and returns the state
@@ -265,7 +275,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	release()
-	q := channelQuery(c, h.def)
+	q := channelQuery(c, h.base())
 	if r.URL.Query().Has("width") {
 		q.Set("width", strconv.Itoa(width))
 	}

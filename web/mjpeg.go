@@ -50,14 +50,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		streamHeaders(w.Header())
 		return // the headers only: no stream, no viewer, no channel started
 	}
+	moved := h.changed()
 	tl, c, leave := h.channel(w, r)
 	if tl == nil {
 		return
 	}
-	defer leave()
+	defer func() { leave() }()
 	streamHeaders(w.Header())
-	release := tl.Watch(width)
-	defer release()
 	n := h.clients.Add(1)
 	counted := true
 	uncount := func() {
@@ -76,13 +75,51 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 
 	ctx := r.Context()
-	sent, err := h.play(ctx, tl, &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}, width)
-	reason := "left"
+	out := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
+	sent := 0
+	err = nil
+	reason := ""
+	for {
+		release := tl.Watch(width)
+		var n int
+		n, err = h.play(ctx, tl, out, width, moved)
+		release()
+		sent += n
+		if !errors.Is(err, errMoved) {
+			break
+		}
+		// The default channel or the screen was set to another album,
+		// or the screens file changed: the stream goes on with what
+		// the request stands for now.
+		err, reason = nil, "channel-gone"
+		moved = h.changed()
+		q, qerr := h.requery(r)
+		if qerr == nil {
+			width, qerr = h.widthOf(q)
+		}
+		if qerr != nil {
+			log.Info("client's screen is gone", "frames", sent, "err", qerr)
+			break
+		}
+		tl2, c2, leave2, aerr := h.acquire(q, r.RemoteAddr)
+		if aerr != nil {
+			log.Warn("client cannot follow its channel", "frames", sent, "err", aerr)
+			break
+		}
+		leave()
+		if c2 != c {
+			log.Info("client moved", "to", c2.String(), "to_width", width)
+		}
+		tl, c, leave, reason = tl2, c2, leave2, ""
+	}
 	switch {
+	case reason != "":
 	case err != nil:
 		reason = dropReason(err)
 	case h.shuttingDown.Load():
 		reason = "shutdown"
+	default:
+		reason = "left"
 	}
 	// The client leaves the count before its reason is counted, so anyone
 	// who sees the reason also sees the count without it.
@@ -103,7 +140,11 @@ func streamHeaders(hdr http.Header) {
 	hdr.Set("X-Accel-Buffering", "no")
 }
 
-func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width int) (sent int, err error) {
+// errMoved ends play when what the stream's request stands for may have
+// changed (Handler.Rerouted).
+var errMoved = errors.New("the channel was changed")
+
+func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width int, moved <-chan struct{}) (sent int, err error) {
 	st, changed := tl.State()
 	var shown, pending *part // pending: headers sent, body not yet
 	var lastFull time.Time   // when a whole frame was last sent
@@ -171,6 +212,13 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 		select {
 		case <-ctx.Done():
 			return sent, nil
+		case <-moved:
+			if pending != nil {
+				c.body(pending) // the part whose headers were sent
+				sent++
+				h.obs.FrameSent(len(pending.b))
+			}
+			return sent, errMoved
 		case <-changed:
 			st, changed = tl.State()
 		case <-fading.made:

@@ -40,6 +40,9 @@ type screenRef struct {
 	// for /s/NAME (no trailing slash), "" where relative links already
 	// land there.
 	base string
+	// asked is the request's own query, before the screen was applied:
+	// a stream applies the screen again when the screens change.
+	asked url.Values
 }
 
 type screenKey struct{}
@@ -77,6 +80,10 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) *http.Request 
 		return r
 	}
 	q.Del(lookParam)
+	asked := url.Values{}
+	for k, v := range q {
+		asked[k] = v
+	}
 	if !viaPath {
 		name = q.Get("screen")
 	}
@@ -86,7 +93,7 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) *http.Request 
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return nil
 		}
-		ref.name = name
+		ref.name, ref.asked = name, asked
 		if viaPath && !strings.Contains(strings.TrimPrefix(r.URL.Path, "/s/"), "/") {
 			ref.base = url.PathEscape(name) + "/"
 		}
@@ -108,13 +115,16 @@ func (h *Handler) applyScreen(q url.Values, name string) error {
 	if !ok {
 		return fmt.Errorf("no screen %q (GET /api/screens lists them)", name)
 	}
-	for _, p := range []string{"album", "order", "interval", "taken", "days"} {
+	for _, p := range channelParams {
 		q.Del(p)
 	}
 	for k, v := range sq {
 		if !q.Has(k) {
 			q[k] = v
 		}
+	}
+	if a := h.settingOf(name).album; a != nil {
+		q.Set("album", *a)
 	}
 	q.Set("screen", name)
 	if look != "" {

@@ -5,7 +5,14 @@
 package brokertest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -26,13 +33,23 @@ const (
 type Broker struct {
 	Addr string // 127.0.0.1:PORT
 	Port string
+	// TLSAddr is where a broker of StartTLS listens with TLS, and CAFile
+	// the PEM file of the CA that signed its certificate.
+	TLSAddr, CAFile string
 	bin  string
 	conf string
 	cmd  *exec.Cmd
 }
 
 // Start starts a broker, stopped when the test ends.
-func Start(t testing.TB) *Broker {
+func Start(t testing.TB) *Broker { return start(t, false) }
+
+// StartTLS starts a broker that also listens with TLS, at TLSAddr, with a
+// certificate for 127.0.0.1 from a CA of its own, whose certificate is
+// in the PEM file CAFile.
+func StartTLS(t testing.TB) *Broker { return start(t, true) }
+
+func start(t testing.TB, withTLS bool) *Broker {
 	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
@@ -57,14 +74,17 @@ func Start(t testing.TB) *Broker {
 		t.Fatalf("mosquitto_passwd: %v %s", err, out)
 	}
 	os.Chmod(passwd, 0o644)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &Broker{Addr: l.Addr().String(), bin: bin, conf: filepath.Join(dir, "mosquitto.conf")}
-	l.Close()
+	b := &Broker{Addr: freeAddr(t), bin: bin, conf: filepath.Join(dir, "mosquitto.conf")}
 	_, b.Port, _ = net.SplitHostPort(b.Addr)
-	conf := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\n", b.Port, passwd)
+	conf := fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\npersistence false\nlistener %s 127.0.0.1\n", passwd, b.Port)
+	if withTLS {
+		b.TLSAddr = freeAddr(t)
+		_, port, _ := net.SplitHostPort(b.TLSAddr)
+		b.CAFile = filepath.Join(dir, "ca.pem")
+		cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		writeCerts(t, b.CAFile, cert, key)
+		conf += fmt.Sprintf("listener %s 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n", port, b.CAFile, cert, key)
+	}
 	if err := os.WriteFile(b.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +101,66 @@ func (b *Broker) Restart(t testing.TB) {
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for range 100 {
-		if c, err := net.Dial("tcp", b.Addr); err == nil {
-			c.Close()
-			return
+	for _, addr := range []string{b.Addr, b.TLSAddr} {
+		if addr == "" {
+			continue
 		}
-		time.Sleep(20 * time.Millisecond)
+		listening := false
+		for i := 0; i < 100 && !listening; i++ {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				listening = true
+			} else {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if !listening {
+			t.Fatal("mosquitto did not listen at " + addr)
+		}
 	}
-	t.Fatal("mosquitto did not listen")
+}
+
+// freeAddr is a loopback address with a port free now.
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// writeCerts writes a new CA's certificate, and a certificate for
+// 127.0.0.1 it signed with its key, as PEM files readable by the broker.
+func writeCerts(t testing.TB, caFile, certFile, keyFile string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "slidestream test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	caCert, _ := x509.ParseCertificate(caDER)
+	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	for _, f := range []struct {
+		path, kind string
+		der        []byte
+	}{{caFile, "CERTIFICATE", caDER}, {certFile, "CERTIFICATE", der}, {keyFile, "EC PRIVATE KEY", keyDER}} {
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.kind, Bytes: f.der}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Stop stops the broker, as a restart or a crash of it would.
