@@ -39,7 +39,7 @@ type State struct {
 	// Interval is how long each slide shows now (SetInterval may change
 	// it).
 	Interval time.Duration
-	Wake   time.Time
+	Wake     time.Time
 	// Fade, when set, is the crossfade into Slide from the slide before.
 	Fade *Fade
 }
@@ -52,19 +52,19 @@ type State struct {
 // logged once per version and its slot goes to the next good file. It is
 // safe for concurrent use.
 type Timeline struct {
-	slides    Lister
-	order     source.Order
-	failures  *Failures
-	render    Renderer // recording into failures
-	hold      Holder
+	slides   Lister
+	order    source.Order
+	failures *Failures
+	render   Renderer // recording into failures
+	hold     Holder
 	// interval is how long each slide shows: Run's goroutine reads it,
 	// SetInterval changes it (and pokes retimed).
 	interval  atomicDuration
 	retimed   chan struct{}
 	fade      time.Duration // the crossfade asked for; fadeFor is what the interval allows
-	lookahead int    // slides rendered ahead, beyond the next one
-	width     int    // always prepared, even with no client
-	empty     string // the reason shown when there are no slides
+	lookahead int           // slides rendered ahead, beyond the next one
+	width     int           // always prepared, even with no client
+	empty     string        // the reason shown when there are no slides
 	log       *slog.Logger
 	sleep     Sleep
 	now       func() time.Time        // the wall clock, for the sleep hours

@@ -36,9 +36,9 @@ type Broker struct {
 	// TLSAddr is where a broker of StartTLS listens with TLS, and CAFile
 	// the PEM file of the CA that signed its certificate.
 	TLSAddr, CAFile string
-	bin  string
-	conf string
-	cmd  *exec.Cmd
+	bin             string
+	conf            string
+	cmd             *exec.Cmd
 }
 
 // Start starts a broker, stopped when the test ends.
