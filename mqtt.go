@@ -55,7 +55,7 @@ func (m *mqttConfig) check() error {
 	return nil
 }
 
-// imageKeys is the key in the path of the snapshot Home Assistant's
+// imageKey is the key in the path of the snapshot Home Assistant's
 // image entities fetch when the server has a password (--auth): Home
 // Assistant sends none. The path shows the snapshot and nothing else, and
 // its key, new at every start, is published to the broker's state topics
