@@ -260,10 +260,12 @@ func (s *server) reloadScreens(b []byte) error {
 			s.handler.ForgetSettings(name)
 		}
 	}
-	s.handler.Rerouted()
+	// Home Assistant stops following the screens taken out before the
+	// followers find their channels again.
 	if s.mqtt != nil {
 		s.mqtt.SetChannels(mqttChannels(s.handler))
 	}
+	s.handler.Rerouted()
 	return nil
 }
 

@@ -279,7 +279,7 @@ func (h *Handler) Command(ctx context.Context, q url.Values, op, client string) 
 // default channel or the screen q names is set to another album (or the
 // screens file changes), it follows the channel it stands for then.
 func (h *Handler) Follow(ctx context.Context, asked url.Values, client string, each func(StateReport)) error {
-	for {
+	for ctx.Err() == nil {
 		moved := h.changed()
 		q, err := h.publicQuery(asked)
 		if err != nil {
@@ -303,6 +303,7 @@ func (h *Handler) Follow(ctx context.Context, asked url.Values, client string, e
 		}
 		release()
 	}
+	return nil
 }
 
 // namedReport is the state report of c, naming the screen q asks for (a
