@@ -96,6 +96,7 @@ type config struct {
 	devices      string           // the devices file of TRMNL's display API; "" for none
 	screens      string           // the screens file; "" for none
 	mqtt         mqttConfig       // Home Assistant over MQTT; off without a broker
+	motion       motionConfig     // animated GIFs and WebPs in the stream
 	now          func() time.Time // the wall clock of the sleep hours; not a flag (tests set it)
 }
 
@@ -133,6 +134,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	var sleepFlag string
 	fs.StringVar(&sleepFlag, "sleep", "", "show black and transcode nothing during these hours, `HH:MM-HH:MM` in local time (may cross midnight, e.g. 23:00-07:00)")
 	c.mqtt.register(fs)
+	c.motion.register(fs)
 	fs.StringVar(&c.screens, "screens", "", "serve the named screens of this TOML `FILE` at /s/NAME, each a channel with its own frame size, fill, caption, fades, sleep hours and quality; read again when it changes. \"slidestream --screens FILE check\" checks it")
 	fs.StringVar(&c.devices, "devices", "", "answer TRMNL's display API (/api/setup, /api/display, /api/log) for the e-paper devices listed in this TOML `FILE`, each with its token; read again when it changes")
 	usage := "Usage: slidestream [flags]\n       slidestream bench [flags]   (see slidestream bench --help)\n       slidestream token           (prints a new device token for --devices)\n\nServes the images in --dir as an MJPEG slideshow at http://ADDR/.\n"
@@ -163,6 +165,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		return bad("-fade %v: want 0 (cut) to 1m", c.fade)
 	case c.pairs && c.fit.X <= c.fit.Y:
 		return bad("-pair-portraits: needs a landscape --fit, such as 1920x1080, to put two portraits side by side in")
+	}
+	if err := c.motion.check(); err != nil {
+		return bad("%v", err)
 	}
 	if err := c.mqtt.check(); err != nil {
 		return bad("%v", err)
@@ -265,6 +270,7 @@ type server struct {
 	// screensRead is the screens file as first read.
 	screensRead []byte
 	mqtt        *homeassistant.Bridge // nil unless --mqtt
+	probe       *probe                // how slides move
 	// held is the bytes of frames kept, and budget the decode memory: the
 	// garbage collector's limit follows them.
 	held   func() int64
@@ -301,6 +307,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
+	s.probe = &probe{dir: cfg.dir, lim: f.lim}
 	s.failures = play.NewFailures(play.FailuresOptions{Lasting: transcode.Lasting, Listing: s.folder, Log: log})
 	def := play.Channel{Order: cfg.order, Interval: cfg.interval}
 	tl, err := s.newTimeline(def)
@@ -458,6 +465,8 @@ func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
 		Fade:      lk.fade,
 		Fader:     lk.frames,
 		Portrait:  s.portrait(lk.pairs),
+		Mover:     s.mover(lk, c),
+		MaxMotion: s.cfg.motion.maxClip,
 		// A channel other than the default runs for whoever asks, a
 		// state or a snapshot included: it renders only for screens.
 		Lazy: c != (play.Channel{Order: s.cfg.order, Interval: s.cfg.interval}),

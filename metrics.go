@@ -29,6 +29,7 @@ type metrics struct {
 	transcodeS  *prometheus.HistogramVec
 	shared      prometheus.Counter
 	memoryWait  prometheus.Counter
+	motionSent  prometheus.Counter
 }
 
 // goneReasons are the values of clients_gone_total's reason label, shown
@@ -54,6 +55,10 @@ func newMetrics() *metrics {
 			Name: "slidestream_transcodes_total",
 			Help: "Source images this process decoded and encoded, by format and result (ok or error).",
 		}, []string{"format", "result"}),
+		motionSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slidestream_motion_frames_sent_total",
+			Help: "Of slidestream_frames_sent_total, the frames of slides' motion (animated GIFs and WebPs).",
+		}),
 		shared: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "slidestream_transcodes_shared_decode_total",
 			Help: "Of slidestream_transcodes_total, the frames made from a decode shared with another frame of the same photo (several widths wanted at once).",
@@ -71,16 +76,19 @@ func newMetrics() *metrics {
 	for _, r := range goneReasons {
 		m.clientsGone.WithLabelValues(r)
 	}
-	m.reg.MustRegister(m.framesSent, m.bytesSent, m.clientsGone, m.transcodes, m.transcodeS, m.shared, m.memoryWait,
+	m.reg.MustRegister(m.framesSent, m.bytesSent, m.motionSent, m.clientsGone, m.transcodes, m.transcodeS, m.shared, m.memoryWait,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 // FrameSent and ClientGone make metrics a web.Observer.
-func (m *metrics) FrameSent(n int) {
+func (m *metrics) FrameSent(n int, motion bool) {
 	m.framesSent.Inc()
 	m.bytesSent.Add(float64(n))
+	if motion {
+		m.motionSent.Inc()
+	}
 }
 
 func (m *metrics) ClientGone(reason string) { m.clientsGone.WithLabelValues(reason).Inc() }

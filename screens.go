@@ -119,6 +119,13 @@ func (s *server) resolveScreen(n screens.Named) (*screen, look, error) {
 			settings["days"] = days
 		}
 	}
+	if n.Motion != "" {
+		if n.Motion != "stills" && n.Motion != "auto" {
+			return nil, l, fmt.Errorf("motion %q: want stills or auto", n.Motion)
+		}
+		q.Set("motion", n.Motion)
+		settings["motion"] = n.Motion
+	}
 	if n.Fit != "" {
 		var b boxFlag
 		if err := b.Set(n.Fit); err != nil {

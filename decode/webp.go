@@ -20,6 +20,9 @@ var webpFormat = &format{
 	},
 	header: webpHeader,
 	decode: func(_ string, data []byte, _ layout, _ Options) (image.Image, error) {
+		if x := webpChunk(data, "VP8X"); len(x) >= 1 && x[0]&0x02 != 0 {
+			return webpFirstFrame(data)
+		}
 		// github.com/deepteams/webp decodes VP8 to the same planes as
 		// x/image/webp, about 1.2 times faster; with an alpha plane it
 		// converts to RGB itself, so there x/image/webp's planes are
@@ -50,11 +53,16 @@ var webpFormat = &format{
 	},
 }
 
-// webpHeader refuses animations, which x/image/webp cannot decode (it would
-// only say "invalid format"), before reading the size.
+// webpHeader reads the size; an animation's is its canvas (x/image/webp
+// cannot read animations: it would only say "invalid format").
 func webpHeader(name string, b []byte) (layout, error) {
 	if x := webpChunk(b, "VP8X"); len(x) >= 1 && x[0]&0x02 != 0 {
-		return layout{}, reject(name, ErrAnimated, "animated WebP images are not supported; save a still frame instead")
+		m := webpMotion(b)
+		if m.Canvas.X <= 0 || m.Frames == 0 {
+			return layout{}, reject(name, ErrCorrupt, "an animated WebP without frames")
+		}
+		// The decoder's canvas, the one before disposal, and the frame.
+		return layout{width: m.Canvas.X, height: m.Canvas.Y, whole: 12 * int64(m.Canvas.X) * int64(m.Canvas.Y)}, nil
 	}
 	cfg, err := webp.DecodeConfig(bytes.NewReader(b))
 	if err != nil {

@@ -26,6 +26,9 @@ type Channel struct {
 	// its frame size, fill, caption, fades, sleep hours), "" for the
 	// flags'. Screens of one channel and one look share a timeline.
 	Look string
+	// Stills shows every slide still, animations as their first frame
+	// (?motion=stills).
+	Stills bool
 }
 
 func (c Channel) String() string {
@@ -35,6 +38,9 @@ func (c Channel) String() string {
 	}
 	if c.Look != "" {
 		s += fmt.Sprintf(" look=%q", c.Look)
+	}
+	if c.Stills {
+		s += " motion=stills"
 	}
 	return s
 }

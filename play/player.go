@@ -58,11 +58,21 @@ func (t *Timeline) sleepNow(p *player, c command) bool {
 const sleptReason = "sleeping until woken"
 
 // due is when p.cur gives way; zero while paused.
-func (p *player) due(interval time.Duration) time.Time {
+func (p *player) due(t *Timeline) time.Time {
 	if p.paused {
 		return time.Time{}
 	}
-	return p.shownAt.Add(interval)
+	return p.shownAt.Add(t.span(p.cur))
+}
+
+// span is how long slot shows: the interval, or one play of its motion
+// (up to the longest motion) where that is longer.
+func (t *Timeline) span(slot *Slot) time.Duration {
+	d := t.interval.Load()
+	if slot != nil && d > 0 {
+		d = max(d, slot.moves)
+	}
+	return d
 }
 
 // Run plays the slides until ctx ends.
@@ -82,7 +92,7 @@ func (t *Timeline) Run(ctx context.Context) {
 			if p.cur != nil {
 				// On waking the slide after the last one shown comes
 				// up at once.
-				p.shownAt = time.Now().Add(-t.interval.Load())
+				p.shownAt = time.Now().Add(-t.span(p.cur))
 				p.left, p.dark = 0, true
 			}
 			continue
@@ -101,8 +111,8 @@ func (t *Timeline) Run(ctx context.Context) {
 			continue
 		}
 		if p.cur == nil {
-			p.cur, p.shownAt, p.left = next, time.Now(), t.interval.Load()
-			t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left})
+			p.cur, p.shownAt, p.left = next, time.Now(), t.span(next)
+			t.publish(&State{Slide: p.cur, NextAt: p.due(t), Paused: p.paused, Left: p.left})
 			continue
 		}
 		p.next = next
@@ -148,7 +158,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 	defer timer.Stop()
 	var answer chan error // a pause or resume, answered once published
 	for {
-		due := p.due(t.interval.Load())
+		due := p.due(t)
 		if !p.paused {
 			timer.Reset(max(time.Until(due), 0))
 		} else {
@@ -171,7 +181,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			// SetInterval: the timer is set again for the slide's new
 			// end; while paused it keeps at most the new interval.
 			if p.paused {
-				p.left = min(p.left, t.interval.Load())
+				p.left = min(p.left, t.span(p.cur))
 			}
 		case <-firstWatcher:
 			// The next slide was chosen without rendering: prepare it
@@ -212,7 +222,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			case OpResume:
 				if p.paused {
 					p.paused = false
-					p.shownAt = time.Now().Add(p.left - t.interval.Load())
+					p.shownAt = time.Now().Add(p.left - t.span(p.cur))
 				}
 				answer = c.done
 			}
@@ -221,7 +231,7 @@ func (t *Timeline) play(ctx context.Context, p *player) {
 			list, p.wake = t.Playlist()
 			if !stillNext(list, p.cur, p.next) {
 				p.next = nil
-				t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left, Fade: t.fadeOf(p.cur)})
+				t.publish(&State{Slide: p.cur, NextAt: p.due(t), Paused: p.paused, Left: p.left, Fade: t.fadeOf(p.cur)})
 				return // pick again
 			}
 		}
@@ -251,8 +261,8 @@ func (t *Timeline) advance(p *player, shownAt time.Time) {
 	if len(p.history) > maxHistory {
 		p.history = slices.Delete(p.history, 0, len(p.history)-maxHistory)
 	}
-	p.cur, p.next, p.shownAt, p.left = p.next, nil, shownAt, t.interval.Load()
-	t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left, Fade: t.newFade(fadeFrom, p.cur)})
+	p.cur, p.next, p.shownAt, p.left = p.next, nil, shownAt, t.span(p.next)
+	t.publish(&State{Slide: p.cur, NextAt: p.due(t), Paused: p.paused, Left: p.left, Fade: t.newFade(fadeFrom, p.cur)})
 }
 
 // back shows the slide shown before p.cur, skipping those the folder no
@@ -275,8 +285,8 @@ func (t *Timeline) back(ctx context.Context, p *player) error {
 			continue
 		}
 		from := p.cur
-		p.cur, p.next, p.shownAt, p.left = slot, nil, time.Now(), t.interval.Load()
-		t.publish(&State{Slide: p.cur, NextAt: p.due(t.interval.Load()), Paused: p.paused, Left: p.left, Fade: t.newFade(from, p.cur)})
+		p.cur, p.next, p.shownAt, p.left = slot, nil, time.Now(), t.span(slot)
+		t.publish(&State{Slide: p.cur, NextAt: p.due(t), Paused: p.paused, Left: p.left, Fade: t.newFade(from, p.cur)})
 		return nil
 	}
 	return ErrNothingBefore

@@ -3,6 +3,7 @@ package play
 import (
 	"context"
 	"sync"
+	"time"
 
 	"slidestream/source"
 )
@@ -83,7 +84,10 @@ type Slot struct {
 	// among Count slides. Should the slide go, the one that takes its place
 	// follows it.
 	Index, Count int
-	render       Renderer
+	// moves is how long one play of the slide's motion lasts, up to the
+	// timeline's longest: 0 for a still.
+	moves  time.Duration
+	render Renderer
 	// ctx is the timeline's: a render a client asked for runs on when that
 	// client leaves, because others will want the same frame.
 	ctx context.Context

@@ -39,7 +39,9 @@ type State struct {
 	// Interval is how long each slide shows now (SetInterval may change
 	// it).
 	Interval time.Duration
-	Wake     time.Time
+	// Motion, when set, is the motion of Slide, playing.
+	Motion *Motion
+	Wake   time.Time
 	// Fade, when set, is the crossfade into Slide from the slide before.
 	Fade *Fade
 }
@@ -73,7 +75,11 @@ type Timeline struct {
 	fader     Fader
 	ctl       chan command
 	lastFade  *Fade // the latest fade; only Run's goroutine touches it
-	lazy      bool  // render nothing ahead while no client watches
+	// mover makes motion, up to maxMotion of it a slide; nil: stills.
+	mover      Mover
+	maxMotion  time.Duration
+	lastMotion *Motion // the motion on screen; only Run's goroutine touches it
+	lazy       bool    // render nothing ahead while no client watches
 
 	mu      sync.Mutex // protects everything below
 	state   *State
@@ -145,7 +151,12 @@ type TimelineOptions struct {
 	// follow each other in play order share a frame. It reports whether a
 	// slide is upright taller than wide, as far as is known yet.
 	Portrait func(source.Slide) bool
-	Log      *slog.Logger
+	// Mover, when set, plays the motion of slides that move, each for
+	// one play of it up to MaxMotion (default 30s), or the interval if
+	// that is longer. A timeline at interval 0 shows stills.
+	Mover     Mover
+	MaxMotion time.Duration
+	Log       *slog.Logger
 }
 
 // NewTimeline returns a timeline over slides; call Run to start it.
@@ -168,6 +179,12 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 	if o.Interval <= 0 || o.Fader == nil {
 		o.Fade = 0
 	}
+	if o.Interval <= 0 {
+		o.Mover = nil
+	}
+	if o.MaxMotion <= 0 {
+		o.MaxMotion = 30 * time.Second
+	}
 	t := &Timeline{
 		slides:    slides,
 		order:     o.Order,
@@ -175,6 +192,8 @@ func NewTimeline(slides Lister, render Renderer, o TimelineOptions) *Timeline {
 		render:    o.Failures.Watch(render),
 		hold:      o.Holder,
 		fade:      o.Fade,
+		mover:     o.Mover,
+		maxMotion: o.MaxMotion,
 		retimed:   make(chan struct{}, 1),
 		lookahead: o.Lookahead,
 		width:     o.Width,
@@ -327,6 +346,7 @@ func (t *Timeline) preparedWidths() []int {
 }
 
 func (t *Timeline) publish(st *State) {
+	t.attachMotion(st)
 	t.mu.Lock()
 	st.Interval = t.interval.Load()
 	old := t.state
@@ -347,6 +367,28 @@ func (t *Timeline) publish(st *State) {
 			s.held.letGo()
 		}
 	}
+	if old.Motion != nil && old.Motion != st.Motion {
+		old.Motion.end()
+	}
+}
+
+// attachMotion gives st the motion of the slide it shows: the one under
+// way if the slide is the same, else a new one, starting once the fade
+// into it is over. Asleep, nothing moves.
+func (t *Timeline) attachMotion(st *State) {
+	switch {
+	case st.Slide == nil || st.Asleep || t.mover == nil:
+		st.Motion = nil
+	case t.lastMotion != nil && t.lastMotion.Slot == st.Slide:
+		st.Motion = t.lastMotion
+	default:
+		start := time.Now()
+		if st.Fade != nil {
+			start = st.Fade.end()
+		}
+		st.Motion = t.newMotion(st.Slide.ctx, st.Slide, start)
+	}
+	t.lastMotion = st.Motion
 }
 
 // slots are the slots whose frames st keeps: on screen, next, and those

@@ -21,8 +21,9 @@ type Screen struct {
 	Album    *string `toml:"album"`
 	Order    string  `toml:"order"`
 	Interval string  `toml:"interval"`
-	Taken    string  `toml:"taken"` // this-day, FROM..TO, last-Nd
-	Days     int     `toml:"days"`  // widens this-day
+	Taken    string  `toml:"taken"`  // this-day, FROM..TO, last-Nd
+	Days     int     `toml:"days"`   // widens this-day
+	Motion   string  `toml:"motion"` // stills: animations show their first frame
 
 	// The presentation.
 	Width         int     `toml:"width"`

@@ -55,6 +55,16 @@ func parseChannel(q url.Values, def play.Channel) (play.Channel, error) {
 		}
 		c.Taken, c.Days = sel.Query()
 	}
+	if q.Has("motion") {
+		switch q.Get("motion") {
+		case "stills":
+			c.Stills = true
+		case "auto":
+			c.Stills = false
+		default:
+			return c, fmt.Errorf("motion %q: want stills or auto", q.Get("motion"))
+		}
+	}
 	// The look is no public parameter: ServeHTTP sets it from a screen,
 	// after taking away any the request carried.
 	c.Look = q.Get(lookParam)
@@ -76,6 +86,9 @@ func channelQuery(c, def play.Channel) url.Values {
 	}
 	if c.Interval != def.Interval {
 		q.Set("interval", c.Interval.String())
+	}
+	if c.Stills != def.Stills {
+		q.Set("motion", map[bool]string{true: "stills", false: "auto"}[c.Stills])
 	}
 	if c.Taken != def.Taken || c.Days != def.Days {
 		q.Set("taken", c.Taken)

@@ -59,8 +59,9 @@ type HandlerOptions struct {
 // Observer learns what the handler sends, for metrics. Its methods must be
 // quick and safe for concurrent use.
 type Observer interface {
-	// FrameSent is called for every part written to a stream.
-	FrameSent(bytes int)
+	// FrameSent is called for every part written to a stream; motion
+	// says it is a frame of a slide's motion.
+	FrameSent(bytes int, motion bool)
 	// ClientGone is called when a stream ends, with why: "left" (the
 	// client closed it), "write-timeout" (it stopped reading and was
 	// dropped), "write-error" or "shutdown".
@@ -69,8 +70,8 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) FrameSent(int)     {}
-func (nopObserver) ClientGone(string) {}
+func (nopObserver) FrameSent(int, bool) {}
+func (nopObserver) ClientGone(string)   {}
 
 // Handler serves the slideshow page, the stream, snapshots and a health
 // check. It is safe for concurrent use.
@@ -311,9 +312,10 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 // part is one frame as a client sees it: a slide's frame at a width, or a
 // placeholder. Two parts with the same slot and width are the same picture.
 type part struct {
-	slot  *play.Slot
-	width int
-	b     []byte
+	slot   *play.Slot
+	width  int
+	b      []byte
+	motion bool // a frame of the slide's motion
 }
 
 func (p *part) same(q *part) bool {

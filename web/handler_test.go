@@ -20,8 +20,8 @@ import (
 
 type countingObserver struct{ frames, bytes atomic.Int64 }
 
-func (o *countingObserver) FrameSent(n int)   { o.frames.Add(1); o.bytes.Add(int64(n)) }
-func (o *countingObserver) ClientGone(string) {}
+func (o *countingObserver) FrameSent(n int, _ bool) { o.frames.Add(1); o.bytes.Add(int64(n)) }
+func (o *countingObserver) ClientGone(string)       {}
 
 // With one slide and nothing changing, the stream is kept alive by
 // re-sending the frame, and each re-send is a whole, counted part.

@@ -156,6 +156,10 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 			if shown != nil {
 				fading = h.fading(st, width)
 			}
+			if fading.fade == nil {
+				// A new client joins the motion under way at once.
+				fading = h.moving(st, width)
+			}
 			want := fading.part
 			if want == nil && !fading.waiting() {
 				if want = h.current(ctx, st, width); want == nil {
@@ -166,7 +170,7 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 				if pending != nil && !pending.same(want) {
 					c.body(pending) // a committed repeat or a slide that was replaced
 					sent++
-					h.obs.FrameSent(len(pending.b))
+					h.obs.FrameSent(len(pending.b), pending.motion)
 				}
 				if !pending.same(want) {
 					c.headers(want)
@@ -174,7 +178,7 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 				c.body(want)
 				shown, pending, lastFull = want, nil, time.Now()
 				sent++
-				h.obs.FrameSent(len(want.b))
+				h.obs.FrameSent(len(want.b), want.motion)
 			}
 			if pending == nil && shown != nil {
 				if next := h.upcoming(st, width, lastFull, fading, tl.Fades()); next != nil {
@@ -216,7 +220,7 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 			if pending != nil {
 				c.body(pending) // the part whose headers were sent
 				sent++
-				h.obs.FrameSent(len(pending.b))
+				h.obs.FrameSent(len(pending.b), pending.motion)
 			}
 			return sent, errMoved
 		case <-changed:
@@ -229,7 +233,7 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 					pending = shown
 				}
 				c.body(pending)
-				h.obs.FrameSent(len(pending.b))
+				h.obs.FrameSent(len(pending.b), pending.motion)
 				shown, pending, lastFull = pending, nil, time.Now()
 				sent++
 			}
@@ -240,17 +244,42 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 	}
 }
 
-// fadeNow is where a client is in a crossfade.
+// fadeNow is where a client is in a crossfade, or in a slide's motion.
 type fadeNow struct {
 	fade   *play.Fade
 	step   int
 	part   *part           // the frame due now, once made
-	made   <-chan struct{} // closed when it is made, while it is not
+	made   <-chan struct{} // closed when it is made, while it is not (motion: when more are)
 	nextAt time.Time       // when the frame after it is due
+	motion bool            // the slide's motion, not a fade
 }
 
-// active reports whether a fade is under way, with frames still to come.
-func (f fadeNow) active() bool { return f.fade != nil }
+// active reports whether a fade or motion is under way, with frames still
+// to come.
+func (f fadeNow) active() bool { return f.fade != nil || f.motion }
+
+// moving finds the motion frame due now for a client at width: while the
+// first is made the slide's still shows (part nil), and made says when
+// to look again. Outside motion, it is zero.
+func (h *Handler) moving(st *play.State, width int) fadeNow {
+	m := st.Motion
+	now := time.Now()
+	if m == nil || st.Asleep {
+		return fadeNow{}
+	}
+	if now.Before(m.Start) {
+		return fadeNow{motion: true, nextAt: m.Start}
+	}
+	b, nextAt, more := m.Frame(width, now)
+	if b == nil && more == nil {
+		return fadeNow{} // it failed: the still stays
+	}
+	f := fadeNow{motion: true, made: more, nextAt: nextAt}
+	if b != nil {
+		f.part = &part{width: width, b: b, motion: true}
+	}
+	return f
+}
 
 // waiting reports whether the frame due is still being made.
 func (f fadeNow) waiting() bool { return f.fade != nil && f.part == nil }
@@ -288,6 +317,9 @@ func choosing(st *play.State) bool { return st.Slide != nil && st.Next == nil }
 // slides fade into each other, the next slide's frame comes after its fade,
 // so it is not sent ahead.
 func (h *Handler) upcoming(st *play.State, width int, lastFull time.Time, fading fadeNow, fades bool) *part {
+	if fading.motion {
+		return nil // motion's frames are sent as they fall due
+	}
 	if f := fading.fade; f != nil {
 		if fading.step+1 >= f.Steps {
 			return h.ready(st.Slide, width)

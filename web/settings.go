@@ -91,7 +91,7 @@ func (h *Handler) base() play.Channel {
 }
 
 // channelParams name a channel in a query.
-var channelParams = []string{"album", "order", "interval", "taken", "days"}
+var channelParams = []string{"album", "order", "interval", "taken", "days", "motion"}
 
 // namedChannel says which named channel q asks for: a screen's name, ""
 // for the default channel, or ok false for a channel named by its URL.

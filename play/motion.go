@@ -1,0 +1,149 @@
+package play
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Mover makes the motion of slides that move (animated GIFs and WebPs).
+type Mover interface {
+	// Moves says how long one play of p's motion lasts: 0 for a still.
+	// It may read the file; the timeline asks once per slot, while
+	// preparing it.
+	Moves(p Picture) time.Duration
+	// Motion calls each with p's motion frames at width, in order, each
+	// with how long it shows, until each returns false, the frames end
+	// or ctx does.
+	Motion(ctx context.Context, p Picture, width int, each func(frame []byte, d time.Duration) bool) error
+}
+
+// Motion is the motion of the slide on screen: its frames, made once per
+// width served (as a fade's are) by the first client that asks, and kept
+// while the slide shows, looping from Start for as long as it does. Every
+// client of the channel sees the same frame at the same moment; one that
+// falls behind skips frames. Frames beyond the timeline's longest motion
+// (--max-clip) are not made: the loop is the motion's start.
+type Motion struct {
+	Slot  *Slot
+	Start time.Time
+
+	ctx    context.Context // ended when the slide leaves the screen
+	stop   context.CancelFunc
+	mover  Mover
+	max    time.Duration
+	hold   Holder
+	held   held
+	failed func(error)
+
+	mu   sync.Mutex // protects runs
+	runs map[int]*motionRun
+}
+
+// motionRun is the frames of a motion at one width, as they are made.
+type motionRun struct {
+	mu     sync.Mutex
+	frames [][]byte
+	at     []time.Duration // when each frame starts, from the motion's start
+	length time.Duration   // of the frames made so far; the loop's once done
+	done   bool            // all made (or failed: no more come)
+	more   chan struct{}   // closed when a frame is added or the run ends
+}
+
+// newMotion starts the motion of slot, to play from start, or returns nil
+// for a slot that does not move.
+func (t *Timeline) newMotion(ctx context.Context, slot *Slot, start time.Time) *Motion {
+	if t.mover == nil || slot == nil || slot.moves <= 0 {
+		return nil
+	}
+	mctx, stop := context.WithCancel(ctx)
+	return &Motion{Slot: slot, Start: start, ctx: mctx, stop: stop, mover: t.mover, max: t.maxMotion, hold: t.hold,
+		failed: func(err error) { t.log.Warn("motion failed: showing the still", "file", slot.Slide.Name, "err", err) }}
+}
+
+// end lets go of the motion's frames once no state shows it.
+func (m *Motion) end() {
+	m.stop()
+	m.held.letGo()
+}
+
+// Frame is the frame due at now for a client at width: its bytes (nil
+// while the first is made), when the one after it is due (zero when not
+// known yet: wait on more), and a channel closed when more frames are
+// made. It starts making the frames at width if no client has yet.
+func (m *Motion) Frame(width int, now time.Time) (b []byte, nextAt time.Time, more <-chan struct{}) {
+	w := m.Slot.serves(width)
+	m.mu.Lock()
+	r := m.runs[w]
+	if r == nil {
+		r = &motionRun{more: make(chan struct{})}
+		if m.runs == nil {
+			m.runs = map[int]*motionRun{}
+		}
+		m.runs[w] = r
+		go m.make(w, r)
+	}
+	m.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.frames) == 0 {
+		return nil, time.Time{}, r.more
+	}
+	e := max(now.Sub(m.Start), 0)
+	if r.done && r.length > 0 {
+		loops := e / r.length
+		e -= loops * r.length
+		i := frameAt(r.at, e)
+		end := r.length
+		if i+1 < len(r.at) {
+			end = r.at[i+1]
+		}
+		return r.frames[i], m.Start.Add(loops*r.length + end), nil
+	}
+	i := frameAt(r.at, e)
+	if i+1 < len(r.at) {
+		return r.frames[i], m.Start.Add(r.at[i+1]), nil
+	}
+	// The latest frame made: the next is due when it ends, if it is
+	// made by then.
+	return r.frames[i], m.Start.Add(r.length), r.more
+}
+
+// frameAt is the frame showing at e: the last that starts at or before it.
+func frameAt(at []time.Duration, e time.Duration) int {
+	lo, hi := 0, len(at)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if at[mid] <= e {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// make makes the frames of r, at width w.
+func (m *Motion) make(w int, r *motionRun) {
+	err := m.mover.Motion(m.ctx, m.Slot.Picture(), w, func(b []byte, d time.Duration) bool {
+		if m.hold != nil {
+			m.held.add(m.hold.Hold(Picture{}, w, b))
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.frames = append(r.frames, b)
+		r.at = append(r.at, r.length)
+		r.length += d
+		close(r.more)
+		r.more = make(chan struct{})
+		return r.length < m.max && m.ctx.Err() == nil
+	})
+	if err != nil && m.ctx.Err() == nil {
+		m.failed(err)
+	}
+	r.mu.Lock()
+	r.done = true
+	close(r.more)
+	r.more = nil
+	r.mu.Unlock()
+}
