@@ -18,6 +18,7 @@ import (
 	"slidestream/play"
 	"slidestream/source"
 	"slidestream/transcode"
+	"slidestream/video"
 )
 
 // pipelineFlags are the flags that say how frames are made, defined once
@@ -35,6 +36,10 @@ type pipelineFlags struct {
 	decodeMemory sizeFlag
 	fill         string         // color or blur
 	caption      encode.Caption // from --caption; off when empty
+	ffmpeg       string         // --ffmpeg: the executable that decodes clips
+	noClips      bool           // --motion off: clips are left out of the library
+	// video decodes clips; nil without ffmpeg (transcoder sets it).
+	video *video.FFmpeg
 }
 
 func (p *pipelineFlags) register(fs *flag.FlagSet) {
@@ -50,6 +55,7 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&p.maxPixels, "max-pixels", decode.DefaultMaxPixels/1e6, "largest image accepted, in megapixels (checked before decoding)")
 	fs.Var(&p.maxFileSize, "max-file-size", "largest file read, a `SIZE` such as 64MiB")
 	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "images transcoded at once")
+	fs.StringVar(&p.ffmpeg, "ffmpeg", "ffmpeg", "the ffmpeg `PATH` (looked up on the PATH) that decodes video clips, Live Photos' and Motion Photos' videos; without it they show as stills or not at all")
 	fs.Var(&p.decodeMemory, "decode-memory", "memory for images being decoded and scaled at once, a `SIZE` (a larger image is decoded alone); by default 144MiB or 32MiB a worker, whichever is more, up to a quarter of the memory")
 	fs.StringVar(&p.fill, "fill", "color", "with --fit, what fills the frame around a photo: color (--background), blur (the photo itself, blurred and darkened) or crop (the photo covers the frame, cropped where its content matters least; blur for a photo that would lose too much)")
 	fs.Func("caption", "text drawn in each frame, a `TEMPLATE` with {name}, {album}, {taken:LAYOUT} (a Go time layout), {index} and {count}, e.g. \"{taken:2 January 2006} · {album}\"", func(v string) error {
@@ -99,7 +105,7 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 // folder returns the listing of --dir these flags describe, not yet
 // scanned.
 func (p *pipelineFlags) folder(log *slog.Logger) *source.Folder {
-	return source.NewFolder(p.dir, source.FolderOptions{Flat: !p.recursive, Log: log})
+	return source.NewFolder(p.dir, source.FolderOptions{Flat: !p.recursive, NoClips: p.noClips, Log: log})
 }
 
 // limits are the bounds on what is read and decoded.
@@ -109,7 +115,11 @@ func (p *pipelineFlags) limits() decode.Limits {
 
 // transcoder returns the transcoder these flags describe.
 func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Transcoder {
+	if v, err := video.Find(p.ffmpeg, p.limits().MaxPixels, p.workers); err == nil {
+		p.video = v
+	}
 	return transcode.New(transcode.Options{
+		Video: p.video,
 		Dir:     p.dir,
 		Limits:  p.limits(),
 		Workers: p.workers,

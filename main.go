@@ -169,6 +169,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	if err := c.motion.check(); err != nil {
 		return bad("%v", err)
 	}
+	c.noClips = c.motion.mode == "off"
 	if err := c.mqtt.check(); err != nil {
 		return bad("%v", err)
 	}
@@ -307,7 +308,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
-	s.probe = &probe{dir: cfg.dir, lim: f.lim}
+	s.probe = &probe{dir: cfg.dir, lim: f.lim, video: cfg.video != nil}
 	s.failures = play.NewFailures(play.FailuresOptions{Lasting: transcode.Lasting, Listing: s.folder, Log: log})
 	def := play.Channel{Order: cfg.order, Interval: cfg.interval}
 	tl, err := s.newTimeline(def)

@@ -396,7 +396,7 @@ func TestImageStatusExplainsEveryFile(t *testing.T) {
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{"2 of 5 images can be shown", "4-cut.jpg", "not a valid JPEG",
-		"over --max-pixels 1", "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image", `src="images/thumb?name=1-good.png`} {
+		"over --max-pixels 1", "not a JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4 or WebM image", `src="images/thumb?name=1-good.png`} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("/images page lacks %q", want)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 
 	"slidestream/decode"
 	"slidestream/play"
+	"slidestream/source"
+	"slidestream/video"
 )
 
 // motionConfig is the command line of motion: animated GIFs and WebPs
@@ -41,51 +44,138 @@ func (m *motionConfig) check() error {
 	return nil
 }
 
-// probe remembers how long each version of a file moves, so that a slide
+// motionKind is how a slide moves, as /images shows it.
+type motionKind struct {
+	kind   string // photo, animation, clip, Live Photo, Motion Photo
+	length time.Duration
+	then   play.Then
+	// live is a Live Photo's video, relative to the folder; tail is a
+	// Motion Photo's video's length, at the end of the file.
+	live string
+	tail int64
+	// note says why it shows as a still.
+	note string
+}
+
+// probe remembers how each version of a file moves, so that a slide
 // shown again is not read again to know it.
 type probe struct {
-	dir string
-	lim decode.Limits
-	mu  sync.Mutex
+	dir   string
+	lim   decode.Limits
+	video bool // ffmpeg is there: clips, Live and Motion Photos play
+	mu    sync.Mutex
 	// known is by file version; cleared when full.
-	known map[string]decode.MotionInfo
+	known map[string]motionKind
 }
 
 const maxProbed = 4096
 
-// info reads how a slide moves: only GIFs and WebPs are read (up to
-// --max-file-size), every other file is a still without being opened.
-func (p *probe) info(name string, size int64, mod time.Time) decode.MotionInfo {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".gif", ".webp":
-	default:
-		return decode.MotionInfo{}
-	}
-	key := fmt.Sprintf("%s\x00%d\x00%d", name, size, mod.UnixNano())
+// headBytes is how much of a JPEG is read for its XMP.
+const headBytes = 128 << 10
+
+// info reads how a slide moves. Only GIFs, WebPs, clips and JPEGs are
+// read (a JPEG's first bytes, for Motion Photo XMP); a photo with a clip
+// of the same name beside it is a Live Photo.
+func (p *probe) info(s source.Slide) motionKind {
+	ext := strings.ToLower(filepath.Ext(s.Name))
+	key := fmt.Sprintf("%s\x00%d\x00%d", s.Name, s.Size, s.ModTime.UnixNano())
 	p.mu.Lock()
 	m, ok := p.known[key]
 	p.mu.Unlock()
 	if ok {
 		return m
 	}
-	lim := p.lim.MaxFileSize
-	if lim <= 0 {
-		lim = decode.DefaultMaxFileSize
-	}
-	if size > lim {
-		return decode.MotionInfo{}
-	}
-	b, err := os.ReadFile(filepath.Join(p.dir, filepath.FromSlash(name)))
-	if err == nil && int64(len(b)) == size {
-		m = decode.Motion(b)
-	}
+	m = p.read(s, ext)
 	p.mu.Lock()
 	if p.known == nil || len(p.known) >= maxProbed {
-		p.known = map[string]decode.MotionInfo{}
+		p.known = map[string]motionKind{}
 	}
 	p.known[key] = m
 	p.mu.Unlock()
 	return m
+}
+
+func (p *probe) path(name string) string { return filepath.Join(p.dir, filepath.FromSlash(name)) }
+
+// readUpTo reads a file of at most --max-file-size bytes whole.
+func (p *probe) readUpTo(name string) ([]byte, error) {
+	lim := p.lim.MaxFileSize
+	if lim <= 0 {
+		lim = decode.DefaultMaxFileSize
+	}
+	f, err := os.Open(p.path(name))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, lim+1))
+	if err == nil && int64(len(b)) > lim {
+		err = fmt.Errorf("over --max-file-size")
+	}
+	return b, err
+}
+
+func (p *probe) read(s source.Slide, ext string) motionKind {
+	photo := motionKind{kind: "photo"}
+	needsVideo := func(m motionKind) motionKind {
+		if !p.video {
+			return motionKind{kind: m.kind, note: "its motion plays once ffmpeg is installed"}
+		}
+		return m
+	}
+	switch {
+	case ext == ".gif" || ext == ".webp":
+		if s.Size > p.lim.MaxFileSize && p.lim.MaxFileSize > 0 {
+			return photo
+		}
+		b, err := p.readUpTo(s.Name)
+		if err != nil || int64(len(b)) != s.Size {
+			return photo
+		}
+		if m := decode.Motion(b); m.Kind == decode.Animated {
+			return motionKind{kind: "animation", length: m.Length, then: play.Loop}
+		}
+		return photo
+	case decode.IsClipName(s.Name):
+		b, err := p.readUpTo(s.Name)
+		if err != nil {
+			return motionKind{kind: "clip"}
+		}
+		in, err := video.Inspect(b)
+		if err != nil {
+			return motionKind{kind: "clip"}
+		}
+		return needsVideo(motionKind{kind: "clip", length: in.Length, then: play.HoldLast})
+	}
+	if live, ok := source.LiveVideo(p.dir, s); ok {
+		b, err := p.readUpTo(live)
+		if err == nil {
+			if in, err := video.Inspect(b); err == nil && in.Length > 0 {
+				return needsVideo(motionKind{kind: "Live Photo", length: in.Length, then: play.BackToStill, live: live})
+			}
+		}
+	}
+	if ext == ".jpg" || ext == ".jpeg" {
+		f, err := os.Open(p.path(s.Name))
+		if err != nil {
+			return photo
+		}
+		defer f.Close()
+		head := make([]byte, headBytes)
+		n, _ := io.ReadFull(f, head)
+		tail := decode.MotionPhotoVideo(head[:n])
+		if tail <= 0 || tail >= s.Size || tail > p.lim.MaxFileSize && p.lim.MaxFileSize > 0 {
+			return photo
+		}
+		clip := make([]byte, tail)
+		if _, err := f.ReadAt(clip, s.Size-tail); err != nil {
+			return photo
+		}
+		if in, err := video.Inspect(clip); err == nil && in.Length > 0 {
+			return needsVideo(motionKind{kind: "Motion Photo", length: in.Length, then: play.BackToStill, tail: tail})
+		}
+	}
+	return photo
 }
 
 // mover plays the motion of one look's slides (a play.Mover).
@@ -93,19 +183,41 @@ type mover struct {
 	f     *frames
 	probe *probe
 	fps   int
+	max   time.Duration
 }
 
-func (m *mover) Moves(p play.Picture) time.Duration {
+func (m *mover) Moves(p play.Picture) play.Moves {
 	if p.Pair.Name != "" {
-		return 0
+		return play.Moves{}
 	}
-	return m.probe.info(p.Slide.Name, p.Slide.Size, p.Slide.ModTime).Length
+	k := m.probe.info(p.Slide)
+	return play.Moves{Length: k.length, Then: k.then}
 }
 
 func (m *mover) Motion(ctx context.Context, p play.Picture, width int, each func([]byte, time.Duration) bool) error {
 	k := m.f.frameKey(p.Slide, width)
 	k.Caption = m.f.captionKey(p)
-	err := m.f.tr.Animate(ctx, k, m.fps, each)
+	mk := m.probe.info(p.Slide)
+	var err error
+	switch {
+	case mk.live != "":
+		var clip []byte
+		if clip, err = m.probe.readUpTo(mk.live); err == nil {
+			err = m.f.tr.PlayClip(ctx, k, clip, m.fps, m.max, each)
+		}
+	case mk.tail > 0:
+		clip := make([]byte, mk.tail)
+		var f *os.File
+		if f, err = os.Open(m.probe.path(p.Slide.Name)); err == nil {
+			_, err = f.ReadAt(clip, p.Slide.Size-mk.tail)
+			f.Close()
+		}
+		if err == nil {
+			err = m.f.tr.PlayClip(ctx, k, clip, m.fps, m.max, each)
+		}
+	default:
+		err = m.f.tr.Animate(ctx, k, m.fps, m.max, each)
+	}
 	if errors.Is(err, decode.ErrNoMotion) {
 		return nil
 	}
@@ -118,5 +230,5 @@ func (s *server) mover(lk *looked, c play.Channel) play.Mover {
 	if s.cfg.motion.mode != "auto" || c.Stills {
 		return nil
 	}
-	return &mover{f: lk.frames, probe: s.probe, fps: s.cfg.motion.fps}
+	return &mover{f: lk.frames, probe: s.probe, fps: s.cfg.motion.fps, max: s.cfg.motion.maxClip}
 }

@@ -107,7 +107,7 @@ func TestChromiumRendersImagesPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
-	for _, want := range []string{"3 of 4 images can be shown", "4.jpg", "not a JPEG, PNG, WebP, GIF, HEIC or AVIF image"} {
+	for _, want := range []string{"3 of 4 images can be shown", "4.jpg", "not a JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4 or WebM image"} {
 		if !bytes.Contains(dom, []byte(want)) {
 			t.Errorf("/images page as Chromium parsed it lacks %q", want)
 		}

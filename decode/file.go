@@ -32,6 +32,9 @@ type Options struct {
 	// Children, when set, decodes HEIC and AVIF in child processes (see
 	// ServeChild); without it they decode in this process.
 	Children *Children
+	// Video, when set, decodes clips' first frames; without it a clip
+	// cannot be shown.
+	Video Video
 }
 
 // Header is what a file says about itself before any pixel is decoded.

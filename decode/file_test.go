@@ -117,7 +117,7 @@ func TestFileRejectsHostileInput(t *testing.T) {
 	}{
 		{"empty", write("empty.jpg", nil), ErrUnknownFormat, "empty"},
 		{"truncated", write("truncated.jpg", good[:len(good)/2]), ErrCorrupt, "truncated"},
-		{"random bytes", write("random.webp", random), ErrUnknownFormat, "not a JPEG, PNG, WebP, GIF, HEIC or AVIF"},
+		{"random bytes", write("random.webp", random), ErrUnknownFormat, "not a JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4 or WebM"},
 		{"text named png", write("notes.png", []byte("these are my holiday notes\n")), ErrUnknownFormat, "text"},
 		{"png bomb", write("bomb.png", pngClaiming(100000, 100000)), ErrTooManyPixels, "100000x100000 is 10000 megapixels, over --max-pixels 50"},
 		{"jpeg bomb", write("bomb.jpg", jpegClaiming(t, 65500, 65500)), ErrTooManyPixels, "65500x65500 is 4290 megapixels"},

@@ -75,10 +75,12 @@ type layout struct {
 	// *VideoYCbCr), how many pixels a chroma sample spans across and
 	// down; zero otherwise.
 	planar image.Point
+	// clip is set for a video clip, whose still is its first frame.
+	clip bool
 }
 
 // formats is the table: sniffing tries the rows in this order.
-var formats = []*format{jpegFormat, pngFormat, webpFormat, gifFormat, heicFormat, avifFormat}
+var formats = []*format{jpegFormat, pngFormat, webpFormat, gifFormat, heicFormat, avifFormat, mp4Format, webmFormat}
 
 // sniff finds the format of a file from its first bytes.
 func sniff(b []byte) (*format, bool) {
@@ -96,6 +98,20 @@ func sniff(b []byte) (*format, bool) {
 func IsImageName(name string) bool {
 	ext := strings.ToLower(path.Ext(name))
 	for _, f := range formats {
+		for _, e := range f.exts {
+			if e == ext {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsClipName reports whether a file name has the extension of a video
+// clip (MP4, MOV, M4V, WebM), in any letter case.
+func IsClipName(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	for _, f := range []*format{mp4Format, webmFormat} {
 		for _, e := range f.exts {
 			if e == ext {
 				return true

@@ -25,7 +25,7 @@ func TestDescribeNamesEveryFormat(t *testing.T) {
 			t.Errorf("describe says %q and %q; want both to name %s", text, binary, f.name)
 		}
 	}
-	if text != "it is text, not a JPEG, PNG, WebP, GIF, HEIC or AVIF image" {
+	if text != "it is text, not a JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4 or WebM image" {
 		t.Errorf("describe(text) = %q", text)
 	}
 }

@@ -319,3 +319,12 @@ func (f *File) Animation(lim Limits) (*Animation, error) {
 	}
 	return OpenAnimation(f.data, lim)
 }
+
+// Bytes reads the rest of the file and returns all of it (within
+// --max-file-size, checked when it was opened).
+func (f *File) Bytes() ([]byte, error) {
+	if err := f.fill(f.header.Size); err != nil {
+		return nil, err
+	}
+	return f.data, nil
+}

@@ -6,12 +6,31 @@ import (
 	"time"
 )
 
-// Mover makes the motion of slides that move (animated GIFs and WebPs).
+// Moves is how a slide moves.
+type Moves struct {
+	// Length is one play of the motion: 0 for a still.
+	Length time.Duration
+	// Then is what shows once it has played: it plays again (Loop), its
+	// last frame stays (HoldLast), or the slide's still comes back
+	// (BackToStill).
+	Then Then
+}
+
+// Then is what follows a slide's motion.
+type Then int
+
+const (
+	Loop        Then = iota // an animation
+	HoldLast                // a clip
+	BackToStill             // a Live Photo or Motion Photo: the photo
+)
+
+// Mover makes the motion of slides that move (animated GIFs and WebPs,
+// clips, Live Photos and Motion Photos).
 type Mover interface {
-	// Moves says how long one play of p's motion lasts: 0 for a still.
-	// It may read the file; the timeline asks once per slot, while
-	// preparing it.
-	Moves(p Picture) time.Duration
+	// Moves says how p moves. It may read the file; the timeline asks
+	// once per slot, while preparing it.
+	Moves(p Picture) Moves
 	// Motion calls each with p's motion frames at width, in order, each
 	// with how long it shows, until each returns false, the frames end
 	// or ctx does.
@@ -27,6 +46,7 @@ type Mover interface {
 type Motion struct {
 	Slot  *Slot
 	Start time.Time
+	Then  Then
 
 	ctx    context.Context // ended when the slide leaves the screen
 	stop   context.CancelFunc
@@ -39,6 +59,9 @@ type Motion struct {
 	mu   sync.Mutex // protects runs
 	runs map[int]*motionRun
 }
+
+// motionAhead is how far ahead of its time a clip's frames are made.
+const motionAhead = 3 * time.Second
 
 // motionRun is the frames of a motion at one width, as they are made.
 type motionRun struct {
@@ -53,11 +76,11 @@ type motionRun struct {
 // newMotion starts the motion of slot, to play from start, or returns nil
 // for a slot that does not move.
 func (t *Timeline) newMotion(ctx context.Context, slot *Slot, start time.Time) *Motion {
-	if t.mover == nil || slot == nil || slot.moves <= 0 {
+	if t.mover == nil || slot == nil || slot.moves.Length <= 0 {
 		return nil
 	}
 	mctx, stop := context.WithCancel(ctx)
-	return &Motion{Slot: slot, Start: start, ctx: mctx, stop: stop, mover: t.mover, max: t.maxMotion, hold: t.hold,
+	return &Motion{Slot: slot, Start: start, Then: slot.moves.Then, ctx: mctx, stop: stop, mover: t.mover, max: t.maxMotion, hold: t.hold,
 		failed: func(err error) { t.log.Warn("motion failed: showing the still", "file", slot.Slide.Name, "err", err) }}
 }
 
@@ -90,6 +113,12 @@ func (m *Motion) Frame(width int, now time.Time) (b []byte, nextAt time.Time, mo
 		return nil, time.Time{}, r.more
 	}
 	e := max(now.Sub(m.Start), 0)
+	if r.done && r.length > 0 && e >= r.length && m.Then != Loop {
+		if m.Then == BackToStill {
+			return nil, time.Time{}, nil
+		}
+		return r.frames[len(r.frames)-1], time.Time{}, nil
+	}
 	if r.done && r.length > 0 {
 		loops := e / r.length
 		e -= loops * r.length
@@ -130,12 +159,30 @@ func (m *Motion) make(w int, r *motionRun) {
 			m.held.add(m.hold.Hold(Picture{}, w, b))
 		}
 		r.mu.Lock()
-		defer r.mu.Unlock()
 		r.frames = append(r.frames, b)
 		r.at = append(r.at, r.length)
 		r.length += d
 		close(r.more)
 		r.more = make(chan struct{})
+		if m.Then != Loop {
+			// Played once: the frames already shown are not needed
+			// again (the last one is, while it holds).
+			for i := range r.frames[:len(r.frames)-1] {
+				if r.frames[i] != nil && m.Start.Add(r.at[i+1]).Before(time.Now().Add(-time.Second)) {
+					r.frames[i] = nil
+				}
+			}
+		}
+		ahead := m.Start.Add(r.length).Sub(time.Now())
+		r.mu.Unlock()
+		// A clip is made as it plays, a few seconds ahead, not all at
+		// once: a long one is never held whole.
+		if m.Then != Loop && ahead > motionAhead {
+			select {
+			case <-time.After(ahead - motionAhead):
+			case <-m.ctx.Done():
+			}
+		}
 		return r.length < m.max && m.ctx.Err() == nil
 	})
 	if err != nil && m.ctx.Err() == nil {

@@ -70,7 +70,7 @@ func (p *player) due(t *Timeline) time.Time {
 func (t *Timeline) span(slot *Slot) time.Duration {
 	d := t.interval.Load()
 	if slot != nil && d > 0 {
-		d = max(d, slot.moves)
+		d = max(d, slot.moves.Length)
 	}
 	return d
 }

@@ -94,8 +94,9 @@ func (t *Timeline) prepare(ctx context.Context, list *source.List, i int, cur *S
 	if err != nil && pair.Name != "" && ctx.Err() == nil {
 		slot, err = try(source.Slide{})
 	}
-	if err == nil && t.mover != nil && slot.Pair.Name == "" && slot.moves == 0 {
-		slot.moves = min(t.mover.Moves(slot.Picture()), t.maxMotion)
+	if err == nil && t.mover != nil && slot.Pair.Name == "" && slot.moves.Length == 0 {
+		slot.moves = t.mover.Moves(slot.Picture())
+		slot.moves.Length = min(slot.moves.Length, t.maxMotion)
 	}
 	return slot, err
 }

@@ -3,7 +3,6 @@ package play
 import (
 	"context"
 	"sync"
-	"time"
 
 	"slidestream/source"
 )
@@ -86,7 +85,7 @@ type Slot struct {
 	Index, Count int
 	// moves is how long one play of the slide's motion lasts, up to the
 	// timeline's longest: 0 for a still.
-	moves  time.Duration
+	moves  Moves
 	render Renderer
 	// ctx is the timeline's: a render a client asked for runs on when that
 	// client leaves, because others will want the same frame.

@@ -32,6 +32,7 @@ import (
 type Folder struct {
 	dir       string
 	recursive bool
+	noClips   bool // video clips are left out
 	log       *slog.Logger
 
 	scanMu sync.Mutex // one scan at a time
@@ -63,6 +64,8 @@ func (d *folder) same(o *folder) bool {
 type FolderOptions struct {
 	// Flat lists the top folder only, not its subfolders.
 	Flat bool
+	// NoClips leaves video clips out (--motion off).
+	NoClips bool
 	Log  *slog.Logger // nil discards
 }
 
@@ -72,7 +75,7 @@ func NewFolder(dir string, o FolderOptions) *Folder {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Folder{dir: dir, recursive: !o.Flat, log: o.Log, tree: tree{}, changed: make(chan struct{}), ready: make(chan struct{})}
+	return &Folder{dir: dir, recursive: !o.Flat, noClips: o.NoClips, log: o.Log, tree: tree{}, changed: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // Dir returns the directory being watched.
@@ -297,7 +300,7 @@ func (f *Folder) scanDir(t, old tree, rel string, full bool) error {
 			}
 			continue
 		}
-		if !decode.IsImageName(name) {
+		if !decode.IsImageName(name) || (f.noClips && decode.IsClipName(name)) {
 			continue
 		}
 		// Anything that is not a folder stays in the list even if it is
@@ -312,6 +315,7 @@ func (f *Folder) scanDir(t, old tree, rel string, full bool) error {
 		}
 		d.files = append(d.files, Slide{Name: join(rel, name), Size: size, ModTime: mtime})
 	}
+	d.files = withoutLiveVideos(d.files)
 	slices.SortFunc(d.files, func(a, b Slide) int { return Natural(path.Base(a.Name), path.Base(b.Name)) })
 	slices.SortFunc(d.subdirs, Natural)
 	prev := old[rel]
@@ -585,3 +589,33 @@ func (v *AlbumView) Ready() <-chan struct{} {
 }
 
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// withoutLiveVideos drops the clips that are a Live Photo's video: a clip
+// beside a photo of the same name (IMG_0001.HEIC and IMG_0001.MOV) is one
+// slide, the photo, which plays it (LiveVideo finds it).
+func withoutLiveVideos(files []Slide) []Slide {
+	photos := map[string]bool{}
+	for _, f := range files {
+		if !decode.IsClipName(f.Name) {
+			photos[strings.TrimSuffix(f.Name, path.Ext(f.Name))] = true
+		}
+	}
+	return slices.DeleteFunc(files, func(f Slide) bool {
+		return decode.IsClipName(f.Name) && photos[strings.TrimSuffix(f.Name, path.Ext(f.Name))]
+	})
+}
+
+// LiveVideo is the name of the clip beside photo s that makes it a Live
+// Photo, if there is one: the same name with .mov (or .MOV, .mp4).
+func LiveVideo(dir string, s Slide) (string, bool) {
+	if decode.IsClipName(s.Name) {
+		return "", false
+	}
+	base := strings.TrimSuffix(s.Name, path.Ext(s.Name))
+	for _, ext := range []string{".MOV", ".mov", ".MP4", ".mp4"} {
+		if info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(base+ext))); err == nil && info.Mode().IsRegular() {
+			return base + ext, true
+		}
+	}
+	return "", false
+}

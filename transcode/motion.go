@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"time"
 
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/video"
 )
 
-// Animate makes the motion frames of the animated GIF or WebP that k
-// names, each a frame as k's still is made (its width, fit, fill,
+// Animate makes the motion frames of the animated GIF or WebP, or the
+// clip, that k names (a clip's first max of it), each a frame as k's still is made (its width, fit, fill,
 // caption and quality), and calls each with every frame's JPEG and how
 // long it shows, in order, until each returns false or the frames end.
 // Frames that would follow the one before in less than 1/fps are not
@@ -20,7 +22,7 @@ import (
 // worker turn with its memory reserved (Work), so motion shares the
 // workers and the decode-memory budget with the stills. A file that does
 // not move is decode.ErrNoMotion.
-func (t *Transcoder) Animate(ctx context.Context, k Key, fps int, each func(frame []byte, d time.Duration) bool) error {
+func (t *Transcoder) Animate(ctx context.Context, k Key, fps int, max time.Duration, each func(frame []byte, d time.Duration) bool) error {
 	if k.Pair.Name != "" || k.Still.On() {
 		return decode.ErrNoMotion
 	}
@@ -36,6 +38,13 @@ func (t *Transcoder) Animate(ctx context.Context, k Key, fps int, each func(fram
 	o, err := t.captioned(w, f)
 	if err != nil {
 		return err
+	}
+	if fm := f.Header().Format; fm == decode.MP4 || fm == decode.WebM {
+		data, err := f.Bytes()
+		if err != nil {
+			return err
+		}
+		return t.playClip(ctx, k, o, data, fps, max, each)
 	}
 	a, err := f.Animation(t.lim)
 	if err != nil {
@@ -93,4 +102,67 @@ func (t *Transcoder) Animate(ctx context.Context, k Key, fps int, each func(fram
 		each(pending, pendingFor)
 	}
 	return nil
+}
+
+// PlayClip makes the motion frames of clip, the video of the photo k
+// names (a Live Photo's, a Motion Photo's), each a frame as k's still is
+// made, as Animate does: its first max of it, at fps.
+func (t *Transcoder) PlayClip(ctx context.Context, k Key, clip []byte, fps int, max time.Duration, each func(frame []byte, d time.Duration) bool) error {
+	f, err := decode.Open(t.path(k.Name), t.lim)
+	if err != nil {
+		return err
+	}
+	if h := f.Header(); h.Size != k.Size || h.ModTime.UnixNano() != k.ModTime {
+		f.Close()
+		return fmt.Errorf("%s is not the version asked for (changed, or a different copy)", k.Name)
+	}
+	o, err := t.captioned(k.wants()[0], f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	return t.playClip(ctx, k, o, clip, fps, max, each)
+}
+
+// ErrNoVideo: clips' motion needs ffmpeg.
+var ErrNoVideo = errors.New("video needs ffmpeg, which is not installed")
+
+// playClip decodes clip with ffmpeg, scaled close to the frame, and makes
+// each frame as the still is made (o), in a worker turn.
+func (t *Transcoder) playClip(ctx context.Context, k Key, o encode.Options, clip []byte, fps int, max time.Duration, each func([]byte, time.Duration) bool) error {
+	if t.video == nil {
+		return ErrNoVideo
+	}
+	c, ok := video.Sniff(clip)
+	if !ok {
+		return video.ErrNotClip
+	}
+	// ffmpeg scales into the frame; a crop must cover it, so gets room.
+	box := image.Pt(o.Width, o.Height)
+	if o.Crop && o.Height > 0 {
+		box = box.Mul(2)
+	}
+	step := time.Second / time.Duration(fps)
+	var ferr error
+	err := t.video.Frames(ctx, clip, c, video.Options{Box: box, FPS: fps, Max: max}, func(fr video.Frame) bool {
+		m := fr.Pixels
+		var b []byte
+		if err := t.Work(ctx, 8*int64(m.Bounds().Dx())*int64(m.Bounds().Dy()), func() {
+			img := &decode.Image{Pixels: m, Format: decode.MP4, Orientation: 1, Stored: m.Bounds().Size(), Shrunk: 1}
+			scaled, err := encode.Scale(img, o)
+			if err != nil {
+				ferr = err
+				return
+			}
+			b, ferr = encode.JPEG(scaled, k.Quality)
+		}); err != nil {
+			ferr = err
+			return false
+		}
+		return ferr == nil && each(b, step)
+	})
+	if ferr != nil {
+		return ferr
+	}
+	return err
 }

@@ -174,6 +174,9 @@ func (t *Transcoder) scaled(ctx context.Context, w *want, f *decode.File, o enco
 	r *Report, waited *time.Duration, away off) (m *image.RGBA, jpeg []byte, err error) {
 	h, or := f.Header(), f.Orientation()
 	do := decode.Options{Shrink: encode.Shrink(h.Width, h.Height, or, o), Rows: true, Children: t.children}
+	if t.video != nil {
+		do.Video = t.video
+	}
 
 	t.mu.Lock()
 	l := t.loads[w.v]

@@ -18,6 +18,7 @@ import (
 	"slidestream/encode"
 	"slidestream/internal/urgent"
 	"slidestream/source"
+	"slidestream/video"
 )
 
 // DefaultMemory is the decode-memory budget for that many workers on a
@@ -60,6 +61,9 @@ type Options struct {
 	// their decoders never stop this process's goroutines; Close ends
 	// them.
 	Children bool
+	// Video, when set, decodes clips (their first frame is their still,
+	// and their motion is made by Play).
+	Video *video.FFmpeg
 	// Observe, when set, is told of every transcode. It must be quick and
 	// safe for concurrent use.
 	Observe func(Report)
@@ -101,6 +105,7 @@ type Transcoder struct {
 	running  atomic.Int32 // transcodes holding a slot
 	// children decode HEIC and AVIF; nil: in this process.
 	children *decode.Children
+	video    *video.FFmpeg // nil: no clips
 
 	mu sync.Mutex // protects loads, killed and failed
 	// loads are the loads under way by file version, which share decodes.
@@ -142,7 +147,7 @@ func New(o Options) *Transcoder {
 		o.Memory = DefaultMemory(o.Workers, 0)
 	}
 	t := &Transcoder{dir: o.Dir, lim: o.Limits, workers: &gate{free: o.Workers}, loads: make(map[version]*loads),
-		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe}
+		memory: semaphore.NewWeighted(o.Memory), budget: o.Memory, observe: o.Observe, video: o.Video}
 	t.AddCaption(o.Caption)
 	if o.Children {
 		t.children = decode.NewChildren()
