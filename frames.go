@@ -35,6 +35,8 @@ type frames struct {
 	// index knows each slide's header, read in the background.
 	index *source.Index
 	lim   decode.Limits
+	// probe reads how slides move, for the status page; nil: not asked.
+	probe *probe
 	frameSpec
 }
 
@@ -125,6 +127,11 @@ func (f *frames) Inspect(s source.Slide) (source.Info, bool, error) {
 	in, err, read := f.index.Lookup(s)
 	if read && err == nil {
 		err = f.lim.Check(s.Name, decode.Header{Size: s.Size, Width: in.Width, Height: in.Height})
+	}
+	if read && err == nil && f.probe != nil {
+		if m := f.probe.info(s); m.kind != "photo" {
+			in.Motion, in.Length, in.MotionNote = m.kind, m.length, m.note
+		}
 	}
 	return in, read, err
 }

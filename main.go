@@ -309,6 +309,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		m.watchCache(c)
 	}
 	s.probe = &probe{dir: cfg.dir, lim: f.lim, video: cfg.video != nil}
+	f.probe = s.probe
 	s.failures = play.NewFailures(play.FailuresOptions{Lasting: transcode.Lasting, Listing: s.folder, Log: log})
 	def := play.Channel{Order: cfg.order, Interval: cfg.interval}
 	tl, err := s.newTimeline(def)

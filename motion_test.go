@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"image"
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +150,204 @@ func TestAnimationHoldsItsSlide(t *testing.T) {
 			t.Errorf("--max-clip %s: the 4 s animation's slide changes in %.1f s; want %.0f", c.maxClip, st.SecondsToNext, c.want)
 		}
 	}
+}
+
+// numbersOf is the frame numbers a stream shows over d, repeats dropped.
+func numbersOf(frames []seen) []int {
+	var out []int
+	for _, f := range frames {
+		if len(out) == 0 || out[len(out)-1] != f.n {
+			out = append(out, f.n)
+		}
+	}
+	return out
+}
+
+// inOrder reports whether ns counts up from first by steps of 1 or 2 (a
+// client may skip one).
+func inOrder(ns []int) bool {
+	for i := 1; i < len(ns); i++ {
+		if d := ns[i] - ns[i-1]; d < 1 || d > 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// A clip plays once, in order, at --motion-fps, its slide shown for its
+// length; a Live Photo (a photo and a clip of the same name) is one slide
+// that shows its photo, plays its video once and goes back to its photo;
+// a Motion Photo plays the video after its JPEG.
+func TestClipsLiveAndMotionPhotosPlay(t *testing.T) {
+	clip := animtest.Clip(t, "c.mp4", 20, 10, 64, 48) // 2 s
+	t.Run("clip", func(t *testing.T) {
+		dir := motionFolder(t, "clip.mp4", clip)
+		ts := startServer(t, "--dir", dir, "--width", "64", "--interval", "1s", "--motion-fps", "10")
+		stream := openStream(t, ts.url+"/slideshow")
+		ns := numbersOf(stream.watch(t, 1800*time.Millisecond))
+		if len(ns) < 14 || ns[0] > 2 || !inOrder(ns) {
+			t.Errorf("the clip's frames in 1.8 s: %v; want 0 to about 17, in order", ns)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			m, _ := jpeg.Decode(bytes.NewReader(stream.next()))
+			if animtest.Read(m) == 100 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the still did not follow the clip")
+			}
+		}
+		var imgs struct {
+			Images []web.ImageStatus `json:"images"`
+		}
+		getJSON(t, ts.url+"/api/images", &imgs)
+		if len(imgs.Images) != 2 || imgs.Images[0].Motion != "clip" || imgs.Images[0].Seconds != 2 || imgs.Images[0].Status != "ok" {
+			t.Errorf("/api/images says of the clip: %+v", imgs.Images[0])
+		}
+	})
+	t.Run("Live Photo", func(t *testing.T) {
+		dir := t.TempDir()
+		solid(t, filepath.Join(dir, "IMG_0001.png"), 64, 48, animtest.Colour(100))
+		os.WriteFile(filepath.Join(dir, "IMG_0001.MOV"), animtest.Clip(t, "c.mov", 10, 10, 64, 48), 0o644)
+		ts := startServer(t, "--dir", dir, "--width", "64", "--interval", "3s", "--motion-fps", "10")
+		var st web.StateReport
+		getJSON(t, ts.url+"/api/state", &st)
+		if st.Count != 1 {
+			t.Errorf("a Live Photo counts as %d slides; want 1", st.Count)
+		}
+		stream := openStream(t, ts.url+"/slideshow")
+		ns := numbersOf(stream.watch(t, 2500*time.Millisecond))
+		// Its motion, 0 to 9 (the still first, for a moment), then the
+		// photo again.
+		var motion []int
+		for _, n := range ns {
+			if n != 100 {
+				motion = append(motion, n)
+			}
+		}
+		if len(motion) < 7 || !inOrder(motion) || ns[len(ns)-1] != 100 {
+			t.Errorf("a Live Photo's frames over 2.5 s: %v; want its video 0 to 9 in order, then the photo (100)", ns)
+		}
+	})
+	t.Run("Motion Photo", func(t *testing.T) {
+		dir := t.TempDir()
+		mp4 := animtest.Clip(t, "c.mp4", 10, 10, 64, 48, "-movflags", "+faststart")
+		os.WriteFile(filepath.Join(dir, "PXL_1.MP.jpg"), motionPhoto(t, animtest.Frame(100, 64, 48), mp4), 0o644)
+		ts := startServer(t, "--dir", dir, "--width", "64", "--interval", "3s", "--motion-fps", "10")
+		stream := openStream(t, ts.url+"/slideshow")
+		ns := numbersOf(stream.watch(t, 2500*time.Millisecond))
+		var motion []int
+		for _, n := range ns {
+			if n != 100 {
+				motion = append(motion, n)
+			}
+		}
+		if len(motion) < 7 || !inOrder(motion) || ns[len(ns)-1] != 100 {
+			t.Errorf("a Motion Photo's frames over 2.5 s: %v; want its video 0 to 9 in order, then the photo (100)", ns)
+		}
+		var imgs struct {
+			Images []web.ImageStatus `json:"images"`
+		}
+		getJSON(t, ts.url+"/api/images", &imgs)
+		if len(imgs.Images) != 1 || imgs.Images[0].Motion != "Motion Photo" || imgs.Images[0].Seconds != 1 {
+			t.Errorf("/api/images says of the Motion Photo: %+v", imgs.Images)
+		}
+	})
+}
+
+// motionPhoto is a JPEG of m with Google's Motion Photo XMP and mp4
+// appended, as a phone writes one.
+func motionPhoto(t *testing.T, m image.Image, mp4 []byte) []byte {
+	var j bytes.Buffer
+	if err := jpeg.Encode(&j, m, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	xmp := fmt.Sprintf(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">`+
+		`<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" xmlns:Container="http://ns.google.com/photos/1.0/container/" `+
+		`xmlns:Item="http://ns.google.com/photos/1.0/container/item/" GCamera:MotionPhoto="1" GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="0">`+
+		`<Container:Directory><rdf:Seq><rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" Item:Length="0" Item:Padding="0"/></rdf:li>`+
+		`<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="%d" Item:Padding="0"/></rdf:li>`+
+		`</rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>`, len(mp4))
+	seg := append([]byte("http://ns.adobe.com/xap/1.0/\x00"), xmp...)
+	out := append([]byte{0xFF, 0xD8, 0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, seg...)
+	out = append(out, j.Bytes()[2:]...)
+	return append(out, mp4...)
+}
+
+// Without ffmpeg a clip is skipped with the reason, and a Live Photo is
+// its photo; a clip longer than --max-clip holds its slide for
+// --max-clip; no ffmpeg outlives the server.
+func TestClipsWithoutFFmpegAndTheirLimits(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a-clip.mp4"), animtest.Clip(t, "c.mp4", 10, 10, 32, 24), 0o644)
+	solid(t, filepath.Join(dir, "b.png"), 32, 24, animtest.Colour(100))
+	os.WriteFile(filepath.Join(dir, "b.mov"), animtest.Clip(t, "c.mov", 10, 10, 32, 24), 0o644)
+	ts := startServer(t, "--dir", dir, "--width", "32", "--interval", "1h", "--ffmpeg", "/nonexistent/ffmpeg")
+	var imgs struct {
+		Images []web.ImageStatus `json:"images"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		getJSON(t, ts.url+"/api/images", &imgs)
+		if len(imgs.Images) == 2 && imgs.Images[0].Status == "skipped" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(imgs.Images) != 2 || imgs.Images[0].Status != "skipped" || !strings.Contains(imgs.Images[0].Reason, "ffmpeg") ||
+		imgs.Images[1].Status != "ok" || imgs.Images[1].Motion != "Live Photo" || !strings.Contains(imgs.Images[1].MotionNote, "ffmpeg") {
+		t.Errorf("without ffmpeg, /api/images: %+v", imgs.Images)
+	}
+
+	long := t.TempDir()
+	os.WriteFile(filepath.Join(long, "long.mp4"), animtest.Clip(t, "long.mp4", 1200, 10, 32, 24), 0o644) // 2 minutes
+	ts = startServer(t, "--dir", long, "--width", "32", "--interval", "1s", "--max-clip", "3s")
+	var st web.StateReport
+	for deadline := time.Now().Add(10 * time.Second); st.Showing == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		getJSON(t, ts.url+"/api/state", &st)
+	}
+	if st.SecondsToNext < 2 || st.SecondsToNext > 3.1 {
+		t.Errorf("a 2-minute clip with --max-clip 3s: the slide changes in %.1f s", st.SecondsToNext)
+	}
+	// Played for a minute, the clip is decoded as it plays: its ffmpeg
+	// runs while it does, and ends with the server.
+	ts.stop()
+	ts = startServer(t, "--dir", long, "--width", "32", "--interval", "1s", "--max-clip", "1m")
+	stream := openStream(t, ts.url+"/slideshow")
+	stream.watch(t, 1500*time.Millisecond)
+	if children(t) == 0 {
+		t.Error("no ffmpeg child while the clip plays")
+	}
+	stream.close()
+	ts.stop()
+	deadline = time.Now().Add(5 * time.Second)
+	for children(t) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("an ffmpeg child outlived the server")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// children counts this process's ffmpeg children.
+func children(t *testing.T) int {
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < 0 || s[open+1:close] != "ffmpeg" {
+			continue
+		}
+		if f := strings.Fields(s[close+1:]); len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) {
+			n++
+		}
+	}
+	return n
 }

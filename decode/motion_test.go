@@ -167,3 +167,42 @@ func FuzzMotion(f *testing.F) {
 		}
 	})
 }
+
+// A Motion Photo's video is found from its XMP, in Google's two styles;
+// anything else is no Motion Photo.
+func TestMotionPhotoVideo(t *testing.T) {
+	jpegWith := func(xmp string) []byte {
+		seg := append([]byte("http://ns.adobe.com/xap/1.0/\x00"), xmp...)
+		return append([]byte{0xFF, 0xD8, 0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, append(seg, 0xFF, 0xDA)...)
+	}
+	for _, c := range []struct {
+		xmp  string
+		want int64
+	}{
+		{`<rdf:Description GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" GCamera:MicroVideoOffset="123456"/>`, 123456},
+		{`<rdf:Description GCamera:MotionPhoto="1"><Container:Directory><rdf:Seq>` +
+			`<rdf:li><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" Item:Length="0"/></rdf:li>` +
+			`<rdf:li><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length = '4321'/></rdf:li></rdf:Seq></Container:Directory></rdf:Description>`, 4321},
+		{`<rdf:Description GCamera:MotionPhoto="0"/>`, 0},
+		{`<rdf:Description GCamera:MicroVideo="1" GCamera:MicroVideoOffset="-5"/>`, 0},
+		{`<rdf:Description GCamera:MotionPhoto="1"/>`, 0},
+	} {
+		if got := MotionPhotoVideo(jpegWith(c.xmp)); got != c.want {
+			t.Errorf("%.60s…: %d; want %d", c.xmp, got, c.want)
+		}
+	}
+	if MotionPhotoVideo([]byte("not a jpeg")) != 0 {
+		t.Error("text is a Motion Photo")
+	}
+}
+
+// FuzzMotionPhoto: whatever a JPEG's first bytes, MotionPhotoVideo
+// returns without panicking, never a negative length.
+func FuzzMotionPhoto(f *testing.F) {
+	f.Add([]byte("\xFF\xD8\xFF\xE1\x00\x40http://ns.adobe.com/xap/1.0/\x00GCamera:MicroVideo=\"1\" GCamera:MicroVideoOffset=\"99\""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n := MotionPhotoVideo(b); n < 0 {
+			t.Fatalf("length %d", n)
+		}
+	})
+}

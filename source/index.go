@@ -29,6 +29,13 @@ type Info struct {
 	// Profile names the colour profile converted from; ProfileNote says
 	// why the one the file has is not applied. Both "" for sRGB.
 	Profile, ProfileNote string
+	// Motion says how the slide moves ("animation", "clip", "Live
+	// Photo", "Motion Photo"; "" for a still), for Length; MotionNote
+	// why it shows as a still where it cannot play. The index leaves
+	// them to whoever reads the files' motion.
+	Motion     string        `json:"-"`
+	Length     time.Duration `json:"-"`
+	MotionNote string        `json:"-"`
 }
 
 // Portrait reports whether the picture, upright, is taller than wide.

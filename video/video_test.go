@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"image"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -27,27 +25,8 @@ func ffmpegOrSkip(t testing.TB) *FFmpeg {
 	return f
 }
 
-// Clip makes a clip with ffmpeg: n frames at rate fps, w×h, frame k in
-// animtest.Colour(k), in the container the name's extension picks.
 func Clip(t testing.TB, name string, n, fps, w, h int, extra ...string) []byte {
-	t.Helper()
-	ffmpegOrSkip(t)
-	path := filepath.Join(t.TempDir(), name)
-	src := fmt.Sprintf("color=c=black:s=%dx%d:r=%d:d=%g,format=rgb24,geq=r='10+20*mod(N\\,12)':g=128:b='10+20*floor(N/12)'", w, h, fps, float64(n)/float64(fps))
-	codec := []string{"-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p"}
-	if filepath.Ext(name) == ".webm" {
-		codec = []string{"-c:v", "libvpx-vp9", "-lossless", "1"}
-	}
-	args := append([]string{"-v", "error", "-f", "lavfi", "-i", src}, codec...)
-	args = append(append(args, extra...), "-y", path)
-	if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v %s", err, out)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return animtest.Clip(t, name, n, fps, w, h, extra...)
 }
 
 func numbers(t *testing.T, f *FFmpeg, data []byte, o Options) ([]int, error) {

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,6 +47,12 @@ type ImageStatus struct {
 	// is shown as it is).
 	Profile     string `json:"profile,omitempty"`
 	ProfileNote string `json:"profile_note,omitempty"`
+	// Motion says how the file moves (animation, clip, Live Photo,
+	// Motion Photo) and Seconds for how long; MotionNote why it shows
+	// as a still where it cannot play.
+	Motion     string  `json:"motion,omitempty"`
+	Seconds    float64 `json:"seconds,omitempty"`
+	MotionNote string  `json:"motion_note,omitempty"`
 	// Status is "ok", "skipped", or "pending" while the file's header
 	// has not been read yet.
 	Status string `json:"status"`
@@ -176,6 +183,8 @@ func (h *Handler) report(rq reportQuery, path string) ImagesReport {
 		info, read, err := h.inspect.Inspect(s)
 		is.Format, is.Width, is.Height = info.Format, info.Width, info.Height
 		is.Profile, is.ProfileNote = info.Profile, info.ProfileNote
+		is.Motion, is.MotionNote = info.Motion, info.MotionNote
+		is.Seconds = math.Round(info.Length.Seconds()*10) / 10
 		if !info.Taken.IsZero() {
 			is.Taken = &info.Taken
 		}
@@ -276,7 +285,7 @@ a { color: #4a9eff; }
 <div class="thumb">{{if .Thumbnail}}<img src="{{slice .Thumbnail 1}}" alt="{{clean .Name}}" loading="lazy">{{else}}<span class="meta">skipped</span>{{end}}</div>
 <div class="info">
 <div class="name">{{clean .Name}}</div>
-<div class="meta">{{if .Format}}{{.Format}}{{if .Width}} {{.Width}}×{{.Height}}{{end}}, {{end}}{{size .Bytes}}{{if .Taken}}, taken {{.Taken.Format "2 Jan 2006 15:04"}}{{end}}{{if .Profile}}, colour profile {{.Profile}}{{end}}{{if .Cached}}, cached{{end}}</div>
+<div class="meta">{{if .Format}}{{.Format}}{{if .Width}} {{.Width}}×{{.Height}}{{end}}, {{end}}{{size .Bytes}}{{if .Taken}}, taken {{.Taken.Format "2 Jan 2006 15:04"}}{{end}}{{if .Profile}}, colour profile {{.Profile}}{{end}}{{if .Motion}}, {{.Motion}}{{if .Seconds}} {{.Seconds}} s{{end}}{{if .MotionNote}} ({{.MotionNote}}){{end}}{{end}}{{if .Cached}}, cached{{end}}</div>
 {{- if .ProfileNote}}
 <div class="meta">{{clean .ProfileNote}}</div>
 {{- end}}

@@ -5,12 +5,16 @@ package animtest
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/color/palette"
 	"image/draw"
 	"image/gif"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -90,4 +94,42 @@ func WebP(t testing.TB, n, w, h int, delay time.Duration) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// FFmpeg is the ffmpeg on the PATH. Where there is none the test is
+// skipped, and fails under CI=true, where .ci/run installs it.
+func FFmpeg(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ffmpeg is not installed; .ci/run should install it")
+		}
+		t.Skip("ffmpeg is not installed")
+	}
+	return p
+}
+
+// Clip is a clip ffmpeg makes: n frames at fps, w×h, frame k in
+// Colour(k), lossless, in the container the name's extension picks (MP4
+// and MOV in H.264, WebM in VP9), with extra output options.
+func Clip(t testing.TB, name string, n, fps, w, h int, extra ...string) []byte {
+	t.Helper()
+	ffmpeg := FFmpeg(t)
+	path := filepath.Join(t.TempDir(), name)
+	src := fmt.Sprintf("color=c=black:s=%dx%d:r=%d:d=%g,format=rgb24,geq=r='10+20*mod(N\\,12)':g=128:b='10+20*floor(N/12)'", w, h, fps, float64(n)/float64(fps))
+	codec := []string{"-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p"}
+	if filepath.Ext(name) == ".webm" {
+		codec = []string{"-c:v", "libvpx-vp9", "-lossless", "1"}
+	}
+	args := append([]string{"-v", "error", "-f", "lavfi", "-i", src}, codec...)
+	args = append(append(args, extra...), "-y", path)
+	if out, err := exec.Command(ffmpeg, args...).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v %s", err, out)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
