@@ -119,7 +119,7 @@ func (p *pipelineFlags) transcoder(observe func(transcode.Report)) *transcode.Tr
 		p.video = v
 	}
 	return transcode.New(transcode.Options{
-		Video: p.video,
+		Video:   p.video,
 		Dir:     p.dir,
 		Limits:  p.limits(),
 		Workers: p.workers,

@@ -66,7 +66,7 @@ type FolderOptions struct {
 	Flat bool
 	// NoClips leaves video clips out (--motion off).
 	NoClips bool
-	Log  *slog.Logger // nil discards
+	Log     *slog.Logger // nil discards
 }
 
 // NewFolder returns a Folder for dir. It lists nothing until Scan or
