@@ -324,6 +324,9 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		AllowedHosts: append(machineNames(), cfg.allowedHosts...)})
 	m.watch(s.timeline, s.handler, s.channels, s.index)
 	m.watchTranscoder(tr)
+	if cfg.video != nil {
+		m.watchVideo(cfg.video)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.handler())
@@ -653,6 +656,13 @@ func (s *server) serve(ctx context.Context) error {
 		"interval", s.cfg.interval.String(), "cache", s.cfg.cacheSize.String())
 	if libs := decode.SystemLibraries(); libs != "" {
 		s.log.Info("HEIC and AVIF are decoded by system libraries, not the built-in ones (a static build always uses its own)", "libraries", libs)
+	}
+	switch {
+	case s.cfg.motion.mode != "auto":
+	case s.cfg.video != nil:
+		s.log.Info("clips, Live Photos and Motion Photos play", "ffmpeg", s.cfg.video.Path)
+	default:
+		s.log.Warn("no ffmpeg: clips are skipped, Live Photos and Motion Photos show their photo (install ffmpeg, or --ffmpeg PATH)", "ffmpeg", s.cfg.ffmpeg)
 	}
 	if s.cfg.auth == nil {
 		s.log.Info("authentication is off: anyone who can reach the address can watch (see --auth)")

@@ -14,6 +14,7 @@ import (
 	"slidestream/play"
 	"slidestream/source"
 	"slidestream/transcode"
+	"slidestream/video"
 	"slidestream/web"
 )
 
@@ -126,6 +127,24 @@ func (m *metrics) watchTranscoder(tr *transcode.Transcoder) {
 		Name: "slidestream_transcodes_running",
 		Help: "Transcodes holding a worker now (at most --workers).",
 	}, func() float64 { return float64(tr.Running()) }))
+}
+
+// watchVideo adds the ffmpeg children's counts, where ffmpeg is there.
+func (m *metrics) watchVideo(v *video.FFmpeg) {
+	for _, c := range []struct {
+		name, help string
+		of         func(started, failed, killed int64) int64
+	}{
+		{"slidestream_ffmpeg_started_total", "ffmpeg children started (a clip's first frame, or the motion of a clip, Live Photo or Motion Photo at one width).",
+			func(s, _, _ int64) int64 { return s }},
+		{"slidestream_ffmpeg_failed_total", "ffmpeg children that failed: an exit status other than 0, or frames that did not parse.",
+			func(_, f, _ int64) int64 { return f }},
+		{"slidestream_ffmpeg_killed_total", "ffmpeg children killed: their slide left the screen, or they ran out of time.",
+			func(_, _, k int64) int64 { return k }},
+	} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+			func() float64 { return float64(c.of(v.Stats())) }))
+	}
 }
 
 // watchCache adds the local frame cache's state; fleet mode has none.
