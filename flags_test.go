@@ -155,13 +155,14 @@ func TestBoxFlag(t *testing.T) {
 func TestServeAndBenchSharePipelineFlags(t *testing.T) {
 	args := []string{"--width", "640", "--quality", "70", "--background", "#102030", "--max-pixels", "20",
 		"--max-file-size", "32MiB", "--workers", "3", "--decode-memory", "64MiB", "--recursive=false",
-		"--fit", "640x360", "--fill", "blur", "--caption", "{name}"}
+		"--fit", "640x360", "--fill", "blur", "--caption", "{name}", "--ffmpeg", "/opt/ffmpeg/bin/ffmpeg"}
 	cfg, err := parseFlags(args, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := pipelineFlags{dir: "images", recursive: false, width: 640, quality: 70, background: colorFlag{16, 32, 48, 255},
-		maxPixels: 20, maxFileSize: 32 << 20, workers: 3, decodeMemory: 64 << 20, fit: boxFlag{640, 360}, fill: "blur"}
+		maxPixels: 20, maxFileSize: 32 << 20, workers: 3, decodeMemory: 64 << 20, fit: boxFlag{640, 360}, fill: "blur",
+		ffmpeg: "/opt/ffmpeg/bin/ffmpeg"}
 	want.caption, _ = encode.ParseCaption("{name}")
 	if !reflect.DeepEqual(cfg.pipelineFlags, want) {
 		t.Errorf("serve parsed %+v; want %+v", cfg.pipelineFlags, want)
@@ -170,7 +171,7 @@ func TestServeAndBenchSharePipelineFlags(t *testing.T) {
 	if err := run(context.Background(), []string{"bench", "--help"}, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"-width", "-quality", "-background", "-fit", "-max-pixels", "-max-file-size", "-workers", "-decode-memory", "-dir", "-recursive", "-fill", "-caption", "-out"} {
+	for _, f := range []string{"-width", "-quality", "-background", "-fit", "-max-pixels", "-max-file-size", "-workers", "-decode-memory", "-dir", "-recursive", "-fill", "-caption", "-ffmpeg", "-out"} {
 		if !strings.Contains(stdout.String(), f) {
 			t.Errorf("bench --help lacks %s", f)
 		}

@@ -40,7 +40,8 @@ func TestStreamPlaysMixedFolderInNameOrder(t *testing.T) {
 	// client skips none (one at another width may skip slides while its
 	// frames are made, which is allowed).
 	const width = 120
-	ts := startServer(t, "--dir", dir, "--interval", "300ms", "--width", strconv.Itoa(width))
+	// The GIF has two frames: shown still, as its first.
+	ts := startServer(t, "--dir", dir, "--interval", "300ms", "--width", strconv.Itoa(width), "--motion", "stills")
 	var want [][]byte
 	for _, f := range files {
 		want = append(want, expected(t, f, width))
