@@ -134,8 +134,11 @@ func (m *Motion) Frame(width int, now time.Time) (b []byte, nextAt time.Time, mo
 		return r.frames[i], m.Start.Add(r.at[i+1]), nil
 	}
 	// The latest frame made: the next is due when it ends, if it is
-	// made by then.
-	return r.frames[i], m.Start.Add(r.length), r.more
+	// made by then; once that is past, when it is made.
+	if end := m.Start.Add(r.length); end.After(now) {
+		return r.frames[i], end, r.more
+	}
+	return r.frames[i], time.Time{}, r.more
 }
 
 // frameAt is the frame showing at e: the last that starts at or before it.
