@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"slidestream/decode"
@@ -103,7 +104,7 @@ func (p *probe) readUpTo(name string) ([]byte, error) {
 	if lim <= 0 {
 		lim = decode.DefaultMaxFileSize
 	}
-	f, err := os.Open(p.path(name))
+	f, err := openRegular(p.path(name))
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +157,7 @@ func (p *probe) read(s source.Slide, ext string) motionKind {
 		}
 	}
 	if ext == ".jpg" || ext == ".jpeg" {
-		f, err := os.Open(p.path(s.Name))
+		f, err := openRegular(p.path(s.Name))
 		if err != nil {
 			return photo
 		}
@@ -208,7 +209,7 @@ func (m *mover) Motion(ctx context.Context, p play.Picture, width int, each func
 	case mk.tail > 0:
 		clip := make([]byte, mk.tail)
 		var f *os.File
-		if f, err = os.Open(m.probe.path(p.Slide.Name)); err == nil {
+		if f, err = openRegular(m.probe.path(p.Slide.Name)); err == nil {
 			_, err = f.ReadAt(clip, p.Slide.Size-mk.tail)
 			f.Close()
 		}
@@ -231,4 +232,18 @@ func (s *server) mover(lk *looked, c play.Channel) play.Mover {
 		return nil
 	}
 	return &mover{f: lk.frames, probe: s.probe, fps: s.cfg.motion.fps, max: s.cfg.motion.maxClip}
+}
+
+// openRegular opens a regular file for reading, and refuses anything else
+// without waiting: a FIFO without a writer would block open(2) forever.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return f, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -350,4 +351,44 @@ func children(t *testing.T) int {
 		}
 	}
 	return n
+}
+
+// Hostile files that claim to move: a FIFO named as a clip or a GIF, a
+// playlist named .mp4, a clip cut short. Each is skipped or shown still
+// with a reason, and the good photo keeps playing.
+func TestHostileMotionFilesAreSkipped(t *testing.T) {
+	animtest.FFmpeg(t)
+	dir := t.TempDir()
+	for _, name := range []string{"a-fifo.mp4", "b-fifo.gif"} {
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "c-playlist.mp4"), []byte("#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"), 0o644)
+	clip := animtest.Clip(t, "c.mp4", 20, 10, 64, 48)
+	os.WriteFile(filepath.Join(dir, "d-cut.mp4"), clip[:len(clip)/3], 0o644)
+	solid(t, filepath.Join(dir, "e-good.png"), 64, 48, animtest.Colour(100))
+	ts := startServer(t, "--dir", dir, "--width", "64", "--interval", "1s")
+	stream := openStream(t, ts.url+"/slideshow")
+	good := 0
+	for _, f := range stream.watch(t, 4*time.Second) {
+		if f.n == 100 {
+			good++
+		}
+	}
+	if good == 0 {
+		t.Fatal("the good photo did not play among hostile clips")
+	}
+	var imgs struct {
+		Images []web.ImageStatus `json:"images"`
+	}
+	getJSON(t, ts.url+"/api/images", &imgs)
+	for _, im := range imgs.Images {
+		if im.Name != "e-good.png" && (im.Status != "skipped" || im.Reason == "") {
+			t.Errorf("%s: %s %q; want skipped with a reason", im.Name, im.Status, im.Reason)
+		}
+	}
+	if children(t) > 0 {
+		t.Error("an ffmpeg child runs for a hostile clip")
+	}
 }
