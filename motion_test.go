@@ -7,9 +7,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -217,36 +215,14 @@ func TestClipsLiveAndMotionPhotosPlay(t *testing.T) {
 		if st.Count != 1 {
 			t.Errorf("a Live Photo counts as %d slides; want 1", st.Count)
 		}
-		stream := openStream(t, ts.url+"/slideshow")
-		ns := numbersOf(stream.watch(t, 2500*time.Millisecond))
-		// Its motion, 0 to 9 (the still first, for a moment), then the
-		// photo again.
-		var motion []int
-		for _, n := range ns {
-			if n != 100 {
-				motion = append(motion, n)
-			}
-		}
-		if len(motion) < 7 || !inOrder(motion) || ns[len(ns)-1] != 100 {
-			t.Errorf("a Live Photo's frames over 2.5 s: %v; want its video 0 to 9 in order, then the photo (100)", ns)
-		}
+		playsOnceThenPhoto(t, ts, "a Live Photo")
 	})
 	t.Run("Motion Photo", func(t *testing.T) {
 		dir := t.TempDir()
 		mp4 := animtest.Clip(t, "c.mp4", 10, 10, 64, 48, "-movflags", "+faststart")
 		os.WriteFile(filepath.Join(dir, "PXL_1.MP.jpg"), motionPhoto(t, animtest.Frame(100, 64, 48), mp4), 0o644)
 		ts := startServer(t, "--dir", dir, "--width", "64", "--interval", "3s", "--motion-fps", "10")
-		stream := openStream(t, ts.url+"/slideshow")
-		ns := numbersOf(stream.watch(t, 2500*time.Millisecond))
-		var motion []int
-		for _, n := range ns {
-			if n != 100 {
-				motion = append(motion, n)
-			}
-		}
-		if len(motion) < 7 || !inOrder(motion) || ns[len(ns)-1] != 100 {
-			t.Errorf("a Motion Photo's frames over 2.5 s: %v; want its video 0 to 9 in order, then the photo (100)", ns)
-		}
+		playsOnceThenPhoto(t, ts, "a Motion Photo")
 		var imgs struct {
 			Images []web.ImageStatus `json:"images"`
 		}
@@ -255,6 +231,24 @@ func TestClipsLiveAndMotionPhotosPlay(t *testing.T) {
 			t.Errorf("/api/images says of the Motion Photo: %+v", imgs.Images)
 		}
 	})
+}
+
+// playsOnceThenPhoto checks what ts streams over 2.5 s: a photo (frame
+// number 100) whose one-second video of frames 0 to 9 plays once, in
+// order (the photo first, for a moment), then the photo again.
+func playsOnceThenPhoto(t *testing.T, ts *testServer, what string) {
+	t.Helper()
+	stream := openStream(t, ts.url+"/slideshow")
+	ns := numbersOf(stream.watch(t, 2500*time.Millisecond))
+	var motion []int
+	for _, n := range ns {
+		if n != 100 {
+			motion = append(motion, n)
+		}
+	}
+	if len(motion) < 7 || !inOrder(motion) || ns[len(ns)-1] != 100 {
+		t.Errorf("%s's frames over 2.5 s: %v; want its video 0 to 9 in order, then the photo (100)", what, ns)
+	}
 }
 
 // motionPhoto is a JPEG of m with Google's Motion Photo XMP and mp4
@@ -332,63 +326,4 @@ func TestClipsWithoutFFmpegAndTheirLimits(t *testing.T) {
 }
 
 // children counts this process's ffmpeg children.
-func children(t *testing.T) int {
-	entries, _ := os.ReadDir("/proc")
-	n := 0
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		s := string(b)
-		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || close < 0 || s[open+1:close] != "ffmpeg" {
-			continue
-		}
-		if f := strings.Fields(s[close+1:]); len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) {
-			n++
-		}
-	}
-	return n
-}
-
-// Hostile files that claim to move: a FIFO named as a clip or a GIF, a
-// playlist named .mp4, a clip cut short. Each is skipped or shown still
-// with a reason, and the good photo keeps playing.
-func TestHostileMotionFilesAreSkipped(t *testing.T) {
-	animtest.FFmpeg(t)
-	dir := t.TempDir()
-	for _, name := range []string{"a-fifo.mp4", "b-fifo.gif"} {
-		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.WriteFile(filepath.Join(dir, "c-playlist.mp4"), []byte("#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"), 0o644)
-	clip := animtest.Clip(t, "c.mp4", 20, 10, 64, 48)
-	os.WriteFile(filepath.Join(dir, "d-cut.mp4"), clip[:len(clip)/3], 0o644)
-	solid(t, filepath.Join(dir, "e-good.png"), 64, 48, animtest.Colour(100))
-	ts := startServer(t, "--dir", dir, "--width", "64", "--interval", "1s")
-	stream := openStream(t, ts.url+"/slideshow")
-	good := 0
-	for _, f := range stream.watch(t, 4*time.Second) {
-		if f.n == 100 {
-			good++
-		}
-	}
-	if good == 0 {
-		t.Fatal("the good photo did not play among hostile clips")
-	}
-	var imgs struct {
-		Images []web.ImageStatus `json:"images"`
-	}
-	getJSON(t, ts.url+"/api/images", &imgs)
-	for _, im := range imgs.Images {
-		if im.Name != "e-good.png" && (im.Status != "skipped" || im.Reason == "") {
-			t.Errorf("%s: %s %q; want skipped with a reason", im.Name, im.Status, im.Reason)
-		}
-	}
-	if children(t) > 0 {
-		t.Error("an ffmpeg child runs for a hostile clip")
-	}
-}
+func children(t *testing.T) int { return len(animtest.FFmpegChildren(os.Getpid())) }

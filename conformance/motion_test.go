@@ -122,7 +122,7 @@ func TestNoFFmpegOutlivesTheServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Second)
-		kids := ffmpegChildren(p.cmd.Process.Pid)
+		kids := animtest.FFmpegChildren(p.cmd.Process.Pid)
 		if len(kids) == 0 {
 			t.Errorf("%v: no ffmpeg while the clip plays", sig)
 		}
@@ -140,30 +140,6 @@ func TestNoFFmpegOutlivesTheServer(t *testing.T) {
 			}
 		}
 	}
-}
-
-// ffmpegChildren are the pids of parent's ffmpeg children.
-func ffmpegChildren(parent int) []int {
-	var out []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || close < 0 || s[open+1:close] != "ffmpeg" {
-			continue
-		}
-		f := strings.Fields(s[close+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(parent) {
-			if pid, err := strconv.Atoi(e.Name()); err == nil {
-				out = append(out, pid)
-			}
-		}
-	}
-	return out
 }
 
 // alive reports whether pid runs (a zombie counts as gone).

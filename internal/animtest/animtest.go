@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,4 +134,29 @@ func Clip(t testing.TB, name string, n, fps, w, h int, extra ...string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// FFmpegChildren are the pids of the ffmpeg processes whose parent is
+// parent, from /proc.
+func FFmpegChildren(parent int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < 0 || s[open+1:close] != "ffmpeg" {
+			continue
+		}
+		if f := strings.Fields(s[close+1:]); len(f) > 1 && f[1] == strconv.Itoa(parent) {
+			if pid, err := strconv.Atoi(e.Name()); err == nil {
+				out = append(out, pid)
+			}
+		}
+	}
+	return out
 }
