@@ -170,6 +170,16 @@ var ErrNoIndex = errors.New("the clip has no index (moov box): it was cut short 
 // ahead of the first mdat and every chunk offset (stco, co64) moved by
 // moov's size.
 func FastStart(b []byte) ([]byte, error) {
+	pieces, err := fastStart(b)
+	if err != nil || len(pieces) == 1 {
+		return b, err
+	}
+	return bytes.Join(pieces, nil), nil
+}
+
+// fastStart is FastStart as the pieces to write one after the other:
+// only the index is copied (it is small; the media is most of the file).
+func fastStart(b []byte) ([][]byte, error) {
 	top := boxes(b, 0, len(b))
 	moovAt, mdatAt := -1, -1
 	for i, x := range top {
@@ -188,22 +198,17 @@ func FastStart(b []byte) ([]byte, error) {
 	case moovAt < 0:
 		return nil, ErrNoIndex
 	case mdatAt < 0 || moovAt < mdatAt:
-		return b, nil
+		return [][]byte{b}, nil
 	}
 	moov := top[moovAt]
-	delta := uint64(moov.end - moov.start)
-	out := make([]byte, 0, len(b))
-	out = append(out, b[:top[mdatAt].start]...)
-	moved := len(out)
-	out = append(out, b[moov.start:moov.end]...)
-	out = append(out, b[top[mdatAt].start:moov.start]...)
-	out = append(out, b[moov.end:]...)
-	// Offsets into what followed the insertion point move by delta.
-	from := uint64(top[mdatAt].start)
-	if err := shiftOffsets(out, box{typ: "moov", start: moved, end: moved + int(delta), payload: moved + (moov.payload - moov.start)}, from, delta); err != nil {
+	index := bytes.Clone(b[moov.start:moov.end])
+	// Offsets into what followed the insertion point move by the
+	// index's size.
+	from, delta := uint64(top[mdatAt].start), uint64(len(index))
+	if err := shiftOffsets(index, box{typ: "moov", start: 0, end: len(index), payload: moov.payload - moov.start}, from, delta); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return [][]byte{b[:top[mdatAt].start], index, b[top[mdatAt].start:moov.start], b[moov.end:]}, nil
 }
 
 // containers are the boxes on the way from moov to the chunk offsets.

@@ -89,11 +89,17 @@ func (f *FFmpeg) Frames(ctx context.Context, data []byte, c Container, o Options
 		return ctx.Err()
 	}
 	defer func() { <-f.slots }()
+	var in io.Reader = bytes.NewReader(data)
 	if c == MOV {
-		var err error
-		if data, err = FastStart(data); err != nil {
+		pieces, err := fastStart(data)
+		if err != nil {
 			return err
 		}
+		rs := make([]io.Reader, len(pieces))
+		for i, p := range pieces {
+			rs[i] = bytes.NewReader(p)
+		}
+		in = io.MultiReader(rs...)
 	}
 	fps := max(o.FPS, 1)
 	// The time a child may take: the stretch it reads, plus a minute for
@@ -125,7 +131,7 @@ func (f *FFmpeg) Frames(ctx context.Context, data []byte, c Container, o Options
 	cmd.SysProcAttr = childAttr()
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	cmd.Stdin = bytes.NewReader(data)
+	cmd.Stdin = in
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 4 << 10}
 	out, err := cmd.StdoutPipe()
