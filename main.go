@@ -689,6 +689,7 @@ func (s *server) serve(ctx context.Context) error {
 	if err := hs.Shutdown(done); err != nil {
 		hs.Close()
 	}
+	s.handler.Wait(done) // the streams on connections of their own
 	wg.Wait()
 	return nil
 }

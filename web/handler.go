@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -95,6 +96,9 @@ type Handler struct {
 	routing      routing
 	clients      atomic.Int64
 	shuttingDown atomic.Bool
+	// streams are the streams on connections taken over from the
+	// server, which its Shutdown does not wait for: Wait does.
+	streams sync.WaitGroup
 }
 
 // NewHandler returns the HTTP handler for tl.
@@ -161,6 +165,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // reported as ended by shutdown, not as clients leaving. Call it before
 // cancelling the streams' context.
 func (h *Handler) Shutdown() { h.shuttingDown.Store(true) }
+
+// Wait waits, until ctx ends, for the streams served on connections of
+// their own to end (call it after cancelling their context).
+func (h *Handler) Wait(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		h.streams.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
 
 // Clients returns the number of streams being served.
 func (h *Handler) Clients() int64 { return h.clients.Load() }

@@ -3,9 +3,13 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,10 +76,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Info("client connected", "clients", n)
 
-	w.WriteHeader(http.StatusOK)
-
 	ctx := r.Context()
-	out := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
+	out, ctx, done := h.open(ctx, w, r)
+	defer done()
 	sent := 0
 	err = nil
 	reason := ""
@@ -347,47 +350,123 @@ func (h *Handler) ready(s *play.Slot, width int) *part {
 	return &part{slot: s, width: width, b: b}
 }
 
-// conn writes parts with a deadline on every write, and remembers the first
-// error so a sequence of writes can be checked once.
+// conn gathers a stream's writes (part headers, the frames' shared
+// bytes, never copied) and sends them at flush, with a deadline, and
+// remembers the first error so a sequence of writes can be checked once.
+// On a connection of its own (HTTP/1.x, taken over from the server) a
+// flush is one writev(2) of every piece; otherwise (HTTP/2, or a writer
+// that cannot be taken over) the pieces go through the ResponseWriter.
 type conn struct {
+	raw     net.Conn // the connection, once taken over; nil otherwise
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
+	bufs    net.Buffers // the pieces the next flush writes
+	scratch []byte      // part headers, reused from flush to flush
 	err     error
 }
 
 func (c *conn) write(b []byte) {
-	if c.err != nil {
-		return
+	if c.err == nil {
+		c.bufs = append(c.bufs, b)
 	}
-	if err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		c.err = err
-		return
-	}
-	_, c.err = c.w.Write(b)
 }
+
+// crlf ends a part's body.
+var crlf = []byte("\r\n")
 
 // headers writes a part's boundary and headers. The CRLF that ends the
 // previous part's body belongs to this delimiter (RFC 2046 §5.1.1) but is
 // written with the body, so the stream starts with "--" as ffmpeg expects.
 func (c *conn) headers(p *part) {
-	c.write(fmt.Appendf(nil, "--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", Boundary, len(p.b)))
+	start := len(c.scratch)
+	c.scratch = append(c.scratch, "--"+Boundary+"\r\nContent-Type: image/jpeg\r\nContent-Length: "...)
+	c.scratch = strconv.AppendInt(c.scratch, int64(len(p.b)), 10)
+	c.scratch = append(c.scratch, "\r\n\r\n"...)
+	// A later append may move scratch; this piece keeps pointing at
+	// the bytes it was written in, which stay as they are until flush.
+	c.write(c.scratch[start:len(c.scratch):len(c.scratch)])
 }
 
 func (c *conn) body(p *part) {
 	c.write(p.b)
-	c.write([]byte("\r\n"))
+	c.write(crlf)
 }
 
 func (c *conn) flush() error {
-	if c.err == nil {
-		if err := c.rc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			c.err = err
-		} else {
-			c.err = c.rc.Flush()
+	if c.err != nil {
+		return c.err
+	}
+	pieces := c.bufs
+	c.bufs, c.scratch = c.bufs[:0], c.scratch[:0]
+	deadline := time.Now().Add(c.timeout)
+	if c.raw != nil {
+		if c.err = c.raw.SetWriteDeadline(deadline); c.err == nil {
+			_, c.err = pieces.WriteTo(c.raw)
+		}
+		return c.err
+	}
+	if err := c.rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		c.err = err
+		return c.err
+	}
+	for _, b := range pieces {
+		if _, c.err = c.w.Write(b); c.err != nil {
+			return c.err
 		}
 	}
+	c.err = c.rc.Flush()
 	return c.err
+}
+
+// open starts the stream's response. An HTTP/1.x connection is taken
+// over from the server, so that each flush is one system call with no
+// chunked encoding around it: the response says Connection: close and
+// ends when the connection does, as MJPEG cameras' do. The context it
+// returns ends when ctx does or the client closes the connection; call
+// done when the stream ends.
+func (h *Handler) open(ctx context.Context, w http.ResponseWriter, r *http.Request) (*conn, context.Context, func()) {
+	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
+	if r.ProtoMajor != 1 {
+		w.WriteHeader(http.StatusOK)
+		return c, ctx, func() {}
+	}
+	raw, rw, err := c.rc.Hijack()
+	if err != nil {
+		w.WriteHeader(http.StatusOK)
+		return c, ctx, func() {}
+	}
+	c.raw = raw
+	h.streams.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
+	// The client closing its end is seen by a read that ends; what it
+	// sends meanwhile is read and dropped.
+	go func() {
+		defer cancel()
+		if n := rw.Reader.Buffered(); n > 0 {
+			rw.Reader.Discard(n)
+		}
+		io.Copy(io.Discard, io.LimitReader(raw, 1<<20))
+	}()
+	head := append([]byte(nil), "HTTP/1.1 200 OK\r\n"...)
+	w.Header().Set("Connection", "close")
+	w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	keys := make([]string, 0, len(w.Header()))
+	for k := range w.Header() {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range w.Header()[k] {
+			head = append(head, k+": "+strings.NewReplacer("\r", " ", "\n", " ").Replace(v)+"\r\n"...)
+		}
+	}
+	c.write(append(head, "\r\n"...))
+	return c, ctx, func() {
+		cancel()
+		raw.Close()
+		h.streams.Done()
+	}
 }
 
 // dropReason names why a write failed, for logs and metrics. A client
