@@ -46,7 +46,7 @@ func BenchmarkFanout(b *testing.B) {
 		}
 		os.WriteFile(fmt.Sprintf("%s/%d-%s", dir, i, name), data, 0o644)
 	}
-	for _, k := range []int{1, 10, 100} {
+	for _, k := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("clients=%d", k), func(b *testing.B) {
 			cfg, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--dir", dir, "--interval", "10ms", "--width", "640"}, io.Discard, io.Discard)
 			if err != nil {

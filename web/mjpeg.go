@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -441,12 +440,20 @@ func (h *Handler) open(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	ctx, cancel := context.WithCancel(ctx)
 	// The client closing its end is seen by a read that ends; what it
 	// sends meanwhile is read and dropped.
+	// The server's buffers are let go: the reader below needs a few
+	// bytes, not 4 KiB, and each client holds it for its whole stream.
+	rw.Reader.Discard(rw.Reader.Buffered())
+	rw = nil
 	go func() {
 		defer cancel()
-		if n := rw.Reader.Buffered(); n > 0 {
-			rw.Reader.Discard(n)
+		var b [64]byte
+		for n := 0; n < 1<<20; {
+			k, err := raw.Read(b[:])
+			if err != nil {
+				return
+			}
+			n += k
 		}
-		io.Copy(io.Discard, io.LimitReader(raw, 1<<20))
 	}()
 	head := append([]byte(nil), "HTTP/1.1 200 OK\r\n"...)
 	w.Header().Set("Connection", "close")
