@@ -436,6 +436,9 @@ func (h *Handler) open(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		return c, ctx, func() {}
 	}
 	c.raw = raw
+	// The server's deadlines for reading the request stay on the
+	// connection it hands over: the stream has none but its writes'.
+	raw.SetDeadline(time.Time{})
 	h.streams.Add(1)
 	ctx, cancel := context.WithCancel(ctx)
 	// The client closing its end is seen by a read that ends; what it
