@@ -44,9 +44,12 @@ type Mover interface {
 // falls behind skips frames. Frames beyond the timeline's longest motion
 // (--max-clip) are not made: the loop is the motion's start.
 type Motion struct {
-	Slot  *Slot
-	Start time.Time
-	Then  Then
+	Slot *Slot
+	// Start is when the motion starts; it is set, and started closed,
+	// once the slide shows (a motion made ahead waits for it).
+	Start   time.Time
+	started chan struct{}
+	Then    Then
 
 	ctx    context.Context // ended when the slide leaves the screen
 	stop   context.CancelFunc
@@ -79,9 +82,65 @@ func (t *Timeline) newMotion(ctx context.Context, slot *Slot, start time.Time) *
 	if t.mover == nil || slot == nil || slot.moves.Length <= 0 {
 		return nil
 	}
+	if m := slot.ahead; m != nil && m.ctx.Err() == nil {
+		// Made ahead while the slide was next: it starts now.
+		slot.ahead = nil
+		m.Start = start
+		close(m.started)
+		return m
+	}
+	m := t.motionFor(ctx, slot)
+	m.Start = start
+	close(m.started)
+	return m
+}
+
+func (t *Timeline) motionFor(ctx context.Context, slot *Slot) *Motion {
 	mctx, stop := context.WithCancel(ctx)
-	return &Motion{Slot: slot, Start: start, Then: slot.moves.Then, ctx: mctx, stop: stop, mover: t.mover, max: t.maxMotion, hold: t.hold,
+	return &Motion{Slot: slot, started: make(chan struct{}), Then: slot.moves.Then, ctx: mctx, stop: stop, mover: t.mover, max: t.maxMotion, hold: t.hold,
 		failed: func(err error) { t.log.Warn("motion failed: showing the still", "file", slot.Slide.Name, "err", err) }}
+}
+
+// moveAhead starts making the motion of next, the slide that follows,
+// at the prepared widths, so that its first frames are there when it
+// shows (ffmpeg takes a few tenths of a second to start). Made ahead, a
+// clip's frames stop a few seconds in until the slide shows; a motion
+// whose slide is not shown within the interval and a minute (the folder
+// changed, a command chose another) is ended.
+func (t *Timeline) moveAhead(next *Slot) {
+	if t.mover == nil || next == nil || next.moves.Length <= 0 || next.ahead != nil || (t.lastMotion != nil && t.lastMotion.Slot == next) {
+		return
+	}
+	// One motion is made ahead at a time: one for a slide that will not
+	// show now (another was chosen) ends here.
+	if old := t.aheadMotion; old != nil && !old.isStarted() {
+		old.end()
+	}
+	m := t.motionFor(next.ctx, next)
+	next.ahead, t.aheadMotion = m, m
+	for _, w := range t.preparedWidths() {
+		m.run(w)
+	}
+	wait := time.NewTimer(t.interval.Load() + time.Minute)
+	go func() {
+		defer wait.Stop()
+		select {
+		case <-m.started:
+		case <-m.ctx.Done():
+		case <-wait.C:
+			m.end()
+		}
+	}()
+}
+
+// isStarted reports whether the motion's slide shows (Start is set).
+func (m *Motion) isStarted() bool {
+	select {
+	case <-m.started:
+		return true
+	default:
+		return false
+	}
 }
 
 // end lets go of the motion's frames once no state shows it.
@@ -95,18 +154,7 @@ func (m *Motion) end() {
 // known yet: wait on more), and a channel closed when more frames are
 // made. It starts making the frames at width if no client has yet.
 func (m *Motion) Frame(width int, now time.Time) (b []byte, nextAt time.Time, more <-chan struct{}) {
-	w := m.Slot.serves(width)
-	m.mu.Lock()
-	r := m.runs[w]
-	if r == nil {
-		r = &motionRun{more: make(chan struct{})}
-		if m.runs == nil {
-			m.runs = map[int]*motionRun{}
-		}
-		m.runs[w] = r
-		go m.make(w, r)
-	}
-	m.mu.Unlock()
+	r := m.run(m.Slot.serves(width))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.frames) == 0 {
@@ -141,6 +189,22 @@ func (m *Motion) Frame(width int, now time.Time) (b []byte, nextAt time.Time, mo
 	return r.frames[i], time.Time{}, r.more
 }
 
+// run is the frames at width w, which it starts making if no one has.
+func (m *Motion) run(w int) *motionRun {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.runs[w]
+	if r == nil {
+		r = &motionRun{more: make(chan struct{})}
+		if m.runs == nil {
+			m.runs = map[int]*motionRun{}
+		}
+		m.runs[w] = r
+		go m.make(w, r)
+	}
+	return r
+}
+
 // frameAt is the frame showing at e: the last that starts at or before it.
 func frameAt(at []time.Duration, e time.Duration) int {
 	lo, hi := 0, len(at)-1
@@ -167,7 +231,7 @@ func (m *Motion) make(w int, r *motionRun) {
 		r.length += d
 		close(r.more)
 		r.more = make(chan struct{})
-		if m.Then != Loop {
+		if m.Then != Loop && m.isStarted() {
 			// Played once: the frames already shown are not needed
 			// again (the last one is, while it holds).
 			for i := range r.frames[:len(r.frames)-1] {
@@ -176,8 +240,20 @@ func (m *Motion) make(w int, r *motionRun) {
 				}
 			}
 		}
-		ahead := m.Start.Add(r.length).Sub(time.Now())
+		length := r.length
 		r.mu.Unlock()
+		// Made ahead of its slide, a clip waits a few seconds in for
+		// the slide to show.
+		if m.Then != Loop && length > motionAhead {
+			select {
+			case <-m.started:
+			case <-m.ctx.Done():
+			}
+		}
+		ahead := time.Duration(0)
+		if m.isStarted() {
+			ahead = m.Start.Add(length).Sub(time.Now())
+		}
 		// A clip is made as it plays, a few seconds ahead, not all at
 		// once: a long one is never held whole.
 		if m.Then != Loop && ahead > motionAhead {

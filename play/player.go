@@ -116,6 +116,7 @@ func (t *Timeline) Run(ctx context.Context) {
 			continue
 		}
 		p.next = next
+		t.moveAhead(next)
 		t.play(ctx, p)
 	}
 }

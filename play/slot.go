@@ -85,7 +85,10 @@ type Slot struct {
 	Index, Count int
 	// moves is how long one play of the slide's motion lasts, up to the
 	// timeline's longest: 0 for a still.
-	moves  Moves
+	moves Moves
+	// ahead is the slide's motion, made ahead while it is next; only
+	// Run's goroutine touches it.
+	ahead  *Motion
 	render Renderer
 	// ctx is the timeline's: a render a client asked for runs on when that
 	// client leaves, because others will want the same frame.

@@ -79,7 +79,10 @@ type Timeline struct {
 	mover      Mover
 	maxMotion  time.Duration
 	lastMotion *Motion // the motion on screen; only Run's goroutine touches it
-	lazy       bool    // render nothing ahead while no client watches
+	// aheadMotion is the motion made ahead for the next slide, if any;
+	// only Run's goroutine touches it.
+	aheadMotion *Motion
+	lazy        bool // render nothing ahead while no client watches
 
 	mu      sync.Mutex // protects everything below
 	state   *State
