@@ -8,10 +8,13 @@ pixels and 15 frames a second; then the same clip to 1 and to 50 clients.
 
 ffmpeg makes the clips (testsrc2, 30 frames a second). Each run starts the
 server on a folder of a black still and the clip (or the Live Photo) at
---interval 3s, connects the clients, and counts from the moment the first
-client gets the clip's first frame (its poster) to the end of its motion.
-CPU is the server's user and system time from /proc, with its ffmpeg
-children's (those that ended, and those still running).
+--interval 3s and connects the clients. The clip's frames are made ahead
+while the still shows, so CPU is counted from the first client's
+connection to the end of the motion, less the same with --motion stills
+(run alternately): the server's user and system time from /proc, with its
+ffmpeg children's (those that ended, and those still running). Bytes and
+frames are counted from the moment the first client gets the clip's first
+frame (its poster) to the end of its motion.
 """
 import hashlib
 import os
@@ -96,10 +99,10 @@ class Client(threading.Thread):
                 self.times.append((time.monotonic(), hashlib.md5(body).digest()))
 
 
-def run(binary, folder, length, width, clients):
+def run(binary, folder, length, width, clients, motion="auto"):
     port = free_port()
     p = subprocess.Popen([binary, "--addr", f"127.0.0.1:{port}", "--state-dir", "", "--dir", folder, "--interval", "3s",
-                          "--width", str(width), "--motion-fps", "15", "--max-clip", "30s"],
+                          "--width", str(width), "--motion-fps", "15", "--max-clip", "30s", "--motion", motion],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -111,6 +114,7 @@ def run(binary, folder, length, width, clients):
                 time.sleep(0.05)
         # One client is read here; the others are curl, which costs the
         # two cores less than Python's readers would.
+        c_start = cpu(p.pid)
         cs = [Client(base + "/slideshow", True)]
         cs[0].start()
         others = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}", "--max-time", str(length + 6),
@@ -133,6 +137,8 @@ def run(binary, folder, length, width, clients):
         hashes = [h for t, h in first.times if t > poster]
         poster_hash = next(h for t, h in first.times if t == poster)
         motion = next((t for t, h in zip(after, hashes) if h != poster_hash), None)
+        if motion is None:
+            motion = poster + length  # stills: no motion
         first.stop = True
         # Each curl read its stream for about length + 6 s; the first
         # client's bytes over the motion are the figure, the others' a
@@ -140,6 +146,7 @@ def run(binary, folder, length, width, clients):
         got = [int(o.communicate()[0] or 0) for o in others]
         slowest = min(got) / (length + 6) if got else float("nan")
         return {
+            "cpu": c1 - c_start,
             "cpu_per_s": (c1 - c0) / length,
             "bytes_per_client_per_s": (b1 - b0) / length,
             "slowest_per_s": slowest,
@@ -162,7 +169,15 @@ def main():
     cases.append((next(iter(sets)), 640, 50))
     for name, width, clients in cases:
         folder, length = sets[name]
-        rs = [run(binary, folder, length, width, clients) for _ in range(runs)]
+        # Motion is made ahead while its slide is next, so its cost is
+        # counted from the first client's connection to the end of the
+        # motion, less the same with --motion stills, run alternately.
+        rs = []
+        for _ in range(runs):
+            r = run(binary, folder, length, width, clients)
+            still = run(binary, folder, length, width, clients, "stills")
+            r["cpu_per_s"] = (r["cpu"] - still["cpu"]) / length
+            rs.append(r)
 
         def med(k):
             v = sorted(r[k] for r in rs)
