@@ -577,8 +577,9 @@ func TestWorkTakesATurnAndItsMemory(t *testing.T) {
 	tr := New(Options{Dir: dir, Workers: 1, Memory: 1 << 20})
 	ctx := context.Background()
 	tr.workers.acquire(ctx, false) // the one worker is busy
-	ran := make(chan struct{})
+	ran, returned := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(returned)
 		if err := tr.Work(ctx, 1<<20, func() {
 			if tr.Running() != 1 {
 				t.Errorf("Work's fn runs with %d turns held; want its own", tr.Running())
@@ -615,6 +616,7 @@ func TestWorkTakesATurnAndItsMemory(t *testing.T) {
 	}
 	tr.memory.Release(1 << 20)
 	<-ran
+	<-returned // fn has run; Work gives the memory back as it returns
 	if !tr.memory.TryAcquire(1 << 20) {
 		t.Error("Work did not give its memory back")
 	}
