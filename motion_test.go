@@ -90,16 +90,7 @@ func TestAnimationsPlayInTheStream(t *testing.T) {
 				t.Errorf("%d motion frames in 2.5 s; want about 25 (10 a second)", distinct)
 			}
 			// The still follows once the slide's 3 s are up.
-			deadline := time.Now().Add(3 * time.Second)
-			for {
-				m, _ := jpeg.Decode(bytes.NewReader(stream.next()))
-				if animtest.Read(m) == 100 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the still did not follow the animation")
-				}
-			}
+			stream.untilStill(t, "the animation")
 			fams := scrape(t, ts.url)
 			if n := value(fams, "slidestream_motion_frames_sent_total"); n < float64(distinct) {
 				t.Errorf("motion frames sent: %v; the client saw %d", n, distinct)
@@ -151,6 +142,22 @@ func TestAnimationHoldsItsSlide(t *testing.T) {
 	}
 }
 
+// untilStill reads the stream until the still after the motion (frame
+// number 100) comes, within 3 s.
+func (s *streamReader) untilStill(t *testing.T, what string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		m, _ := jpeg.Decode(bytes.NewReader(s.next()))
+		if animtest.Read(m) == 100 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the still did not follow %s", what)
+		}
+	}
+}
+
 // numbersOf is the frame numbers a stream shows over d, repeats dropped.
 func numbersOf(frames []seen) []int {
 	var out []int
@@ -187,16 +194,7 @@ func TestClipsLiveAndMotionPhotosPlay(t *testing.T) {
 		if len(ns) < 14 || ns[0] > 2 || !inOrder(ns) {
 			t.Errorf("the clip's frames in 1.8 s: %v; want 0 to about 17, in order", ns)
 		}
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			m, _ := jpeg.Decode(bytes.NewReader(stream.next()))
-			if animtest.Read(m) == 100 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the still did not follow the clip")
-			}
-		}
+		stream.untilStill(t, "the clip")
 		var imgs struct {
 			Images []web.ImageStatus `json:"images"`
 		}

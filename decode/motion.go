@@ -302,7 +302,6 @@ func openWebP(data []byte, info MotionInfo) (*Animation, error) {
 // webpFirstFrame is an animated WebP's first frame, its still.
 func webpFirstFrame(data []byte) (image.Image, error) {
 	info := webpMotion(data)
-	info.Kind = Animated
 	a, err := openWebP(data, info)
 	if err != nil {
 		return nil, err

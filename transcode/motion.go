@@ -26,19 +26,11 @@ func (t *Transcoder) Animate(ctx context.Context, k Key, fps int, max time.Durat
 	if k.Pair.Name != "" || k.Still.On() {
 		return decode.ErrNoMotion
 	}
-	f, err := decode.Open(t.path(k.Name), t.lim)
+	f, o, err := t.openFor(k)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if h := f.Header(); h.Size != k.Size || h.ModTime.UnixNano() != k.ModTime {
-		return fmt.Errorf("%s is not the version asked for (changed, or a different copy)", k.Name)
-	}
-	w := k.wants()[0]
-	o, err := t.captioned(w, f)
-	if err != nil {
-		return err
-	}
 	if fm := f.Header().Format; fm == decode.MP4 || fm == decode.WebM {
 		data, err := f.Bytes()
 		if err != nil {
@@ -108,20 +100,32 @@ func (t *Transcoder) Animate(ctx context.Context, k Key, fps int, max time.Durat
 // names (a Live Photo's, a Motion Photo's), each a frame as k's still is
 // made, as Animate does: its first max of it, at fps.
 func (t *Transcoder) PlayClip(ctx context.Context, k Key, clip []byte, fps int, max time.Duration, each func(frame []byte, d time.Duration) bool) error {
-	f, err := decode.Open(t.path(k.Name), t.lim)
+	f, o, err := t.openFor(k)
 	if err != nil {
 		return err
+	}
+	f.Close()
+	return t.playClip(ctx, k, o, clip, fps, max, each)
+}
+
+// openFor opens the file k names, refuses a version other than k's, and
+// returns the options its frames are made with (its caption's text
+// filled in).
+func (t *Transcoder) openFor(k Key) (*decode.File, encode.Options, error) {
+	f, err := decode.Open(t.path(k.Name), t.lim)
+	if err != nil {
+		return nil, encode.Options{}, err
 	}
 	if h := f.Header(); h.Size != k.Size || h.ModTime.UnixNano() != k.ModTime {
 		f.Close()
-		return fmt.Errorf("%s is not the version asked for (changed, or a different copy)", k.Name)
+		return nil, encode.Options{}, fmt.Errorf("%s is not the version asked for (changed, or a different copy)", k.Name)
 	}
 	o, err := t.captioned(k.wants()[0], f)
-	f.Close()
 	if err != nil {
-		return err
+		f.Close()
+		return nil, encode.Options{}, err
 	}
-	return t.playClip(ctx, k, o, clip, fps, max, each)
+	return f, o, nil
 }
 
 // ErrNoVideo: clips' motion needs ffmpeg.
