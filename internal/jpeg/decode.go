@@ -59,7 +59,8 @@ type jpegDec struct {
 	bits          bitReader
 	scans         int
 	adobeRGB      bool
-	probe         bool // read the frame header only: allocate nothing
+	probe         bool                                         // read the frame header only: allocate nothing
+	inspect       func(c *jcomp, bx, by int, block *[65]int32) // sees each sequential block before its transform (tests)
 }
 
 // DecodeScaled decodes data at 1/2^shift of its size (shift 0 to 3).
@@ -620,6 +621,9 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 	}
 	br.acc, br.n = acc, n
 	if bx < c.bw && by < c.bh {
+		if d.inspect != nil {
+			d.inspect(c, bx, by, block)
+		}
 		d.idct(c, bx, by, block)
 	}
 	return nil
