@@ -129,8 +129,11 @@ func (f *frames) Inspect(s source.Slide) (source.Info, bool, error) {
 		err = f.lim.Check(s.Name, decode.Header{Size: s.Size, Width: in.Width, Height: in.Height})
 	}
 	if read && err == nil && f.probe != nil {
-		if m := f.probe.info(s); m.kind != "photo" {
-			in.Motion, in.Length, in.MotionNote = m.kind, m.length, m.note
+		// What the index read with the header: a page of 100,000
+		// photos reads no file.
+		in.MotionNote = motionNote(in.Motion, f.probe.video)
+		if in.MotionNote != "" {
+			in.Length = 0
 		}
 	}
 	return in, read, err

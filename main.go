@@ -289,7 +289,9 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	if cfg.stateDir != "" {
 		state = source.StateFile(cfg.stateDir, cfg.dir)
 	}
-	s.index = source.NewIndex(s.folder, source.IndexOptions{Read: tr.Inspect, Lasting: transcode.Lasting, State: state, Log: log})
+	s.probe = &probe{dir: cfg.dir, lim: f.lim, video: cfg.video != nil}
+	f.probe = s.probe
+	s.index = source.NewIndex(s.folder, source.IndexOptions{Read: indexRead(tr, s.probe), Lasting: transcode.Lasting, State: state, Log: log})
 	f.index = s.index
 	if cfg.peers != "" {
 		fl, err := newFleet(fleetOptions{addr: cfg.peerAddr, self: cfg.self, peers: cfg.peers,
@@ -308,8 +310,6 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		s.held = func() int64 { return c.Stats().Bytes }
 		m.watchCache(c)
 	}
-	s.probe = &probe{dir: cfg.dir, lim: f.lim, video: cfg.video != nil}
-	f.probe = s.probe
 	s.failures = play.NewFailures(play.FailuresOptions{Lasting: transcode.Lasting, Listing: s.folder, Log: log})
 	def := play.Channel{Order: cfg.order, Interval: cfg.interval}
 	tl, err := s.newTimeline(def)
@@ -794,4 +794,20 @@ func checkScreens(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %d screens\n", cfg.screens, n)
 	return nil
+}
+
+// indexRead is what the index reads of a slide: its header, and how it
+// moves (a Motion Photo's video is found from the header's XMP, so a JPEG
+// is opened once).
+func indexRead(tr *transcode.Transcoder, p *probe) func(source.Slide) (source.Info, error) {
+	return func(s source.Slide) (source.Info, error) {
+		in, err := tr.Inspect(s)
+		if err != nil {
+			return in, err
+		}
+		if m := p.learn(s, in.Tail); m.kind != "photo" {
+			in.Motion, in.Length = m.kind, m.length
+		}
+		return in, nil
+	}
 }

@@ -86,14 +86,37 @@ func (p *probe) info(s source.Slide) motionKind {
 	if ok {
 		return m
 	}
-	m = p.read(s, ext)
+	m = p.playable(p.read(s, ext, -1))
+	p.remember(key, m)
+	return m
+}
+
+// learn reads how a slide moves for the index, given the Motion Photo
+// video its header announces (tail bytes at its end, 0 for none), so that
+// a JPEG's head is not read again: what the index keeps is its Motion and
+// Length.
+func (p *probe) learn(s source.Slide, tail int64) motionKind {
+	m := p.read(s, strings.ToLower(filepath.Ext(s.Name)), tail)
+	p.remember(fmt.Sprintf("%s\x00%d\x00%d", s.Name, s.Size, s.ModTime.UnixNano()), p.playable(m))
+	return m
+}
+
+// playable is m as this process plays it: a still, with the reason, where
+// its video needs the ffmpeg it does not have.
+func (p *probe) playable(m motionKind) motionKind {
+	if note := motionNote(m.kind, p.video); note != "" {
+		return motionKind{kind: m.kind, note: note}
+	}
+	return m
+}
+
+func (p *probe) remember(key string, m motionKind) {
 	p.mu.Lock()
 	if p.known == nil || len(p.known) >= maxProbed {
 		p.known = map[string]motionKind{}
 	}
 	p.known[key] = m
 	p.mu.Unlock()
-	return m
 }
 
 func (p *probe) path(name string) string { return filepath.Join(p.dir, filepath.FromSlash(name)) }
@@ -116,14 +139,10 @@ func (p *probe) readUpTo(name string) ([]byte, error) {
 	return b, err
 }
 
-func (p *probe) read(s source.Slide, ext string) motionKind {
+// read finds how a slide moves; tail is the Motion Photo video its header
+// announces, or -1 when its head is still to be read.
+func (p *probe) read(s source.Slide, ext string, tail int64) motionKind {
 	photo := motionKind{kind: "photo"}
-	needsVideo := func(m motionKind) motionKind {
-		if !p.video {
-			return motionKind{kind: m.kind, note: "its motion plays once ffmpeg is installed"}
-		}
-		return m
-	}
 	switch {
 	case ext == ".gif" || ext == ".webp":
 		if s.Size > p.lim.MaxFileSize && p.lim.MaxFileSize > 0 {
@@ -146,25 +165,27 @@ func (p *probe) read(s source.Slide, ext string) motionKind {
 		if err != nil {
 			return motionKind{kind: "clip"}
 		}
-		return needsVideo(motionKind{kind: "clip", length: in.Length, then: play.HoldLast})
+		return motionKind{kind: "clip", length: in.Length, then: play.HoldLast}
 	}
 	if live, ok := source.LiveVideo(p.dir, s); ok {
 		b, err := p.readUpTo(live)
 		if err == nil {
 			if in, err := video.Inspect(b); err == nil && in.Length > 0 {
-				return needsVideo(motionKind{kind: "Live Photo", length: in.Length, then: play.BackToStill, live: live})
+				return motionKind{kind: "Live Photo", length: in.Length, then: play.BackToStill, live: live}
 			}
 		}
 	}
-	if ext == ".jpg" || ext == ".jpeg" {
+	if (ext == ".jpg" || ext == ".jpeg") && tail != 0 {
 		f, err := openRegular(p.path(s.Name))
 		if err != nil {
 			return photo
 		}
 		defer f.Close()
-		head := make([]byte, headBytes)
-		n, _ := io.ReadFull(f, head)
-		tail := decode.MotionPhotoVideo(head[:n])
+		if tail < 0 {
+			head := make([]byte, headBytes)
+			n, _ := io.ReadFull(f, head)
+			tail = decode.MotionPhotoVideo(head[:n])
+		}
 		if tail <= 0 || tail >= s.Size || tail > p.lim.MaxFileSize && p.lim.MaxFileSize > 0 {
 			return photo
 		}
@@ -173,10 +194,19 @@ func (p *probe) read(s source.Slide, ext string) motionKind {
 			return photo
 		}
 		if in, err := video.Inspect(clip); err == nil && in.Length > 0 {
-			return needsVideo(motionKind{kind: "Motion Photo", length: in.Length, then: play.BackToStill, tail: tail})
+			return motionKind{kind: "Motion Photo", length: in.Length, then: play.BackToStill, tail: tail}
 		}
 	}
 	return photo
+}
+
+// motionNote says why a slide of this motion kind shows as a still, if it
+// does: a clip's, a Live Photo's and a Motion Photo's video need ffmpeg.
+func motionNote(kind string, video bool) string {
+	if video || kind == "" || kind == "photo" || kind == "animation" {
+		return ""
+	}
+	return "its motion plays once ffmpeg is installed"
 }
 
 // mover plays the motion of one look's slides (a play.Mover).

@@ -75,6 +75,16 @@ func attr(x []byte, name string) (string, bool) {
 	}
 }
 
+// MotionPhotoTail is how many bytes at the end of the file are a Motion
+// Photo's video, as the XMP among the header bytes already read says; 0
+// for none (and for every format but JPEG).
+func (f *File) MotionPhotoTail() int64 {
+	if f.header.Format != JPEG {
+		return 0
+	}
+	return MotionPhotoVideo(f.data)
+}
+
 // MotionPhotoVideo reads from a JPEG's first bytes (its XMP) how many
 // bytes at the end of the file are a Motion Photo's video; 0 when it is
 // no Motion Photo.

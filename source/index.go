@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,11 +32,16 @@ type Info struct {
 	Profile, ProfileNote string
 	// Motion says how the slide moves ("animation", "clip", "Live
 	// Photo", "Motion Photo"; "" for a still), for Length; MotionNote
-	// why it shows as a still where it cannot play. The index leaves
-	// them to whoever reads the files' motion.
+	// why it shows as a still where it cannot play. The index keeps
+	// what its reader (IndexOptions.Read) says of Motion and Length, not
+	// the note, which depends on the moment (ffmpeg installed or not).
 	Motion     string        `json:"-"`
 	Length     time.Duration `json:"-"`
 	MotionNote string        `json:"-"`
+	// Tail is the bytes at the end of the file that are a video (a
+	// Motion Photo's), as its header says: for whoever reads the
+	// motion. The index keeps Motion and Length, not Tail or the note.
+	Tail int64 `json:"-"`
 }
 
 // Portrait reports whether the picture, upright, is taller than wide.
@@ -73,10 +79,12 @@ type entry struct {
 	size, modTime int64 // the version read
 	taken         int64 // Unix seconds; 0 when unknown
 	width, height int32
-	zone          int32 // the date's offset from UTC, in seconds
-	format        uint8 // a code in formatNames
-	flags         uint8 // turned and hint
-	profile, note uint8 // codes in profileNames
+	zone          int32  // the date's offset from UTC, in seconds
+	length        uint32 // the motion's, in milliseconds
+	format        uint8  // a code in formatNames
+	flags         uint8  // turned and hint
+	profile, note uint8  // codes in profileNames
+	motion        uint8  // a code in motionNames
 }
 
 // Flags of an entry. hint is set on an entry from the state file: good
@@ -96,7 +104,8 @@ type failure struct {
 func newEntry(s Slide, info Info) entry {
 	e := entry{size: s.Size, modTime: s.ModTime.UnixNano(), width: int32(info.Width), height: int32(info.Height),
 		format:  formatNames.code(info.Format),
-		profile: profileNames.code(info.Profile), note: profileNames.code(info.ProfileNote)}
+		profile: profileNames.code(info.Profile), note: profileNames.code(info.ProfileNote),
+		motion: motionNames.code(info.Motion), length: uint32(min(max(info.Length.Milliseconds(), 0), math.MaxUint32))}
 	if info.Turned {
 		e.flags |= turned
 	}
@@ -111,7 +120,8 @@ func (e entry) is(s Slide) bool { return e.size == s.Size && e.modTime == s.ModT
 
 func (e entry) info() Info {
 	i := Info{Format: formatNames.name(e.format), Width: int(e.width), Height: int(e.height), Turned: e.flags&turned != 0,
-		Profile: profileNames.name(e.profile), ProfileNote: profileNames.name(e.note)}
+		Profile: profileNames.name(e.profile), ProfileNote: profileNames.name(e.note),
+		Motion: motionNames.name(e.motion), Length: time.Duration(e.length) * time.Millisecond}
 	if e.taken != 0 {
 		i.Taken = time.Unix(e.taken, 0).In(time.FixedZone("", int(e.zone)))
 	}
@@ -125,7 +135,7 @@ type interned struct {
 	list []string // by code; code 0 is ""
 }
 
-var formatNames, profileNames = &interned{list: []string{""}}, &interned{list: []string{""}}
+var formatNames, profileNames, motionNames = &interned{list: []string{""}}, &interned{list: []string{""}}, &interned{list: []string{""}}
 
 func (n *interned) code(s string) uint8 {
 	n.mu.Lock()
@@ -401,12 +411,14 @@ type record struct {
 	Taken         time.Time
 	Turned        bool
 	Profile, Note string
+	Motion        string
+	Length        time.Duration
 }
 
 // stateHeader starts the state file; another header means another layout,
 // and the file is read again from the photos. After it come the records,
 // one gob value each, to the end of the file.
-const stateHeader = "slidestream index 4"
+const stateHeader = "slidestream index 5"
 
 // The state file is a hint: it may be stale, damaged or not ours. It is
 // read only if it is a regular file (a FIFO in its place would block the
@@ -462,7 +474,7 @@ func (x *Index) load(listing []Slide) (int, error) {
 			continue
 		}
 		e := newEntry(Slide{Size: r.Size}, Info{Format: r.Format, Width: r.Width, Height: r.Height, Taken: r.Taken, Turned: r.Turned,
-			Profile: r.Profile, ProfileNote: r.Note})
+			Profile: r.Profile, ProfileNote: r.Note, Motion: r.Motion, Length: r.Length})
 		e.modTime = r.ModTime
 		e.flags |= hint
 		x.entries[r.Name] = e
@@ -484,7 +496,8 @@ func (x *Index) save() {
 		if _, bad := x.failed[name]; !bad {
 			i := e.info()
 			recs = append(recs, record{Name: name, Size: e.size, ModTime: e.modTime, Format: i.Format,
-				Width: i.Width, Height: i.Height, Taken: i.Taken, Turned: i.Turned, Profile: i.Profile, Note: i.ProfileNote})
+				Width: i.Width, Height: i.Height, Taken: i.Taken, Turned: i.Turned, Profile: i.Profile, Note: i.ProfileNote,
+				Motion: i.Motion, Length: i.Length})
 		}
 	}
 	x.dirty = false

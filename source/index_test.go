@@ -16,14 +16,19 @@ import (
 )
 
 // countingRead "reads" a file's date from its name's length, counting reads;
-// a name starting with "bad" is an unreadable file.
+// a name starting with "bad" is an unreadable file, one starting with
+// "moving" an animation of 1.5 s.
 func countingRead(n *atomic.Int32) func(Slide) (Info, error) {
 	return func(s Slide) (Info, error) {
 		n.Add(1)
 		if filepath.Base(s.Name)[:3] == "bad" {
 			return Info{}, errors.New("not a valid JPEG")
 		}
-		return Info{Format: "jpeg", Width: 4, Height: 3, Taken: time.Date(2000+len(s.Name), 1, 1, 0, 0, 0, 0, time.UTC)}, nil
+		in := Info{Format: "jpeg", Width: 4, Height: 3, Taken: time.Date(2000+len(s.Name), 1, 1, 0, 0, 0, 0, time.UTC)}
+		if strings.HasPrefix(filepath.Base(s.Name), "moving") {
+			in.Motion, in.Length = "animation", 1500*time.Millisecond
+		}
+		return in, nil
 	}
 }
 
@@ -51,7 +56,7 @@ func waitIndexed(t *testing.T, x *Index) {
 
 func TestIndexReadsOnceAndRemembersAcrossRestarts(t *testing.T) {
 	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "index.gob")
-	write(t, dir, "a.jpg", "album/bb.jpg", "album/deeper/ccc.jpg", "bad.jpg")
+	write(t, dir, "a.jpg", "album/bb.jpg", "album/deeper/ccc.jpg", "bad.jpg", "moving.jpg")
 	f := scan(dir, FolderOptions{})
 	var reads atomic.Int32
 	x := NewIndex(f, IndexOptions{Read: countingRead(&reads), State: state})
@@ -59,8 +64,8 @@ func TestIndexReadsOnceAndRemembersAcrossRestarts(t *testing.T) {
 	done := make(chan struct{})
 	go func() { x.Run(ctx); close(done) }()
 	waitIndexed(t, x)
-	if n := reads.Load(); n != 4 {
-		t.Errorf("%d reads for 4 files", n)
+	if n := reads.Load(); n != 5 {
+		t.Errorf("%d reads for 5 files", n)
 	}
 	list, _ := f.Slides()
 	for _, s := range list {
@@ -76,7 +81,7 @@ func TestIndexReadsOnceAndRemembersAcrossRestarts(t *testing.T) {
 			t.Errorf("%s: %+v, %v, taken %v %v", s.Name, info, err, when, ok)
 		}
 	}
-	if n := reads.Load(); n != 4 {
+	if n := reads.Load(); n != 5 {
 		t.Errorf("Get read again: %d reads", n)
 	}
 	cancel()
@@ -99,6 +104,14 @@ func TestIndexReadsOnceAndRemembersAcrossRestarts(t *testing.T) {
 	waitIndexed(t, x)
 	if n := reads.Load(); n != 2 {
 		t.Errorf("after a restart, %d reads; want 2 (bad.jpg, and album/bb.jpg, which changed)", n)
+	}
+	// How a slide moves is kept too: pages of a large library read no
+	// file to say it.
+	list, _ = f.Slides()
+	for _, s := range list {
+		if info, _, _ := x.Lookup(s); s.Name == "moving.jpg" && (info.Motion != "animation" || info.Length != 1500*time.Millisecond) {
+			t.Errorf("after a restart, moving.jpg is %q for %v; want an animation of 1.5s", info.Motion, info.Length)
+		}
 	}
 	if when, ok := x.Taken(Slide{Name: "album/deeper/ccc.jpg"}); ok {
 		t.Errorf("Taken answered %v for a slide at another version", when)

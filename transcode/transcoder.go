@@ -396,7 +396,8 @@ func (t *Transcoder) Inspect(s source.Slide) (source.Info, error) {
 	if h.Size != s.Size || !h.ModTime.Equal(s.ModTime) {
 		return source.Info{}, &decode.Error{File: s.Name, Err: decode.ErrUnreadable, Reason: "the file changed while being read"}
 	}
-	in := source.Info{Format: string(h.Format), Width: h.Width, Height: h.Height, Turned: f.Orientation().SwapsAxes()}
+	in := source.Info{Format: string(h.Format), Width: h.Width, Height: h.Height, Turned: f.Orientation().SwapsAxes(),
+		Tail: f.MotionPhotoTail()}
 	in.Taken, _ = f.Taken()
 	switch p, err := f.Profile(); {
 	case err != nil:
