@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -625,6 +626,7 @@ func (s *server) serve(ctx context.Context) error {
 	}()
 	bg.Go(func() { s.folder.Watch(streams, s.cfg.rescan) })
 	bg.Go(func() { s.index.Run(streams) })
+	bg.Go(func() { returnStartMemory(streams, s.index.Settled()) })
 	bg.Go(func() { s.channels.Serve(streams) })
 	bg.Go(func() {
 		limitMemory(streams, func() int64 { return s.held() + s.handler.Clients()*clientSlack }, s.budget)
@@ -809,5 +811,18 @@ func indexRead(tr *transcode.Transcoder, p *probe) func(source.Slide) (source.In
 			in.Motion, in.Length = m.kind, m.length
 		}
 		return in, nil
+	}
+}
+
+// returnStartMemory gives the operating system back, once the index has
+// settled, what the start used and no longer needs. On a large library
+// listing the folder and reading its index file make several times the
+// garbage of what stays (directory entries, the file's records), and an
+// idle server may not collect for minutes, holding it resident.
+func returnStartMemory(ctx context.Context, settled <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+	case <-settled:
+		debug.FreeOSMemory()
 	}
 }

@@ -64,6 +64,7 @@ type Index struct {
 	lasting func(error) bool
 	state   string
 	log     *slog.Logger
+	settled chan struct{} // closed once the first listing is read whole
 
 	mu      sync.Mutex // protects everything below
 	entries map[string]entry
@@ -192,7 +193,7 @@ func NewIndex(folder *Folder, o IndexOptions) *Index {
 		o.Lasting = func(error) bool { return true }
 	}
 	x := &Index{folder: folder, read: o.Read, lasting: o.Lasting, state: o.State, log: o.Log,
-		entries: map[string]entry{}, failed: map[string]failure{}, changed: make(chan struct{})}
+		entries: map[string]entry{}, failed: map[string]failure{}, changed: make(chan struct{}), settled: make(chan struct{})}
 	return x
 }
 
@@ -205,6 +206,11 @@ func (x *Index) Slides() ([]Slide, <-chan struct{}) {
 	defer x.mu.Unlock()
 	return listing, x.changed
 }
+
+// Settled returns a channel closed once the first listing of the folder
+// has been read whole (from the state file or the files): what a start
+// reads is done.
+func (x *Index) Settled() <-chan struct{} { return x.settled }
 
 // Ready returns a channel closed once the folder has been listed.
 func (x *Index) Ready() <-chan struct{} { return x.folder.Ready() }
@@ -329,13 +335,16 @@ func (x *Index) Run(ctx context.Context) {
 			x.log.Info("read the index file", "file", x.state, "files", n)
 		}
 	}
-	for {
+	for first := true; ; first = false {
 		listing, listed := x.folder.Slides()
 		x.sweep(ctx, listing)
 		if ctx.Err() != nil {
 			return
 		}
 		x.save()
+		if first {
+			close(x.settled)
+		}
 		select {
 		case <-ctx.Done():
 			return
