@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -233,7 +235,9 @@ func (f *Folder) Scan() {
 	old := f.tree
 	f.mu.Unlock()
 	t := tree{}
-	err := f.scanDir(t, old, "", true)
+	sc := newScanning(t, old, true)
+	err := f.scanDir(sc, "")
+	sc.wg.Wait()
 	f.mu.Lock()
 	if (err == nil) != (f.err == nil) {
 		if err != nil {
@@ -259,22 +263,49 @@ func (f *Folder) scanDirs(dirs map[string]bool) {
 	for k, v := range old {
 		t[k] = v
 	}
+	sc := newScanning(t, old, false)
 	for rel := range dirs {
 		if _, known := old[rel]; !known {
 			continue // a new folder is scanned from its parent, which is dirty too
 		}
-		f.scanDir(t, old, rel, false)
+		f.scanDir(sc, rel)
 	}
+	sc.wg.Wait()
 	f.publish(t)
 }
 
-// scanDir lists folder rel into t and recurses into its subfolders: all
-// of them when full is set, otherwise only those not in old. Subfolders
-// that are gone are dropped from t with everything below them.
-func (f *Folder) scanDir(t, old tree, rel string, full bool) error {
+// scanning is one scan of the tree: folders are listed by several
+// goroutines at once (a listing is mostly waiting on the file system,
+// one stat a file), each writing its folder into t.
+type scanning struct {
+	old  tree // the tree before: read only
+	full bool // every subfolder, not only the new ones
+	sem  chan struct{}
+	wg   sync.WaitGroup
+
+	mu sync.Mutex
+	t  tree
+}
+
+// scanners is how many folders are listed at once.
+var scanners = min(16, 2*runtime.GOMAXPROCS(0))
+
+func newScanning(t, old tree, full bool) *scanning {
+	return &scanning{t: t, old: old, full: full, sem: make(chan struct{}, scanners-1)}
+}
+
+// scanDir lists folder rel into sc.t and goes on into its subfolders: all
+// of them when sc.full is set, otherwise only those not in sc.old; a
+// subfolder is listed by another goroutine when one is free (sc.wg waits
+// for them). Subfolders that are gone are dropped from sc.t with
+// everything below them.
+func (f *Folder) scanDir(sc *scanning, rel string) error {
+	old := sc.old
 	entries, err := os.ReadDir(f.abs(rel))
 	if err != nil {
-		dropBelow(t, rel)
+		sc.mu.Lock()
+		dropBelow(sc.t, rel)
+		sc.mu.Unlock()
 		return err
 	}
 	d := &folder{}
@@ -322,19 +353,30 @@ func (f *Folder) scanDir(t, old tree, rel string, full bool) error {
 	if d.same(prev) {
 		d = prev // unchanged: keep the old one, so nothing is rebuilt
 	}
+	sc.mu.Lock()
 	// Subfolders that went away take their whole subtree with them.
-	if prev != nil && !full {
+	if prev != nil && !sc.full {
 		for _, sub := range prev.subdirs {
 			if _, still := slices.BinarySearchFunc(d.subdirs, sub, Natural); !still {
-				dropBelow(t, join(rel, sub))
+				dropBelow(sc.t, join(rel, sub))
 			}
 		}
 	}
-	t[rel] = d
+	sc.t[rel] = d
+	sc.mu.Unlock()
 	for _, sub := range d.subdirs {
 		child := join(rel, sub)
-		if _, known := old[child]; full || !known {
-			f.scanDir(t, old, child, full)
+		if _, known := old[child]; !sc.full && known {
+			continue
+		}
+		select {
+		case sc.sem <- struct{}{}:
+			sc.wg.Go(func() {
+				defer func() { <-sc.sem }()
+				f.scanDir(sc, child)
+			})
+		default:
+			f.scanDir(sc, child)
 		}
 	}
 	return nil
@@ -413,6 +455,10 @@ func sameTree(a, b tree) bool {
 	}
 	return true
 }
+
+// largeLibrary is the number of files from which a rescan's garbage is
+// given back to the system at once.
+const largeLibrary = 10000
 
 // Watch keeps the folder current until ctx ends: it scans it, watches every
 // folder for changes (a burst of changes is read once it settles), and
@@ -495,6 +541,16 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 		case <-tick:
 			f.Scan()
 			sync()
+			f.mu.Lock()
+			large := len(f.slides) >= largeLibrary
+			f.mu.Unlock()
+			if large {
+				// A rescan stats every file and names it again: tens of
+				// megabytes of garbage on a large library, where little
+				// changes. An idle server may not collect it for
+				// minutes, and would hold it resident until then.
+				debug.FreeOSMemory()
+			}
 		case err := <-errs:
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				f.log.Warn("too many changes at once to follow one by one; scanning the whole folder")
