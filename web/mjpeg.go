@@ -393,8 +393,8 @@ func (c *conn) body(p *part) {
 }
 
 func (c *conn) flush() error {
-	if c.err != nil {
-		return c.err
+	if c.err != nil || len(c.bufs) == 0 {
+		return c.err // nothing to send: no deadline to set either
 	}
 	pieces := c.bufs
 	c.bufs, c.scratch = c.bufs[:0], c.scratch[:0]
