@@ -301,25 +301,31 @@ func newScanning(t, old tree, full bool) *scanning {
 // everything below them.
 func (f *Folder) scanDir(sc *scanning, rel string) error {
 	old := sc.old
-	entries, err := os.ReadDir(f.abs(rel))
+	dirPath := f.abs(rel)
+	dir, err := os.Open(dirPath)
+	var entries []os.DirEntry
+	if err == nil {
+		entries, err = dir.ReadDir(-1)
+		defer dir.Close()
+	}
 	if err != nil {
 		sc.mu.Lock()
 		dropBelow(sc.t, rel)
 		sc.mu.Unlock()
 		return err
 	}
+	st := newStatter(dir)
 	d := &folder{}
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") {
 			continue // dot files, dot folders, AppleDouble ._ files
 		}
-		p := filepath.Join(f.abs(rel), name)
 		typ := e.Type()
 		if typ&os.ModeSymlink != 0 {
 			// A link to a file is that file; a link to a folder is not
 			// followed.
-			info, err := os.Stat(p)
+			info, err := os.Stat(filepath.Join(dirPath, name))
 			if err != nil || info.IsDir() {
 				continue
 			}
@@ -337,12 +343,12 @@ func (f *Folder) scanDir(sc *scanning, rel string) error {
 		// Anything that is not a folder stays in the list even if it is
 		// not a regular file, so that the decoder can say why it is
 		// skipped.
-		var size int64
-		var mtime time.Time
-		if info, err := os.Stat(p); err != nil {
+		size, mtime, regular, err := st.stat(dirPath, name)
+		if err != nil {
 			continue // gone since the listing
-		} else if info.Mode().IsRegular() {
-			size, mtime = info.Size(), info.ModTime()
+		}
+		if !regular {
+			size, mtime = 0, time.Time{}
 		}
 		d.files = append(d.files, Slide{Name: join(rel, name), Size: size, ModTime: mtime})
 	}
@@ -674,4 +680,14 @@ func LiveVideo(dir string, s Slide) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// statPath is os.Stat's size, modification time and whether it is a
+// regular file.
+func statPath(path string) (int64, time.Time, bool, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0, time.Time{}, false, err
+	}
+	return info.Size(), info.ModTime(), info.Mode().IsRegular(), nil
 }

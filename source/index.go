@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -466,9 +467,18 @@ func (x *Index) load(listing []Slide) (int, error) {
 	if head != stateHeader {
 		return 0, fmt.Errorf("written by another version (%q)", head)
 	}
+	// The records are decoded without the lock (a large file takes a
+	// tenth of a second, while the first frame asks the index) and take
+	// the entries' place at the end, with what was read from the files
+	// meanwhile, which is fresher.
+	got := make(map[string]entry, len(listing))
+	defer func() {
+		x.mu.Lock()
+		maps.Copy(got, x.entries)
+		x.entries = got
+		x.mu.Unlock()
+	}()
 	kept := 0
-	x.mu.Lock()
-	defer x.mu.Unlock()
 	for n := int64(0); ; n++ {
 		if n == most {
 			return kept, fmt.Errorf("more than %d records for a folder of %d files", most, len(listing))
@@ -486,7 +496,7 @@ func (x *Index) load(listing []Slide) (int, error) {
 			Profile: r.Profile, ProfileNote: r.Note, Motion: r.Motion, Length: r.Length})
 		e.modTime = r.ModTime
 		e.flags |= hint
-		x.entries[r.Name] = e
+		got[r.Name] = e
 		kept++
 	}
 }
