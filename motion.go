@@ -78,7 +78,6 @@ const headBytes = 128 << 10
 // read (a JPEG's first bytes, for Motion Photo XMP); a photo with a clip
 // of the same name beside it is a Live Photo.
 func (p *probe) info(s source.Slide) motionKind {
-	ext := strings.ToLower(filepath.Ext(s.Name))
 	key := fmt.Sprintf("%s\x00%d\x00%d", s.Name, s.Size, s.ModTime.UnixNano())
 	p.mu.Lock()
 	m, ok := p.known[key]
@@ -86,19 +85,18 @@ func (p *probe) info(s source.Slide) motionKind {
 	if ok {
 		return m
 	}
-	m = p.playable(p.read(s, ext, -1))
+	m = p.playable(p.learn(s, -1))
 	p.remember(key, m)
 	return m
 }
 
-// learn reads how a slide moves for the index, given the Motion Photo
-// video its header announces (tail bytes at its end, 0 for none), so that
-// a JPEG's head is not read again: what the index keeps is its Motion and
-// Length.
+// learn reads how a slide moves, whether this process can play it or not
+// (what the index keeps), given the Motion Photo video its header
+// announces: tail bytes at its end, 0 for none, -1 when the head is still
+// to be read. The index reads every file once, so it is not remembered
+// here: the memo is for the slides on screen.
 func (p *probe) learn(s source.Slide, tail int64) motionKind {
-	m := p.read(s, strings.ToLower(filepath.Ext(s.Name)), tail)
-	p.remember(fmt.Sprintf("%s\x00%d\x00%d", s.Name, s.Size, s.ModTime.UnixNano()), p.playable(m))
-	return m
+	return p.read(s, strings.ToLower(filepath.Ext(s.Name)), tail)
 }
 
 // playable is m as this process plays it: a still, with the reason, where

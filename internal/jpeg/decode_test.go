@@ -19,38 +19,14 @@ import (
 // largest difference of any sample, and the mean.
 func planesDiff(t *testing.T, got, want image.Image) (worst int, mean float64) {
 	t.Helper()
-	if got.Bounds() != want.Bounds() {
-		t.Fatalf("bounds %v; want %v", got.Bounds(), want.Bounds())
-	}
 	var sum, n float64
-	cmp := func(a, b []byte, stride1, stride2, w, h int) {
-		for y := range h {
-			for x := range w {
-				d := int(a[y*stride1+x]) - int(b[y*stride2+x])
-				d = max(d, -d)
-				worst = max(worst, d)
-				sum += float64(d)
-				n++
-			}
-		}
-	}
-	w, h := got.Bounds().Dx(), got.Bounds().Dy()
-	switch g := got.(type) {
-	case *image.Gray:
-		wg := want.(*image.Gray)
-		cmp(g.Pix, wg.Pix, g.Stride, wg.Stride, w, h)
-	case *image.YCbCr:
-		wy := want.(*image.YCbCr)
-		if g.SubsampleRatio != wy.SubsampleRatio {
-			t.Fatalf("ratio %v; want %v", g.SubsampleRatio, wy.SubsampleRatio)
-		}
-		cmp(g.Y, wy.Y, g.YStride, wy.YStride, w, h)
-		cw, ch := chromaSize(w, h, g.SubsampleRatio)
-		cmp(g.Cb, wy.Cb, g.CStride, wy.CStride, cw, ch)
-		cmp(g.Cr, wy.Cr, g.CStride, wy.CStride, cw, ch)
-	default:
-		t.Fatalf("unexpected %T", got)
-	}
+	eachSample(t, got, want, func(_, _, _ int, a, b byte) {
+		d := int(a) - int(b)
+		d = max(d, -d)
+		worst = max(worst, d)
+		sum += float64(d)
+		n++
+	})
 	return worst, sum / n
 }
 
@@ -59,13 +35,25 @@ func planesDiff(t *testing.T, got, want image.Image) (worst int, mean float64) {
 // grey, 1 Cb, 2 Cr) and the place in it, allows the difference.
 func planesAgree(t *testing.T, got, want image.Image, excuse func(plane, x, y int) bool) {
 	t.Helper()
-	check := func(plane int, a, b []byte, stride1, stride2, w, h int) {
+	eachSample(t, got, want, func(plane, x, y int, v, u byte) {
+		if d := int(v) - int(u); (d > 1 || d < -1) && !excuse(plane, x, y) {
+			t.Fatalf("plane %d at %d,%d: %d; image/jpeg has %d", plane, x, y, v, u)
+		}
+	})
+}
+
+// eachSample calls fn with every sample of got's planes (0 Y or grey, 1
+// Cb, 2 Cr) and want's at the same place; both must be of the same bounds
+// and kind (grey, or YCbCr at the same ratio).
+func eachSample(t *testing.T, got, want image.Image, fn func(plane, x, y int, a, b byte)) {
+	t.Helper()
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("bounds %v; want %v", got.Bounds(), want.Bounds())
+	}
+	walk := func(plane int, a, b []byte, stride1, stride2, w, h int) {
 		for y := range h {
 			for x := range w {
-				v, u := a[y*stride1+x], b[y*stride2+x]
-				if d := int(v) - int(u); (d > 1 || d < -1) && !excuse(plane, x, y) {
-					t.Fatalf("plane %d at %d,%d: %d; image/jpeg has %d", plane, x, y, v, u)
-				}
+				fn(plane, x, y, a[y*stride1+x], b[y*stride2+x])
 			}
 		}
 	}
@@ -73,16 +61,16 @@ func planesAgree(t *testing.T, got, want image.Image, excuse func(plane, x, y in
 	switch g := got.(type) {
 	case *image.Gray:
 		wg := want.(*image.Gray)
-		check(0, g.Pix, wg.Pix, g.Stride, wg.Stride, w, h)
+		walk(0, g.Pix, wg.Pix, g.Stride, wg.Stride, w, h)
 	case *image.YCbCr:
 		wy := want.(*image.YCbCr)
 		if g.SubsampleRatio != wy.SubsampleRatio {
 			t.Fatalf("ratio %v; want %v", g.SubsampleRatio, wy.SubsampleRatio)
 		}
-		check(0, g.Y, wy.Y, g.YStride, wy.YStride, w, h)
+		walk(0, g.Y, wy.Y, g.YStride, wy.YStride, w, h)
 		cw, ch := chromaSize(w, h, g.SubsampleRatio)
-		check(1, g.Cb, wy.Cb, g.CStride, wy.CStride, cw, ch)
-		check(2, g.Cr, wy.Cr, g.CStride, wy.CStride, cw, ch)
+		walk(1, g.Cb, wy.Cb, g.CStride, wy.CStride, cw, ch)
+		walk(2, g.Cr, wy.Cr, g.CStride, wy.CStride, cw, ch)
 	default:
 		t.Fatalf("unexpected %T", got)
 	}
@@ -111,14 +99,13 @@ func outOfSpecSymbols(data []byte) bool {
 	// Every FF C4 in the file: both decoders skip bytes between
 	// segments, and entropy-coded data cannot hold one. One inside
 	// another segment only makes the check wary.
-	head := data
 	for at := 0; ; {
-		i := bytes.Index(head[at:], []byte{0xff, 0xc4})
-		if i < 0 || at+i+4 > len(head) {
+		i := bytes.Index(data[at:], []byte{0xff, 0xc4})
+		if i < 0 || at+i+4 > len(data) {
 			return false
 		}
 		at += i + 4
-		p := head[at:min(len(head), at+max(0, int(binary.BigEndian.Uint16(head[at-2:]))-2))]
+		p := data[at:min(len(data), at+max(0, int(binary.BigEndian.Uint16(data[at-2:]))-2))]
 		for len(p) >= 17 {
 			n := 0
 			for _, c := range p[1:17] {
