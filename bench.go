@@ -37,7 +37,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "slidestream bench: %v (see --help)\n", err)
 		return errUsage
 	}
-	folder := p.folder(discardLogger())
+	folder := p.folder(discardLogger(), "")
 	folder.Scan()
 	slides, _ := folder.Slides()
 	if len(slides) == 0 {

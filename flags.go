@@ -103,9 +103,9 @@ func (p *pipelineFlags) check(fs *flag.FlagSet) error {
 }
 
 // folder returns the listing of --dir these flags describe, not yet
-// scanned.
-func (p *pipelineFlags) folder(log *slog.Logger) *source.Folder {
-	return source.NewFolder(p.dir, source.FolderOptions{Flat: !p.recursive, NoClips: p.noClips, Log: log})
+// scanned, kept in the file remember ("" for nowhere).
+func (p *pipelineFlags) folder(log *slog.Logger, remember string) *source.Folder {
+	return source.NewFolder(p.dir, source.FolderOptions{Flat: !p.recursive, NoClips: p.noClips, Remember: remember, Log: log})
 }
 
 // limits are the bounds on what is read and decoded.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"slidestream/source"
 	"slidestream/web"
 )
 
@@ -522,5 +523,37 @@ func TestAlbumChannelSkipShowsEverywhere(t *testing.T) {
 	getJSON(t, ts.url+"/api/state", &st)
 	if st.Showing != "0.png" {
 		t.Errorf("the default channel shows %q; want 0.png", st.Showing)
+	}
+}
+
+// A restart shows the listing the last run kept (from --state-dir) while
+// the folder is listed again, then plays what the folder holds now: a
+// photo deleted in between is never shown, one added plays.
+func TestRestartStartsFromTheLastListing(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	colours := library(t, dir, "a.png", "b.png", "trip/c.png", "d.png")
+	os.Remove(filepath.Join(dir, "d.png")) // added while the server is down
+	args := []string{"--dir", dir, "--state-dir", state, "--width", "48", "--interval", "150ms"}
+	first := startServer(t, args...)
+	if got := watchSlides(t, first.url+"/slideshow", 3, colours); !rotation(got, []string{"a.png", "b.png", "trip/c.png"}) {
+		t.Fatalf("the first run played %q", got)
+	}
+	first.stop()
+	if _, err := os.Stat(source.ListingFile(state, dir)); err != nil {
+		t.Fatalf("the first run kept no listing: %v", err)
+	}
+
+	os.Remove(filepath.Join(dir, "a.png"))
+	solid(t, filepath.Join(dir, "d.png"), 48, 32, colours["d.png"])
+	second := startServer(t, args...)
+	want := []string{"b.png", "d.png", "trip/c.png"}
+	if got := watchSlides(t, second.url+"/slideshow", 7, colours); !rotation(got[len(got)-4:], want) || slices.Contains(got, "a.png") {
+		t.Errorf("after the restart the stream played %q; want it to end in the loop %q", got, want)
+	}
+	logs := second.logs.String()
+	for _, line := range []string{"showing the listing of the last run", `msg="folder changed"`} {
+		if !strings.Contains(logs, line) {
+			t.Errorf("the restart's log has no %q:\n%s", line, logs)
+		}
 	}
 }

@@ -285,11 +285,11 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 	f := &frames{tr: tr, frameSpec: cfg.frameSpec(), lim: cfg.limits()}
 	s := &server{cfg: cfg, log: log, frames: f, budget: int64(cfg.decodeMemory)}
 	s.screens = screenSet{looks: map[string]*looked{}, flagged: &looked{look: cfg.flagLook(), frames: f}}
-	s.folder = cfg.folder(log)
-	state := ""
+	state, listing := "", ""
 	if cfg.stateDir != "" {
-		state = source.StateFile(cfg.stateDir, cfg.dir)
+		state, listing = source.StateFile(cfg.stateDir, cfg.dir), source.ListingFile(cfg.stateDir, cfg.dir)
 	}
+	s.folder = cfg.folder(log, listing)
 	s.probe = &probe{dir: cfg.dir, lim: f.lim, video: cfg.video != nil}
 	f.probe = s.probe
 	s.index = source.NewIndex(s.folder, source.IndexOptions{Read: indexRead(tr, s.probe), Lasting: transcode.Lasting, State: state, Log: log})
@@ -414,11 +414,11 @@ func machineNames() []string {
 // newTimeline makes the timeline of a channel: the album's slides (all of
 // them for ""), in the channel's order, at its interval.
 func (s *server) newTimeline(c play.Channel) (*play.Timeline, error) {
-	if c.Album != "" {
-		s.listed() // a screen asking just after start must not get a 404
-	}
 	if c.Album != "" && !s.folder.HasAlbum(c.Album) {
-		return nil, fmt.Errorf("%w %q", play.ErrNoAlbum, c.Album)
+		s.listed() // a screen asking just after start must not get a 404
+		if !s.folder.HasAlbum(c.Album) {
+			return nil, fmt.Errorf("%w %q", play.ErrNoAlbum, c.Album)
+		}
 	}
 	order, err := source.NewOrder(c.Order, s.index.Taken)
 	if err != nil {
@@ -496,10 +496,13 @@ func (s *server) acceptPeerKey(k transcode.Key) error {
 	if why != nil {
 		return why
 	}
-	// A peer that started first may ask before this instance has listed
-	// a large folder.
-	s.listed()
 	sl, err := s.folder.Stat(k.Name)
+	if err != nil {
+		// A peer that started first may ask before this instance has
+		// listed a large folder.
+		s.listed()
+		sl, err = s.folder.Stat(k.Name)
+	}
 	if err != nil || sl.Size != k.Size || sl.ModTime.UnixNano() != k.ModTime {
 		return errors.New("not a slide at that version")
 	}
@@ -550,10 +553,11 @@ func (s *server) lookMade(l look, k transcode.Key) error {
 }
 
 // listed waits, up to listWait, for the first listing of the folder: the
-// albums and files a request names are known only then.
+// albums and files a request names and the last run's listing does not
+// have are known only then.
 func (s *server) listed() {
 	select {
-	case <-s.folder.Ready():
+	case <-s.folder.Listed():
 	case <-time.After(listWait):
 	}
 }

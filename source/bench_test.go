@@ -105,3 +105,22 @@ func BenchmarkArrange100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecall100k is a start from the listing the last run kept, for
+// 100,000 photos in 1,000 folders: the file read and checked, the
+// listing shown.
+func BenchmarkRecall100k(b *testing.B) {
+	dir := libraryTree(b, 1000, 100)
+	keep := filepath.Join(b.TempDir(), "listing.bin")
+	f := NewFolder(dir, FolderOptions{Remember: keep})
+	f.Scan()
+	f.keep(true)
+	b.ResetTimer()
+	for b.Loop() {
+		g := NewFolder(dir, FolderOptions{Remember: keep})
+		g.recall()
+		if list, _ := g.Slides(); len(list) != 100_000 {
+			b.Fatalf("recalled %d", len(list))
+		}
+	}
+}

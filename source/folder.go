@@ -34,18 +34,24 @@ import (
 type Folder struct {
 	dir       string
 	recursive bool
-	noClips   bool // video clips are left out
+	noClips   bool   // video clips are left out
+	remember  string // the file the listing is kept in; "" for none
 	log       *slog.Logger
 
 	scanMu sync.Mutex // one scan at a time
 
-	mu      sync.Mutex    // protects everything below
-	tree    tree          // never modified once published: scans copy it
-	slides  []Slide       // the listing, in ComparePaths order
-	scanned bool          // a first scan has finished
-	ready   chan struct{} // closed then
-	err     error         // why the last full scan failed, if it did
-	changed chan struct{}
+	mu       sync.Mutex    // protects everything below
+	tree     tree          // never modified once published: scans copy it
+	slides   []Slide       // the listing, in ComparePaths order
+	version  int           // how many times it changed
+	kept     int           // the version in the Remember file
+	keptAt   time.Time     // when it was written
+	scanned  bool          // a first scan has finished
+	listed   chan struct{} // closed then
+	recalled bool          // the listing of the last run was shown before that
+	ready    chan struct{} // closed at the first of the two
+	err      error         // why the last full scan failed, if it did
+	changed  chan struct{}
 }
 
 // tree is a scan of the folders: each folder's own contents by its path
@@ -68,7 +74,11 @@ type FolderOptions struct {
 	Flat bool
 	// NoClips leaves video clips out (--motion off).
 	NoClips bool
-	Log     *slog.Logger // nil discards
+	// Remember is a file Watch keeps the listing in, and shows it from
+	// at the next start until the folder is listed (ListingFile names
+	// one); empty for none.
+	Remember string
+	Log      *slog.Logger // nil discards
 }
 
 // NewFolder returns a Folder for dir. It lists nothing until Scan or
@@ -77,7 +87,8 @@ func NewFolder(dir string, o FolderOptions) *Folder {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Folder{dir: dir, recursive: !o.Flat, noClips: o.NoClips, log: o.Log, tree: tree{}, changed: make(chan struct{}), ready: make(chan struct{})}
+	return &Folder{dir: dir, recursive: !o.Flat, noClips: o.NoClips, remember: o.Remember, log: o.Log, tree: tree{},
+		changed: make(chan struct{}), ready: make(chan struct{}), listed: make(chan struct{})}
 }
 
 // Dir returns the directory being watched.
@@ -91,8 +102,13 @@ func (f *Folder) Slides() ([]Slide, <-chan struct{}) {
 	return f.slides, f.changed
 }
 
-// Ready returns a channel closed once the folder has been listed.
+// Ready returns a channel closed once there is a listing to show: the
+// folder's, or the one the Remember file kept from the last run until
+// then.
 func (f *Folder) Ready() <-chan struct{} { return f.ready }
+
+// Listed returns a channel closed once the folder has been listed.
+func (f *Folder) Listed() <-chan struct{} { return f.listed }
 
 // Stat returns the slide named name as it is on disk now. Only a name in
 // the listing is looked up, so a path with "..", an absolute path, a dot
@@ -405,12 +421,31 @@ func (f *Folder) publish(t tree) {
 	first := !f.scanned
 	if first {
 		f.scanned = true
-		close(f.ready)
+		close(f.listed)
+		if !f.recalled {
+			close(f.ready)
+		}
 	}
-	if !first && sameTree(t, f.tree) {
+	if (!first || f.recalled) && sameTree(t, f.tree) {
 		f.tree = t
+		if first {
+			f.log.Info("found images, as the last run left them", "dir", f.dir, "slides", len(f.slides), "folders", len(t))
+		}
 		return
 	}
+	old := f.slides
+	f.install(t)
+	if first && !f.recalled {
+		f.log.Info("found images", "dir", f.dir, "slides", len(f.slides), "folders", len(f.tree))
+	} else {
+		added, removed, replaced := diff(old, f.slides)
+		f.log.Info("folder changed", "dir", f.dir, "slides", len(f.slides), "added", added, "removed", removed, "replaced", replaced)
+	}
+}
+
+// install makes t the current tree and its files the listing, and
+// signals the change; f.mu must be held.
+func (f *Folder) install(t tree) {
 	// The listing is every folder's files, album after album; each
 	// folder of the published tree then holds its part of the listing
 	// rather than a copy, which matters at a hundred thousand slides.
@@ -434,14 +469,8 @@ func (f *Folder) publish(t tree) {
 		}
 	}
 	walk("")
-	t = shared
-	if first {
-		f.log.Info("found images", "dir", f.dir, "slides", len(slides), "folders", len(t))
-	} else {
-		added, removed, replaced := diff(f.slides, slides)
-		f.log.Info("folder changed", "dir", f.dir, "slides", len(slides), "added", added, "removed", removed, "replaced", replaced)
-	}
-	f.tree, f.slides = t, slides
+	f.tree, f.slides = shared, slides
+	f.version++
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
@@ -478,6 +507,9 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 	} else {
 		defer w.Close()
 	}
+	// The last run's listing is shown first (a few hundredths of a
+	// second at a hundred thousand photos), then the folder is listed.
+	f.recall()
 	f.Scan()
 	watched := map[string]bool{}
 	warned := false
@@ -521,6 +553,7 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 		}
 	}
 	sync()
+	f.keep(false)
 
 	var tick <-chan time.Time
 	if rescan > 0 {
@@ -543,6 +576,7 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 	for {
 		select {
 		case <-ctx.Done():
+			f.keep(true)
 			return
 		case <-tick:
 			f.Scan()
@@ -557,12 +591,14 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 				// minutes, and would hold it resident until then.
 				debug.FreeOSMemory()
 			}
+			f.keep(false)
 		case err := <-errs:
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				f.log.Warn("too many changes at once to follow one by one; scanning the whole folder")
 			}
 			f.Scan()
 			sync()
+			f.keep(false)
 		case ev := <-events:
 			rel, ok := f.rel(filepath.Clean(ev.Name))
 			if !ok {
@@ -581,6 +617,7 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 		case <-timer.C:
 			f.scanDirs(dirty)
 			sync()
+			f.keep(false)
 			dirty, first = map[string]bool{}, time.Time{}
 		}
 	}

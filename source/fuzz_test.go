@@ -41,3 +41,35 @@ func FuzzIndexState(f *testing.F) {
 		}
 	})
 }
+
+// FuzzListing reads any bytes as the file a folder keeps its listing in.
+// It must not panic, must keep only names a scan could list, and must not
+// make more slides than the bytes can describe.
+func FuzzListing(f *testing.F) {
+	seed := filepath.Join(f.TempDir(), "listing.bin")
+	when := time.Unix(1_700_000_000, 0)
+	if err := writeListing(seed, []Slide{{Name: "a.jpg", Size: 10, ModTime: when}, {Name: "album/b.png", Size: 20, ModTime: when},
+		{Name: "album/c.heic"}, {Name: "../x.jpg", Size: 1, ModTime: when}}); err != nil {
+		f.Fatal(err)
+	}
+	b, _ := os.ReadFile(seed)
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add([]byte(listingHeader + "\xff\xff\xff\xff\x0f"))
+	dir := f.TempDir()
+	folder := NewFolder(dir, FolderOptions{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		slides, err := parseListing(data, folder.listable)
+		if err != nil && slides != nil {
+			t.Fatalf("an error (%v) with %d slides", err, len(slides))
+		}
+		if len(slides) > len(data)/4 {
+			t.Fatalf("%d slides from %d bytes", len(slides), len(data))
+		}
+		for _, s := range slides {
+			if !folder.listable(s.Name) || s.Size < 0 {
+				t.Fatalf("kept %+v, which no scan lists", s)
+			}
+		}
+	})
+}

@@ -176,12 +176,17 @@ type IndexOptions struct {
 // state folder stateDir: one per folder, so that instances showing
 // different folders can share a state folder.
 func StateFile(stateDir, dir string) string {
+	return filepath.Join(stateDir, fmt.Sprintf("index-%016x.gob", folderHash(dir)))
+}
+
+// folderHash names the state files of folder dir.
+func folderHash(dir string) uint64 {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
 	h := fnv.New64a()
 	h.Write([]byte(dir))
-	return filepath.Join(stateDir, fmt.Sprintf("index-%016x.gob", h.Sum64()))
+	return h.Sum64()
 }
 
 // NewIndex returns an Index of folder. What its state file holds is read
@@ -336,20 +341,25 @@ func (x *Index) Run(ctx context.Context) {
 			x.log.Info("read the index file", "file", x.state, "files", n)
 		}
 	}
-	for first := true; ; first = false {
-		listing, listed := x.folder.Slides()
+	// Settled waits for the folder's own listing: the first one may be
+	// the last run's, shown while the folder is listed again.
+	scanned := x.folder.Listed()
+	for {
+		listing, changed := x.folder.Slides()
 		x.sweep(ctx, listing)
 		if ctx.Err() != nil {
 			return
 		}
 		x.save()
-		if first {
+		if scanned != nil && isClosed(scanned) {
 			close(x.settled)
+			scanned = nil
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-listed:
+		case <-changed:
+		case <-scanned:
 		case <-tick.C:
 		}
 	}
@@ -403,6 +413,15 @@ func (x *Index) sweep(ctx context.Context, listing []Slide) {
 	}
 	if len(todo) > 1000 {
 		x.log.Info("photo metadata read", "files", len(todo))
+	}
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }
 
