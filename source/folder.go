@@ -491,6 +491,19 @@ func sameTree(a, b tree) bool {
 	return true
 }
 
+// giveBack returns the garbage of a full scan to the system at once on a
+// large library: a scan stats every file and names it again, tens of
+// megabytes where little changes, which an idle server may not collect for
+// minutes and would hold resident until then.
+func (f *Folder) giveBack() {
+	f.mu.Lock()
+	large := len(f.slides) >= largeLibrary
+	f.mu.Unlock()
+	if large {
+		debug.FreeOSMemory()
+	}
+}
+
 // largeLibrary is the number of files from which a rescan's garbage is
 // given back to the system at once.
 const largeLibrary = 10000
@@ -581,17 +594,8 @@ func (f *Folder) Watch(ctx context.Context, rescan time.Duration) {
 		case <-tick:
 			f.Scan()
 			sync()
-			f.mu.Lock()
-			large := len(f.slides) >= largeLibrary
-			f.mu.Unlock()
-			if large {
-				// A rescan stats every file and names it again: tens of
-				// megabytes of garbage on a large library, where little
-				// changes. An idle server may not collect it for
-				// minutes, and would hold it resident until then.
-				debug.FreeOSMemory()
-			}
 			f.keep(false)
+			f.giveBack()
 		case err := <-errs:
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				f.log.Warn("too many changes at once to follow one by one; scanning the whole folder")
