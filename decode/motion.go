@@ -10,8 +10,6 @@ import (
 	"image/gif"
 	"io"
 	"time"
-
-	"github.com/deepteams/webp/animation"
 )
 
 // Motion: an animated GIF or WebP plays its frames, composited as the
@@ -260,41 +258,6 @@ func openGIF(data []byte, info MotionInfo) (*Animation, error) {
 		g.Image[i] = nil // its pixels are done with
 		i++
 		return out, frameDelay(d), nil
-	}
-	return &Animation{Info: info, next: next}, nil
-}
-
-// openWebP decodes an animated WebP's frames one at a time.
-func openWebP(data []byte, info MotionInfo) (*Animation, error) {
-	a, err := animation.DecodeBytes(data)
-	if err != nil {
-		return nil, err
-	}
-	if len(a.Frames) < 1 || animation.FrameDecoderFunc == nil {
-		return nil, ErrNoMotion
-	}
-	dec, err := animation.NewAnimDecoder(a)
-	if err != nil {
-		return nil, err
-	}
-	i := 0
-	next := func() (*image.NRGBA, time.Duration, error) {
-		if i >= len(a.Frames) {
-			return nil, 0, io.EOF
-		}
-		f := &a.Frames[i]
-		img, err := animation.FrameDecoderFunc(f.BitstreamData, f.AlphaData)
-		if err != nil {
-			return nil, 0, fmt.Errorf("frame %d: %w", i+1, err)
-		}
-		f.Image = img
-		m, d, err := dec.NextFrame()
-		f.Image = nil // one frame's pixels at a time
-		i++
-		if err != nil {
-			return nil, 0, err
-		}
-		return m, frameDelay(d), nil
 	}
 	return &Animation{Info: info, next: next}, nil
 }
