@@ -546,23 +546,30 @@ func (x *Index) save() {
 }
 
 func writeState(path string, recs []record) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	return replaceFile(path, func(w *bufio.Writer) error {
+		enc := gob.NewEncoder(w)
+		err := enc.Encode(stateHeader)
+		for i := 0; i < len(recs) && err == nil; i++ {
+			err = enc.Encode(recs[i])
+		}
+		return err
+	})
+}
+
+// replaceFile writes the file at p whole with write, into a new file
+// renamed over the old one, so that a crash leaves one or the other.
+func replaceFile(p string, write func(*bufio.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+"-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // after the rename, there is nothing there
-	w := bufio.NewWriter(tmp)
-	enc := gob.NewEncoder(w)
-	err = enc.Encode(stateHeader)
-	for i := 0; i < len(recs) && err == nil; i++ {
-		err = enc.Encode(recs[i])
-	}
-	err = errors.Join(err, w.Flush(), tmp.Close())
-	if err != nil {
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	if err := errors.Join(write(w), w.Flush(), tmp.Close()); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return os.Rename(tmp.Name(), p)
 }

@@ -56,38 +56,27 @@ func ListingFile(stateDir, dir string) string {
 
 // writeListing writes slides to the file at p, replacing it whole.
 func writeListing(p string, slides []Slide) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".listing-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, there is nothing there
-	w := bufio.NewWriterSize(tmp, 256<<10)
-	w.WriteString(listingHeader)
-	var num [binary.MaxVarintLen64]byte
-	put := func(v uint64) { w.Write(binary.AppendUvarint(num[:0], v)) }
-	put(uint64(len(slides)))
-	prev := ""
-	for _, s := range slides {
-		shared := commonPrefix(prev, s.Name)
-		put(uint64(shared))
-		put(uint64(len(s.Name) - shared))
-		w.WriteString(s.Name[shared:])
-		put(uint64(max(s.Size, 0)))
-		t := int64(noTime)
-		if !s.ModTime.IsZero() {
-			t = s.ModTime.UnixNano()
+	return replaceFile(p, func(w *bufio.Writer) error {
+		w.WriteString(listingHeader)
+		var num [binary.MaxVarintLen64]byte
+		put := func(v uint64) { w.Write(binary.AppendUvarint(num[:0], v)) }
+		put(uint64(len(slides)))
+		prev := ""
+		for _, s := range slides {
+			shared := commonPrefix(prev, s.Name)
+			put(uint64(shared))
+			put(uint64(len(s.Name) - shared))
+			w.WriteString(s.Name[shared:])
+			put(uint64(max(s.Size, 0)))
+			t := int64(noTime)
+			if !s.ModTime.IsZero() {
+				t = s.ModTime.UnixNano()
+			}
+			w.Write(binary.AppendVarint(num[:0], t))
+			prev = s.Name
 		}
-		w.Write(binary.AppendVarint(num[:0], t))
-		prev = s.Name
-	}
-	err = errors.Join(w.Flush(), tmp.Close())
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+		return nil // a failed write is the Flush's error
+	})
 }
 
 func commonPrefix(a, b string) int {
