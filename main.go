@@ -121,7 +121,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 		}
 		return nil
 	})
-	fs.StringVar(&c.stateDir, "state-dir", defaultStateDir(), "folder for the index of photo dates and sizes, kept across restarts; empty: keep it in memory only")
+	fs.StringVar(&c.stateDir, "state-dir", defaultStateDir(), "folder for the index of photo dates and sizes and the listing a restart starts from, kept across restarts; empty: keep them in memory only")
 	fs.DurationVar(&c.rescan, "rescan", time.Minute, "list the whole folder again this often, for network mounts that send no change notifications; 0 = never")
 	fs.StringVar(&c.peers, "peers", "", "fleet mode: peer URLs of every instance, http://HOST:PORT,... or @FILE (one per line, re-read); host names are re-resolved")
 	fs.StringVar(&c.self, "self", "", "fleet mode: this instance's own peer URL, as the others list it")
