@@ -44,7 +44,7 @@ func FuzzIndexState(f *testing.F) {
 
 // FuzzListing reads any bytes as the file a folder keeps its listing in.
 // It must not panic, must keep only names a scan could list, and must not
-// make more slides than the bytes can describe.
+// make more slides, or longer names, than the bytes can describe.
 func FuzzListing(f *testing.F) {
 	seed := filepath.Join(f.TempDir(), "listing.bin")
 	when := time.Unix(1_700_000_000, 0)
@@ -66,10 +66,15 @@ func FuzzListing(f *testing.F) {
 		if len(slides) > len(data)/4 {
 			t.Fatalf("%d slides from %d bytes", len(slides), len(data))
 		}
+		names := 0
 		for _, s := range slides {
 			if !folder.listable(s.Name) || s.Size < 0 {
 				t.Fatalf("kept %+v, which no scan lists", s)
 			}
+			names += len(s.Name)
+		}
+		if names > namesPerByte*len(data)+maxNameBytes {
+			t.Fatalf("%d bytes of names from %d bytes", names, len(data))
 		}
 	})
 }

@@ -38,11 +38,14 @@ import (
 const listingHeader = "slidestream listing 1\n"
 
 // Bounds on a listing file: what a library of millions of photos needs,
-// and no more is read.
+// and no more is read. A name is stored as what it adds to the one before,
+// so the names add up to more than the file: about twice as much for a
+// library, and at most namesPerByte times as much (and maxListingBytes).
 const (
 	maxListingSlides = 4 << 20
 	maxListingBytes  = 256 << 20
 	maxNameBytes     = 4096
+	namesPerByte     = 16
 )
 
 // noTime stands for the zero time of a slide that is not a regular file.
@@ -141,6 +144,7 @@ func parseListing(data []byte, keep func(name string) bool) ([]Slide, error) {
 	// count can make allocated.
 	slides := make([]Slide, 0, min(count, uint64(len(b)/4)))
 	name := make([]byte, 0, 256)
+	names, most := 0, min(maxListingBytes, namesPerByte*len(data)+maxNameBytes) // bytes of names
 	for range count {
 		shared, ok1 := uvarint()
 		n, ok2 := uvarint()
@@ -155,6 +159,9 @@ func parseListing(data []byte, keep func(name string) bool) ([]Slide, error) {
 		}
 		name = append(name[:shared], b[:n]...)
 		b = b[n:]
+		if names += len(name); names > most {
+			return nil, fmt.Errorf("names adding up to more than %d bytes in a file of %d", most, len(data))
+		}
 		size, ok1 := uvarint()
 		t, m := binary.Varint(b)
 		if !ok1 || m <= 0 {

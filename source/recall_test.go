@@ -1,10 +1,13 @@
 package source
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -130,4 +133,32 @@ func TestFolderRecallTakesOnlyWhatAScanCouldList(t *testing.T) {
 	if isClosed(g.Ready()) {
 		t.Error("a FIFO in place of the listing file was read as one")
 	}
+}
+
+// Names are stored as what each adds to the one before, so a small file
+// could stand for gigabytes of names: they are bounded in all.
+func TestListingNamesAreBoundedInAll(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(listingHeader)
+	put := func(v uint64) { b.Write(binary.AppendUvarint(nil, v)) }
+	const count = 1 << 20
+	put(count)
+	long := strings.Repeat("a/", maxNameBytes/2-4) + "x.jpg" // one long name, then the same again and again
+	put(0)
+	put(uint64(len(long)))
+	b.WriteString(long)
+	put(1)
+	b.Write(binary.AppendVarint(nil, 0))
+	for range count - 1 {
+		put(uint64(len(long)))
+		put(0)
+		put(1)
+		b.Write(binary.AppendVarint(nil, 0))
+	}
+	f := NewFolder(t.TempDir(), FolderOptions{})
+	slides, err := parseListing(b.Bytes(), f.listable)
+	if err == nil {
+		t.Fatalf("a %d-byte file read as %d slides of %d-byte names", b.Len(), len(slides), len(long))
+	}
+	t.Logf("%d bytes: %v", b.Len(), err)
 }
