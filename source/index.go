@@ -416,6 +416,7 @@ func (x *Index) sweep(ctx context.Context, listing []Slide) {
 	}
 }
 
+// isClosed reports whether c is closed, without waiting.
 func isClosed(c <-chan struct{}) bool {
 	select {
 	case <-c:
