@@ -334,9 +334,11 @@ func (f *Folder) keep(end bool) {
 	if skip {
 		return
 	}
+	// A failure is not tried again until the listing changes, as the
+	// index does: a state folder that cannot be written is said once a
+	// change, not at every rescan.
 	if err := writeListing(f.remember, slides); err != nil {
 		f.log.Warn("cannot save the listing; the next start waits for the folder to be listed", "file", f.remember, "err", err)
-		return
 	}
 	f.mu.Lock()
 	f.kept, f.keptAt = v, time.Now()
