@@ -156,16 +156,23 @@ func FuzzMotion(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for range info.Frames + 1 {
-			m, d, err := a.Next()
-			if err != nil {
-				return
-			}
-			if m.Bounds().Size() != info.Canvas || d < minDelay {
-				t.Fatalf("frame %v for %v; the canvas is %v", m.Bounds(), d, info.Canvas)
-			}
-		}
+		everyFrame(t, a, info)
 	})
+}
+
+// everyFrame reads a's frames, up to one past what info counts, until an
+// error: each must fill the canvas, for minDelay at least.
+func everyFrame(t *testing.T, a *Animation, info MotionInfo) {
+	t.Helper()
+	for range info.Frames + 1 {
+		m, d, err := a.Next()
+		if err != nil {
+			return
+		}
+		if m.Bounds().Size() != info.Canvas || d < minDelay {
+			t.Fatalf("frame %v for %v; the canvas is %v", m.Bounds(), d, info.Canvas)
+		}
+	}
 }
 
 // A Motion Photo's video is found from its XMP, in Google's two styles;

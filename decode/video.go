@@ -30,6 +30,15 @@ func (p *VideoYCbCr) RGBAAt(x, y int) color.RGBA {
 	return color.RGBA{r, g, b, 0xff}
 }
 
+// RGBA64At is At as image/draw and others ask for it when they can: the
+// embedded image's own would convert from full range.
+func (p *VideoYCbCr) RGBA64At(x, y int) color.RGBA64 { return rgba64(p.At(x, y)) }
+
+func rgba64(c color.Color) color.RGBA64 {
+	r, g, b, a := c.RGBA()
+	return color.RGBA64{uint16(r), uint16(g), uint16(b), uint16(a)}
+}
+
 // VideoNYCbCrA is a VideoYCbCr with a non-premultiplied alpha plane, as
 // lossy WebP with alpha decodes. It is safe for concurrent reads.
 type VideoNYCbCrA struct {
@@ -48,6 +57,10 @@ func (p *VideoNYCbCrA) At(x, y int) color.Color {
 	r, g, b := VideoToRGB(c.Y, c.Cb, c.Cr)
 	return color.NRGBA{r, g, b, c.A}
 }
+
+// RGBA64At is At as image/draw and others ask for it when they can: the
+// embedded image's own would convert from full range.
+func (p *VideoNYCbCrA) RGBA64At(x, y int) color.RGBA64 { return rgba64(p.At(x, y)) }
 
 // Fixed-point (16.16) BT.601 limited-range coefficients: 255/219 for luma,
 // 255/224 times the full-range chroma factors 1.402, 0.344136, 0.714136 and

@@ -3,17 +3,12 @@ package decode
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"image"
 	"image/color"
 	"io"
 
 	"golang.org/x/image/webp"
 )
-
-// errWebPAnimation is why a build without a decoder of WebP animations
-// (webp_small.go) cannot show an animated WebP, not even as a still.
-var errWebPAnimation = errors.New("an animated WebP, which 32-bit builds do not decode (a 64-bit build shows it)")
 
 var webpFormat = &format{
 	id:   WebP,
@@ -23,13 +18,9 @@ var webpFormat = &format{
 		return len(b) >= 12 && string(b[0:4]) == "RIFF" && string(b[8:12]) == "WEBP"
 	},
 	header: webpHeader,
-	decode: func(name string, data []byte, _ layout, _ Options) (image.Image, error) {
+	decode: func(_ string, data []byte, _ layout, _ Options) (image.Image, error) {
 		if x := webpChunk(data, "VP8X"); len(x) >= 1 && x[0]&0x02 != 0 {
-			m, err := webpFirstFrame(data)
-			if errors.Is(err, errWebPAnimation) {
-				return nil, reject(name, ErrUnsupported, "%v", err)
-			}
-			return m, err
+			return webpFirstFrame(data)
 		}
 		// decodeVP8 may be github.com/deepteams/webp, which decodes VP8
 		// to the same planes as x/image/webp, about 1.2 times faster;

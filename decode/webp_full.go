@@ -19,7 +19,10 @@ import (
 var decodeVP8 func(io.Reader) (image.Image, error) = deepwebp.Decode
 
 // openWebP decodes an animated WebP's frames one at a time.
-func openWebP(data []byte, info MotionInfo) (*Animation, error) {
+func openWebP(data []byte, info MotionInfo) (*Animation, error) { return openWebPDeep(data, info) }
+
+// openWebPDeep is openWebP with github.com/deepteams/webp.
+func openWebPDeep(data []byte, info MotionInfo) (*Animation, error) {
 	a, err := animation.DecodeBytes(data)
 	if err != nil {
 		return nil, err

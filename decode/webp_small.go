@@ -6,9 +6,9 @@ import "golang.org/x/image/webp"
 
 // Where int has 32 bits (32-bit Raspberry Pi OS, among others),
 // github.com/deepteams/webp does not build: x/image/webp decodes still
-// WebP, and an animated WebP cannot be shown.
+// WebP, and an animation's frames one by one (webpanim.go).
 
 var decodeVP8 = webp.Decode
 
-// openWebP would decode an animated WebP's frames.
-func openWebP([]byte, MotionInfo) (*Animation, error) { return nil, errWebPAnimation }
+// openWebP decodes an animated WebP's frames one at a time.
+func openWebP(data []byte, info MotionInfo) (*Animation, error) { return openWebPFrames(data, info) }
