@@ -57,11 +57,7 @@ func openWebPFrames(data []byte, info MotionInfo) (*Animation, error) {
 		if m.Bounds().Size() != f.rect.Size() {
 			return nil, 0, fmt.Errorf("frame %d: its picture is %v, its place %v", i, m.Bounds().Size(), f.rect.Size())
 		}
-		op := draw.Over
-		if !f.blend {
-			op = draw.Src
-		}
-		draw.Draw(canvas, f.rect, frameNRGBA(m), image.Point{}, op)
+		place(canvas, f.rect.Min, frameNRGBA(m), f.blend)
 		out := image.NewNRGBA(screen)
 		copy(out.Pix, canvas.Pix)
 		if f.dispose {
@@ -86,6 +82,38 @@ func frameNRGBA(m image.Image) *image.NRGBA {
 	out := image.NewNRGBA(image.Rectangle{Max: m.Bounds().Size()})
 	draw.Draw(out, out.Rect, m, m.Bounds().Min, draw.Src)
 	return out
+}
+
+// place puts src on dst at at, over what is there (blend) or instead of
+// it. Both are non-premultiplied: where src is partly transparent the two
+// colours mix in proportion to what each contributes to the new alpha,
+// src's alpha plus dst's alpha in what src lets through.
+func place(dst *image.NRGBA, at image.Point, src *image.NRGBA, blend bool) {
+	w := src.Rect.Dx()
+	for y := range src.Rect.Dy() {
+		s := src.Pix[y*src.Stride:][:4*w]
+		d := dst.Pix[dst.PixOffset(at.X, at.Y+y):][:4*w]
+		if !blend {
+			copy(d, s)
+			continue
+		}
+		for x := 0; x < 4*w; x += 4 {
+			sa := uint32(s[x+3])
+			switch {
+			case sa == 0xff:
+				copy(d[x:x+4], s[x:x+4])
+				continue
+			case sa == 0:
+				continue
+			}
+			da := uint32(d[x+3]) * (0xff - sa) / 0xff // dst's share of the result
+			a := sa + da
+			for c := range 3 {
+				d[x+c] = uint8((uint32(s[x+c])*sa + uint32(d[x+c])*da + a/2) / a)
+			}
+			d[x+3] = uint8(a)
+		}
+	}
 }
 
 // videoNRGBA converts a decoder's limited-range YCbCr (its origin at

@@ -1,12 +1,17 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
+	"image"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	deepwebp "github.com/deepteams/webp"
 
 	"slidestream/internal/animtest"
 )
@@ -41,6 +46,7 @@ func TestWebPFramesAsTheOtherDecoder(t *testing.T) {
 		data []byte
 		most int // levels a channel may differ by
 	}{
+		{"lossless, partly transparent frames blended", blendedWebP(t), 3},
 		{"lossless", animtest.WebP(t, 5, 40, 30, 50*time.Millisecond), 0},
 		{"lossy with alpha", made, 3},
 		{"lossy, each frame disposed", disposed, 3},
@@ -84,6 +90,69 @@ func TestWebPFramesAsTheOtherDecoder(t *testing.T) {
 			t.Errorf("%s: a frame after the last", c.name)
 		}
 	}
+}
+
+// blendedWebP is an animation made here, chunk by chunk, whose frames are
+// partly transparent and drawn over one another: lossless pictures (by
+// github.com/deepteams/webp's encoder) placed and blended as the ANMF
+// chunks say, the first one replacing the empty canvas.
+func blendedWebP(t *testing.T) []byte {
+	t.Helper()
+	const cw, ch = 16, 12
+	type frame struct {
+		at, size image.Point
+		fill     func(x, y int) color.NRGBA
+		blend    bool
+	}
+	frames := []frame{
+		{image.Pt(0, 0), image.Pt(cw, ch), func(x, y int) color.NRGBA { return color.NRGBA{200, 30, 30, 128} }, false},
+		{image.Pt(4, 2), image.Pt(8, 6), func(x, y int) color.NRGBA { return color.NRGBA{20, 40, 220, 100} }, true},
+		{image.Pt(0, 0), image.Pt(6, 4), func(x, y int) color.NRGBA { return color.NRGBA{10, 200, 10, 255} }, true},
+		{image.Pt(2, 4), image.Pt(10, 6), func(x, y int) color.NRGBA { return color.NRGBA{uint8(25 * x), 90, uint8(40 * y), uint8(20 + 23*x)} }, true},
+	}
+	u24 := func(v int) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16)} }
+	var body bytes.Buffer
+	chunk := func(w *bytes.Buffer, typ string, payload []byte) {
+		w.WriteString(typ)
+		w.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(payload))))
+		w.Write(payload)
+		if len(payload)%2 == 1 {
+			w.WriteByte(0)
+		}
+	}
+	chunk(&body, "VP8X", append([]byte{0x12, 0, 0, 0}, append(u24(cw-1), u24(ch-1)...)...))
+	chunk(&body, "ANIM", []byte{0, 0, 0, 0, 0, 0})
+	for _, f := range frames {
+		m := image.NewNRGBA(image.Rectangle{Max: f.size})
+		for y := range f.size.Y {
+			for x := range f.size.X {
+				m.SetNRGBA(x, y, f.fill(x, y))
+			}
+		}
+		var still bytes.Buffer
+		if err := deepwebp.Encode(&still, m, &deepwebp.EncoderOptions{Lossless: true, Quality: 75}); err != nil {
+			t.Fatal(err)
+		}
+		vp8l := webpChunk(still.Bytes(), "VP8L")
+		if vp8l == nil {
+			t.Fatal("the encoder wrote no VP8L chunk")
+		}
+		flags := byte(0)
+		if !f.blend {
+			flags |= 0x02
+		}
+		var anmf bytes.Buffer
+		anmf.Write(u24(f.at.X / 2))
+		anmf.Write(u24(f.at.Y / 2))
+		anmf.Write(u24(f.size.X - 1))
+		anmf.Write(u24(f.size.Y - 1))
+		anmf.Write(u24(100))
+		anmf.WriteByte(flags)
+		chunk(&anmf, "VP8L", vp8l)
+		chunk(&body, "ANMF", anmf.Bytes())
+	}
+	out := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(4+body.Len()))...)
+	return append(append(out, "WEBP"...), body.Bytes()...)
 }
 
 // mustFrames returns where each ANMF chunk's payload starts in data.
