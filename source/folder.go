@@ -353,7 +353,7 @@ func (f *Folder) scanDir(sc *scanning, rel string) error {
 			}
 			continue
 		}
-		if !decode.IsImageName(name) || (f.noClips && decode.IsClipName(name)) {
+		if !f.shows(name) {
 			continue
 		}
 		// Anything that is not a folder stays in the list even if it is
@@ -402,6 +402,12 @@ func (f *Folder) scanDir(sc *scanning, rel string) error {
 		}
 	}
 	return nil
+}
+
+// shows reports whether a file of this base name is listed: an image's
+// name, or a clip's unless clips are left out.
+func (f *Folder) shows(base string) bool {
+	return decode.IsImageName(base) && !(f.noClips && decode.IsClipName(base))
 }
 
 // dropBelow removes folder rel and every folder under it.

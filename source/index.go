@@ -464,16 +464,11 @@ const (
 // load reads the state file into the index, for the files of listing. It
 // returns how many records it kept; an error says why it stopped early.
 func (x *Index) load(listing []Slide) (int, error) {
-	f, err := os.OpenFile(x.state, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := openHint(x.state)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return 0, err
-	} else if !st.Mode().IsRegular() {
-		return 0, fmt.Errorf("not a regular file (%v)", st.Mode().Type())
-	}
 	names := make(map[string]bool, len(listing))
 	for _, s := range listing {
 		names[s.Name] = true
@@ -555,6 +550,24 @@ func writeState(path string, recs []record) error {
 		}
 		return err
 	})
+}
+
+// openHint opens a state file, which is read only if it is a regular file:
+// O_NONBLOCK keeps a FIFO in its place from blocking the start for ever.
+func openHint(p string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file (%v)", st.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
 }
 
 // replaceFile writes the file at p whole with write, into a new file

@@ -13,10 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
-
-	"slidestream/decode"
 )
 
 // A Folder given a file to remember its listing in (FolderOptions.Remember)
@@ -97,17 +94,12 @@ func commonPrefix(a, b string) int {
 // and lengths are bounded before anything is allocated for them, and an
 // error says where it stopped.
 func readListing(p string, keep func(name string) bool) ([]Slide, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := openHint(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%v)", st.Mode().Type())
-	} else if st.Size() > maxListingBytes {
+	if st.Size() > maxListingBytes {
 		return nil, fmt.Errorf("%d bytes, more than the %d a listing may take", st.Size(), maxListingBytes)
 	}
 	data := make([]byte, st.Size())
@@ -192,8 +184,7 @@ func parseListing(data []byte, keep func(name string) bool) ([]Slide, error) {
 func (f *Folder) listable(name string) bool {
 	i := strings.LastIndexByte(name, '/')
 	base := name[i+1:]
-	if base == "" || base[0] == '.' || strings.IndexByte(name, 0) >= 0 ||
-		!decode.IsImageName(base) || (f.noClips && decode.IsClipName(base)) {
+	if base == "" || base[0] == '.' || strings.IndexByte(name, 0) >= 0 || !f.shows(base) {
 		return false
 	}
 	if i < 0 {
@@ -230,8 +221,8 @@ func (f *Folder) recalledTree(slides []Slide) (tree, error) {
 			return false
 		}
 		if rel != "" {
-			parent, base := path.Split(rel)
-			parent = strings.TrimSuffix(parent, "/")
+			parent := slideDir(rel)
+			base := path.Base(rel)
 			if !add(parent) {
 				bad[rel] = true
 				return false
@@ -278,7 +269,7 @@ func (f *Folder) recalledTree(slides []Slide) (tree, error) {
 	return t, nil
 }
 
-// slideDir is the folder of a slide's name, "" for the top.
+// slideDir is the folder a slide or folder is in, by name; "" for the top.
 func slideDir(name string) string {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		return name[:i]
