@@ -163,17 +163,14 @@ func webpMotion(b []byte) MotionInfo {
 		return m
 	}
 	m.Canvas = image.Pt(int(uint24(x[4:]))+1, int(uint24(x[7:]))+1)
-	for i := 12; i+8 <= len(b) && m.Frames <= maxFrames; {
-		n := int64(binary.LittleEndian.Uint32(b[i+4:]))
-		end := int64(i) + 8 + n
-		if end > int64(len(b)) {
+	for typ, data := range riffChunks(b, 12) {
+		if m.Frames > maxFrames {
 			break
 		}
-		if string(b[i:i+4]) == "ANMF" && n >= 16 {
+		if typ == "ANMF" && len(data) >= 16 {
 			m.Frames++
-			m.Length += frameDelay(time.Duration(uint24(b[i+8+12:])) * time.Millisecond)
+			m.Length += frameDelay(time.Duration(uint24(data[12:])) * time.Millisecond)
 		}
-		i = int(end + end&1)
 	}
 	m.Pixels = 3 * int64(m.Canvas.X) * int64(m.Canvas.Y)
 	return m

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"io"
+	"iter"
 
 	"golang.org/x/image/webp"
 )
@@ -78,17 +79,36 @@ func webpHeader(name string, b []byte) (layout, error) {
 
 // webpChunk returns the data of the first RIFF chunk of the given type.
 func webpChunk(b []byte, typ string) []byte {
-	i := 12 // after "RIFF", size, "WEBP"
-	for i+8 <= len(b) {
-		n := int64(binary.LittleEndian.Uint32(b[i+4:]))
-		end := int64(i) + 8 + n
-		if end > int64(len(b)) {
-			return nil
+	for t, data := range riffChunks(b, 12) { // after "RIFF", size, "WEBP"
+		if t == typ {
+			return data
 		}
-		if string(b[i:i+4]) == typ {
-			return b[i+8 : end]
-		}
-		i = int(end + end&1) // chunks are padded to an even size
 	}
 	return nil
+}
+
+// riffChunks yields the chunks of RIFF data from offset i on, each one's
+// type and data, up to one that runs past the end of b.
+func riffChunks(b []byte, i int) iter.Seq2[string, []byte] {
+	return func(yield func(string, []byte) bool) {
+		for i+8 <= len(b) {
+			n := int64(binary.LittleEndian.Uint32(b[i+4:]))
+			end := int64(i) + 8 + n
+			if end > int64(len(b)) || !yield(string(b[i:i+4]), b[i+8:end]) {
+				return
+			}
+			i = int(end + end&1) // chunks are padded to an even size
+		}
+	}
+}
+
+// appendChunk appends a RIFF chunk of data to b, padded to an even size.
+func appendChunk(b []byte, typ string, data []byte) []byte {
+	b = append(b, typ...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+	b = append(b, data...)
+	if len(data)%2 == 1 {
+		b = append(b, 0)
+	}
+	return b
 }

@@ -138,37 +138,33 @@ func videoNRGBA(m *image.YCbCr, alpha []uint8, astride int) *image.NRGBA {
 }
 
 // webpFrame is one ANMF chunk: where the frame goes, for how long, and
-// its picture's chunks (headers included, in the file's bytes).
+// its picture's chunks (their data, in the file's bytes).
 type webpFrame struct {
 	rect           image.Rectangle
 	ms             uint32
 	blend, dispose bool
 	alph, pic      []byte
+	picType        string // "VP8 " or "VP8L"
 }
 
 var errANMF = errors.New("a damaged animation frame")
 
 // webpFrames reads the ANMF chunks of an animated WebP (at most
-// maxFrames).
+// maxFrames); those of a file cut short, up to the cut.
 func webpFrames(b []byte) ([]webpFrame, error) {
 	var frames []webpFrame
-	for i := 12; i+8 <= len(b); {
-		n := int64(binary.LittleEndian.Uint32(b[i+4:]))
-		end := int64(i) + 8 + n
-		if end > int64(len(b)) {
-			return nil, fmt.Errorf("a %q chunk runs past the end of the file", b[i:i+4])
+	for typ, data := range riffChunks(b, 12) {
+		if typ != "ANMF" {
+			continue
 		}
-		if string(b[i:i+4]) == "ANMF" {
-			if len(frames) == maxFrames {
-				return nil, fmt.Errorf("more than %d frames", maxFrames)
-			}
-			f, err := webpFrameOf(b[i+8 : end])
-			if err != nil {
-				return nil, fmt.Errorf("frame %d: %w", len(frames)+1, err)
-			}
-			frames = append(frames, f)
+		if len(frames) == maxFrames {
+			return nil, fmt.Errorf("more than %d frames", maxFrames)
 		}
-		i = int(end + end&1)
+		f, err := webpFrameOf(data)
+		if err != nil {
+			return nil, fmt.Errorf("frame %d: %w", len(frames)+1, err)
+		}
+		frames = append(frames, f)
 	}
 	return frames, nil
 }
@@ -184,23 +180,16 @@ func webpFrameOf(p []byte) (webpFrame, error) {
 	x, y := 2*int(uint24(p[0:])), 2*int(uint24(p[3:]))
 	w, h := int(uint24(p[6:]))+1, int(uint24(p[9:]))+1
 	f := webpFrame{rect: image.Rect(x, y, x+w, y+h), ms: uint24(p[12:]), blend: p[15]&0x02 == 0, dispose: p[15]&0x01 != 0}
-	for i := 16; i+8 <= len(p); {
-		n := int64(binary.LittleEndian.Uint32(p[i+4:]))
-		end := int64(i) + 8 + n
-		if end > int64(len(p)) {
-			return webpFrame{}, errANMF
-		}
-		chunk := p[i:end]
-		switch string(p[i : i+4]) {
+	for typ, data := range riffChunks(p, 16) {
+		switch typ {
 		case "ALPH":
-			f.alph = chunk
+			f.alph = data
 		case "VP8 ", "VP8L":
-			f.pic = chunk
+			f.pic, f.picType = data, typ
 		}
 		if f.pic != nil {
 			break
 		}
-		i = int(end + end&1)
 	}
 	if f.pic == nil {
 		return webpFrame{}, errors.New("a frame without a picture")
@@ -210,29 +199,19 @@ func webpFrameOf(p []byte) (webpFrame, error) {
 
 // still is the frame's picture as a WebP file of its own.
 func (f webpFrame) still() []byte {
-	var still bytes.Buffer
-	chunk := func(typ string, payload []byte) {
-		still.WriteString(typ)
-		still.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(payload))))
-		still.Write(payload)
-		if len(payload)%2 == 1 {
-			still.WriteByte(0)
-		}
-	}
-	still.WriteString("RIFF\x00\x00\x00\x00WEBP")
-	if f.alph != nil && string(f.pic[:4]) == "VP8 " {
+	b := []byte("RIFF\x00\x00\x00\x00WEBP")
+	if f.alph != nil && f.picType == "VP8 " {
 		// A lossy picture with its alpha plane is an extended file.
 		var x [10]byte
 		x[0] = 0x10 // alpha
 		putUint24(x[4:], uint32(f.rect.Dx()-1))
 		putUint24(x[7:], uint32(f.rect.Dy()-1))
-		chunk("VP8X", x[:])
-		chunk("ALPH", f.alph[8:])
+		b = appendChunk(b, "VP8X", x[:])
+		b = appendChunk(b, "ALPH", f.alph)
 	}
-	chunk(string(f.pic[:4]), f.pic[8:])
-	out := still.Bytes()
-	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
-	return out
+	b = appendChunk(b, f.picType, f.pic)
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
+	return b
 }
 
 func putUint24(b []byte, v uint32) { b[0], b[1], b[2] = byte(v), byte(v>>8), byte(v>>16) }
