@@ -47,72 +47,83 @@ func BenchmarkFanout(b *testing.B) {
 		os.WriteFile(fmt.Sprintf("%s/%d-%s", dir, i, name), data, 0o644)
 	}
 	for _, k := range []int{1, 10, 100, 1000} {
-		b.Run(fmt.Sprintf("clients=%d", k), func(b *testing.B) {
-			cfg, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--dir", dir, "--interval", "10ms", "--width", "640"}, io.Discard, io.Discard)
-			if err != nil {
-				b.Fatal(err)
+		for _, writes := range []string{"group", "own"} {
+			if writes == "own" && k < 100 {
+				continue
 			}
-			s, err := newServer(cfg, discardLogger())
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { s.serve(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
-
-			var frames, delivered atomic.Int64
-			target := int64(b.N)
-			finished := make(chan struct{})
-			var once sync.Once
-			var wg sync.WaitGroup
-			url := "http://" + s.ln.Addr().String() + "/slideshow"
-			var cpu0 syscall.Rusage
-			syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
-			b.ResetTimer()
-			for range k {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						return
-					}
-					defer resp.Body.Close()
-					_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-					mr := multipart.NewReader(resp.Body, params["boundary"])
-					for {
-						p, err := mr.NextPart()
-						if err != nil {
-							return
-						}
-						n, _ := io.Copy(io.Discard, p)
-						delivered.Add(n)
-						if frames.Add(1) >= target {
-							once.Do(func() { close(finished) })
-						}
-						select {
-						case <-finished:
-							return
-						default:
-						}
-					}
-				}()
-			}
-			<-finished
-			b.StopTimer()
-			var cpu1 syscall.Rusage
-			syscall.Getrusage(syscall.RUSAGE_SELF, &cpu1)
-			cancel()
-			wg.Wait()
-			cpu := time.Duration(cpu1.Utime.Nano()+cpu1.Stime.Nano()-cpu0.Utime.Nano()-cpu0.Stime.Nano()) * time.Nanosecond
-			gb := float64(delivered.Load()) / 1e9
-			b.ReportMetric(float64(frames.Load())/b.Elapsed().Seconds(), "frames/s")
-			b.ReportMetric(cpu.Seconds()/gb, "CPU-s/GB")
-			b.ReportMetric(float64(delivered.Load())/float64(frames.Load()), "B/frame")
-		})
+			b.Run(fmt.Sprintf("clients=%d/writes=%s", k, writes), func(b *testing.B) {
+				benchmarkFanout(b, dir, k, writes == "group")
+			})
+		}
 	}
+}
+
+// benchmarkFanout runs BenchmarkFanout's k clients, with the server's
+// --group-writes set to grouped.
+func benchmarkFanout(b *testing.B, dir string, k int, grouped bool) {
+	cfg, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--dir", dir, "--interval", "10ms", "--width", "640", "--group-writes=" + fmt.Sprint(grouped)}, io.Discard, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := newServer(cfg, discardLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	var frames, delivered atomic.Int64
+	target := int64(b.N)
+	finished := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	url := "http://" + s.ln.Addr().String() + "/slideshow"
+	var cpu0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
+	b.ResetTimer()
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+			mr := multipart.NewReader(resp.Body, params["boundary"])
+			for {
+				p, err := mr.NextPart()
+				if err != nil {
+					return
+				}
+				n, _ := io.Copy(io.Discard, p)
+				delivered.Add(n)
+				if frames.Add(1) >= target {
+					once.Do(func() { close(finished) })
+				}
+				select {
+				case <-finished:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	<-finished
+	b.StopTimer()
+	var cpu1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &cpu1)
+	cancel()
+	wg.Wait()
+	cpu := time.Duration(cpu1.Utime.Nano()+cpu1.Stime.Nano()-cpu0.Utime.Nano()-cpu0.Stime.Nano()) * time.Nanosecond
+	gb := float64(delivered.Load()) / 1e9
+	b.ReportMetric(float64(frames.Load())/b.Elapsed().Seconds(), "frames/s")
+	b.ReportMetric(cpu.Seconds()/gb, "CPU-s/GB")
+	b.ReportMetric(float64(delivered.Load())/float64(frames.Load()), "B/frame")
 }
 
 // BenchmarkFleetFetch: in fleet mode, a cached frame from this instance's

@@ -78,6 +78,7 @@ type config struct {
 	cacheSize    sizeFlag
 	interval     time.Duration
 	writeTimeout time.Duration
+	groupWrites  bool
 	rescan       time.Duration    // full rescans of the folder, besides notifications
 	order        string           // the default play order
 	maxChannels  int              // channels besides the default one
@@ -110,6 +111,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.Var(&c.cacheSize, "cache-size", "memory for encoded frames (those cached, and those on screen, next and fading), a `SIZE` such as 256MiB or 1GiB")
 	fs.DurationVar(&c.interval, "interval", 5*time.Second, "time per slide, e.g. 5s or 1m; 0 = as fast as frames can be made")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 10*time.Second, "drop a client that accepts no data for this long")
+	fs.BoolVar(&c.groupWrites, "group-writes", true, "streams showing the same frames at one width share one writer; false: each writes its own")
 	fs.StringVar(&c.order, "order", "name", "play order: name (natural, album by album), shuffle (each photo once per pass), taken (oldest first, by EXIF date) or newest")
 	fs.IntVar(&c.maxChannels, "max-channels", 16, "channels (?album=, ?order=, ?interval=) that may run at once besides the default one")
 	fs.IntVar(&c.perClient, "max-channels-per-client", 0, "channels one client address (an IPv6 /64) may start that run at once; 0: half of --max-channels")
@@ -322,7 +324,7 @@ func newServer(cfg *config, log *slog.Logger) (*server, error) {
 		Max: cfg.maxChannels, PerClient: cfg.perClient, Linger: cfg.linger, Log: log})
 	s.handler = web.NewHandler(s.timeline, web.HandlerOptions{Channels: s.channels, Width: cfg.width, WriteTimeout: cfg.writeTimeout,
 		Fit: image.Point(cfg.fit), Inspect: f, Albums: s.folder, Stills: stills{s}, MaxStillPixels: min(maxFrameArea, f.lim.MaxPixels), Observe: m, Log: log, HideNames: cfg.auth != nil,
-		AllowedHosts: append(machineNames(), cfg.allowedHosts...)})
+		AllowedHosts: append(machineNames(), cfg.allowedHosts...), OwnWrites: !cfg.groupWrites})
 	m.watch(s.timeline, s.handler, s.channels, s.index)
 	m.watchTranscoder(tr)
 	if cfg.video != nil {

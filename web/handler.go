@@ -54,7 +54,10 @@ type HandlerOptions struct {
 	// names, that commands may be sent to (the machine's host name and
 	// --allowed-hosts); "*.example.com" allows every name under one.
 	AllowedHosts []string
-	Log          *slog.Logger
+	// OwnWrites has every stream write its own frames, as if no two
+	// were in step (see group): for comparing the two.
+	OwnWrites bool
+	Log       *slog.Logger
 }
 
 // Observer learns what the handler sends, for metrics. Its methods must be
@@ -99,6 +102,14 @@ type Handler struct {
 	// streams are the streams on connections taken over from the
 	// server, which its Shutdown does not wait for: Wait does.
 	streams sync.WaitGroup
+	// grouped says streams in step share a group's writer; groups are
+	// the groups writing now.
+	grouped  bool
+	groupsMu sync.Mutex
+	groups   map[groupKey]*group
+	// handbacks counts the members let go with the rest of a group's
+	// write (see group).
+	handbacks atomic.Int64
 }
 
 // NewHandler returns the HTTP handler for tl.
@@ -119,7 +130,8 @@ func NewHandler(tl *play.Timeline, o HandlerOptions) *Handler {
 		o.Observe = nopObserver{}
 	}
 	h := &Handler{tl: tl, channels: o.Channels, width: o.Width, writeTimeout: o.WriteTimeout, keepAlive: o.KeepAlive, log: o.Log,
-		obs: o.Observe, inspect: o.Inspect, albums: o.Albums, stills: o.Stills, maxStill: o.MaxStillPixels, hideNames: o.HideNames, mux: http.NewServeMux()}
+		obs: o.Observe, inspect: o.Inspect, albums: o.Albums, stills: o.Stills, maxStill: o.MaxStillPixels, hideNames: o.HideNames, mux: http.NewServeMux(),
+		grouped: canGroup && !o.OwnWrites, groups: make(map[groupKey]*group)}
 	if o.Channels != nil {
 		h.def, h.tl = o.Channels.Default()
 	}

@@ -147,15 +147,32 @@ func streamHeaders(hdr http.Header) {
 var errMoved = errors.New("the channel was changed")
 
 func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width int, moved <-chan struct{}) (sent int, err error) {
+	before := c.sent
+	_, err = h.loop(ctx, tl, c, width, moved, view{})
+	return c.sent - before, err
+}
+
+// view is where a stream is in the timeline: the frame on screen, the
+// part whose headers were sent ahead of its body, and when a whole frame
+// was last sent. A stream's loop and a group's (see group) keep one.
+type view struct {
+	shown, pending *part
+	lastFull       time.Time
+	frames         int // parts this loop has sent
+}
+
+// loop sends the timeline at width to c from where v says the stream is,
+// until ctx ends, the channel moves (errMoved) or a write fails. On its
+// own connection a stream in step with the others at its width joins
+// their group (see join) and waits while the group writes for it.
+func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width int, moved <-chan struct{}, v view) (view, error) {
 	st, changed := tl.State()
-	var shown, pending *part // pending: headers sent, body not yet
-	var lastFull time.Time   // when a whole frame was last sent
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		var fading fadeNow // the crossfade under way, if any
 		if st.Seq > 0 {
-			if shown != nil {
+			if v.shown != nil {
 				fading = h.fading(st, width)
 			}
 			if fading.fade == nil {
@@ -165,38 +182,49 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 			want := fading.part
 			if want == nil && !fading.waiting() {
 				if want = h.current(ctx, st, width); want == nil {
-					return sent, nil
+					return v, nil
 				}
 			}
-			if want != nil && !want.same(shown) {
-				if pending != nil && !pending.same(want) {
-					c.body(pending) // a committed repeat or a slide that was replaced
-					sent++
-					h.obs.FrameSent(len(pending.b), pending.motion)
+			if want != nil && !want.same(v.shown) {
+				if v.pending != nil && !v.pending.same(want) {
+					c.body(v.pending) // a committed repeat or a slide that was replaced
+					v.frames++
 				}
-				if !pending.same(want) {
+				if !v.pending.same(want) {
 					c.headers(want)
 				}
 				c.body(want)
-				shown, pending, lastFull = want, nil, time.Now()
-				sent++
-				h.obs.FrameSent(len(want.b), want.motion)
+				v.shown, v.pending, v.lastFull = want, nil, time.Now()
+				v.frames++
 			}
-			if pending == nil && shown != nil {
-				if next := h.upcoming(st, width, lastFull, fading, tl.Fades()); next != nil {
+			if v.pending == nil && v.shown != nil {
+				if next := h.upcoming(st, width, v.lastFull, fading, tl.Fades()); next != nil {
 					c.headers(next)
-					pending = next
+					v.pending = next
 				} else if fading.active() {
 					// The fade's next frame is on its way: no repeat.
-				} else if sent == 1 || !choosing(st) || time.Since(lastFull) >= chooseWait {
+				} else if v.frames == 1 || !choosing(st) || time.Since(v.lastFull) >= chooseWait {
 					// A new client's first frame is committed at once:
 					// until it is, a browser shows nothing at all.
-					c.headers(shown)
-					pending = shown
+					c.headers(v.shown)
+					v.pending = v.shown
 				}
 			}
-			if err := c.flush(); err != nil {
-				return sent, err
+			if err := c.flush(v); err != nil {
+				return v, err
+			}
+			if v.pending != nil && !fading.active() && c.shareable() {
+				if back, ok := h.join(ctx, groupKey{tl, width, moved}, c, v); ok {
+					if ctx.Err() != nil {
+						return back, nil
+					}
+					// Back on its own: the group ended or could not
+					// send it all. What is left of the group's last
+					// write goes first.
+					v = back
+					st, changed = tl.State()
+					continue
+				}
 			}
 		}
 
@@ -204,10 +232,10 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 		// is over, the fade's next frame is due or made, or the keep-alive
 		// is due.
 		var timeout <-chan time.Time
-		if shown != nil {
-			wake := lastFull.Add(h.keepAlive)
-			if pending == nil && !fading.active() {
-				wake = lastFull.Add(chooseWait)
+		if v.shown != nil {
+			wake := v.lastFull.Add(h.keepAlive)
+			if v.pending == nil && !fading.active() {
+				wake = v.lastFull.Add(chooseWait)
 			}
 			if !fading.nextAt.IsZero() && fading.nextAt.Before(wake) {
 				wake = fading.nextAt
@@ -217,31 +245,31 @@ func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width in
 		}
 		select {
 		case <-ctx.Done():
-			return sent, nil
+			return v, nil
 		case <-moved:
-			if pending != nil {
-				c.body(pending) // the part whose headers were sent
-				sent++
-				h.obs.FrameSent(len(pending.b), pending.motion)
+			if c.group != nil {
+				return v, errMoved // each member sends its pending body itself
 			}
-			return sent, errMoved
+			if v.pending != nil {
+				c.body(v.pending) // the part whose headers were sent
+			}
+			return v, errMoved
 		case <-changed:
 			st, changed = tl.State()
 		case <-fading.made:
 		case <-timeout:
-			if time.Since(lastFull) >= h.keepAlive {
-				if pending == nil {
-					c.headers(shown)
-					pending = shown
+			if time.Since(v.lastFull) >= h.keepAlive {
+				if v.pending == nil {
+					c.headers(v.shown)
+					v.pending = v.shown
 				}
-				c.body(pending)
-				h.obs.FrameSent(len(pending.b), pending.motion)
-				shown, pending, lastFull = pending, nil, time.Now()
-				sent++
+				c.body(v.pending)
+				v.shown, v.pending, v.lastFull = v.pending, nil, time.Now()
+				v.frames++
 			}
 		}
 		if c.err != nil {
-			return sent, c.err
+			return v, c.err
 		}
 	}
 }
@@ -355,14 +383,26 @@ func (h *Handler) ready(s *play.Slot, width int) *part {
 // On a connection of its own (HTTP/1.x, taken over from the server) a
 // flush is one writev(2) of every piece; otherwise (HTTP/2, or a writer
 // that cannot be taken over) the pieces go through the ResponseWriter.
+// A group's conn (see group) sends each flush to every member instead.
 type conn struct {
-	raw     net.Conn // the connection, once taken over; nil otherwise
+	raw     net.Conn        // the connection, once taken over; nil otherwise
+	fd      syscall.RawConn // raw's descriptor, where a group may write to it
 	w       http.ResponseWriter
 	rc      *http.ResponseController
+	group   *group // the group this conn writes for, if it is a group's
+	obs     Observer
 	timeout time.Duration
 	bufs    net.Buffers // the pieces the next flush writes
 	scratch []byte      // part headers, reused from flush to flush
+	frames  []sentFrame // the frames among bufs
+	sent    int         // frames sent in all, by this conn or its group
 	err     error
+}
+
+// sentFrame is a frame written, for the Observer.
+type sentFrame struct {
+	bytes  int
+	motion bool
 }
 
 func (c *conn) write(b []byte) {
@@ -388,34 +428,60 @@ func (c *conn) headers(p *part) {
 }
 
 func (c *conn) body(p *part) {
+	if c.err == nil {
+		c.frames = append(c.frames, sentFrame{len(p.b), p.motion})
+	}
 	c.write(p.b)
 	c.write(crlf)
 }
 
-func (c *conn) flush() error {
+// counted tells the Observer of frames sent to one client.
+func (c *conn) counted(frames []sentFrame) {
+	c.sent += len(frames)
+	for _, f := range frames {
+		c.obs.FrameSent(f.bytes, f.motion)
+	}
+}
+
+// flush sends what was written since the last flush; v is where the
+// stream is once it is sent.
+func (c *conn) flush(v view) error {
 	if c.err != nil || len(c.bufs) == 0 {
 		return c.err // nothing to send: no deadline to set either
 	}
-	pieces := c.bufs
-	c.bufs, c.scratch = c.bufs[:0], c.scratch[:0]
+	pieces, frames := c.bufs, c.frames
+	c.bufs, c.scratch, c.frames = c.bufs[:0], c.scratch[:0], c.frames[:0]
+	if c.group != nil {
+		// A member cut short keeps what is left of pieces until it
+		// has sent it: the next flush's headers go in new bytes.
+		c.scratch = nil
+		c.group.send(pieces, frames, v)
+		return nil
+	}
+	// Frames are counted as they are handed to the connection, before
+	// a client can have read them.
+	c.counted(frames)
 	deadline := time.Now().Add(c.timeout)
 	if c.raw != nil {
 		if c.err = c.raw.SetWriteDeadline(deadline); c.err == nil {
 			_, c.err = pieces.WriteTo(c.raw)
 		}
-		return c.err
+	} else {
+		c.err = c.writeResponse(deadline, pieces)
 	}
+	return c.err
+}
+
+func (c *conn) writeResponse(deadline time.Time, pieces net.Buffers) error {
 	if err := c.rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		c.err = err
-		return c.err
+		return err
 	}
 	for _, b := range pieces {
-		if _, c.err = c.w.Write(b); c.err != nil {
-			return c.err
+		if _, err := c.w.Write(b); err != nil {
+			return err
 		}
 	}
-	c.err = c.rc.Flush()
-	return c.err
+	return c.rc.Flush()
 }
 
 // open starts the stream's response. An HTTP/1.x connection is taken
@@ -425,7 +491,7 @@ func (c *conn) flush() error {
 // returns ends when ctx does or the client closes the connection; call
 // done when the stream ends.
 func (h *Handler) open(ctx context.Context, w http.ResponseWriter, r *http.Request) (*conn, context.Context, func()) {
-	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout}
+	c := &conn{w: w, rc: http.NewResponseController(w), timeout: h.writeTimeout, obs: h.obs}
 	if r.ProtoMajor != 1 {
 		w.WriteHeader(http.StatusOK)
 		return c, ctx, func() {}
@@ -436,6 +502,9 @@ func (h *Handler) open(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		return c, ctx, func() {}
 	}
 	c.raw = raw
+	if sc, ok := raw.(syscall.Conn); ok && h.grouped {
+		c.fd, _ = sc.SyscallConn()
+	}
 	// The server's deadlines for reading the request stay on the
 	// connection it hands over: the stream has none but its writes'.
 	raw.SetDeadline(time.Time{})
