@@ -222,6 +222,14 @@ func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width in
 					// send it all. What is left of the group's last
 					// write goes first.
 					v = back
+					select {
+					case <-moved: // the group ended for it
+						if v.pending != nil {
+							c.body(v.pending)
+						}
+						return v, errMoved
+					default:
+					}
 					st, changed = tl.State()
 					continue
 				}
