@@ -24,7 +24,6 @@ import (
 // sends the rest under its own write deadline (a stalled client is
 // dropped as before) and joins again once it is back in step.
 type group struct {
-	key       groupKey
 	cancel    context.CancelFunc
 	obs       Observer
 	handbacks *atomic.Int64 // members let go with the rest of a write, in all
@@ -87,11 +86,15 @@ func (h *Handler) join(ctx context.Context, key groupKey, c *conn, v view) (view
 	m := &member{fd: c.fd, back: make(chan handback, 1)}
 	h.groupsMu.Lock()
 	g := h.groups[key]
-	if g == nil || !g.add(m, v) {
-		if g != nil && !g.isClosed() {
+	if g != nil {
+		if joined, closed := g.add(m, v); !joined && !closed {
 			h.groupsMu.Unlock()
 			return v, false // not in step with it yet
+		} else if closed {
+			g = nil
 		}
+	}
+	if g == nil {
 		g = h.startGroup(key, v, m)
 	}
 	h.groupsMu.Unlock()
@@ -111,25 +114,22 @@ func (h *Handler) join(ctx context.Context, key groupKey, c *conn, v view) (view
 	return b.view, true
 }
 
-// isClosed reports whether g's loop is ending.
-func (g *group) isClosed() bool {
+// add makes m a member if g is where v is; closed says g's loop is
+// ending, and a new group is needed.
+func (g *group) add(m *member, v view) (joined, closed bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.closed
-}
-
-// add makes m a member if g is where v is.
-func (g *group) add(m *member, v view) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed || !g.view.shown.same(v.shown) || !g.view.pending.same(v.pending) {
-		return false
+	if g.closed {
+		return false, true
+	}
+	if !g.view.shown.same(v.shown) || !g.view.pending.same(v.pending) {
+		return false, false
 	}
 	if d := g.view.lastFull.Sub(v.lastFull); d > inStep || d < -inStep {
-		return false
+		return false, false
 	}
 	g.members = append(g.members, m)
-	return true
+	return true, false
 }
 
 // leave takes m out of g; false if g had let it go already. The last
@@ -155,7 +155,7 @@ func (g *group) leave(m *member) bool {
 func (h *Handler) startGroup(key groupKey, v view, first *member) *group {
 	v.frames = max(v.frames, 2) // the first frame's rule is the stream's, not the group's
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &group{key: key, cancel: cancel, obs: h.obs, handbacks: &h.handbacks, view: v, members: []*member{first}}
+	g := &group{cancel: cancel, obs: h.obs, handbacks: &h.handbacks, view: v, members: []*member{first}}
 	h.groups[key] = g
 	h.streams.Add(1)
 	go func() {
@@ -220,9 +220,7 @@ func (g *group) write(ms []*member, short []bool, pieces [][]byte, total int, fr
 	for i, m := range ms {
 		// Counted as handed over, as a stream of its own counts them.
 		m.sent += len(frames)
-		for _, f := range frames {
-			g.obs.FrameSent(f.bytes, f.motion)
-		}
+		tell(g.obs, frames)
 		if n := writeNow(m.fd, pieces); n < total {
 			short[i] = true
 			g.handbacks.Add(1)

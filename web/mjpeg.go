@@ -148,7 +148,7 @@ var errMoved = errors.New("the channel was changed")
 
 func (h *Handler) play(ctx context.Context, tl *play.Timeline, c *conn, width int, moved <-chan struct{}) (sent int, err error) {
 	before := c.sent
-	_, err = h.loop(ctx, tl, c, width, moved, view{})
+	err = h.loop(ctx, tl, c, width, moved, view{})
 	return c.sent - before, err
 }
 
@@ -165,7 +165,7 @@ type view struct {
 // until ctx ends, the channel moves (errMoved) or a write fails. On its
 // own connection a stream in step with the others at its width joins
 // their group (see join) and waits while the group writes for it.
-func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width int, moved <-chan struct{}, v view) (view, error) {
+func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width int, moved <-chan struct{}, v view) error {
 	st, changed := tl.State()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -182,7 +182,7 @@ func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width in
 			want := fading.part
 			if want == nil && !fading.waiting() {
 				if want = h.current(ctx, st, width); want == nil {
-					return v, nil
+					return nil
 				}
 			}
 			if want != nil && !want.same(v.shown) {
@@ -211,12 +211,12 @@ func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width in
 				}
 			}
 			if err := c.flush(v); err != nil {
-				return v, err
+				return err
 			}
 			if v.pending != nil && !fading.active() && c.shareable() {
 				if back, ok := h.join(ctx, groupKey{tl, width, moved}, c, v); ok {
 					if ctx.Err() != nil {
-						return back, nil
+						return nil
 					}
 					// Back on its own: the group ended or could not
 					// send it all. What is left of the group's last
@@ -224,10 +224,7 @@ func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width in
 					v = back
 					select {
 					case <-moved: // the group ended for it
-						if v.pending != nil {
-							c.body(v.pending)
-						}
-						return v, errMoved
+						return c.moving(v)
 					default:
 					}
 					st, changed = tl.State()
@@ -253,15 +250,9 @@ func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width in
 		}
 		select {
 		case <-ctx.Done():
-			return v, nil
+			return nil
 		case <-moved:
-			if c.group != nil {
-				return v, errMoved // each member sends its pending body itself
-			}
-			if v.pending != nil {
-				c.body(v.pending) // the part whose headers were sent
-			}
-			return v, errMoved
+			return c.moving(v)
 		case <-changed:
 			st, changed = tl.State()
 		case <-fading.made:
@@ -277,7 +268,7 @@ func (h *Handler) loop(ctx context.Context, tl *play.Timeline, c *conn, width in
 			}
 		}
 		if c.err != nil {
-			return v, c.err
+			return c.err
 		}
 	}
 }
@@ -443,12 +434,20 @@ func (c *conn) body(p *part) {
 	c.write(crlf)
 }
 
-// counted tells the Observer of frames sent to one client.
-func (c *conn) counted(frames []sentFrame) {
-	c.sent += len(frames)
+// tell tells obs of frames sent to one client.
+func tell(obs Observer, frames []sentFrame) {
 	for _, f := range frames {
-		c.obs.FrameSent(f.bytes, f.motion)
+		obs.FrameSent(f.bytes, f.motion)
 	}
+}
+
+// moving ends a stream's loop at v when its channel moved: the part whose
+// headers were sent is sent whole. A group leaves that to each member.
+func (c *conn) moving(v view) error {
+	if c.group == nil && v.pending != nil {
+		c.body(v.pending)
+	}
+	return errMoved
 }
 
 // flush sends what was written since the last flush; v is where the
@@ -468,7 +467,8 @@ func (c *conn) flush(v view) error {
 	}
 	// Frames are counted as they are handed to the connection, before
 	// a client can have read them.
-	c.counted(frames)
+	c.sent += len(frames)
+	tell(c.obs, frames)
 	deadline := time.Now().Add(c.timeout)
 	if c.raw != nil {
 		if c.err = c.raw.SetWriteDeadline(deadline); c.err == nil {
