@@ -302,8 +302,10 @@ func TestPeerPortRefusesWhatNoClientCouldAsk(t *testing.T) {
 func TestFleetWithoutSecretWarns(t *testing.T) {
 	dir := t.TempDir()
 	solid(t, filepath.Join(dir, "a.png"), 64, 40, color.RGBA{10, 120, 200, 255})
-	addr := freePort(t)
-	s := startServer(t, "--dir", dir, "--peers", "http://"+addr, "--self", "http://"+addr, "--peer-addr", addr)
+	s := onFreePorts(t, 1, func(addrs []string) ([]*testServer, error) {
+		s, err := tryServer(t, "--dir", dir, "--peers", "http://"+addrs[0], "--self", "http://"+addrs[0], "--peer-addr", addrs[0])
+		return []*testServer{s}, err
+	})[0]
 	if !strings.Contains(s.logs.String(), "without --peer-secret-file") {
 		t.Errorf("no warning about the missing secret in the log:\n%s", s.logs.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -77,6 +78,22 @@ func startServer(t testing.TB, args ...string) *testServer {
 // configuration (settings that are no flags) before the server is made.
 func startServerWith(t testing.TB, tweak func(*config), args ...string) *testServer {
 	t.Helper()
+	s, err := tryServerWith(t, tweak, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// tryServer is startServer that returns the error of making the server
+// (a port taken, say) instead of ending the test.
+func tryServer(t testing.TB, args ...string) (*testServer, error) {
+	t.Helper()
+	return tryServerWith(t, nil, args...)
+}
+
+func tryServerWith(t testing.TB, tweak func(*config), args ...string) (*testServer, error) {
+	t.Helper()
 	// Each test server keeps its index in a folder of its own, never in
 	// the user's cache.
 	cfg, err := parseFlags(append([]string{"--addr", "127.0.0.1:0", "--state-dir", t.TempDir()}, args...), io.Discard, io.Discard)
@@ -86,10 +103,17 @@ func startServerWith(t testing.TB, tweak func(*config), args ...string) *testSer
 	if tweak != nil {
 		tweak(cfg)
 	}
+	return launch(t, cfg)
+}
+
+// launch makes and serves the server of cfg until the test ends; an error
+// making it (a port taken, say) is returned, not fatal.
+func launch(t testing.TB, cfg *config) (*testServer, error) {
+	t.Helper()
 	logs := &syncBuffer{}
 	s, err := newServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -118,7 +142,7 @@ func startServerWith(t testing.TB, tweak func(*config), args ...string) *testSer
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &testServer{server: s, url: "http://" + s.ln.Addr().String(), stop: stop, logs: logs}
+	return &testServer{server: s, url: "http://" + s.ln.Addr().String(), stop: stop, logs: logs}, nil
 }
 
 // copyFixture copies testdata/name into dir as as.
@@ -419,18 +443,47 @@ func startFleet(t testing.TB, n int, dir string, args ...string) []*testServer {
 		t.Fatal(err)
 	}
 	args = append([]string{"--peer-secret-file", secret}, args...)
-	addrs := make([]string, n)
-	var urls []string
-	for i := range addrs {
-		addrs[i] = freePort(t)
-		urls = append(urls, "http://"+addrs[i])
+	return onFreePorts(t, n, func(addrs []string) ([]*testServer, error) {
+		var urls []string
+		for _, a := range addrs {
+			urls = append(urls, "http://"+a)
+		}
+		nodes := make([]*testServer, 0, n)
+		for i, a := range addrs {
+			s, err := tryServer(t, append([]string{"--dir", dir, "--peers", strings.Join(urls, ","),
+				"--self", urls[i], "--peer-addr", a}, args...)...)
+			if err != nil {
+				for _, started := range nodes {
+					started.stop()
+				}
+				return nil, err
+			}
+			nodes = append(nodes, s)
+		}
+		return nodes, nil
+	})
+}
+
+// onFreePorts calls start with n loopback addresses that were free a moment
+// ago. Another socket on this machine can take one before start binds it,
+// so when start fails with the address in use (having stopped what it
+// started) it is called again with other addresses.
+func onFreePorts(t testing.TB, n int, start func(addrs []string) ([]*testServer, error)) []*testServer {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		addrs := make([]string, n)
+		for i := range addrs {
+			addrs[i] = freePort(t)
+		}
+		nodes, err := start(addrs)
+		if err == nil {
+			return nodes
+		}
+		if attempt == 5 || !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatal(err)
+		}
+		t.Logf("%v; again on other ports", err)
 	}
-	nodes := make([]*testServer, n)
-	for i := range nodes {
-		nodes[i] = startServer(t, append([]string{"--dir", dir, "--peers", strings.Join(urls, ","),
-			"--self", urls[i], "--peer-addr", addrs[i]}, args...)...)
-	}
-	return nodes
 }
 
 func transcodes(t *testing.T, s *testServer) float64 {
