@@ -1,64 +1,91 @@
 package jpeg
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 )
 
-// hasFF reports whether any byte of w is 0xFF.
-func hasFF(w uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	v := ^w // FF bytes become 00
-	return (v-lo)&^v&hi != 0
-}
+// window is how many bytes of entropy-coded data a bitReader holds at
+// once, with its stuffed bytes taken out.
+const window = 4096
 
 // bitReader reads the entropy-coded data of a scan (F.2.2.5): bytes FF 00
 // stand for FF, and a marker (FF followed by anything else) ends the data.
-// Past the end it supplies zero bits, as decoders do, counting them, so
-// that a scan cut short is caught within a few blocks.
+//
+// It copies the data a window at a time without the stuffing, so that
+// refilling its bits is the same few steps every time, with no test for
+// FF and no branch on how many bits are left (refill): the decoding loop
+// refills before each code. Past the end it supplies zero bits, as
+// decoders do, counting them, so that a scan cut short is caught within a
+// few blocks.
 type bitReader struct {
-	data   []byte
-	pos    int    // next byte to read
-	acc    uint64 // bits not yet consumed, the next one highest
-	n      int    // how many
-	padded int    // zero bytes supplied past the end
+	data  []byte
+	src   int  // next byte of data to copy into buf
+	ended bool // src is at the marker (or the end of data) that ends the scan's data
+	// buf[:window] holds the data from p on; past the end, zeros. The 8
+	// bytes after the window are always zero, for the last load.
+	buf  [window + 8]byte
+	p    int    // next byte of buf to load into acc
+	zero int    // where in buf the zeros past the end begin, once ended
+	acc  uint64 // bits not yet consumed, the next one highest
+	n    int    // how many: 8*p counts the same bits in buf as n does in acc
 }
 
-func (b *bitReader) fill() {
-	// Whole bytes at once while none of the next eight is FF, the usual
-	// case; byte by byte near FF and at the end.
-	if b.pos+8 <= len(b.data) {
-		if w := binary.BigEndian.Uint64(b.data[b.pos:]); !hasFF(w) {
-			k := (64 - b.n) / 8
-			b.acc |= (w >> (64 - 8*k)) << (64 - 8*k - b.n)
-			b.n += 8 * k
-			b.pos += k
-			return
-		}
-	}
-	for b.n <= 56 {
-		var c byte
-		switch {
-		case b.pos >= len(b.data):
-			b.padded++
-		case b.data[b.pos] != 0xff:
-			c = b.data[b.pos]
-			b.pos++
-		case b.pos+1 < len(b.data) && b.data[b.pos+1] == 0x00:
-			c = 0xff
-			b.pos += 2
-		default: // a marker: the data ends here
-			b.padded++
-		}
-		b.acc |= uint64(c) << (56 - b.n)
-		b.n += 8
-	}
+// start makes b read the entropy-coded data that begins at data[pos].
+func (b *bitReader) start(data []byte, pos int) {
+	b.data, b.src, b.ended = data, pos, false
+	b.p, b.acc, b.n = window, 0, 0
+	b.more()
 }
 
-// peek returns the next 16 bits without consuming them.
+// more moves the unread bytes of buf to its front and copies data after
+// them, up to a full window.
+func (b *bitReader) more() {
+	have := copy(b.buf[:], b.buf[b.p:window])
+	b.zero -= b.p
+	b.p = 0
+	for have < window && !b.ended {
+		room := b.buf[have:window]
+		rest := b.data[b.src:min(len(b.data), b.src+len(room))]
+		i := bytes.IndexByte(rest, 0xff)
+		if i < 0 {
+			have += copy(room, rest)
+			b.src += len(rest)
+			if b.src == len(b.data) {
+				b.ended, b.zero = true, have
+			}
+			continue
+		}
+		have += copy(room, rest[:i])
+		b.src += i
+		if b.src+1 < len(b.data) && b.data[b.src+1] == 0x00 {
+			b.buf[have] = 0xff
+			have++
+			b.src += 2
+			continue
+		}
+		b.ended, b.zero = true, have // a marker: the data ends here
+	}
+	clear(b.buf[have:window])
+}
+
+// refill tops acc up to at least 56 bits. The load takes whole bytes
+// after the n bits held, those already held included again (or-ing the
+// same bits changes nothing), and p steps over the bytes now fully held.
+func (b *bitReader) refill() {
+	if b.p > window-8 {
+		b.more()
+	}
+	b.acc |= binary.BigEndian.Uint64(b.buf[b.p:]) >> b.n
+	b.p += (63 - b.n) >> 3
+	b.n |= 56
+}
+
+// peek16 returns the next 16 bits without consuming them.
 func (b *bitReader) peek16() uint32 {
 	if b.n < 16 {
-		b.fill()
+		b.refill()
 	}
 	return uint32(b.acc >> 48)
 }
@@ -74,7 +101,7 @@ func (b *bitReader) read(n int) uint32 {
 		return 0
 	}
 	if b.n < n {
-		b.fill()
+		b.refill()
 	}
 	v := uint32(b.acc >> (64 - n))
 	b.consume(n)
@@ -83,11 +110,30 @@ func (b *bitReader) read(n int) uint32 {
 
 // over reports whether the data ran out more than a little while ago: a
 // decoder reads a few bytes ahead, so some padding is normal at the end.
-func (b *bitReader) over() bool { return b.padded > 16 }
+func (b *bitReader) over() bool { return b.ended && b.p-b.zero > 16 }
 
 // end is where the next marker search starts: the reader never passes a
 // marker, so no byte of the next segment has been read.
-func (b *bitReader) end() int { return b.pos }
+func (b *bitReader) end() int { return b.src }
+
+// marker finds the marker that ends the data, or len(data): where the
+// reader will stop, however little of the data it has read.
+func (b *bitReader) marker() int {
+	p := b.src
+	for !b.ended && p < len(b.data) {
+		i := bytes.IndexByte(b.data[p:], 0xff)
+		if i < 0 {
+			return len(b.data)
+		}
+		p += i
+		if p+1 < len(b.data) && b.data[p+1] == 0x00 {
+			p += 2
+			continue
+		}
+		break
+	}
+	return p
+}
 
 // lookBits is how many bits a Huffman table looks up at once: 11 decodes
 // a 12 MP photo 10% faster than 9 (more codes, and codes with their
@@ -102,17 +148,20 @@ type huffman struct {
 	valptr  [17]int32             // index in vals of the first code of each length
 	mincode [17]int32
 	vals    []byte
-	// fastAC, for an AC table, holds for each lookBits bits the code and the
-	// value after it when both fit: value<<8 | run<<4 | bits used, 0
-	// where they do not.
-	fastAC [1 << lookBits]int32
+	// fast holds for each lookBits bits the code and the value after it
+	// when both fit: value<<8 | run<<4 | bits used, 0 where they do not.
+	// For an AC table, end of block and the run of sixteen zeros (no
+	// value) are never there: they end or skip part of the block. For a
+	// DC table the run is always 0, and a difference of 0 (no value
+	// bits) is there.
+	fast [1 << lookBits]int32
 }
 
 func (h *huffman) ok() bool { return h.vals != nil }
 
 var errBadHuffman = errors.New("a bad Huffman code")
 
-func (h *huffman) build(counts [16]int, vals []byte) error {
+func (h *huffman) build(counts [16]int, vals []byte, dc bool) error {
 	*h = huffman{vals: append([]byte(nil), vals...)}
 	code, k := int32(0), 0
 	for l := 1; l <= 16; l++ {
@@ -142,14 +191,17 @@ func (h *huffman) build(counts [16]int, vals []byte) error {
 	for i, e := range h.lut {
 		sym, l := int32(e>>8), int32(e&0xff)
 		r, s := sym>>4, sym&15
-		if l == 0 || s == 0 || l+s > lookBits {
+		if l == 0 || l+s > lookBits || (s == 0 && !dc) || (dc && (r != 0 || s > 11)) {
 			continue
 		}
-		v := int32(i) >> (lookBits - l - s) & (1<<s - 1)
-		if v < 1<<(s-1) {
-			v += -1<<s + 1
+		v := int32(0)
+		if s > 0 {
+			v = int32(i) >> (lookBits - l - s) & (1<<s - 1)
+			if v < 1<<(s-1) {
+				v += -1<<s + 1
+			}
 		}
-		h.fastAC[i] = v<<8 | r<<4 | (l + s)
+		h.fast[i] = v<<8 | r<<4 | (l + s)
 	}
 	return nil
 }

@@ -65,12 +65,6 @@ type jpegDec struct {
 
 // DecodeScaled decodes data at 1/2^shift of its size (shift 0 to 3).
 func DecodeScaled(data []byte, shift int) (image.Image, error) {
-	// Each scan walks every block: a file with thousands of tiny scans
-	// is refused before the first (FF DA cannot occur inside
-	// entropy-coded data).
-	if n := bytes.Count(data, []byte{0xff, 0xda}); n > MaxScans {
-		return nil, fmt.Errorf("the JPEG has %d scans, over the %d a real photo could need (a decoding bomb?)", n, MaxScans)
-	}
 	d := &jpegDec{data: data, shift: shift}
 	if err := d.decode(); err != nil {
 		return nil, err
@@ -136,6 +130,17 @@ func (d *jpegDec) decode() error {
 				return errors.New("a second frame header")
 			}
 			frame = true
+			if marker == 0xc2 {
+				// Each progressive scan walks every block, whatever its
+				// size: a small file with thousands of tiny scans is
+				// refused before the first (FF DA cannot occur inside
+				// entropy-coded data). A sequential scan carries at
+				// least two bits a block, so its cost stays in
+				// proportion to the file; the count below bounds both.
+				if n := bytes.Count(d.data[d.pos:], []byte{0xff, 0xda}); n > MaxScans {
+					return fmt.Errorf("the JPEG has %d scans, over the %d a real photo could need (a decoding bomb?)", n, MaxScans)
+				}
+			}
 			if err := d.frame(p, marker == 0xc2); err != nil {
 				return err
 			}
@@ -353,7 +358,7 @@ func (d *jpegDec) huffmanTables(p []byte) error {
 		if tc == 1 {
 			t = &d.ac[th]
 		}
-		if err := t.build(counts, p[17:17+total]); err != nil {
+		if err := t.build(counts, p[17:17+total], tc == 0); err != nil {
 			return err
 		}
 		p = p[17+total:]
@@ -445,7 +450,7 @@ func (d *jpegDec) scan(p []byte) error {
 	if n > 1 && total > 10 {
 		return errors.New("an MCU of more than 10 blocks")
 	}
-	d.bits = bitReader{data: d.data, pos: d.pos}
+	d.bits.start(d.data, d.pos)
 	for _, c := range comps {
 		c.pred = 0
 	}
@@ -505,14 +510,14 @@ func (d *jpegDec) scan(p []byte) error {
 
 // nextRestart expects a restart marker at the next byte boundary.
 func (d *jpegDec) nextRestart() error {
-	p := d.bits.end()
+	p := d.bits.marker()
 	for p < len(d.data) && d.data[p] == 0xff && p+1 < len(d.data) && d.data[p+1] == 0xff {
 		p++
 	}
 	if p+1 >= len(d.data) || d.data[p] != 0xff || d.data[p+1] < 0xd0 || d.data[p+1] > 0xd7 {
 		return errors.New("a restart marker is missing")
 	}
-	d.bits = bitReader{data: d.data, pos: p + 2}
+	d.bits.start(d.data, p+2)
 	return nil
 }
 
@@ -561,7 +566,15 @@ func (d *jpegDec) dcDiff(c *jcomp) error {
 // pixels at this scale.
 func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 	*block = [65]int32{}
-	if err := d.dcDiff(c); err != nil {
+	br := &d.bits
+	if br.n < 32 {
+		br.refill()
+	}
+	if f := d.dc[c.td].fast[br.acc>>(64-lookBits)]; f != 0 {
+		// The code and the difference in one look, most blocks' case.
+		br.consume(int(f & 15))
+		c.pred += int(f >> 8)
+	} else if err := d.dcDiff(c); err != nil {
 		return err
 	}
 	q := &d.wq[c.tq]
@@ -569,17 +582,20 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 	slot := &d.slot
 	ac := &d.ac[c.ta]
 	// The reader's bits live in locals here, where most of a photo's
-	// decoding time goes, and are refilled to at least 32 so that a code
-	// (16 bits at most) and its value (15) never need another check.
-	br := &d.bits
-	acc, n := br.acc, br.n
+	// decoding time goes, and are refilled (bitReader.refill) before
+	// every code, so that a code (16 bits at most) and its value (15)
+	// never need a check.
+	acc, n, p := br.acc, br.n, br.p
 	for k := 1; k < 64; k++ {
-		if n < 32 {
-			br.acc, br.n = acc, n
-			br.fill()
-			acc, n = br.acc, br.n
+		if p > window-8 {
+			br.acc, br.n, br.p = acc, n, p
+			br.more()
+			p = br.p
 		}
-		if f := ac.fastAC[acc>>(64-lookBits)]; f != 0 {
+		acc |= binary.BigEndian.Uint64(br.buf[p:]) >> n
+		p += (63 - n) >> 3
+		n |= 56
+		if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
 			// The code and its value in one look.
 			acc <<= f & 15
 			n -= int(f & 15)
@@ -619,7 +635,7 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 		}
 		block[slot[k]] += v * q[k]
 	}
-	br.acc, br.n = acc, n
+	br.acc, br.n, br.p = acc, n, p
 	if bx < c.bw && by < c.bh {
 		if d.inspect != nil {
 			d.inspect(c, bx, by, block)
@@ -655,7 +671,7 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 	defer func() { br.acc, br.n = acc, n }()
 	refill := func() {
 		br.acc, br.n = acc, n
-		br.fill()
+		br.refill()
 		acc, n = br.acc, br.n
 	}
 	symbol := func() (int, error) {
