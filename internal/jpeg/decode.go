@@ -583,8 +583,8 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 	ac := &d.ac[c.ta]
 	// The reader's bits live in locals here, where most of a photo's
 	// decoding time goes, and are refilled (bitReader.refill) before
-	// every code, so that a code (16 bits at most) and its value (15)
-	// never need a check.
+	// every code or two, so that a code (16 bits at most) and its value
+	// (15) never need a check.
 	acc, n, p := br.acc, br.n, br.p
 	for k := 1; k < 64; k++ {
 		if p > window-8 {
@@ -603,7 +603,21 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 				return errors.New("AC coefficients run past the block")
 			}
 			block[slot[k]] += (f >> 8) * q[k]
-			continue
+			// The next code fits in the bits left (at least 56-11), so
+			// it is looked up without a refill: the refill's load waits
+			// on the bits this code took.
+			if k++; k > 63 {
+				break
+			}
+			if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
+				acc <<= f & 15
+				n -= int(f & 15)
+				if k += int(f >> 4 & 15); k > 63 {
+					return errors.New("AC coefficients run past the block")
+				}
+				block[slot[k]] += (f >> 8) * q[k]
+				continue
+			}
 		}
 		var rs, l int
 		if e := ac.lut[acc>>(64-lookBits)]; e != 0 {
