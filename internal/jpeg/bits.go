@@ -82,6 +82,13 @@ func (b *bitReader) refill() {
 	b.n |= 56
 }
 
+// topUp refills the bits a decoding loop holds in locals.
+func (b *bitReader) topUp(acc uint64, n int) (uint64, int) {
+	b.acc, b.n = acc, n
+	b.refill()
+	return b.acc, b.n
+}
+
 // peek16 returns the next 16 bits without consuming them.
 func (b *bitReader) peek16() uint32 {
 	if b.n < 16 {
@@ -219,6 +226,15 @@ func (h *huffman) decode(b *bitReader) (byte, error) {
 	}
 	b.consume(l)
 	return byte(sym), nil
+}
+
+// symbol finds the code at the top of acc (16 bits or more there): its
+// symbol and length.
+func (h *huffman) symbol(acc uint64) (sym, length int, ok bool) {
+	if e := h.lut[acc>>(64-lookBits)]; e != 0 {
+		return int(e >> 8), int(e & 0xff), true
+	}
+	return h.long(uint32(acc >> 48))
 }
 
 // long finds a code longer than lookBits in the next 16 bits:

@@ -36,7 +36,7 @@ type jcomp struct {
 	bw, bh, cw, ch int
 	pix            []byte // its samples at the decode's scale
 	stride         int
-	coef           []int16 // progressive: per block, k coefficients
+	coef           []int16 // progressive: per block, k coefficients in coding order
 }
 
 type jpegDec struct {
@@ -61,11 +61,25 @@ type jpegDec struct {
 	adobeRGB      bool
 	probe         bool                                         // read the frame header only: allocate nothing
 	inspect       func(c *jcomp, bx, by int, block *[65]int32) // sees each sequential block before its transform (tests)
+	release       func()                                       // gives back the coefficients' memory (newCoefficients)
+}
+
+// done gives back what the decode holds outside the Go heap; nothing may
+// use the coefficients after it.
+func (d *jpegDec) done() {
+	for i := range d.comps {
+		d.comps[i].coef = nil
+	}
+	if d.release != nil {
+		d.release()
+		d.release = nil
+	}
 }
 
 // DecodeScaled decodes data at 1/2^shift of its size (shift 0 to 3).
 func DecodeScaled(data []byte, shift int) (image.Image, error) {
 	d := &jpegDec{data: data, shift: shift}
+	defer d.done()
 	if err := d.decode(); err != nil {
 		return nil, err
 	}
@@ -234,12 +248,19 @@ func (d *jpegDec) frame(p []byte, progressive bool) error {
 		return nil
 	}
 	s := 8 >> d.shift // pixels per block side
+	total := 0
 	for i := range d.comps {
 		c := &d.comps[i]
 		c.stride = c.bw * s
 		c.pix = make([]byte, c.stride*c.bh*s)
-		if progressive {
-			c.coef = make([]int16, c.bw*c.bh*d.k)
+		total += c.bw * c.bh * d.k
+	}
+	if progressive {
+		coef, free := newCoefficients(total)
+		d.release = free
+		for i := range d.comps {
+			c := &d.comps[i]
+			c.coef, coef = coef[:c.bw*c.bh*d.k:c.bw*c.bh*d.k], coef[c.bw*c.bh*d.k:]
 		}
 	}
 	return nil
@@ -678,108 +699,88 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 		return nil
 	}
 	ac := &d.ac[c.ta]
-	// The reader's bits in locals, as in baselineBlock: refilled to 32
-	// before a code, enough for it and the bits after it.
+	// The reader's bits in locals, as in baselineBlock: topped up to 32
+	// before a code, enough for it and the bits after it. The block's
+	// coefficients are kept in coding order, so a scan's band is one
+	// run of memory.
 	br := &d.bits
 	acc, n := br.acc, br.n
-	defer func() { br.acc, br.n = acc, n }()
-	refill := func() {
-		br.acc, br.n = acc, n
-		br.refill()
-		acc, n = br.acc, br.n
-	}
-	symbol := func() (int, error) {
-		if n < 32 {
-			refill()
-		}
-		var rs, l int
-		if e := ac.lut[acc>>(64-lookBits)]; e != 0 {
-			rs, l = int(e>>8), int(e&0xff)
-		} else {
-			var ok bool
-			if rs, l, ok = ac.long(uint32(acc >> 48)); !ok {
-				return 0, errBadHuffman
-			}
-		}
-		acc <<= l
-		n -= l
-		return rs, nil
-	}
-	bits := func(k int) int { // k <= 16, after symbol
-		v := int(acc >> (64 - k))
-		acc <<= k
-		n -= k
-		return v
-	}
 	if ah == 0 { // first AC scan of a band
 		if d.eobrun > 0 {
 			d.eobrun--
 			return nil
 		}
 		for k := ss; k <= se; k++ {
-			rs, err := symbol()
-			if err != nil {
-				return err
+			if n < 32 {
+				acc, n = br.topUp(acc, n)
 			}
+			if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
+				acc <<= f & 15
+				n -= int(f & 15)
+				if k += int(f >> 4 & 15); k > 63 {
+					return errors.New("AC coefficients run past the block")
+				}
+				coef[k] = int16((f >> 8) << al)
+				continue
+			}
+			rs, l, ok := ac.symbol(acc)
+			if !ok {
+				return errBadHuffman
+			}
+			acc <<= l
+			n -= l
 			r, s := rs>>4, rs&15
 			if s == 0 {
 				if r < 15 {
 					d.eobrun = 1<<r - 1
 					if r > 0 {
-						d.eobrun += bits(r)
+						d.eobrun += int(acc >> (64 - r))
+						acc <<= r
+						n -= r
 					}
 					break
 				}
 				k += 15
 				continue
 			}
-			k += r
-			if k > 63 {
+			if k += r; k > 63 {
 				return errors.New("AC coefficients run past the block")
 			}
-			v := int32(bits(s))
+			v := int32(acc >> (64 - s))
+			acc <<= s
+			n -= s
 			if v < 1<<(s-1) {
 				v += -1<<s + 1
 			}
-			coef[zigzag[k]] = int16(v << al)
+			coef[k] = int16(v << al)
 		}
+		br.acc, br.n = acc, n
 		return nil
 	}
 	// A refinement scan (G.1.2.3): one more bit for every coefficient
 	// already non-zero, and new coefficients of magnitude 1.
 	p1, m1 := int16(1<<al), int16(-1<<al)
-	refine := func(z uint8) {
-		if coef[z] == 0 {
-			return
-		}
-		if n < 1 {
-			refill()
-		}
-		bit := acc >> 63
-		acc <<= 1
-		n--
-		if bit != 0 && coef[z]&p1 == 0 {
-			if coef[z] >= 0 {
-				coef[z] += p1
-			} else {
-				coef[z] += m1
-			}
-		}
-	}
 	k := ss
 	if d.eobrun == 0 {
 		for ; k <= se; k++ {
-			rs, err := symbol()
-			if err != nil {
-				return err
+			if n < 32 {
+				acc, n = br.topUp(acc, n)
 			}
+			rs, l, ok := ac.symbol(acc)
+			if !ok {
+				return errBadHuffman
+			}
+			acc <<= l
+			n -= l
 			r, s := rs>>4, rs&15
 			var v int16
 			if s == 0 {
 				if r < 15 {
 					d.eobrun = 1 << r
 					if r > 0 {
-						d.eobrun += bits(r)
+						d.eobrun += int(acc >> (64 - r))
+						acc <<= r
+						n -= r
 					}
 					break
 				}
@@ -788,20 +789,32 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 					return errors.New("a refinement of more than one bit")
 				}
 				v = m1
-				if bits(1) != 0 {
+				if acc>>63 != 0 {
 					v = p1
 				}
+				acc <<= 1
+				n--
 			}
 			// Skip r zero coefficients (refining the non-zero ones on
 			// the way), then place v.
 			for ; k <= se; k++ {
-				z := zigzag[k]
-				if coef[z] != 0 {
-					refine(z)
+				if z := coef[k]; z != 0 {
+					if n < 1 {
+						acc, n = br.topUp(acc, n)
+					}
+					if acc>>63 != 0 && z&p1 == 0 {
+						if z >= 0 {
+							coef[k] = z + p1
+						} else {
+							coef[k] = z + m1
+						}
+					}
+					acc <<= 1
+					n--
 				} else {
 					if r == 0 {
 						if v != 0 {
-							coef[z] = v
+							coef[k] = v
 						}
 						break
 					}
@@ -811,11 +824,27 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 		}
 	}
 	if d.eobrun > 0 {
+		// The block is in an end-of-band run: only its non-zero
+		// coefficients take a bit.
 		for ; k <= se; k++ {
-			refine(zigzag[k])
+			if z := coef[k]; z != 0 {
+				if n < 1 {
+					acc, n = br.topUp(acc, n)
+				}
+				if acc>>63 != 0 && z&p1 == 0 {
+					if z >= 0 {
+						coef[k] = z + p1
+					} else {
+						coef[k] = z + m1
+					}
+				}
+				acc <<= 1
+				n--
+			}
 		}
 		d.eobrun--
 	}
+	br.acc, br.n = acc, n
 	return nil
 }
 
@@ -830,8 +859,8 @@ func (d *jpegDec) finishProgressive() {
 			for bx := range c.bw {
 				coef := c.coef[(by*c.bw+bx)*d.k:][:d.k]
 				block = [65]int32{}
-				for k, z := range zigzag[:d.k] {
-					block[slot[k]] += int32(coef[z]) * q[k]
+				for k, v := range coef {
+					block[slot[k]] += int32(v) * q[k]
 				}
 				d.idct(c, bx, by, &block)
 			}

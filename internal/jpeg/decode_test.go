@@ -484,6 +484,7 @@ func FuzzScaledJPEG(f *testing.F) {
 			}
 		}
 		probe.decode()
+		probe.done()
 		if shift != 0 || probe.progressive || outOfSpecSymbols(data) {
 			// A progressive file's component that no scan reached is
 			// grey here and black in image/jpeg: garbage either way.
