@@ -8,11 +8,11 @@ import (
 	"image"
 	"image/jpeg"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"slidestream/decode"
 	"slidestream/encode"
+	"slidestream/internal/offheap"
 	"slidestream/internal/urgent"
 	"slidestream/play"
 	"slidestream/source"
@@ -183,14 +183,14 @@ const (
 )
 
 // setMemoryLimit sets the garbage collector's soft memory limit to what the
-// process needs: the frames held, the decode budget and some slack. By
-// default Go lets the heap grow to twice what was live at the last
-// collection, and the 200 MB a large progressive JPEG needs while decoding
-// would become 400 MB of resident memory. A GOMEMLIMIT set by the operator
-// is left alone.
+// process needs: the frames held, the decode budget and some slack, less
+// what decodes hold outside the heap (offheap). By default Go lets the
+// heap grow to twice what was live at the last collection, and the 200 MB
+// a large progressive JPEG needs while decoding would become 400 MB of
+// resident memory. A GOMEMLIMIT set by the operator is left alone.
 func setMemoryLimit(held, budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(held + budget + gcSlack)
+		offheap.SetLimit(held + budget + gcSlack)
 	}
 }
 

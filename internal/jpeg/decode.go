@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slidestream/internal/offheap"
 )
 
 // A JPEG decoder that decodes only what the frame needs (ITU T.81):
@@ -61,7 +62,7 @@ type jpegDec struct {
 	adobeRGB      bool
 	probe         bool                                         // read the frame header only: allocate nothing
 	inspect       func(c *jcomp, bx, by int, block *[65]int32) // sees each sequential block before its transform (tests)
-	release       func()                                       // gives back the coefficients' memory (newCoefficients)
+	release       func()                                       // gives back the coefficients (offheap.Int16s)
 }
 
 // done gives back what the decode holds outside the Go heap; nothing may
@@ -256,7 +257,7 @@ func (d *jpegDec) frame(p []byte, progressive bool) error {
 		total += c.bw * c.bh * d.k
 	}
 	if progressive {
-		coef, free := newCoefficients(total)
+		coef, free := offheap.Int16s(total)
 		d.release = free
 		for i := range d.comps {
 			c := &d.comps[i]
