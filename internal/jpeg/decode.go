@@ -803,13 +803,7 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 					if n < 1 {
 						acc, n = br.topUp(acc, n)
 					}
-					if acc>>63 != 0 && z&p1 == 0 {
-						if z >= 0 {
-							coef[k] = z + p1
-						} else {
-							coef[k] = z + m1
-						}
-					}
+					coef[k] = refined(z, acc>>63, p1)
 					acc <<= 1
 					n--
 				} else {
@@ -832,13 +826,7 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 				if n < 1 {
 					acc, n = br.topUp(acc, n)
 				}
-				if acc>>63 != 0 && z&p1 == 0 {
-					if z >= 0 {
-						coef[k] = z + p1
-					} else {
-						coef[k] = z + m1
-					}
-				}
+				coef[k] = refined(z, acc>>63, p1)
 				acc <<= 1
 				n--
 			}
@@ -847,6 +835,19 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 	}
 	br.acc, br.n = acc, n
 	return nil
+}
+
+// refined is a non-zero coefficient z after its correction bit (G.1.2.3):
+// a 1 adds p1 (the bit's weight) to its magnitude, unless it has that bit
+// already.
+func refined(z int16, bit uint64, p1 int16) int16 {
+	if bit == 0 || z&p1 != 0 {
+		return z
+	}
+	if z >= 0 {
+		return z + p1
+	}
+	return z - p1
 }
 
 // finishProgressive turns the kept coefficients into pixels.
