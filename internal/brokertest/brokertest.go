@@ -74,32 +74,54 @@ func start(t testing.TB, withTLS bool) *Broker {
 		t.Fatalf("mosquitto_passwd: %v %s", err, out)
 	}
 	os.Chmod(passwd, 0o644)
-	b := &Broker{Addr: freeAddr(t), bin: bin, conf: filepath.Join(dir, "mosquitto.conf")}
-	_, b.Port, _ = net.SplitHostPort(b.Addr)
-	conf := fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\npersistence false\nlistener %s 127.0.0.1\n", passwd, b.Port)
+	b := &Broker{bin: bin, conf: filepath.Join(dir, "mosquitto.conf")}
 	if withTLS {
-		b.TLSAddr = freeAddr(t)
-		_, port, _ := net.SplitHostPort(b.TLSAddr)
 		b.CAFile = filepath.Join(dir, "ca.pem")
-		cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-		writeCerts(t, b.CAFile, cert, key)
-		conf += fmt.Sprintf("listener %s 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n", port, b.CAFile, cert, key)
+		writeCerts(t, b.CAFile, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
 	}
-	if err := os.WriteFile(b.conf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b.Restart(t)
 	t.Cleanup(b.Stop)
-	return b
+	// The ports are chosen free, then bound by mosquitto: another socket
+	// can take one in between, and the broker then never listens. It is
+	// started again on other ports.
+	for attempt := 1; ; attempt++ {
+		b.Addr, b.TLSAddr = freeAddr(t), ""
+		_, b.Port, _ = net.SplitHostPort(b.Addr)
+		conf := fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\npersistence false\nlistener %s 127.0.0.1\n", passwd, b.Port)
+		if withTLS {
+			b.TLSAddr = freeAddr(t)
+			_, port, _ := net.SplitHostPort(b.TLSAddr)
+			conf += fmt.Sprintf("listener %s 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n", port, b.CAFile,
+				filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
+		}
+		if err := os.WriteFile(b.conf, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := b.launch()
+		if err == nil {
+			return b
+		}
+		b.Stop()
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("%v; again on other ports", err)
+	}
 }
 
 // Restart starts the broker again after Stop, on the same port, and
 // returns once it listens.
 func (b *Broker) Restart(t testing.TB) {
 	t.Helper()
+	if err := b.launch(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// launch starts mosquitto and waits until it listens at every address.
+func (b *Broker) launch() error {
 	b.cmd = exec.Command(b.bin, "-c", b.conf)
 	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for _, addr := range []string{b.Addr, b.TLSAddr} {
 		if addr == "" {
@@ -115,9 +137,10 @@ func (b *Broker) Restart(t testing.TB) {
 			}
 		}
 		if !listening {
-			t.Fatal("mosquitto did not listen at " + addr)
+			return fmt.Errorf("mosquitto did not listen at %s", addr)
 		}
 	}
+	return nil
 }
 
 // freeAddr is a loopback address with a port free now.
