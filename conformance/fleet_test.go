@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -38,18 +39,21 @@ func TestFleetOfThree(t *testing.T) {
 	})
 
 	t.Run("fleet", func(t *testing.T) {
-		peerAddrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 		peersFile := filepath.Join(t.TempDir(), "peers")
-		writePeers(t, peersFile, peerAddrs)
 		secret := filepath.Join(t.TempDir(), "peer-secret")
 		if err := os.WriteFile(secret, []byte("the fleet's shared secret, 32 bytes\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		var nodes []*proc
-		for _, a := range peerAddrs {
-			nodes = append(nodes, startProc(t, append(common, "--peers", "@"+peersFile,
-				"--self", "http://"+a, "--peer-addr", a, "--peer-secret-file", secret)...))
-		}
+		var peerAddrs []string
+		nodes := startFleetProcs(t, 3, func(addrs []string, i int) []string {
+			if i == 0 {
+				peerAddrs = addrs
+				writePeers(t, peersFile, addrs)
+			}
+			a := addrs[i]
+			return append(slices.Clone(common), "--peers", "@"+peersFile,
+				"--self", "http://"+a, "--peer-addr", a, "--peer-secret-file", secret)
+		})
 		playAll(t, nodes, widths, n)
 		var per []float64
 		total := 0.0

@@ -122,6 +122,17 @@ func start(t *testing.T, args ...string) (string, *logBuffer) {
 
 func startProc(t *testing.T, args ...string) *proc {
 	t.Helper()
+	p, err := tryProc(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// tryProc is startProc that returns why the process did not come up (it
+// exited first, or said nothing within 10 s) instead of ending the test.
+func tryProc(t *testing.T, args ...string) (*proc, error) {
+	t.Helper()
 	p := &proc{logs: &logBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(binary, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
 	// The index of each process goes to a cache folder of its own, never
@@ -129,7 +140,7 @@ func startProc(t *testing.T, args ...string) *proc {
 	p.cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() {
@@ -150,16 +161,55 @@ func startProc(t *testing.T, args ...string) *proc {
 			t.Logf("slidestream %v log:\n%s", args, p.logs.String())
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	deadline := time.After(10 * time.Second)
+	for {
 		if m := servingURL.FindStringSubmatch(p.logs.String()); m != nil {
 			p.url = strings.TrimSuffix(m[1], "/")
-			return p
+			return p, nil
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case err := <-p.exited:
+			p.killed = true // nothing left for the cleanup to stop
+			return nil, fmt.Errorf("slidestream exited (%v) before it served:\n%s", err, p.logs.String())
+		case <-deadline:
+			return nil, fmt.Errorf("slidestream did not say where it serves within 10s:\n%s", p.logs.String())
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
-	t.Fatalf("slidestream did not say where it serves within 10s:\n%s", p.logs.String())
-	return nil
+}
+
+// startFleetProcs starts n instances, each with the arguments args gives
+// for loopback addresses free a moment ago and its own index. Another
+// socket can take one of those ports before the instance binds it, and
+// the instance then exits: the fleet is stopped and started again on other
+// ports, up to three times.
+func startFleetProcs(t *testing.T, n int, args func(addrs []string, i int) []string) []*proc {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		addrs := make([]string, n)
+		for i := range addrs {
+			addrs[i] = freeAddr(t)
+		}
+		var nodes []*proc
+		var err error
+		for i := range addrs {
+			var p *proc
+			if p, err = tryProc(t, args(addrs, i)...); err != nil {
+				break
+			}
+			nodes = append(nodes, p)
+		}
+		if err == nil {
+			return nodes
+		}
+		for _, p := range nodes {
+			p.kill()
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("a peer port was taken; again on other ports: %v", err)
+	}
 }
 
 // writePNG writes a w×h PNG: one colour, or noise around it when noisy

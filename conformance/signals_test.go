@@ -50,13 +50,13 @@ func TestFleetInstanceStopsWithin2s(t *testing.T) {
 	dir := t.TempDir()
 	writeSlides(t, dir, 640, 400, true, red, green)
 	writePNG(t, filepath.Join(dir, "3.png"), 4000, 2500, blue, true) // seconds to transcode at 4096
-	addrs := []string{freeAddr(t), freeAddr(t)}
-	peers := "http://" + addrs[0] + ",http://" + addrs[1]
-	var nodes []*proc
-	for _, a := range addrs {
-		nodes = append(nodes, startProc(t, "--dir", dir, "--interval", "1h", "--width", "320",
-			"--peers", peers, "--self", "http://"+a, "--peer-addr", a))
-	}
+	var addrs []string
+	nodes := startFleetProcs(t, 2, func(as []string, i int) []string {
+		addrs = as
+		peers := "http://" + addrs[0] + ",http://" + addrs[1]
+		return []string{"--dir", dir, "--interval", "1h", "--width", "320",
+			"--peers", peers, "--self", "http://" + addrs[i], "--peer-addr", addrs[i]}
+	})
 	for _, n := range nodes {
 		waitCached(t, n.url)
 		resp, err := http.Get(n.url + "/slideshow")
