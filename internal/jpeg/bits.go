@@ -124,7 +124,8 @@ func (b *bitReader) over() bool { return b.ended && b.p-b.zero > 16 }
 func (b *bitReader) end() int { return b.src }
 
 // marker finds the marker that ends the data, or len(data): where the
-// reader will stop, however little of the data it has read.
+// reader will stop, however little of the data it has read. It reads
+// ahead without copying, so the reader goes on where it was.
 func (b *bitReader) marker() int {
 	p := b.src
 	for !b.ended && p < len(b.data) {
@@ -215,12 +216,8 @@ func (h *huffman) build(counts [16]int, vals []byte, dc bool) error {
 
 // decode reads one symbol.
 func (h *huffman) decode(b *bitReader) (byte, error) {
-	bits := b.peek16()
-	if e := h.lut[bits>>(16-lookBits)]; e != 0 {
-		b.consume(int(e & 0xff))
-		return byte(e >> 8), nil
-	}
-	sym, l, ok := h.long(bits)
+	b.peek16() // at least 16 bits held
+	sym, l, ok := h.symbol(b.acc)
 	if !ok {
 		return 0, errBadHuffman
 	}

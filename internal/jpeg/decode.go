@@ -641,14 +641,9 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 				continue
 			}
 		}
-		var rs, l int
-		if e := ac.lut[acc>>(64-lookBits)]; e != 0 {
-			rs, l = int(e>>8), int(e&0xff)
-		} else {
-			var ok bool
-			if rs, l, ok = ac.long(uint32(acc >> 48)); !ok {
-				return errBadHuffman
-			}
+		rs, l, ok := ac.symbol(acc)
+		if !ok {
+			return errBadHuffman
 		}
 		acc <<= l
 		n -= l
