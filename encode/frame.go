@@ -177,7 +177,7 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 	switch {
 	case planar.X > 0 && planar.Y > 0 && (k > 1 || sw != tw || sh != th):
 		// What resizeYCbCr makes: the averaged planes, each plane
-		// across, the resized planes and the RGB picture.
+		// half resized, the resized planes and the RGB picture.
 		cw, ch := int64(ceilDiv(sw, planar.X)), int64(ceilDiv(sh, planar.Y))
 		if k > 1 {
 			m = bw * bh
@@ -191,7 +191,16 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 			div = 2
 		}
 		ow, oh := (int64(tw)+div-1)/div, (int64(th)+div-1)/div
-		m += int64(tw)*bh + 2*ow*ch + int64(tw)*int64(th) + 2*ow*oh + frame
+		// Each plane between its passes: resampled across first (tw
+		// wide, bh high), or with the vector kernel down first (bw wide,
+		// th high).
+		if rowsInVectors {
+			m += bw*int64(th) + 2*cw*oh
+		} else {
+			m += int64(tw)*bh + 2*ow*ch
+		}
+		m += int64(tw)*int64(th) + 2*ow*oh + frame
+		m += tapsSize(int64(tw), bw) + tapsSize(int64(th), bh) + tapsSize(ow, cw) + tapsSize(oh, ch)
 		// Each core's pass across a plane packs its rows in pairs.
 		m += 16 * (bw + 2*cw) * int64(runtime.GOMAXPROCS(0))
 	case bw != int64(tw) || bh != int64(th):
@@ -199,6 +208,7 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 		// row, an averaged one, a pair packed, the picture across and
 		// down in RGB, the frame.
 		m = 3*int64(sw) + 3*bw + 24*bw + 3*int64(tw)*bh + 3*int64(tw)*int64(th) + frame
+		m += tapsSize(int64(tw), bw) + tapsSize(int64(th), bh)
 	default:
 		m = 4 * bw * bh
 	}
@@ -209,6 +219,24 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 		m += 4 * int64(o.Width) * int64(o.Height)
 	}
 	return m
+}
+
+// tapsSize is about what weightsAt allocates for dst outputs from src
+// inputs: the taps (56 bytes each), their weights (4 bytes a source
+// sample within reach) and, for the vector kernel, the weights in pairs.
+func tapsSize(dst, src int64) int64 {
+	if dst <= 0 {
+		return 0
+	}
+	span := 2*((3*src+dst-1)/dst) + 1
+	if src < dst {
+		span = 7
+	}
+	per := 56 + 4*span
+	if rowsInVectors {
+		per += 2*span + 2
+	}
+	return dst * per
 }
 
 // FitSize returns the size of an image of w×h stored pixels with the given

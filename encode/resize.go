@@ -19,10 +19,14 @@ import (
 
 const weightBits = 14
 
+// The vector kernel (rows_amd64.s) rounds and shifts by 14 bits itself.
+const _, _ = uint(weightBits - 14), uint(14 - weightBits)
+
 // taps are the source pixels one output pixel is made of.
 type taps struct {
 	start   int
 	weights []int32 // sum 1<<weightBits
+	pairs   []int32 // the weights two to a word, for the vector kernel (pairUp)
 }
 
 func lanczos3(x float64) float64 {
@@ -84,6 +88,18 @@ func weightsAt(dst, src int, ratio float64) []taps {
 			w = w[:len(w)-1]
 		}
 		out[i] = taps{start: lo, weights: w}
+	}
+	if rowsInVectors { // every output's pairs, in one allocation too
+		n := 0
+		for _, t := range out {
+			n += (len(t.weights) + 1) / 2
+		}
+		buf := make([]int32, n)
+		for i, t := range out {
+			k := (len(t.weights) + 1) / 2
+			out[i].pairs = pairUp(buf[:k:k], t.weights)
+			buf = buf[k:]
+		}
 	}
 	return out
 }
@@ -163,7 +179,7 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 	if err != nil {
 		return nil, err
 	}
-	rgb := down(c, across, 3*w, h, weightsAt(h, sh, ry))
+	rgb := down(c, across, 3*w, 3*w, h, weightsAt(h, sh, ry))
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	opaque(out.Pix, rgb)
 	return out, nil
@@ -213,54 +229,48 @@ type plane struct {
 }
 
 // resizePlane resamples p to w×h through the taps tx (across) and ty
-// (down), into a new tightly packed plane.
+// (down), into a new tightly packed plane. With the vector kernel the
+// pass down goes first, at the plane's width, so that the pass across,
+// one sample at a time, has only the h output rows to make; without it,
+// across goes first, so that down has only w samples a row to sum.
 func resizePlane(c cores, p plane, w, h int, tx, ty []taps) []uint8 {
-	across := make([]uint8, w*p.h)
-	c.inParallel((p.h+3)/4, func(lo, hi int) {
-		pairs := make([]int64, 2*p.w)
-		for y := 4 * lo; y < min(4*hi, p.h); y += 4 {
-			if y+4 > p.h {
-				for ; y < p.h; y++ {
-					acrossRow(across[y*w:][:w], p.pix[y*p.stride:][:p.w], tx)
+	if rowsInVectors {
+		mid := down(c, p.pix, p.stride, p.w, h, ty)
+		return acrossPlane(c, mid, p.w, p.w, h, w, tx)
+	}
+	across := acrossPlane(c, p.pix, p.stride, p.w, p.h, w, tx)
+	return down(c, across, w, w, h, ty)
+}
+
+// acrossPlane resamples rows rows of sw samples, stride apart in src,
+// through tx into a new plane w wide, four rows per pass.
+func acrossPlane(c cores, src []uint8, stride, sw, rows, w int, tx []taps) []uint8 {
+	out := make([]uint8, w*rows)
+	c.inParallel((rows+3)/4, func(lo, hi int) {
+		pairs := make([]int64, 2*sw)
+		for y := 4 * lo; y < min(4*hi, rows); y += 4 {
+			if y+4 > rows {
+				for ; y < rows; y++ {
+					acrossRow(out[y*w:][:w], src[y*stride:][:sw], tx)
 				}
 				break
 			}
-			acrossRows4(across[y*w:], w, p.pix[y*p.stride:], p.stride, p.w, tx, pairs)
+			acrossRows4(out[y*w:], w, src[y*stride:], stride, sw, tx, pairs)
 		}
 	})
-	return down(c, across, w, h, ty)
+	return out
 }
 
-// down resamples rows of w samples (a plane's, or RGB rows' 3 a pixel)
-// through ty into h new rows: each a weighted sum of whole rows, four of
-// them per pass over the sums.
-func down(c cores, across []uint8, w, h int, ty []taps) []uint8 {
+// down resamples rows of w samples (a plane's, or RGB rows' 3 a pixel),
+// stride apart in src, through ty into h new rows of w, each a weighted
+// sum of whole rows (weighRows).
+func down(c cores, src []uint8, stride, w, h int, ty []taps) []uint8 {
 	out := make([]uint8, w*h)
 	c.inParallel(h, func(lo, hi int) {
-		acc := make([]int32, w)
+		var acc []int32
 		for y := lo; y < hi; y++ {
 			t := ty[y]
-			clear(acc)
-			ws := t.weights
-			r := t.start
-			for ; len(ws) >= 4; ws, r = ws[4:], r+4 {
-				w0, w1, w2, w3 := ws[0], ws[1], ws[2], ws[3]
-				a, b := across[r*w:][:len(acc)], across[(r+1)*w:][:len(acc)]
-				c, e := across[(r+2)*w:][:len(acc)], across[(r+3)*w:][:len(acc)]
-				for i := range acc {
-					acc[i] += w0*int32(a[i]) + w1*int32(b[i]) + w2*int32(c[i]) + w3*int32(e[i])
-				}
-			}
-			for ; len(ws) > 0; ws, r = ws[1:], r+1 {
-				w0 := ws[0]
-				for i, v := range across[r*w:][:len(acc)] {
-					acc[i] += w0 * int32(v)
-				}
-			}
-			d := out[y*w:][:len(acc)]
-			for i, v := range acc {
-				d[i] = clamp8(v)
-			}
+			weighRows(out[y*w:][:w], src[t.start*stride:], stride, t, &acc)
 		}
 	})
 	return out

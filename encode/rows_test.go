@@ -1,0 +1,70 @@
+package encode
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// The vector kernel gives each sample exactly what the scalar sums give,
+// at every width (multiples of 16 and not, where the last sixteen are
+// summed again), with odd and even numbers of taps, on rows that drive
+// the filter's lobes to their extremes (0 and 255 alternating down the
+// rows and across) and on noise, shrinking and enlarging.
+func TestWeighRowsVectorIsScalar(t *testing.T) {
+	if !rowsInVectors {
+		t.Skip("no vector kernel on this architecture")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ sh, h int }{{1512, 480}, {3024, 960}, {301, 97}, {97, 301}, {40, 3}, {9, 1}, {5, 5}} {
+		for _, width := range []int{16, 17, 31, 32, 100, 2016} {
+			stride := width + 7
+			src := make([]uint8, stride*c.sh)
+			for i := range src {
+				switch row, col := i/stride, i%stride; {
+				case row%5 == 0:
+					src[i] = uint8(255 * (row / 5 % 2))
+				case row%7 == 0:
+					src[i] = uint8(255 * (col % 2))
+				default:
+					src[i] = uint8(rng.IntN(256))
+				}
+			}
+			ty := weightsAt(c.h, c.sh, float64(c.sh)/float64(c.h))
+			odd, even := 0, 0
+			var acc []int32
+			for y, tp := range ty {
+				if tp.pairs == nil {
+					t.Fatalf("%d to %d, row %d: weights %v do not pair up", c.sh, c.h, y, tp.weights)
+				}
+				if len(tp.weights)%2 == 1 {
+					odd++
+				} else {
+					even++
+				}
+				got, want := make([]uint8, width), make([]uint8, width)
+				weighRows(got, src[tp.start*stride:], stride, tp, &acc)
+				weighRowsScalar(want, src[tp.start*stride:], stride, tp.weights, &acc)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%d to %d rows, %d wide, row %d (%d taps): vector %v, scalar %v", c.sh, c.h, width, y, len(tp.weights), got, want)
+				}
+			}
+			if width == 2016 {
+				t.Logf("%d to %d rows: %d with an odd number of taps, %d even", c.sh, c.h, odd, even)
+			}
+		}
+	}
+}
+
+// Weights that do not fit 16 bits are not paired, and the scalar kernel
+// sums them.
+func TestPairUp(t *testing.T) {
+	got := pairUp(make([]int32, 2), []int32{-3, 16384, 7})
+	want := []int32{int32(uint32(0xfffd) | 16384<<16), 7}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("pairUp = %#x, want %#x", got, want)
+	}
+	if pairUp(make([]int32, 1), []int32{40000, -24000}) != nil {
+		t.Error("a weight beyond 16 bits was paired")
+	}
+}
