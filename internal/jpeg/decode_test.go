@@ -503,3 +503,38 @@ func FuzzScaledJPEG(f *testing.F) {
 		})
 	})
 }
+
+// The vector 4-point transform gives exactly the scalar one's pixels, on
+// blocks of every size of coefficient: the range of real photos, values
+// that clip the pixels both ways, and hostile ones up to the int32 range
+// (the high and low halves mulTan splits, negative and positive).
+func TestIDCTFold4VectorIsScalar(t *testing.T) {
+	if !foldInVectors {
+		t.Skip("no vector transform on this architecture")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, limit := range []int32{1 << 10, 1 << 16, 1 << 22, 1 << 30, math.MaxInt32} {
+		for range 20000 {
+			var b [65]int32
+			for i := range 16 {
+				switch rng.IntN(4) {
+				case 0: // left zero, as most high frequencies are
+				case 1:
+					b[i] = rng.Int32N(2*(limit/2)+1) - limit/2
+				default:
+					b[i] = int32(rng.Uint32()) % limit
+				}
+			}
+			const stride = 7
+			got, want := make([]byte, 4*stride), make([]byte, 4*stride)
+			idctFold4(&b, got, stride)
+			idctFold4Scalar(&b, want, stride)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("block %v: vector %v, scalar %v", b[:16], got, want)
+			}
+		}
+	}
+	if tanPi8 != 27146 {
+		t.Errorf("tan(π/8) in 16 bits is %d; the vector transform has 27146", tanPi8)
+	}
+}

@@ -32,9 +32,21 @@ var (
 )
 
 // idctFold4 is the 4-point inverse DCT of a folded 4×4 block, rows then
-// columns, to pixels. Frequencies 1 and 3 carry cos(π/8) and 2 carries
-// cos(π/4) already, so the odd half needs only tan(π/8).
+// columns, to pixels: idctFold4Vector where the machine has it, the same
+// arithmetic four lanes at a time, or idctFold4Scalar.
 func idctFold4(b *[65]int32, dst []byte, stride int) {
+	if foldInVectors {
+		_ = dst[3*stride+3] // the last pixel written
+		idctFold4Vector(b, &dst[0], stride)
+		return
+	}
+	idctFold4Scalar(b, dst, stride)
+}
+
+// idctFold4Scalar is idctFold4 one value at a time. Frequencies 1 and 3
+// carry cos(π/8) and 2 carries cos(π/4) already, so the odd half needs
+// only tan(π/8).
+func idctFold4Scalar(b *[65]int32, dst []byte, stride int) {
 	var t [16]int32
 	for r := range 4 {
 		g := b[4*r : 4*r+4 : 4*r+4]

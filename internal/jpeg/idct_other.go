@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package jpeg
+
+// foldInVectors: no vector transform on this architecture.
+const foldInVectors = false
+
+func idctFold4Vector(b *[65]int32, dst *byte, stride int) { panic("jpeg: no vector transform") }
