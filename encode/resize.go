@@ -27,6 +27,11 @@ type taps struct {
 	start   int
 	weights []int32 // sum 1<<weightBits
 	pairs   []int32 // the weights two to a word, for the vector kernel (pairUp)
+	// The weights as 16 bits, zero-padded to a multiple of 8, from input
+	// at8, kept within the source (eighths): what the vector pass across
+	// takes; nil where there is none.
+	at8 int
+	w8  []int16
 }
 
 func lanczos3(x float64) float64 {
@@ -41,12 +46,55 @@ func lanczos3(x float64) float64 {
 	return 3 * math.Sin(px) * math.Sin(px/3) / (px * px)
 }
 
-// weightsAt computes the taps of each of dst outputs from src inputs
+// Recently computed taps, by what they were computed from: a library's
+// photos mostly come in a few sizes, and computing taps costs two sines
+// a weight. Taps are never written once made, so frames share them.
+var recentTaps struct {
+	sync.Mutex
+	keys [8]tapsKey
+	vals [8][]taps
+	next int
+}
+
+type tapsKey struct {
+	dst, src int
+	ratio    float64
+}
+
+// weightsAt is computeWeights, from recentTaps when it holds them. Taps
+// of more than 32,768 weights (128 KiB) are not kept.
+func weightsAt(dst, src int, ratio float64) []taps {
+	k := tapsKey{dst, src, ratio}
+	recentTaps.Lock()
+	for i, have := range recentTaps.keys {
+		if have == k && recentTaps.vals[i] != nil {
+			t := recentTaps.vals[i]
+			recentTaps.Unlock()
+			return t
+		}
+	}
+	recentTaps.Unlock()
+	t := computeWeights(dst, src, ratio)
+	n := 0
+	for _, tp := range t {
+		n += len(tp.weights)
+	}
+	if n <= 1<<15 {
+		recentTaps.Lock()
+		i := recentTaps.next
+		recentTaps.keys[i], recentTaps.vals[i] = k, t
+		recentTaps.next = (i + 1) % len(recentTaps.keys)
+		recentTaps.Unlock()
+	}
+	return t
+}
+
+// computeWeights computes the taps of each of dst outputs from src inputs
 // spaced ratio outputs' widths apart: output i is centred on input
 // (i+½)·ratio − ½. A plane subsampled by 2 has half the ratio of the full
 // plane over the same outputs, its samples centred between the full
 // plane's pairs.
-func weightsAt(dst, src int, ratio float64) []taps {
+func computeWeights(dst, src int, ratio float64) []taps {
 	scale := max(ratio, 1)
 	reach := math.Ceil(3 * scale)
 	out := make([]taps, dst)
@@ -100,6 +148,7 @@ func weightsAt(dst, src int, ratio float64) []taps {
 			out[i].pairs = pairUp(buf[:k:k], t.weights)
 			buf = buf[k:]
 		}
+		eighths(out, src)
 	}
 	return out
 }
@@ -288,12 +337,31 @@ func acrossRow(d, s []uint8, tx []taps) {
 	}
 }
 
-// acrossRows4 resamples four rows at once: rows of w outputs from dst,
+// acrossRows4 resamples four rows at once: acrossRows4Vector where tx
+// has its weights in eighths (w8), otherwise acrossRows4Scalar.
+func acrossRows4(dst []uint8, w int, src []uint8, stride, sw int, tx []taps, pairs []int64) {
+	if rowsInVectors && w > 0 && len(tx) == w && tx[0].w8 != nil {
+		// Every read and write within the slices: the eighths were
+		// made for sw inputs, the last of them within the fourth row.
+		_ = src[3*stride+sw-1]
+		_ = dst[4*w-1]
+		for _, t := range tx {
+			if t.at8 < 0 || t.at8+len(t.w8) > sw || len(t.w8) == 0 || len(t.w8)%8 != 0 {
+				panic("encode: taps in eighths out of the source")
+			}
+		}
+		acrossRows4Vector(&dst[0], w, &src[0], stride, &tx[0])
+		return
+	}
+	acrossRows4Scalar(dst, w, src, stride, sw, tx, pairs)
+}
+
+// acrossRows4Scalar resamples four rows at once: rows of w outputs from dst,
 // rows of sw inputs stride apart from src. Two rows ride in each 64-bit
 // word (the second 32 bits up), so that one multiplication weighs a pixel
 // of both: a sum of weighed pixels stays within ±2^23, so each row's sum
 // is recovered exactly from the word's. pairs holds 2·sw words.
-func acrossRows4(dst []uint8, w int, src []uint8, stride, sw int, tx []taps, pairs []int64) {
+func acrossRows4Scalar(dst []uint8, w int, src []uint8, stride, sw int, tx []taps, pairs []int64) {
 	d0, d1, d2, d3 := dst[:w], dst[w:][:w], dst[2*w:][:w], dst[3*w:][:w]
 	s0, s1, s2, s3 := src[:sw], src[stride:][:sw], src[2*stride:][:sw], src[3*stride:][:sw]
 	p01, p23 := pairs[:sw], pairs[sw:][:sw]

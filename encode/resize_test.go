@@ -179,13 +179,13 @@ func TestResizeYCbCrMatchesRGB(t *testing.T) {
 	}
 }
 
-// The four-row pass, two rows to a 64-bit word, gives each row exactly
-// what resampling it alone gives, on pictures that drive the filter's
+// The four-row pass, two rows to a 64-bit word or eight pixels to a
+// vector, gives each row exactly what resampling it alone gives, on pictures that drive the filter's
 // lobes to their extremes (0 and 255 alternating, and runs of them) as
 // well as noise, at ratios that enlarge and shrink.
 func TestAcrossRows4IsAcrossRowFourTimes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, c := range []struct{ sw, w int }{{4032, 1280}, {301, 97}, {97, 301}, {17, 16}, {9, 1}} {
+	for _, c := range []struct{ sw, w int }{{4032, 1280}, {2016, 640}, {301, 97}, {97, 301}, {17, 16}, {9, 1}, {640, 640}} {
 		src := make([]uint8, 4*c.sw)
 		for i := range src {
 			switch row := i / c.sw; row {
@@ -198,8 +198,16 @@ func TestAcrossRows4IsAcrossRowFourTimes(t *testing.T) {
 			}
 		}
 		tx := weightsAt(c.w, c.sw, float64(c.sw)/float64(c.w))
+		if rowsInVectors && c.sw >= 97 && tx[0].w8 == nil {
+			t.Errorf("%d to %d: no weights in eighths for the vector pass", c.sw, c.w)
+		}
 		got := make([]uint8, 4*c.w)
 		acrossRows4(got, c.w, src, c.sw, c.sw, tx, make([]int64, 2*c.sw))
+		scalar := make([]uint8, 4*c.w)
+		acrossRows4Scalar(scalar, c.w, src, c.sw, c.sw, tx, make([]int64, 2*c.sw))
+		if !bytes.Equal(got, scalar) {
+			t.Errorf("%d to %d: the vector pass differs from the scalar one", c.sw, c.w)
+		}
 		for r := range 4 {
 			want := make([]uint8, c.w)
 			acrossRow(want, src[r*c.sw:][:c.sw], tx)

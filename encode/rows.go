@@ -76,3 +76,30 @@ func weighRowsScalar(d, src []uint8, stride int, ws []int32, accp *[]int32) {
 		d[i] = clamp8(v)
 	}
 }
+
+// eighths gives each of tx (made for src inputs) its weights as 16 bits,
+// zero-padded to a multiple of 8 (w8), and where they start (at8): moved
+// left where the padding would reach past the last input, so the vector
+// pass across reads only inputs. All of tx keep w8 nil where a weight
+// does not fit 16 bits or the padded weights are wider than the source.
+func eighths(tx []taps, src int) {
+	n := 0
+	for _, t := range tx {
+		k := (len(t.weights) + 7) &^ 7
+		if t.pairs == nil || k > src {
+			return
+		}
+		n += k
+	}
+	buf := make([]int16, n)
+	for i, t := range tx {
+		k := (len(t.weights) + 7) &^ 7
+		at := min(t.start, src-k)
+		w8 := buf[:k:k]
+		for j, w := range t.weights {
+			w8[t.start-at+j] = int16(w)
+		}
+		tx[i].at8, tx[i].w8 = at, w8
+		buf = buf[k:]
+	}
+}

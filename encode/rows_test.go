@@ -3,6 +3,7 @@ package encode
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -66,5 +67,24 @@ func TestPairUp(t *testing.T) {
 	}
 	if pairUp(make([]int32, 1), []int32{40000, -24000}) != nil {
 		t.Error("a weight beyond 16 bits was paired")
+	}
+}
+
+// Taps computed once are handed out again for the same sizes, equal to
+// what computing them gives; other sizes get their own.
+func TestRecentTaps(t *testing.T) {
+	a := weightsAt(640, 2016, 2016.0/640)
+	b := weightsAt(640, 2016, 2016.0/640)
+	if &a[0] != &b[0] {
+		t.Error("the same taps were computed twice")
+	}
+	want := computeWeights(640, 2016, 2016.0/640)
+	for i := range want {
+		if a[i].start != want[i].start || !slices.Equal(a[i].weights, want[i].weights) || !slices.Equal(a[i].pairs, want[i].pairs) {
+			t.Fatalf("output %d: kept taps %+v, computed %+v", i, a[i], want[i])
+		}
+	}
+	if c := weightsAt(640, 2017, 2017.0/640); len(c) != 640 || &c[0] == &a[0] {
+		t.Error("another size got the kept taps")
 	}
 }
