@@ -157,13 +157,26 @@ type huffman struct {
 	mincode [17]int32
 	vals    []byte
 	// fast holds for each lookBits bits the code and the value after it
-	// when both fit: value<<8 | run<<4 | bits used, 0 where they do not.
-	// For an AC table, end of block and the run of sixteen zeros (no
-	// value) are never there: they end or skip part of the block. For a
-	// DC table the run is always 0, and a difference of 0 (no value
-	// bits) is there.
+	// when both fit: value<<11 | run<<4 | bits used, 0 where they do not
+	// (fastUsed, fastRun, fastValue). For an AC table, end of block is
+	// there as a run of fastEnd with no value, which takes the position
+	// past the block's last (so it costs nothing where a block is walked:
+	// only where the position passes 63 is it told from an error); the
+	// run of sixteen zeros is not. For a DC table the run is always 0,
+	// and a difference of 0 (no value bits) is there.
 	fast [1 << lookBits]int32
 }
+
+// The parts of a fast entry, and the run that stands for end of block.
+func fastUsed(f int32) int    { return int(f & 15) }
+func fastRun(f int32) int     { return int(f >> 4 & 127) }
+func fastValue(f int32) int32 { return f >> 11 }
+
+const fastEnd = 64
+
+// fastIsEnd says whether f, which took the position past 63, is end of
+// block rather than a run past the block's end.
+func fastIsEnd(f int32) bool { return f>>4 == fastEnd }
 
 func (h *huffman) ok() bool { return h.vals != nil }
 
@@ -199,8 +212,11 @@ func (h *huffman) build(counts [16]int, vals []byte, dc bool) error {
 	for i, e := range h.lut {
 		sym, l := int32(e>>8), int32(e&0xff)
 		r, s := sym>>4, sym&15
-		if l == 0 || l+s > lookBits || (s == 0 && !dc) || (dc && (r != 0 || s > 11)) {
+		if l == 0 || l+s > lookBits || (s == 0 && !dc && r != 0) || (dc && (r != 0 || s > 11)) {
 			continue
+		}
+		if s == 0 && !dc { // end of block
+			r = fastEnd
 		}
 		v := int32(0)
 		if s > 0 {
@@ -209,7 +225,7 @@ func (h *huffman) build(counts [16]int, vals []byte, dc bool) error {
 				v += -1<<s + 1
 			}
 		}
-		h.fast[i] = v<<8 | r<<4 | (l + s)
+		h.fast[i] = v<<11 | r<<4 | (l + s)
 	}
 	return nil
 }

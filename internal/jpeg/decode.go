@@ -594,8 +594,8 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 	}
 	if f := d.dc[c.td].fast[br.acc>>(64-lookBits)]; f != 0 {
 		// The code and the difference in one look, most blocks' case.
-		br.consume(int(f & 15))
-		c.pred += int(f >> 8)
+		br.consume(fastUsed(f))
+		c.pred += int(fastValue(f))
 	} else if err := d.dcDiff(c); err != nil {
 		return err
 	}
@@ -619,12 +619,15 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 		n |= 56
 		if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
 			// The code and its value in one look.
-			acc <<= f & 15
-			n -= int(f & 15)
-			if k += int(f >> 4 & 15); k > 63 {
+			acc <<= fastUsed(f)
+			n -= fastUsed(f)
+			if k += fastRun(f); k > 63 {
+				if fastIsEnd(f) {
+					break
+				}
 				return errors.New("AC coefficients run past the block")
 			}
-			block[slot[k]] += (f >> 8) * q[k]
+			block[slot[k]] += fastValue(f) * q[k]
 			// The next code fits in the bits left (at least 56-11), so
 			// it is looked up without a refill: the refill's load waits
 			// on the bits this code took.
@@ -632,12 +635,15 @@ func (d *jpegDec) baselineBlock(c *jcomp, bx, by int, block *[65]int32) error {
 				break
 			}
 			if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
-				acc <<= f & 15
-				n -= int(f & 15)
-				if k += int(f >> 4 & 15); k > 63 {
+				acc <<= fastUsed(f)
+				n -= fastUsed(f)
+				if k += fastRun(f); k > 63 {
+					if fastIsEnd(f) {
+						break
+					}
 					return errors.New("AC coefficients run past the block")
 				}
-				block[slot[k]] += (f >> 8) * q[k]
+				block[slot[k]] += fastValue(f) * q[k]
 				continue
 			}
 		}
@@ -711,12 +717,15 @@ func (d *jpegDec) progressiveBlock(c *jcomp, bx, by, ss, se, ah, al int) error {
 				acc, n = br.topUp(acc, n)
 			}
 			if f := ac.fast[acc>>(64-lookBits)]; f != 0 {
-				acc <<= f & 15
-				n -= int(f & 15)
-				if k += int(f >> 4 & 15); k > 63 {
+				acc <<= fastUsed(f)
+				n -= fastUsed(f)
+				if k += fastRun(f); k > 63 {
+					if fastIsEnd(f) { // end of band, the same as a run of one
+						break
+					}
 					return errors.New("AC coefficients run past the block")
 				}
-				coef[k] = int16((f >> 8) << al)
+				coef[k] = int16(fastValue(f) << al)
 				continue
 			}
 			rs, l, ok := ac.symbol(acc)
