@@ -12,6 +12,14 @@ place, so that no two are the same picture:
   - 8 lossy WebPs of 8 to 12.5 MP, q80.
 Then time a cold cycle with scripts/cycle.py BINARY OUT --width 640.
 Files already there are kept, so a second run changes nothing.
+
+    python3 scripts/corpus.py --phone [--out /tmp/phone]
+
+makes instead the 10 phone-like JPEGs: 4032x3024 crops of the bench
+photo scaled 1.10 to 1.37 times, with Gaussian grain (sigma 5) added, as
+baseline 4:2:0 at Q=90. The grain is drawn afresh each time, so the
+files differ from one run of this to the next; their sizes and costs do
+not.
 """
 import argparse, os, subprocess, sys
 
@@ -66,10 +74,37 @@ def make(out, i, name, w, h, opts):
     os.remove(tmp)
 
 
+def phones(out):
+    noise = os.path.join(out, ".noise.v")
+    subprocess.run(["vips", "gaussnoise", noise, "4032", "3024", "--sigma", "5", "--mean", "0"], check=True)
+    for i in range(10):
+        dst = os.path.join(out, "phone%d.jpg" % i)
+        if os.path.exists(dst):
+            continue
+        scale = 1.1 + 0.03 * i
+        tmp, crop, grainy = (os.path.join(out, n) for n in (".scaled.v", ".crop.v", ".grainy.v"))
+        subprocess.run(["vips", "resize", SRC, tmp, "%.2f" % scale], check=True)
+        sw, sh = int(SW * scale), int(SH * scale)
+        x, y = (sw - 4032) * i // 10, (sh - 3024) * (9 - i) // 10
+        subprocess.run(["vips", "crop", tmp, crop, str(x), str(y), "4032", "3024"], check=True)
+        subprocess.run(["vips", "add", crop, noise, grainy], check=True)
+        subprocess.run(["vips", "cast", grainy, dst + "[Q=90,subsample_mode=on,strip]", "uchar"], check=True)
+        for f in (tmp, crop, grainy):
+            os.remove(f)
+    os.remove(noise)
+    print("10 phone JPEGs, 4032x3024, in %s" % out)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="/tmp/slidestream-mixed")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--phone", action="store_true", help="the 10 phone-like JPEGs instead")
     a = ap.parse_args()
+    if a.phone:
+        out = a.out or "/tmp/phone"
+        os.makedirs(out, exist_ok=True)
+        return phones(out)
+    a.out = a.out or "/tmp/slidestream-mixed"
     os.makedirs(a.out, exist_ok=True)
     for i, (name, w, h, opts) in enumerate(PHOTOS):
         make(a.out, i, name, w, h, opts)
