@@ -161,9 +161,9 @@ func reciprocals(q [2][64]byte) (r [2][64]float32) {
 
 // jpegEncoder holds what one encode needs.
 type jpegEncoder struct {
-	out   *bytes.Buffer
-	acc   uint64 // bits not yet written, the first highest
-	n     uint   // how many
+	buf   []byte // the entropy-coded data, written to out at the end
+	acc   uint64 // bits not yet in buf, the first highest
+	n     uint   // how many: fewer than 32 between writes
 	recip [2][64]float32
 }
 
@@ -172,14 +172,26 @@ func Encode(out *bytes.Buffer, m *image.RGBA, quality int) {
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	q := quantTables(quality)
-	e := &jpegEncoder{out: out, recip: reciprocals(q)}
-	e.headers(w, h, q)
+	e := &jpegEncoder{recip: reciprocals(q)}
+	e.headers(out, w, h, q)
+	// About what a photo's frame takes at quality 80; buf grows past it.
+	out.Grow(w*h/4 + 1024)
+	e.buf = out.AvailableBuffer()
 
 	var yb [4][64]float32
 	var cb, cr [64]float32
 	var pred [3]int32
 	for my := 0; my < h; my += 16 {
 		for mx := 0; mx < w; mx += 16 {
+			if mx+16 <= w && my+16 <= h {
+				inner(m, mx, my, &yb, &cb, &cr)
+				for i := range yb {
+					e.block(&yb[i], 0, &pred[0])
+				}
+				e.block(&cb, 1, &pred[1])
+				e.block(&cr, 1, &pred[2])
+				continue
+			}
 			// The MCU's pixels, edges repeated past the picture: four
 			// luma blocks, and Cb and Cr averaged over 2×2.
 			for y := range 16 {
@@ -214,37 +226,70 @@ func Encode(out *bytes.Buffer, m *image.RGBA, quality int) {
 		}
 	}
 	e.flush()
-	out.Write([]byte{0xff, 0xd9})
+	e.buf = append(e.buf, 0xff, 0xd9)
+	out.Write(e.buf)
+}
+
+// inner converts an MCU wholly inside m, at (mx, my) from m's corner,
+// to its four luma blocks and its Cb and Cr averaged over 2×2: what
+// Encode's general loops make of it, without their care for the edges.
+func inner(m *image.RGBA, mx, my int, yb *[4][64]float32, cb, cr *[64]float32) {
+	at := m.PixOffset(m.Rect.Min.X+mx, m.Rect.Min.Y+my)
+	for y := range 16 {
+		row := m.Pix[at+y*m.Stride:][:64]
+		half := 2 * (y >> 3)
+		for i := range 2 {
+			d := yb[half+i][(y&7)*8:][:8]
+			px := row[32*i:][:32]
+			for x := range d {
+				p := px[4*x : 4*x+3 : 4*x+3]
+				r, g, b := int32(p[0]), int32(p[1]), int32(p[2])
+				d[x] = float32((19595*r+38470*g+7471*b+1<<15)>>16 - 128)
+			}
+		}
+	}
+	for y := range 8 {
+		r0 := m.Pix[at+2*y*m.Stride:][:64]
+		r1 := m.Pix[at+(2*y+1)*m.Stride:][:64]
+		db, dr := cb[8*y:][:8], cr[8*y:][:8]
+		for x := range db {
+			a, c := r0[8*x:8*x+8:8*x+8], r1[8*x:8*x+8:8*x+8]
+			r := int32(a[0]) + int32(a[4]) + int32(c[0]) + int32(c[4])
+			g := int32(a[1]) + int32(a[5]) + int32(c[1]) + int32(c[5])
+			b := int32(a[2]) + int32(a[6]) + int32(c[2]) + int32(c[6])
+			db[x] = float32(-11059*r-21709*g+32768*b) / (4 << 16)
+			dr[x] = float32(32768*r-27439*g-5329*b) / (4 << 16)
+		}
+	}
 }
 
 // block transforms, quantises and codes one 8×8 block with table t
 // (0 luminance, 1 chrominance), pred being its component's last DC.
 func (e *jpegEncoder) block(px *[64]float32, t int, pred *int32) {
 	var coef [64]int32 // in coding order
-	e.quantise(px, t, &coef)
+	nonzero := e.quantise(px, t, &coef)
 	// DC as a difference from the last (F.1.2.1), then the AC run
-	// lengths and values (F.1.2.2), each code written with its bits.
+	// lengths and values (F.1.2.2), each code written with its bits:
+	// the coefficients that are not zero found from their bits in
+	// nonzero, the zeros between them counted, not walked.
 	dc, ac := &huffCodes[2*t], &huffCodes[2*t+1]
 	diff := coef[0] - *pred
 	*pred = coef[0]
-	s, bits := magnitude(diff)
-	e.write(uint32(dc[s].bits)<<s|bits, uint(dc[s].n)+uint(s))
-	run := 0
-	for k := 1; k < 64; k++ {
-		v := coef[k]
-		if v == 0 {
-			run++
-			continue
-		}
+	s, val := magnitude(diff)
+	e.write(uint32(dc[s].bits)<<s|val, uint(dc[s].n)+uint(s))
+	last := 0
+	for nz := nonzero &^ 1; nz != 0; nz &= nz - 1 {
+		k := bits.TrailingZeros64(nz)
+		run := k - last - 1
 		for ; run > 15; run -= 16 {
 			e.write(uint32(ac[0xf0].bits), uint(ac[0xf0].n))
 		}
-		s, bits := magnitude(v)
+		s, val := magnitude(coef[k])
 		c := ac[run<<4|int(s)]
-		e.write(uint32(c.bits)<<s|bits, uint(c.n)+uint(s))
-		run = 0
+		e.write(uint32(c.bits)<<s|val, uint(c.n)+uint(s))
+		last = k
 	}
-	if run > 0 {
+	if last < 63 {
 		e.write(uint32(ac[0].bits), uint(ac[0].n))
 	}
 }
@@ -252,7 +297,7 @@ func (e *jpegEncoder) block(px *[64]float32, t int, pred *int32) {
 // quantise transforms px (rows, then columns: the same butterflies
 // written out twice, as a call per line would cost a third of the encode)
 // and quantises it with table t into coef, in coding order.
-func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) {
+func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) (nonzero uint64) {
 	var tmp [64]float32
 	for y := range 8 {
 		x := px[8*y : 8*y+8 : 8*y+8]
@@ -288,9 +333,12 @@ func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) {
 			i := 8*v + u
 			// Rounded without a branch: quantised coefficients lie
 			// well within ±4096, where truncating c+4096.5 is a floor.
-			coef[unzig[i]] = int32(c*recip[i]+4096.5) - 4096
+			v := int32(c*recip[i]+4096.5) - 4096
+			coef[unzig[i]] = v
+			nonzero |= uint64((v|-v)>>31&1) << unzig[i]
 		}
 	}
+	return nonzero
 }
 
 // unzig is where each row-major coefficient goes in coding order.
@@ -313,35 +361,47 @@ func magnitude(v int32) (uint8, uint32) {
 	return s, uint32(v) & (1<<s - 1)
 }
 
-// write appends the n low bits of bits, stuffing a zero after every 0xFF
-// byte (F.1.2.3).
+// write appends the n low bits of bits (n at most 32 less what is held),
+// 32 bits at a time to buf.
 func (e *jpegEncoder) write(bits uint32, n uint) {
-	if n == 0 {
-		return
-	}
-	e.acc |= uint64(bits) << (64 - e.n - n)
+	e.acc |= uint64(bits) << (64 - e.n - n) // 0 for n = 0
 	e.n += n
-	for e.n >= 8 {
-		c := byte(e.acc >> 56)
-		e.out.WriteByte(c)
-		if c == 0xff {
-			e.out.WriteByte(0)
-		}
-		e.acc <<= 8
-		e.n -= 8
+	if e.n >= 32 {
+		e.put(uint32(e.acc>>32), 4)
+		e.acc <<= 32
+		e.n -= 32
 	}
 }
 
-// flush pads the last byte with 1 bits.
-func (e *jpegEncoder) flush() {
-	if e.n > 0 {
-		e.write(1<<(8-e.n)-1, 8-e.n)
+// put appends the first k bytes of w (high first) to buf, stuffing a zero
+// after every 0xFF byte (F.1.2.3). Four bytes without an 0xFF, most
+// words, go in one append.
+func (e *jpegEncoder) put(w uint32, k int) {
+	if v := ^w; k == 4 && (v-0x01010101)&^v&0x80808080 == 0 {
+		e.buf = binary.BigEndian.AppendUint32(e.buf, w)
+		return
 	}
+	for i := range k {
+		c := byte(w >> (24 - 8*i))
+		e.buf = append(e.buf, c)
+		if c == 0xff {
+			e.buf = append(e.buf, 0)
+		}
+	}
+}
+
+// flush pads the last byte with 1 bits and appends what is held.
+func (e *jpegEncoder) flush() {
+	if pad := (8 - e.n%8) % 8; pad > 0 {
+		e.acc |= (1<<pad - 1) << (64 - e.n - pad)
+		e.n += pad
+	}
+	e.put(uint32(e.acc>>32), int(e.n/8))
+	e.acc, e.n = 0, 0
 }
 
 // headers writes SOI, the tables, the frame header and the scan header.
-func (e *jpegEncoder) headers(w, h int, q [2][64]byte) {
-	o := e.out
+func (e *jpegEncoder) headers(o *bytes.Buffer, w, h int, q [2][64]byte) {
 	o.Write([]byte{0xff, 0xd8})
 	segment := func(marker byte, n int) {
 		o.Write([]byte{0xff, marker})
