@@ -2,6 +2,16 @@
 
 #include "textflag.h"
 
+// WEIGH widens the interleaved bytes of X8 (samples 0-7) and X10 (8-15)
+// to 16-bit pairs, multiplies each pair by the pair of weights at R11 and
+// adds the products to the sums X0-X3. X11-X13 are scratch.
+#define WEIGH \
+	MOVSS (R11), X11; PSHUFL $0, X11, X11; \
+	MOVOU X8, X12; PUNPCKLBW X7, X8; PUNPCKHBW X7, X12; \
+	MOVOU X10, X13; PUNPCKLBW X7, X10; PUNPCKHBW X7, X13; \
+	PMADDWL X11, X8; PMADDWL X11, X12; PMADDWL X11, X10; PMADDWL X11, X13; \
+	PADDL X8, X0; PADDL X12, X1; PADDL X10, X2; PADDL X13, X3
+
 // func weighRows16(d *uint8, n int, src *uint8, stride int, w *int32, taps int)
 //
 // Sixteen samples at a time: two source rows' bytes are interleaved and
@@ -38,22 +48,7 @@ pair:
 	MOVOU X8, X10
 	PUNPCKLBW X9, X8     // a0 b0 a1 b1 … a7 b7
 	PUNPCKHBW X9, X10    // a8 b8 … a15 b15
-	MOVSS (R11), X11
-	PSHUFL $0, X11, X11  // wa wb, four times
-	MOVOU X8, X12
-	PUNPCKLBW X7, X8     // (a0 b0) … (a3 b3) as 16-bit words
-	PUNPCKHBW X7, X12    // (a4 b4) … (a7 b7)
-	MOVOU X10, X13
-	PUNPCKLBW X7, X10    // (a8 b8) … (a11 b11)
-	PUNPCKHBW X7, X13    // (a12 b12) … (a15 b15)
-	PMADDWL X11, X8
-	PMADDWL X11, X12
-	PMADDWL X11, X10
-	PMADDWL X11, X13
-	PADDL X8, X0
-	PADDL X12, X1
-	PADDL X10, X2
-	PADDL X13, X3
+	WEIGH
 	LEAQ (R10)(DX*2), R10
 	ADDQ $4, R11
 	SUBQ $2, R12
@@ -66,22 +61,7 @@ single:
 	MOVOU X8, X10
 	PUNPCKLBW X8, X8     // a0 a0 a1 a1 … a7 a7
 	PUNPCKHBW X10, X10   // a8 a8 … a15 a15
-	MOVSS (R11), X11
-	PSHUFL $0, X11, X11  // w 0, four times
-	MOVOU X8, X12
-	PUNPCKLBW X7, X8
-	PUNPCKHBW X7, X12
-	MOVOU X10, X13
-	PUNPCKLBW X7, X10
-	PUNPCKHBW X7, X13
-	PMADDWL X11, X8
-	PMADDWL X11, X12
-	PMADDWL X11, X10
-	PMADDWL X11, X13
-	PADDL X8, X0
-	PADDL X12, X1
-	PADDL X10, X2
-	PADDL X13, X3
+	WEIGH
 
 store:
 	PADDL X6, X0
