@@ -202,10 +202,68 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 	sw, sh := ceilDiv(b.Dx(), k), ceilDiv(b.Dy(), k)
 	across := make([]uint8, 3*w*sh) // RGB: no alpha to carry down
 	tx := weightsAt(w, sw, rx)
-	// Rows are resampled in pairs, packed as in acrossRows4: each row's
-	// samples wait in the low halves for the next one's.
+	var err error
+	if rowsInVectors && w > 0 && tx[0].w8 != nil {
+		err = flattenEach(px, bg, k, acrossRGB(across, w, sw, sh, tx))
+	} else {
+		err = flattenEach(px, bg, k, acrossRGBPairs(across, w, sw, sh, tx))
+	}
+	if err != nil {
+		return nil, err
+	}
+	rgb := down(c, across, 3*w, 3*w, h, weightsAt(h, sh, ry))
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	opaque(out.Pix, rgb)
+	return out, nil
+}
+
+// acrossRGB is what resize gives flattenEach where tx has its weights in
+// eighths: it resamples the sh rows of sw RGB pixels it is given, in
+// order, through tx into across (rows of w), four rows at a time with the
+// vector pass, each channel apart: the rows are split into planes of four
+// rows, resampled, and interleaved again.
+func acrossRGB(across []uint8, w, sw, sh int, tx []taps) func(y int, rgb []uint8) {
+	planes := make([]uint8, 12*sw) // R of rows 0-3, then G, then B
+	outs := make([]uint8, 12*w)
+	return func(y int, rgb []uint8) {
+		r := y % 4
+		pr, pg, pb := planes[r*sw:][:sw], planes[(4+r)*sw:][:sw], planes[(8+r)*sw:][:sw]
+		rgb = rgb[:3*sw]
+		for x := range pr {
+			p := rgb[3*x : 3*x+3 : 3*x+3]
+			pr[x], pg[x], pb[x] = p[0], p[1], p[2]
+		}
+		if r < 3 && y < sh-1 {
+			return
+		}
+		rows, y0 := r+1, y-r
+		for ch := range 3 {
+			src, dst := planes[4*ch*sw:][:4*sw], outs[4*ch*w:][:4*w]
+			if rows == 4 {
+				acrossRows4(dst, w, src, sw, sw, tx, nil)
+				continue
+			}
+			for i := range rows {
+				acrossRow(dst[i*w:][:w], src[i*sw:][:sw], tx)
+			}
+		}
+		for i := range rows {
+			d := across[3*w*(y0+i):][:3*w]
+			or, og, ob := outs[i*w:][:w], outs[(4+i)*w:][:w], outs[(8+i)*w:][:w]
+			for x := range or {
+				o := d[3*x : 3*x+3 : 3*x+3]
+				o[0], o[1], o[2] = or[x], og[x], ob[x]
+			}
+		}
+	}
+}
+
+// acrossRGBPairs is acrossRGB without the vector pass: rows are
+// resampled in pairs, packed as in acrossRows4Scalar, each row's samples
+// waiting in the low halves for the next one's.
+func acrossRGBPairs(across []uint8, w, sw, sh int, tx []taps) func(y int, rgb []uint8) {
 	pr, pg, pb := make([]int64, sw), make([]int64, sw), make([]int64, sw)
-	err := flattenEach(px, bg, k, func(y int, rgb []uint8) {
+	return func(y int, rgb []uint8) {
 		rgb = rgb[:3*sw]
 		if y%2 == 0 {
 			for x := range pr {
@@ -224,14 +282,7 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 			pb[x] |= int64(p[2]) << 32
 		}
 		acrossPairs(across[3*w*(y-1):][:3*w], across[3*w*y:][:3*w], pr, pg, pb, tx)
-	})
-	if err != nil {
-		return nil, err
 	}
-	rgb := down(c, across, 3*w, 3*w, h, weightsAt(h, sh, ry))
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	opaque(out.Pix, rgb)
-	return out, nil
 }
 
 // opaque writes the R, G, B triples of rgb to d as opaque RGBA pixels, as

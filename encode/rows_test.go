@@ -2,6 +2,8 @@ package encode
 
 import (
 	"bytes"
+	"image"
+	"image/color"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -86,5 +88,39 @@ func TestRecentTaps(t *testing.T) {
 	}
 	if c := weightsAt(640, 2017, 2017.0/640); len(c) != 640 || &c[0] == &a[0] {
 		t.Error("another size got the kept taps")
+	}
+}
+
+// RGB rows resampled across four at a time by the vector pass, channel by
+// channel, come out exactly as in pairs through the scalar pass, whatever
+// is left of the rows after the last four.
+func TestAcrossRGBIsPairs(t *testing.T) {
+	if !rowsInVectors {
+		t.Skip("no vector kernel on this architecture")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, c := range []struct{ sw, sh, w int }{{640, 9, 211}, {301, 10, 97}, {97, 11, 301}, {2016, 12, 640}, {64, 1, 20}} {
+		m := image.NewRGBA(image.Rect(0, 0, c.sw, c.sh))
+		for i := range m.Pix {
+			m.Pix[i] = uint8(rng.IntN(256))
+			if i%7 == 0 {
+				m.Pix[i] = 255 * uint8(i/7%2)
+			}
+		}
+		tx := weightsAt(c.w, c.sw, float64(c.sw)/float64(c.w))
+		if tx[0].w8 == nil {
+			t.Fatalf("%d to %d: no weights in eighths", c.sw, c.w)
+		}
+		got, want := make([]uint8, 3*c.w*c.sh), make([]uint8, 3*c.w*c.sh)
+		bg := color.RGBA{A: 255}
+		if err := flattenEach(m, bg, 1, acrossRGB(got, c.w, c.sw, c.sh, tx)); err != nil {
+			t.Fatal(err)
+		}
+		if err := flattenEach(m, bg, 1, acrossRGBPairs(want, c.w, c.sw, c.sh, tx)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%dx%d to %d across: the vector pass differs from the pairs", c.sw, c.sh, c.w)
+		}
 	}
 }
