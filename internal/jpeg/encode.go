@@ -298,6 +298,27 @@ func (e *jpegEncoder) block(px *[64]float32, t int, pred *int32) {
 // written out twice, as a call per line would cost a third of the encode)
 // and quantises it with table t into coef, in coding order.
 func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) (nonzero uint64) {
+	var nat [64]int32 // row-major
+	if dctInVectors {
+		quantiseVector(px, &e.recip[t], &nat)
+	} else {
+		quantiseScalar(px, &e.recip[t], &nat)
+	}
+	for k, z := range zigzag {
+		v := nat[z]
+		coef[k] = v
+		nonzero |= uint64((v|-v)>>31&1) << k
+	}
+	return nonzero
+}
+
+// quantiseScalar transforms px, rows then columns (the same butterflies
+// written out twice, as a call per line would cost a third of the
+// encode), and quantises it with recip into out, in row-major order.
+// Each product is rounded to float32 before it is added (the explicit
+// conversions), so that no build fuses a multiply and an add: the
+// coefficients are the same everywhere, and the same as quantiseVector's.
+func quantiseScalar(px *[64]float32, recip *[64]float32, out *[64]int32) {
 	var tmp [64]float32
 	for y := range 8 {
 		x := px[8*y : 8*y+8 : 8*y+8]
@@ -306,15 +327,14 @@ func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) (nonzero
 		e0, e3, e1, e2 := s0+s3, s0-s3, s1+s2, s1-s2
 		o := tmp[8*y : 8*y+8 : 8*y+8]
 		o[0], o[4] = e0+e1, e0-e1
-		z := (e2 + e3) * fdctA
+		z := float32((e2 + e3) * fdctA)
 		o[2], o[6] = e3+z, e3-z
 		t0, t1, t2 := d3+d2, d2+d1, d1+d0
-		z5 := (t0 - t2) * fdctB
-		z2, z4, z3 := fdctC*t0+z5, fdctD*t2+z5, t1*fdctA
+		z5 := float32((t0 - t2) * fdctB)
+		z2, z4, z3 := float32(fdctC*t0)+z5, float32(fdctD*t2)+z5, float32(t1*fdctA)
 		z11, z13 := d0+z3, d0-z3
 		o[5], o[3], o[1], o[7] = z13+z2, z13-z2, z11+z4, z11-z4
 	}
-	recip := &e.recip[t]
 	for u := range 8 {
 		x := tmp[u:][:57:57] // the column, every 8th value
 		s0, s1, s2, s3 := x[0]+x[56], x[8]+x[48], x[16]+x[40], x[24]+x[32]
@@ -322,23 +342,20 @@ func (e *jpegEncoder) quantise(px *[64]float32, t int, coef *[64]int32) (nonzero
 		e0, e3, e1, e2 := s0+s3, s0-s3, s1+s2, s1-s2
 		var o [8]float32
 		o[0], o[4] = e0+e1, e0-e1
-		z := (e2 + e3) * fdctA
+		z := float32((e2 + e3) * fdctA)
 		o[2], o[6] = e3+z, e3-z
 		t0, t1, t2 := d3+d2, d2+d1, d1+d0
-		z5 := (t0 - t2) * fdctB
-		z2, z4, z3 := fdctC*t0+z5, fdctD*t2+z5, t1*fdctA
+		z5 := float32((t0 - t2) * fdctB)
+		z2, z4, z3 := float32(fdctC*t0)+z5, float32(fdctD*t2)+z5, float32(t1*fdctA)
 		z11, z13 := d0+z3, d0-z3
 		o[5], o[3], o[1], o[7] = z13+z2, z13-z2, z11+z4, z11-z4
 		for v, c := range o {
 			i := 8*v + u
 			// Rounded without a branch: quantised coefficients lie
 			// well within ±4096, where truncating c+4096.5 is a floor.
-			v := int32(c*recip[i]+4096.5) - 4096
-			coef[unzig[i]] = v
-			nonzero |= uint64((v|-v)>>31&1) << unzig[i]
+			out[i] = int32(float32(c*recip[i])+4096.5) - 4096
 		}
 	}
-	return nonzero
 }
 
 // unzig is where each row-major coefficient goes in coding order.

@@ -126,3 +126,38 @@ func TestQuantiseMatchesTheDefinition(t *testing.T) {
 		t.Errorf("%d of %d coefficients one off; want rounding cases only", off, 2000*64)
 	}
 }
+
+// The vector transform and quantiser give exactly the scalar one's
+// coefficients (floating point, the same operations in the same order),
+// on blocks of every range: flat, photo-like, noise, and the extremes.
+func TestQuantiseVectorIsScalar(t *testing.T) {
+	if !dctInVectors {
+		t.Skip("no vector transform on this architecture")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	recip := reciprocals(quantTables(80))
+	recip100 := reciprocals(quantTables(100))
+	for n := range 20000 {
+		var px [64]float32
+		for i := range px {
+			switch n % 4 {
+			case 0:
+				px[i] = float32(rng.IntN(256) - 128)
+			case 1:
+				px[i] = float32(n%256 - 128)
+			case 2:
+				px[i] = float32(127 * (1 - 2*((i+i/8)%2))) // a checkerboard of the extremes
+			default:
+				px[i] = float32((i%8)*(i/8)*4-128) + rng.Float32()/4
+			}
+		}
+		for _, r := range []*[64]float32{&recip[0], &recip[1], &recip100[0]} {
+			var got, want [64]int32
+			quantiseVector(&px, r, &got)
+			quantiseScalar(&px, r, &want)
+			if got != want {
+				t.Fatalf("block %v: vector %v, scalar %v", px, got, want)
+			}
+		}
+	}
+}
