@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "transpose_amd64.h"
 
 DATA fdctConsts<>+0(SB)/4, $0x3f3504f3  // fdctA, cos(π/4), as float32
 DATA fdctConsts<>+4(SB)/4, $0x3f3504f3
@@ -55,30 +56,17 @@ GLOBL fdctConsts<>(SB), RODATA|NOPTR, $96
 
 // ROWS4 turns A, B, C, E (a lane each of four rows) into the four rows,
 // stored at OFF, OFF+32, OFF+64 and OFF+96 from DI; X1, X3, X10 and X11
-// are scratch, A-E are spent.
+// are scratch.
 #define ROWS4(A, B, C, E, OFF) \
-	MOVO A, X1; PUNPCKLLQ B, X1; \
-	MOVO A, X3; PUNPCKHLQ B, X3; \
-	MOVO C, X10; PUNPCKLLQ E, X10; \
-	MOVO C, X11; PUNPCKHLQ E, X11; \
-	MOVO X1, A; PUNPCKLQDQ X10, A; MOVOU A, OFF(DI); \
-	MOVO X1, A; PUNPCKHQDQ X10, A; MOVOU A, OFF+32(DI); \
-	MOVO X3, A; PUNPCKLQDQ X11, A; MOVOU A, OFF+64(DI); \
-	MOVO X3, A; PUNPCKHQDQ X11, A; MOVOU A, OFF+96(DI)
+	TRANSPOSE4(A, B, C, E, X1, X3, X10, X11); \
+	MOVOU A, OFF(DI); MOVOU B, OFF+32(DI); MOVOU C, OFF+64(DI); MOVOU E, OFF+96(DI)
 
 // LANES4 loads four values of four rows, 32 bytes apart from OFF(SI),
 // into A, B, C, E, one column to a register, a lane a row; X8-X11 are
 // scratch.
 #define LANES4(A, B, C, E, OFF) \
 	MOVOU OFF(SI), A; MOVOU OFF+32(SI), B; MOVOU OFF+64(SI), C; MOVOU OFF+96(SI), E; \
-	MOVO A, X8; PUNPCKLLQ B, X8; \
-	MOVO A, X9; PUNPCKHLQ B, X9; \
-	MOVO C, X10; PUNPCKLLQ E, X10; \
-	MOVO C, X11; PUNPCKHLQ E, X11; \
-	MOVO X8, A; PUNPCKLQDQ X10, A; \
-	MOVO X8, B; PUNPCKHQDQ X10, B; \
-	MOVO X9, C; PUNPCKLQDQ X11, C; \
-	MOVO X9, E; PUNPCKHQDQ X11, E
+	TRANSPOSE4(A, B, C, E, X8, X9, X10, X11)
 
 // ROWPASS transforms rows OFF/32 to OFF/32+3 of SI into DI.
 #define ROWPASS(OFF) \

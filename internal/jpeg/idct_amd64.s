@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "transpose_amd64.h"
 
 // Constants, four 32-bit lanes each.
 DATA tanWords<>+0(SB)/8, $0x6a0a6a0a6a0a6a0a // tan(π/8)·2^16 = 27146 in every 16-bit word
@@ -28,18 +29,6 @@ GLOBL pixelRound<>(SB), RODATA|NOPTR, $16
 	MOVO S, X8; PMULHUW X12, X8; PADDW X8, T; \
 	PAND X14, T; PADDL T, D
 
-// TRANSPOSE turns the rows A, B, C, E (four lanes each) into columns, in
-// the same registers; X8-X11 are scratch.
-#define TRANSPOSE(A, B, C, E) \
-	MOVO A, X8; PUNPCKLLQ B, X8; \
-	MOVO A, X9; PUNPCKHLQ B, X9; \
-	MOVO C, X10; PUNPCKLLQ E, X10; \
-	MOVO C, X11; PUNPCKHLQ E, X11; \
-	MOVO X8, A; PUNPCKLQDQ X10, A; \
-	MOVO X8, B; PUNPCKHQDQ X10, B; \
-	MOVO X9, C; PUNPCKLQDQ X11, C; \
-	MOVO X9, E; PUNPCKHQDQ X11, E
-
 // PASS is the 4-point transform of each lane: from the frequencies
 // A (0), B (1), C (2), E (3) to the values A, B, C, E (0 to 3).
 // X4-X7 are scratch.
@@ -66,10 +55,10 @@ TEXT ·idctFold4Vector(SB), NOSPLIT, $0-24
 	MOVOU 32(AX), X2
 	MOVOU 48(AX), X3
 	// Rows first: each lane a row, each register a frequency across.
-	TRANSPOSE(X0, X1, X2, X3)
+	TRANSPOSE4(X0, X1, X2, X3, X8, X9, X10, X11)
 	PASS(X0, X1, X2, X3)
 	// Then columns: each lane a column, each register a frequency down.
-	TRANSPOSE(X0, X1, X2, X3)
+	TRANSPOSE4(X0, X1, X2, X3, X8, X9, X10, X11)
 	PASS(X0, X1, X2, X3)
 	MOVOU pixelRound<>(SB), X4
 	PADDL X4, X0
