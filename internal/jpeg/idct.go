@@ -101,6 +101,11 @@ func (d *jpegDec) idct(c *jcomp, bx, by int, b *[65]int32) {
 	case 4:
 		idctFold4(b, dst, c.stride)
 	default:
+		if foldInVectors {
+			_ = dst[7*c.stride+7] // the last pixel written
+			idctFullVector((*[64]int32)(b[:64]), &dst[0], c.stride)
+			return
+		}
 		idctFull((*[64]int32)(b[:64]), dst, c.stride)
 	}
 }

@@ -10,3 +10,10 @@ const foldInVectors = true
 //
 //go:noescape
 func idctFold4Vector(b *[65]int32, dst *byte, stride int)
+
+// idctFullVector is idctFull in SSE2, four lanes at a time, the same
+// sums, products (mulAAN's, to the bit) and roundings, to the 8×8 pixels
+// at dst, stride apart.
+//
+//go:noescape
+func idctFullVector(b *[64]int32, dst *byte, stride int)

@@ -6,3 +6,5 @@ package jpeg
 const foldInVectors = false
 
 func idctFold4Vector(b *[65]int32, dst *byte, stride int) { panic("jpeg: no vector transform") }
+
+func idctFullVector(b *[64]int32, dst *byte, stride int) { panic("jpeg: no vector transform") }
