@@ -205,9 +205,10 @@ func Memory(w, h int, or decode.Orientation, o Options, shrink int, planar image
 		m += 16 * (bw + 2*cw) * int64(runtime.GOMAXPROCS(0))
 	case bw != int64(tw) || bh != int64(th):
 		// Rows resampled across as they are flattened (resize): a source
-		// row, an averaged one, a pair packed, the picture across and
-		// down in RGB, the frame.
-		m = 3*int64(sw) + 3*bw + 24*bw + 3*int64(tw)*bh + 3*int64(tw)*int64(th) + frame
+		// row, an averaged one, four rows split into planes and four
+		// resampled (acrossRGB), the scalar pass's packed pairs where it runs, the
+		// picture across and down in RGB, the frame.
+		m = 3*int64(sw) + 3*bw + 12*bw + 12*int64(tw) + 16*bw + 3*int64(tw)*bh + 3*int64(tw)*int64(th) + frame
 		m += tapsSize(int64(tw), bw) + tapsSize(int64(th), bh)
 	default:
 		m = 4 * bw * bh

@@ -202,13 +202,7 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 	sw, sh := ceilDiv(b.Dx(), k), ceilDiv(b.Dy(), k)
 	across := make([]uint8, 3*w*sh) // RGB: no alpha to carry down
 	tx := weightsAt(w, sw, rx)
-	var err error
-	if rowsInVectors && w > 0 && tx[0].w8 != nil {
-		err = flattenEach(px, bg, k, acrossRGB(across, w, sw, sh, tx))
-	} else {
-		err = flattenEach(px, bg, k, acrossRGBPairs(across, w, sw, sh, tx))
-	}
-	if err != nil {
+	if err := flattenEach(px, bg, k, acrossRGB(across, w, sw, sh, tx)); err != nil {
 		return nil, err
 	}
 	rgb := down(c, across, 3*w, 3*w, h, weightsAt(h, sh, ry))
@@ -217,14 +211,14 @@ func resize(c cores, px image.Image, bg color.RGBA, k, w, h int, rx, ry float64)
 	return out, nil
 }
 
-// acrossRGB is what resize gives flattenEach where tx has its weights in
-// eighths: it resamples the sh rows of sw RGB pixels it is given, in
-// order, through tx into across (rows of w), four rows at a time with the
-// vector pass, each channel apart: the rows are split into planes of four
-// rows, resampled, and interleaved again.
+// acrossRGB is what resize gives flattenEach: it resamples the sh rows of
+// sw RGB pixels it is given, in order, through tx into across (rows of
+// w), four rows at a time (across4), each channel apart: the rows are
+// split into planes of four rows, resampled, and interleaved again.
 func acrossRGB(across []uint8, w, sw, sh int, tx []taps) func(y int, rgb []uint8) {
 	planes := make([]uint8, 12*sw) // R of rows 0-3, then G, then B
 	outs := make([]uint8, 12*w)
+	rows4 := across4(w, sw, tx)
 	return func(y int, rgb []uint8) {
 		r := y % 4
 		pr, pg, pb := planes[r*sw:][:sw], planes[(4+r)*sw:][:sw], planes[(8+r)*sw:][:sw]
@@ -240,7 +234,7 @@ func acrossRGB(across []uint8, w, sw, sh int, tx []taps) func(y int, rgb []uint8
 		for ch := range 3 {
 			src, dst := planes[4*ch*sw:][:4*sw], outs[4*ch*w:][:4*w]
 			if rows == 4 {
-				acrossRows4(dst, w, src, sw, sw, tx, nil)
+				rows4(dst, src, sw)
 				continue
 			}
 			for i := range rows {
@@ -258,65 +252,12 @@ func acrossRGB(across []uint8, w, sw, sh int, tx []taps) func(y int, rgb []uint8
 	}
 }
 
-// acrossRGBPairs is acrossRGB without the vector pass: rows are
-// resampled in pairs, packed as in acrossRows4Scalar, each row's samples
-// waiting in the low halves for the next one's.
-func acrossRGBPairs(across []uint8, w, sw, sh int, tx []taps) func(y int, rgb []uint8) {
-	pr, pg, pb := make([]int64, sw), make([]int64, sw), make([]int64, sw)
-	return func(y int, rgb []uint8) {
-		rgb = rgb[:3*sw]
-		if y%2 == 0 {
-			for x := range pr {
-				p := rgb[3*x : 3*x+3 : 3*x+3]
-				pr[x], pg[x], pb[x] = int64(p[0]), int64(p[1]), int64(p[2])
-			}
-			if y == sh-1 { // the last row, alone
-				acrossPairs(across[3*w*y:][:3*w], nil, pr, pg, pb, tx)
-			}
-			return
-		}
-		for x := range pr {
-			p := rgb[3*x : 3*x+3 : 3*x+3]
-			pr[x] |= int64(p[0]) << 32
-			pg[x] |= int64(p[1]) << 32
-			pb[x] |= int64(p[2]) << 32
-		}
-		acrossPairs(across[3*w*(y-1):][:3*w], across[3*w*y:][:3*w], pr, pg, pb, tx)
-	}
-}
-
 // opaque writes the R, G, B triples of rgb to d as opaque RGBA pixels, as
 // many as d holds.
 func opaque(d, rgb []uint8) {
 	for x := range len(d) / 4 {
 		p, o := rgb[3*x:3*x+3:3*x+3], d[4*x:4*x+4:4*x+4]
 		o[0], o[1], o[2], o[3] = p[0], p[1], p[2], 255
-	}
-}
-
-// acrossPairs resamples two rows of RGB through tx into RGB rows d0 and
-// d1, their samples packed two to a word (the first row's in the low 32
-// bits; see acrossRows4). d1 is nil for a row alone.
-func acrossPairs(d0, d1 []uint8, pr, pg, pb []int64, tx []taps) {
-	for x, t := range tx {
-		n := len(t.weights)
-		qr, qg, qb := pr[t.start:][:n], pg[t.start:][:n], pb[t.start:][:n]
-		var r, g, b int64
-		for j, wt := range t.weights {
-			w := int64(wt)
-			r += w * qr[j]
-			g += w * qg[j]
-			b += w * qb[j]
-		}
-		r0, g0, b0 := int32(r), int32(g), int32(b)
-		o := d0[3*x : 3*x+3 : 3*x+3]
-		o[0], o[1], o[2] = clamp8(r0), clamp8(g0), clamp8(b0)
-		if d1 != nil {
-			o := d1[3*x : 3*x+3 : 3*x+3]
-			o[0] = clamp8(int32((r - int64(r0)) >> 32))
-			o[1] = clamp8(int32((g - int64(g0)) >> 32))
-			o[2] = clamp8(int32((b - int64(b0)) >> 32))
-		}
 	}
 }
 
@@ -347,7 +288,7 @@ func resizePlane(c cores, p plane, w, h int, tx, ty []taps) []uint8 {
 func acrossPlane(c cores, src []uint8, stride, sw, rows, w int, tx []taps) []uint8 {
 	out := make([]uint8, w*rows)
 	c.inParallel((rows+3)/4, func(lo, hi int) {
-		pairs := make([]int64, 2*sw)
+		rows4 := across4(w, sw, tx)
 		for y := 4 * lo; y < min(4*hi, rows); y += 4 {
 			if y+4 > rows {
 				for ; y < rows; y++ {
@@ -355,7 +296,7 @@ func acrossPlane(c cores, src []uint8, stride, sw, rows, w int, tx []taps) []uin
 				}
 				break
 			}
-			acrossRows4(out[y*w:], w, src[y*stride:], stride, sw, tx, pairs)
+			rows4(out[y*w:], src[y*stride:], stride)
 		}
 	})
 	return out
@@ -388,23 +329,31 @@ func acrossRow(d, s []uint8, tx []taps) {
 	}
 }
 
-// acrossRows4 resamples four rows at once: acrossRows4Vector where tx
-// has its weights in eighths (w8), otherwise acrossRows4Scalar.
-func acrossRows4(dst []uint8, w int, src []uint8, stride, sw int, tx []taps, pairs []int64) {
-	if rowsInVectors && w > 0 && len(tx) == w && tx[0].w8 != nil {
-		// Every read and write within the slices: the eighths were
-		// made for sw inputs, the last of them within the fourth row.
-		_ = src[3*stride+sw-1]
-		_ = dst[4*w-1]
-		for _, t := range tx {
-			if t.at8 < 0 || t.at8+len(t.w8) > sw || len(t.w8) == 0 || len(t.w8)%8 != 0 {
-				panic("encode: taps in eighths out of the source")
-			}
+// across4 is the pass across four rows of sw samples through tx (w
+// outputs) for one goroutine: into dst (rows w apart) from src (rows
+// stride apart). It is acrossRows4Vector where tx has its weights in
+// eighths, checked here once for the whole pass to lie within the row,
+// and acrossRows4Scalar, with its own scratch, otherwise.
+func across4(w, sw int, tx []taps) func(dst, src []uint8, stride int) {
+	vector := rowsInVectors && w > 0 && len(tx) == w
+	for _, t := range tx {
+		if !vector {
+			break
 		}
-		acrossRows4Vector(&dst[0], w, &src[0], stride, &tx[0])
-		return
+		vector = t.w8 != nil && t.at8 >= 0 && t.at8+len(t.w8) <= sw && len(t.w8) > 0 && len(t.w8)%8 == 0
 	}
-	acrossRows4Scalar(dst, w, src, stride, sw, tx, pairs)
+	if vector {
+		return func(dst, src []uint8, stride int) {
+			// Every read and write within the slices.
+			_ = src[3*stride+sw-1]
+			_ = dst[4*w-1]
+			acrossRows4Vector(&dst[0], w, &src[0], stride, &tx[0])
+		}
+	}
+	pairs := make([]int64, 2*sw)
+	return func(dst, src []uint8, stride int) {
+		acrossRows4Scalar(dst, w, src, stride, sw, tx, pairs)
+	}
 }
 
 // acrossRows4Scalar resamples four rows at once: rows of w outputs from dst,

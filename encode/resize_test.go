@@ -202,7 +202,7 @@ func TestAcrossRows4IsAcrossRowFourTimes(t *testing.T) {
 			t.Errorf("%d to %d: no weights in eighths for the vector pass", c.sw, c.w)
 		}
 		got := make([]uint8, 4*c.w)
-		acrossRows4(got, c.w, src, c.sw, c.sw, tx, make([]int64, 2*c.sw))
+		across4(c.w, c.sw, tx)(got, src, c.sw)
 		scalar := make([]uint8, 4*c.w)
 		acrossRows4Scalar(scalar, c.w, src, c.sw, c.sw, tx, make([]int64, 2*c.sw))
 		if !bytes.Equal(got, scalar) {

@@ -509,7 +509,7 @@ func FuzzScaledJPEG(f *testing.F) {
 // that clip the pixels both ways, and hostile ones up to the int32 range
 // (the high and low halves mulTan splits, negative and positive).
 func TestIDCTFold4VectorIsScalar(t *testing.T) {
-	if !foldInVectors {
+	if !idctInVectors {
 		t.Skip("no vector transform on this architecture")
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -543,7 +543,7 @@ func TestIDCTFold4VectorIsScalar(t *testing.T) {
 // of real photos' range, DC alone, and hostile values up to the int32
 // range, where both wrap the same way.
 func TestIDCTFullVectorIsScalar(t *testing.T) {
-	if !foldInVectors {
+	if !idctInVectors {
 		t.Skip("no vector transform on this architecture")
 	}
 	rng := rand.New(rand.NewPCG(13, 14))

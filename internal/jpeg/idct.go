@@ -35,7 +35,7 @@ var (
 // columns, to pixels: idctFold4Vector where the machine has it, the same
 // arithmetic four lanes at a time, or idctFold4Scalar.
 func idctFold4(b *[65]int32, dst []byte, stride int) {
-	if foldInVectors {
+	if idctInVectors {
 		_ = dst[3*stride+3] // the last pixel written
 		idctFold4Vector(b, &dst[0], stride)
 		return
@@ -101,7 +101,7 @@ func (d *jpegDec) idct(c *jcomp, bx, by int, b *[65]int32) {
 	case 4:
 		idctFold4(b, dst, c.stride)
 	default:
-		if foldInVectors {
+		if idctInVectors {
 			_ = dst[7*c.stride+7] // the last pixel written
 			idctFullVector((*[64]int32)(b[:64]), &dst[0], c.stride)
 			return

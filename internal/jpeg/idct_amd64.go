@@ -2,8 +2,9 @@
 
 package jpeg
 
-// foldInVectors: idctFold4Vector is SSE2, which every amd64 processor has.
-const foldInVectors = true
+// idctInVectors: idctFold4Vector and idctFullVector are SSE2, which every
+// amd64 processor has.
+const idctInVectors = true
 
 // idctFold4Vector is idctFold4Scalar in SSE2, the same sums and the same
 // roundings, to the 4×4 pixels at dst, stride apart.

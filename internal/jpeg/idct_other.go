@@ -2,8 +2,8 @@
 
 package jpeg
 
-// foldInVectors: no vector transform on this architecture.
-const foldInVectors = false
+// idctInVectors: no vector inverse transforms on this architecture.
+const idctInVectors = false
 
 func idctFold4Vector(b *[65]int32, dst *byte, stride int) { panic("jpeg: no vector transform") }
 
