@@ -185,38 +185,8 @@ func Encode(out *bytes.Buffer, m *image.RGBA, quality int) {
 		for mx := 0; mx < w; mx += 16 {
 			if mx+16 <= w && my+16 <= h {
 				inner(m, mx, my, &yb, &cb, &cr)
-				for i := range yb {
-					e.block(&yb[i], 0, &pred[0])
-				}
-				e.block(&cb, 1, &pred[1])
-				e.block(&cr, 1, &pred[2])
-				continue
-			}
-			// The MCU's pixels, edges repeated past the picture: four
-			// luma blocks, and Cb and Cr averaged over 2×2.
-			for y := range 16 {
-				row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+min(my+y, h-1)):]
-				for x := range 16 {
-					sx := min(mx+x, w-1)
-					p := row[4*sx : 4*sx+3 : 4*sx+3]
-					r, g, bl := int32(p[0]), int32(p[1]), int32(p[2])
-					yv := (19595*r + 38470*g + 7471*bl + 1<<15) >> 16
-					yb[(y>>3)*2+x>>3][(y&7)*8+x&7] = float32(yv - 128)
-				}
-			}
-			for y := range 8 {
-				y0, y1 := min(my+2*y, h-1), min(my+2*y+1, h-1)
-				r0, r1 := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y0):], m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y1):]
-				for x := range 8 {
-					x0, x1 := min(mx+2*x, w-1), min(mx+2*x+1, w-1)
-					a, c, d, f := r0[4*x0:4*x0+3:4*x0+3], r0[4*x1:4*x1+3:4*x1+3], r1[4*x0:4*x0+3:4*x0+3], r1[4*x1:4*x1+3:4*x1+3]
-					r := int32(a[0]) + int32(c[0]) + int32(d[0]) + int32(f[0])
-					g := int32(a[1]) + int32(c[1]) + int32(d[1]) + int32(f[1])
-					bl := int32(a[2]) + int32(c[2]) + int32(d[2]) + int32(f[2])
-					// Four pixels' sums: ¼ of the conversion's factors.
-					cb[y*8+x] = float32(-11059*r-21709*g+32768*bl) / (4 << 16)
-					cr[y*8+x] = float32(32768*r-27439*g-5329*bl) / (4 << 16)
-				}
+			} else {
+				edge(m, mx, my, &yb, &cb, &cr)
 			}
 			for i := range yb {
 				e.block(&yb[i], 0, &pred[0])
@@ -230,9 +200,41 @@ func Encode(out *bytes.Buffer, m *image.RGBA, quality int) {
 	out.Write(e.buf)
 }
 
+// edge converts an MCU that reaches past m's right or bottom edge, at
+// (mx, my) from m's corner, to its four luma blocks and its Cb and Cr
+// averaged over 2×2, the pixels past the picture its edge's repeated.
+func edge(m *image.RGBA, mx, my int, yb *[4][64]float32, cb, cr *[64]float32) {
+	b := m.Bounds()
+	w, h := b.Dx(), b.Dy()
+	for y := range 16 {
+		row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+min(my+y, h-1)):]
+		for x := range 16 {
+			sx := min(mx+x, w-1)
+			p := row[4*sx : 4*sx+3 : 4*sx+3]
+			r, g, bl := int32(p[0]), int32(p[1]), int32(p[2])
+			yv := (19595*r + 38470*g + 7471*bl + 1<<15) >> 16
+			yb[(y>>3)*2+x>>3][(y&7)*8+x&7] = float32(yv - 128)
+		}
+	}
+	for y := range 8 {
+		y0, y1 := min(my+2*y, h-1), min(my+2*y+1, h-1)
+		r0, r1 := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y0):], m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y1):]
+		for x := range 8 {
+			x0, x1 := min(mx+2*x, w-1), min(mx+2*x+1, w-1)
+			a, c, d, f := r0[4*x0:4*x0+3:4*x0+3], r0[4*x1:4*x1+3:4*x1+3], r1[4*x0:4*x0+3:4*x0+3], r1[4*x1:4*x1+3:4*x1+3]
+			r := int32(a[0]) + int32(c[0]) + int32(d[0]) + int32(f[0])
+			g := int32(a[1]) + int32(c[1]) + int32(d[1]) + int32(f[1])
+			bl := int32(a[2]) + int32(c[2]) + int32(d[2]) + int32(f[2])
+			// Four pixels' sums: ¼ of the conversion's factors.
+			cb[y*8+x] = float32(-11059*r-21709*g+32768*bl) / (4 << 16)
+			cr[y*8+x] = float32(32768*r-27439*g-5329*bl) / (4 << 16)
+		}
+	}
+}
+
 // inner converts an MCU wholly inside m, at (mx, my) from m's corner,
-// to its four luma blocks and its Cb and Cr averaged over 2×2: what
-// Encode's general loops make of it, without their care for the edges.
+// to its four luma blocks and its Cb and Cr averaged over 2×2: what edge
+// makes of it, without edge's care for the picture's edges.
 func inner(m *image.RGBA, mx, my int, yb *[4][64]float32, cb, cr *[64]float32) {
 	at := m.PixOffset(m.Rect.Min.X+mx, m.Rect.Min.Y+my)
 	for y := range 16 {
